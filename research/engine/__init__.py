@@ -1,0 +1,1 @@
+"""The breakout engine: bars -> ranges -> entries -> exits -> rows."""

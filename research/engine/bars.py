@@ -1,0 +1,46 @@
+"""Bars: one instrument's minute bars as plain arrays, prepared once and shared read-only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from research.engine.instruments import Instrument
+
+CHICAGO = "America/Chicago"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Bars:
+    """Sorted, de-duplicated bars of one instrument (DESIGN §3).
+
+    Prices are int64 tick counts (price / tick), so every comparison is exact. ``trading_day``
+    is the trading-date label in days since 1970-01-01 (bars from 23:00 Chicago belong to the
+    next day, ENGINE_SPEC §5); ``minute_of_day`` is the Chicago wall-clock minute.
+    """
+
+    instrument: Instrument
+    ts_ns: np.ndarray  # int64, UTC nanoseconds, strictly increasing
+    open_ticks: np.ndarray
+    high_ticks: np.ndarray
+    low_ticks: np.ndarray
+    close_ticks: np.ndarray
+    minute_of_day: np.ndarray  # int16
+    trading_day: np.ndarray  # int32
+    source: str = "<frame>"
+
+    def __len__(self) -> int:
+        return len(self.ts_ns)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, name).nbytes for name in _ARRAY_FIELDS)
+
+    @property
+    def last_ts_ns(self) -> int:
+        return int(self.ts_ns[-1]) if len(self.ts_ns) else np.iinfo(np.int64).min
+
+
+_ARRAY_FIELDS = ("ts_ns", "open_ticks", "high_ticks", "low_ticks", "close_ticks",
+                 "minute_of_day", "trading_day")

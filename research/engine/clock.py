@@ -1,0 +1,42 @@
+"""Chicago wall-clock arithmetic, vectorised over trading dates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from research.engine.bars import CHICAGO
+
+NS_PER_MINUTE = 60_000_000_000
+NS_PER_SECOND = 1_000_000_000
+
+
+def chicago_to_utc_ns(days: np.ndarray, minutes: np.ndarray | int) -> np.ndarray:
+    """UTC ns of Chicago wall time `minutes` past midnight on calendar `days` (since epoch).
+
+    A wall time skipped by a DST change moves forward; an ambiguous one takes standard
+    time. Neither happens for session times on trading days (weekdays, 02:00 or later).
+    """
+    days = np.asarray(days, dtype=np.int64)
+    wall = days * 1440 * NS_PER_MINUTE + np.asarray(minutes, dtype=np.int64) * NS_PER_MINUTE
+    local = pd.DatetimeIndex(wall.astype("datetime64[ns]")).tz_localize(
+        CHICAGO, ambiguous=np.zeros(len(wall), dtype=bool), nonexistent="shift_forward")
+    return local.as_unit("ns").asi8.copy()
+
+
+def next_weekday(days: np.ndarray) -> np.ndarray:
+    """The next weekday's calendar date: D+1, or D+3 from a Friday (DECISIONS Q8)."""
+    days = np.asarray(days, dtype=np.int64)
+    weekday = weekday_of(days)
+    return days + np.where(weekday == 4, 3, 1)
+
+
+def weekday_of(days: np.ndarray) -> np.ndarray:
+    """Mon=0 ... Sun=6 for days since 1970-01-01 (a Thursday)."""
+    return (np.asarray(days, dtype=np.int64) + 3) % 7
+
+
+def format_wall(ts_ns: np.ndarray, fmt: str) -> np.ndarray:
+    """Format UTC ns as Chicago wall time; NaT-valued (int64 min) entries become ''."""
+    index = pd.DatetimeIndex(np.asarray(ts_ns, dtype="datetime64[ns]"), tz="UTC")
+    return np.asarray(index.tz_convert(CHICAGO).strftime(fmt).fillna(""), dtype=object)

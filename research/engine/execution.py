@@ -1,0 +1,287 @@
+"""The per-trade walk (ENGINE_SPEC §8-§10, DECISIONS): T1/BE, target/stop, window end, peak.
+
+`execute_trade` states the rules in plain Python; `execute_trades` is the same walk compiled
+over a batch of ranges without the GIL. Tests hold the two equal on random data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from research.engine.bars import Bars
+from research.engine.entry import NO_ENTRY, Entry, EntryTable
+from research.engine.params import RunParams
+from research.engine.ranges import RangeTable, SlotRange
+
+NO_TRADE, WIN, BE, LOSS, TIME, OPEN = range(6)
+RESULT_NAMES = ("NoTrade", "Win", "BE", "Loss", "TIME", "OPEN")
+NAT_NS = np.iinfo(np.int64).min
+# Outcome of one bar (§9.1 step 4)
+_NONE, _TARGET, _STOP = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class ExitRules:
+    """The parameters that only change the walk, in exact ticks (DECISIONS Q15/Q18)."""
+
+    target_ticks: int
+    t1_threshold_ticks: int
+    stop_cap_ticks: int
+    time_mode: bool
+
+    @classmethod
+    def from_params(cls, rp: RunParams) -> ExitRules:
+        return cls(rp.target_ticks, rp.t1_threshold_ticks, rp.stop_cap_ticks,
+                   rp.target_mode == "time")
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One range's outcome in ticks and UTC ns (NAT_NS where a stamp does not apply)."""
+
+    result: int
+    direction: int  # LONG (1), SHORT (-1), 0 for NoTrade
+    entry_ts_ns: int
+    exit_ts_ns: int
+    entry_ticks: int
+    exit_ticks: int
+    stop_distance_ticks: int
+    peak_ticks: int
+    open_as_of_ns: int
+
+
+NO_TRADE_ROW = Trade(NO_TRADE, 0, NAT_NS, NAT_NS, 0, 0, 0, 0, NAT_NS)
+
+
+def stop_distance(r: SlotRange, rules: ExitRules) -> int:
+    """§7.4: the range size, capped at stop_cap_multiple x target (floored to ticks)."""
+    return min(r.range_size_ticks, rules.stop_cap_ticks)
+
+
+def bar_outcome(touches_target: bool, touches_stop: bool, is_t1_bar: bool,
+                close_ticks: int, target_ticks: int, stop_ticks: int) -> int:
+    """§9.1 step 4. On the T1 bar the stop is never honoured (Q5); a double touch goes to
+    the nearer level by the close, a tie to the stop."""
+    if touches_stop and is_t1_bar:
+        return _TARGET if touches_target else _NONE
+    if touches_target and touches_stop:
+        nearer_target = abs(close_ticks - target_ticks) < abs(close_ticks - stop_ticks)
+        return _TARGET if nearer_target else _STOP
+    if touches_target:
+        return _TARGET
+    return _STOP if touches_stop else _NONE
+
+
+def favourable_ticks(bars: Bars, i: int, side: int, entry_ticks: int) -> int:
+    return bars.high_ticks[i] - entry_ticks if side > 0 else entry_ticks - bars.low_ticks[i]
+
+
+def touches_level(bars: Bars, i: int, side: int, level: int, adverse: bool) -> bool:
+    """Does bar i reach `level` on the adverse (stop) or favourable (target) side?"""
+    if (side > 0) == adverse:
+        return bool(bars.low_ticks[i] <= level)
+    return bool(bars.high_ticks[i] >= level)
+
+
+def walk_exits(bars: Bars, window: range, side: int, entry_ticks: int, initial_stop: int,
+               rules: ExitRules) -> tuple[int, int, int] | None:
+    """§9.1 over every bar of W: (result, bar index, exit price) of the first exit, or None."""
+    target = entry_ticks + side * rules.target_ticks
+    stop, t1_fired = initial_stop, False
+    for i in window:
+        is_t1_bar = False
+        favourable = favourable_ticks(bars, i, side, entry_ticks)
+        if not t1_fired and favourable >= rules.t1_threshold_ticks:
+            # Q29: the break-even stop is one tick on the losing side of entry.
+            t1_fired, stop, is_t1_bar = True, entry_ticks - side, True
+        # DECISIONS Q16: time mode ignores target touches entirely.
+        hits_target = not rules.time_mode and touches_level(bars, i, side, target, adverse=False)
+        hits_stop = touches_level(bars, i, side, stop, adverse=True)
+        outcome = bar_outcome(hits_target, hits_stop, is_t1_bar,
+                              int(bars.close_ticks[i]), target, stop)
+        if outcome == _TARGET:
+            return WIN, i, target
+        if outcome == _STOP:
+            return (BE if t1_fired else LOSS), i, stop
+    return None
+
+
+def peak_excursion(bars: Bars, window: range, side: int, entry_ticks: int, initial_stop: int,
+                   allow_fallback: bool) -> int:
+    """§10.1: max favourable move before the first touch of the *initial* stop, over the
+    whole window (past the exit). Q11: exactly 0 falls back to the untruncated maximum,
+    except for OPEN."""
+    excursions = [favourable_ticks(bars, i, side, entry_ticks) for i in window]
+    stop_touches = [touches_level(bars, i, side, initial_stop, adverse=True) for i in window]
+    first_touch = stop_touches.index(True) if True in stop_touches else len(window)
+    truncated = max(excursions[:first_touch], default=0)
+    if truncated == 0 and allow_fallback:
+        return max(excursions, default=0)
+    return truncated
+
+
+def execute_trade(bars: Bars, r: SlotRange, entry: Entry, rules: ExitRules,
+                  as_of_ns: int) -> Trade:
+    """The whole life of one trade, from its entry to the end of its window W = [entry, E)."""
+    if entry.direction == NO_ENTRY:
+        return NO_TRADE_ROW
+    side, entry_ticks = entry.direction, entry.price_ticks
+    distance = stop_distance(r, rules)
+    initial_stop = entry_ticks - side * distance
+    window = range(entry.bar_idx, r.window_end_idx)
+    exit_ = walk_exits(bars, window, side, entry_ticks, initial_stop, rules)
+    open_as_of = NAT_NS
+    if exit_ is not None:
+        result, exit_idx, exit_ticks = exit_
+        exit_ts = int(bars.ts_ns[exit_idx])
+    else:
+        # §9.3 as amended (Q6/Q7, Q9/Q20): no BE re-label; OPEN if X is after as_of.
+        last = window[-1]
+        exit_ticks = int(bars.close_ticks[last])
+        if r.expiry_ts_ns > as_of_ns:
+            result, exit_ts, open_as_of = OPEN, NAT_NS, int(bars.ts_ns[last])
+        else:
+            result, exit_ts = TIME, r.expiry_ts_ns
+    peak = peak_excursion(bars, window, side, entry_ticks, initial_stop,
+                          allow_fallback=result != OPEN)
+    return Trade(result, side, int(bars.ts_ns[entry.bar_idx]), exit_ts, entry_ticks,
+                 int(exit_ticks), distance, peak, open_as_of)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TradeBatch:
+    """Trades of a RangeTable as arrays, row for row (the fields of Trade)."""
+
+    result: np.ndarray  # int8
+    direction: np.ndarray  # int8
+    entry_ts_ns: np.ndarray
+    exit_ts_ns: np.ndarray
+    entry_ticks: np.ndarray
+    exit_ticks: np.ndarray
+    stop_distance_ticks: np.ndarray
+    peak_ticks: np.ndarray
+    open_as_of_ns: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.result)
+
+    @classmethod
+    def from_trades(cls, trades: list[Trade]) -> TradeBatch:
+        columns = list(zip(*[(t.result, t.direction, t.entry_ts_ns, t.exit_ts_ns, t.entry_ticks,
+                              t.exit_ticks, t.stop_distance_ticks, t.peak_ticks,
+                              t.open_as_of_ns) for t in trades], strict=True)) or [()] * 9
+        return cls(np.asarray(columns[0], np.int8), np.asarray(columns[1], np.int8),
+                   *(np.asarray(c, np.int64) for c in columns[2:]))
+
+    @classmethod
+    def concat(cls, batches: list[TradeBatch]) -> TradeBatch:
+        names = cls.__dataclass_fields__
+        if not batches:
+            return cls.from_trades([])
+        return cls(*(np.concatenate([getattr(b, n) for b in batches]) for n in names))
+
+
+def execute_trades(bars: Bars, table: RangeTable, entries: EntryTable, rules: ExitRules,
+                   as_of_ns: int) -> TradeBatch:
+    """execute_trade for a batch of ranges in one compiled, GIL-free call."""
+    out = _walk_batch(
+        bars.ts_ns, bars.high_ticks, bars.low_ticks, bars.close_ticks,
+        entries.direction, entries.bar_idx, entries.price_ticks, table.range_size_ticks,
+        table.window_end_idx, table.expiry_ts_ns, np.int64(as_of_ns),
+        rules.target_ticks, rules.t1_threshold_ticks, rules.stop_cap_ticks, rules.time_mode)
+    return TradeBatch(*out)
+
+
+@numba.njit(nogil=True, cache=True)
+def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size,
+                window_end_idx, expiry_ns, as_of_ns, target_ticks, t1_ticks, cap_ticks,
+                time_mode):  # pragma: no cover - compiled; mirrors execute_trade line by line
+    n = len(direction)
+    nat = np.iinfo(np.int64).min
+    result = np.zeros(n, np.int8)
+    entry_ts = np.full(n, nat, np.int64)
+    exit_ts = np.full(n, nat, np.int64)
+    entry_out = np.zeros(n, np.int64)
+    exit_px = np.zeros(n, np.int64)
+    distance_out = np.zeros(n, np.int64)
+    peak_out = np.zeros(n, np.int64)
+    open_as_of = np.full(n, nat, np.int64)
+    for r in range(n):
+        side = direction[r]
+        if side == 0:
+            continue  # NoTrade: direction 0 and zeros, as NO_TRADE_ROW
+        entry = entry_px[r]
+        target = entry + side * target_ticks
+        distance = min(range_size[r], cap_ticks)
+        initial_stop = entry - side * distance
+        stop = initial_stop
+        t1_fired = False
+        code = 0
+        exit_idx = -1
+        exit_price = 0
+        truncated_peak = 0
+        full_peak = 0
+        before_initial_stop = True
+        for i in range(entry_idx[r], window_end_idx[r]):
+            if side > 0:
+                favourable = high[i] - entry
+                hits_initial = low[i] <= initial_stop
+            else:
+                favourable = entry - low[i]
+                hits_initial = high[i] >= initial_stop
+            full_peak = max(full_peak, favourable)
+            if before_initial_stop:
+                if hits_initial:
+                    before_initial_stop = False
+                else:
+                    truncated_peak = max(truncated_peak, favourable)
+            if code == 0:
+                is_t1_bar = False
+                if not t1_fired and favourable >= t1_ticks:
+                    t1_fired = True
+                    stop = entry - side
+                    is_t1_bar = True
+                if side > 0:
+                    hits_target = (not time_mode) and high[i] >= target
+                    hits_stop = low[i] <= stop
+                else:
+                    hits_target = (not time_mode) and low[i] <= target
+                    hits_stop = high[i] >= stop
+                outcome = 0
+                if hits_stop and is_t1_bar:
+                    outcome = 1 if hits_target else 0
+                elif hits_target and hits_stop:
+                    outcome = 1 if abs(close[i] - target) < abs(close[i] - stop) else 2
+                elif hits_target:
+                    outcome = 1
+                elif hits_stop:
+                    outcome = 2
+                if outcome == 1:
+                    code, exit_idx, exit_price = 1, i, target
+                elif outcome == 2:
+                    code, exit_idx, exit_price = (2 if t1_fired else 3), i, stop
+            # Past the exit only the peak matters; it needs the whole window when it is 0.
+            if code != 0 and not before_initial_stop and truncated_peak > 0:
+                break
+        if code == 0:
+            last = window_end_idx[r] - 1
+            exit_price = close[last]
+            if expiry_ns[r] > as_of_ns:
+                code = 5
+                open_as_of[r] = ts[last]
+            else:
+                code = 4
+                exit_ts[r] = expiry_ns[r]
+        else:
+            exit_ts[r] = ts[exit_idx]
+        result[r] = code
+        entry_ts[r] = ts[entry_idx[r]]
+        entry_out[r] = entry
+        exit_px[r] = exit_price
+        distance_out[r] = distance
+        peak_out[r] = truncated_peak if (code == 5 or truncated_peak > 0) else full_peak
+    return (result, direction.copy(), entry_ts, exit_ts, entry_out, exit_px, distance_out,
+            peak_out, open_as_of)

@@ -1,0 +1,199 @@
+"""RunParams: the frozen, validated, JSON-round-trippable parameters of one engine run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from research.engine.instruments import ALIASES, INSTRUMENTS, Instrument
+from research.engine.sessions import SESSION_SLOTS, WEEKDAY_NAMES, minute_of_day
+from research.errors import ParamsError
+
+TARGET_MODES = ("fixed", "time")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunParams:
+    """One engine run. Field names are those of the golden JSON files.
+
+    >>> RunParams(instrument="ES", target=15).target_ticks
+    60
+    """
+
+    instrument: str
+    enabled_sessions: tuple[str, ...] = ("S1", "S2")
+    # session -> slot labels; a missing or empty list means all of the session's slots (Q17)
+    enabled_slots: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    trade_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    target: int | float | None = None  # None: the instrument's base target (ladder[0])
+    t1_fraction: float = 0.65
+    stop_cap_multiple: float = 3.0
+    market_close: str = "16:00"
+    target_mode: str = "fixed"
+    write_no_trade_rows: bool = True
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "instrument", _check_instrument(self.instrument))
+        set_(self, "enabled_sessions", _check_sessions(self.enabled_sessions))
+        set_(self, "enabled_slots", _check_slots(self.enabled_slots))
+        set_(self, "trade_days", _check_trade_days(self.trade_days))
+        spec = INSTRUMENTS[self.instrument]
+        set_(self, "target", _check_target(self.target, spec))
+        set_(self, "t1_fraction", _check_number("t1_fraction", self.t1_fraction, 0, 1))
+        set_(self, "stop_cap_multiple",
+             _check_number("stop_cap_multiple", self.stop_cap_multiple, 0, math.inf))
+        _check_market_close(self.market_close)
+        if self.target_mode not in TARGET_MODES:
+            raise ParamsError(f"target_mode: {self.target_mode!r} is not one of {TARGET_MODES}")
+        if not isinstance(self.write_no_trade_rows, bool):
+            raise ParamsError(
+                f"write_no_trade_rows: {self.write_no_trade_rows!r} is not true or false")
+        if self.stop_cap_ticks < 1:
+            raise ParamsError(
+                f"stop_cap_multiple: {self.stop_cap_multiple} x target {self.target} is less "
+                f"than one tick ({spec.tick})")
+
+    # ---- derived, exact tick arithmetic (DECISIONS Q15) ----
+    @property
+    def spec(self) -> Instrument:
+        return INSTRUMENTS[self.instrument]
+
+    @property
+    def target_ticks(self) -> int:
+        return int(Decimal(repr(self.target)) / self.spec.tick_decimal)
+
+    @property
+    def t1_threshold_ticks(self) -> int:
+        return math.ceil(Decimal(repr(self.t1_fraction)) * self.target_ticks)
+
+    @property
+    def stop_cap_ticks(self) -> int:
+        return math.floor(Decimal(repr(self.stop_cap_multiple)) * self.target_ticks)
+
+    def slots_for(self, session: str) -> tuple[str, ...]:
+        """The slot labels that run for a session (Q17: empty or missing means all)."""
+        chosen = dict(self.enabled_slots).get(session, ())
+        return chosen if chosen else SESSION_SLOTS[session]
+
+    # ---- canonical form ----
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "enabled_slots":
+                value = {session: list(labels) for session, labels in value}
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @property
+    def combo_id(self) -> str:
+        """A short stable id: the first 12 hex digits of the canonical JSON's sha256."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:12]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunParams:
+        """Build from a mapping; keys starting with '_' are documentation and skipped."""
+        known = {f.name for f in fields(cls)}
+        clean = {k: v for k, v in data.items() if not str(k).startswith("_")}
+        unknown = sorted(set(clean) - known)
+        if unknown:
+            raise ParamsError(f"unknown field(s) {unknown}; allowed: {sorted(known)}")
+        if "instrument" not in clean:
+            raise ParamsError("instrument: missing (one of " + ", ".join(INSTRUMENTS) + ")")
+        return cls(**clean)
+
+
+def _check_instrument(value: Any) -> str:
+    if value in INSTRUMENTS:
+        return value
+    hint = " (a data-file alias, not tradable)" if value in ALIASES else ""
+    raise ParamsError(f"instrument: {value!r}{hint} is not one of {', '.join(INSTRUMENTS)}")
+
+
+def _as_sequence(name: str, value: Any) -> tuple:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ParamsError(f"{name}: {value!r} is not a list")
+    return tuple(value)
+
+
+def _check_sessions(value: Any) -> tuple[str, ...]:
+    sessions = _as_sequence("enabled_sessions", value)
+    for session in sessions:
+        if session not in SESSION_SLOTS:
+            raise ParamsError(
+                f"enabled_sessions: {session!r} is not one of {', '.join(SESSION_SLOTS)}")
+    return tuple(sorted(set(sessions)))
+
+
+def _check_slots(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    items = value.items() if isinstance(value, Mapping) else _as_sequence("enabled_slots", value)
+    checked = {}
+    for item in items:
+        try:
+            session, labels = item
+        except (TypeError, ValueError):
+            raise ParamsError(f"enabled_slots: {item!r} is not a session: [slots] entry") from None
+        if session not in SESSION_SLOTS:
+            raise ParamsError(
+                f"enabled_slots: session {session!r} is not one of {', '.join(SESSION_SLOTS)}")
+        for label in _as_sequence(f"enabled_slots[{session}]", labels):
+            if label not in SESSION_SLOTS[session]:
+                raise ParamsError(
+                    f"enabled_slots[{session}]: {label!r} is not one of "
+                    f"{', '.join(SESSION_SLOTS[session])}")
+        ordered = tuple(s for s in SESSION_SLOTS[session] if s in set(labels))
+        if ordered:  # an empty list means all slots, the same as no entry (Q17)
+            checked[session] = ordered
+    return tuple(sorted(checked.items()))
+
+
+def _check_trade_days(value: Any) -> tuple[int, ...]:
+    days = []
+    for day in _as_sequence("trade_days", value):
+        if isinstance(day, str) and day.title() in WEEKDAY_NAMES:
+            day = WEEKDAY_NAMES.index(day.title())
+        if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 4:
+            raise ParamsError(
+                f"trade_days: {day!r} is not a weekday 0-4 (Mon=0) or one of "
+                f"{', '.join(WEEKDAY_NAMES)}")
+        days.append(day)
+    return tuple(sorted(set(days)))
+
+
+def _check_number(name: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ParamsError(f"{name}: {value!r} is not a number")
+    if not low < value <= high:
+        allowed = f"> {low}" if high == math.inf else f"in ({low}, {high}]"
+        raise ParamsError(f"{name}: {value!r} is not {allowed}")
+    return float(value)
+
+
+def _check_target(value: Any, spec: Instrument) -> int | float:
+    if value is None:
+        return spec.base_target
+    _check_number("target", value, 0, math.inf)
+    ticks = Decimal(repr(value)) / spec.tick_decimal
+    if ticks != ticks.to_integral_value():
+        raise ParamsError(
+            f"target: {value!r} is not a multiple of the {spec.symbol} tick ({spec.tick})")
+    # An integral target is an int so 10 and 10.0 are the same combo and print as "10".
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _check_market_close(value: Any) -> None:
+    try:
+        minute_of_day(value)
+    except (TypeError, ValueError):
+        raise ParamsError(f"market_close: {value!r} is not an HH:MM time") from None

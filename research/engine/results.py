@@ -1,0 +1,119 @@
+"""Rows (ENGINE_SPEC §12 as amended): trades -> the typed result frame and the legacy strings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from research.engine.bars import CHICAGO, Bars
+from research.engine.clock import format_wall
+from research.engine.execution import NO_TRADE, RESULT_NAMES, TradeBatch
+from research.engine.params import RunParams
+from research.engine.ranges import NS_PER_DAY, SESSIONS, RangeTable
+
+TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")
+PRICE_COLUMNS = ("entry_price", "exit_price", "stop_loss", "target", "peak", "range", "profit")
+TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result")
+# The typed result frame: same columns and dtypes every time, also when empty (Q26 fix).
+COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
+           "entry_time", "exit_time", "entry_price", "exit_price", "stop_loss", "target",
+           "peak", "range", "profit", "open_as_of_time")
+LEGACY_COLUMNS = ("Date", "Time", "EntryTime", "ExitTime", "EntryPrice", "ExitPrice",
+                  "StopLoss", "Target", "Peak", "Direction", "Result", "Range", "Stream",
+                  "Instrument", "Session", "Profit", "open_as_of_time")
+LEGACY_TIME_FORMAT = "%d/%m/%y %H:%M"
+DIRECTION_NAMES = {1: "Long", -1: "Short", 0: ""}
+
+
+def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> pd.DataFrame:
+    """One typed row per range, sorted by date then slot (the table's order)."""
+    if not rp.write_no_trade_rows:
+        keep = batch.result != NO_TRADE
+        table, batch = table[keep], _take(batch, keep)
+    spec = bars.instrument
+    n = len(table)
+    traded = batch.result != NO_TRADE
+    side = batch.direction.astype(np.int64)
+    profit_ticks = np.where(traded, (batch.exit_ticks - batch.entry_ticks) * side, 0)
+    session_names = np.array(SESSIONS, dtype=object)[table.session_code]
+    columns = {
+        "date": pd.Series((table.trading_day * NS_PER_DAY).astype("datetime64[ns]")),
+        "slot": _text([f"{m // 60:02d}:{m % 60:02d}" for m in table.slot_minute]),
+        "session": _text(session_names),
+        "instrument": _text([spec.symbol] * n),
+        "stream": _text([spec.symbol + s[-1] for s in session_names]),
+        "direction": _text([DIRECTION_NAMES[int(s)] for s in side]),
+        "result": _text(np.array(RESULT_NAMES, dtype=object)[batch.result]),
+        "entry_time": _times(batch.entry_ts_ns),
+        "exit_time": _times(batch.exit_ts_ns),
+        "entry_price": _points(batch.entry_ticks, spec.tick, spec.decimals),
+        "exit_price": _points(batch.exit_ticks, spec.tick, spec.decimals),
+        "stop_loss": _points(batch.stop_distance_ticks, spec.tick, spec.decimals),
+        "target": pd.Series(np.full(n, float(rp.target))),
+        "peak": _points(batch.peak_ticks, spec.tick, spec.decimals),
+        "range": _points(table.range_size_ticks, spec.tick, spec.decimals),
+        # DECISIONS Q12/Q13: every micro profit is scaled, with one more decimal.
+        "profit": _points(profit_ticks, spec.tick * spec.profit_scale, spec.profit_decimals),
+        "open_as_of_time": _times(batch.open_as_of_ns),
+    }
+    return pd.DataFrame(columns)
+
+
+def empty_frame(rp: RunParams, bars: Bars) -> pd.DataFrame:
+    return trades_frame(bars, RangeTable.concat([]), TradeBatch.from_trades([]), rp)
+
+
+def _take(batch: TradeBatch, keep: np.ndarray) -> TradeBatch:
+    return TradeBatch(*(getattr(batch, name)[keep] for name in TradeBatch.__dataclass_fields__))
+
+
+def _text(values) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=object), dtype="str")
+
+
+def _times(ts_ns: np.ndarray) -> pd.Series:
+    index = pd.DatetimeIndex(np.asarray(ts_ns, dtype=np.int64).view("datetime64[ns]"), tz="UTC")
+    return pd.Series(index.tz_convert(CHICAGO))
+
+
+def _points(ticks: np.ndarray, tick: float, decimals: int) -> pd.Series:
+    # Rounding the float product gives the nearest double to the decimal value;
+    # adding 0.0 turns -0.0 into 0.0.
+    return pd.Series(np.round(np.asarray(ticks, dtype=np.float64) * tick, decimals) + 0.0)
+
+
+def to_legacy(frame: pd.DataFrame) -> pd.DataFrame:
+    """The 17 legacy columns as strings in the reference's formats (ENGINE_SPEC §12.1)."""
+    out = {
+        "Date": frame["date"].dt.strftime("%Y-%m-%d"),
+        "Time": frame["slot"],
+        "EntryTime": _legacy_time(frame["entry_time"]),
+        "ExitTime": _legacy_time(frame["exit_time"]),
+        "EntryPrice": _legacy_float(frame["entry_price"]),
+        "ExitPrice": _legacy_float(frame["exit_price"]),
+        "StopLoss": _legacy_float(frame["stop_loss"]),
+        # An integral target prints as an integer, like the reference's int ladder literals.
+        "Target": [str(int(t)) if float(t).is_integer() else repr(float(t))
+                   for t in frame["target"]],
+        "Peak": _legacy_float(frame["peak"]),
+        "Direction": [d if d else "NA" for d in frame["direction"]],
+        "Result": frame["result"],
+        "Range": _legacy_float(frame["range"]),
+        "Stream": frame["stream"],
+        "Instrument": frame["instrument"],
+        "Session": frame["session"],
+        "Profit": _legacy_float(frame["profit"]),
+        "open_as_of_time": _legacy_time(frame["open_as_of_time"]),
+    }
+    legacy = pd.DataFrame({name: pd.Series(list(values), dtype=object)
+                           for name, values in out.items()}, columns=list(LEGACY_COLUMNS))
+    return legacy.astype(object)
+
+
+def _legacy_time(stamps: pd.Series) -> list[str]:
+    ns = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+    return list(format_wall(ns.view(np.int64), LEGACY_TIME_FORMAT))
+
+
+def _legacy_float(values: pd.Series) -> list[str]:
+    return [repr(float(v)) for v in values]

@@ -1,0 +1,17 @@
+"""One family of errors a user can act on; the CLI prints them without a traceback."""
+
+
+class ResearchError(Exception):
+    """Base of every error this package raises for bad input."""
+
+
+class DataError(ResearchError, ValueError):
+    """Bad bar data: names the file, column, first offending rows and their count."""
+
+
+class ParamsError(ResearchError, ValueError):
+    """A RunParams field outside its allowed values."""
+
+
+class SpecError(ResearchError, ValueError):
+    """A sweep spec mistake, found before any work starts."""
