@@ -1,0 +1,173 @@
+"""Deterministic synthetic minute bars on the CME week: the embedded default data set.
+
+The frame has the shape `load_bars` returns. Bars are stamped by their open minute from
+Sunday 17:00 to Friday 16:00 Chicago with a daily 16:00-17:00 halt; the schedule is built in
+Chicago wall time and localised, so it stays fixed across DST changes. A few holidays close a
+whole session, a few end it at 12:00, and ~0.5% of minutes are missing at random. Prices are an
+integer random walk in ticks with U-shaped intraday volatility that peaks just after 08:30.
+Everything is vectorised and derives from `numpy.random.default_rng(seed)` only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from research.engine.bars import CHICAGO
+from research.engine.clock import NS_PER_MINUTE, weekday_of
+from research.engine.data import DateLike, _day_number
+from research.engine.instruments import _MICROS, INSTRUMENTS, Instrument
+from research.errors import DataError
+
+MINUTES_PER_DAY = 1440
+SESSION_OPEN_MINUTE = 17 * 60  # on the evening before the trading day
+SESSION_CLOSE_MINUTE = 16 * 60
+EARLY_CLOSE_MINUTE = 12 * 60
+HALT_MINUTES = 60  # a gap longer than this starts a new session
+MISSING_MINUTE_SHARE = 0.005
+GAP_SIGMA_MINUTES = 8.0  # a session-opening gap moves like this many average minutes
+EXCURSION_SHARE = 0.45  # mean wick beyond the body, as a share of the minute's sigma
+PRICE_FLOOR_SHARE = 0.25  # the walk is reflected at this share of the base level
+
+# Base price level and daily volatility (as a share of price); micros trade like their base.
+BASE_LEVEL: dict[str, float] = {"ES": 4800.0, "NQ": 17000.0, "YM": 38000.0, "CL": 75.0,
+                                "NG": 2.5, "GC": 2000.0, "RTY": 2000.0}
+DAILY_VOLATILITY: dict[str, float] = {"ES": 0.010, "NQ": 0.013, "YM": 0.009, "CL": 0.020,
+                                      "NG": 0.030, "GC": 0.009, "RTY": 0.014}
+
+
+def synthetic_bars(instrument: str = "ES", start: DateLike = "2024-01-01",
+                   end: DateLike = "2024-12-31", seed: int = 7) -> pd.DataFrame:
+    """Minute bars of `instrument` whose Chicago dates lie in [start, end]; same args, same frame.
+
+    >>> df = synthetic_bars("ES", "2024-01-08", "2024-01-12", seed=1)
+    >>> list(df.columns)
+    ['timestamp', 'open', 'high', 'low', 'close', 'instrument']
+    """
+    spec = _instrument(instrument)
+    first_day, last_day = _day_number(start, "start"), _day_number(end, "end")
+    if first_day is None or last_day is None or last_day < first_day:
+        raise DataError(f"synthetic bars need start <= end, got {start!r} and {end!r}")
+    rng = np.random.default_rng(seed)
+    wall_minutes = _schedule_wall_minutes(first_day, last_day)
+    wall_minutes = wall_minutes[rng.random(wall_minutes.size) >= MISSING_MINUTE_SHARE]
+    open_, high, low, close = _price_ticks(wall_minutes, spec, rng)
+    stamps = pd.DatetimeIndex((wall_minutes * NS_PER_MINUTE).view("M8[ns]"))
+    stamps = stamps.tz_localize(CHICAGO, ambiguous="raise", nonexistent="raise")
+    return pd.DataFrame({
+        "timestamp": stamps,
+        **{name: np.round(ticks * spec.tick, spec.decimals)
+           for name, ticks in (("open", open_), ("high", high), ("low", low), ("close", close))},
+        "instrument": np.full(wall_minutes.size, spec.symbol, dtype=object),
+    })
+
+
+def _instrument(symbol: str) -> Instrument:
+    wanted = str(symbol).strip().upper()
+    if wanted not in INSTRUMENTS:
+        raise DataError(f"unknown instrument {symbol!r}; known: {', '.join(INSTRUMENTS)}")
+    return INSTRUMENTS[wanted]
+
+
+def _base_symbol(spec: Instrument) -> str:
+    return _MICROS.get(spec.symbol, spec.symbol)
+
+
+# ---------------------------------------------------------------- schedule
+
+
+def _schedule_wall_minutes(first_day: int, last_day: int) -> np.ndarray:
+    """Chicago wall minutes since 1970 of every scheduled bar dated first_day..last_day.
+
+    The session of trading day T runs [T-1 17:00, T 16:00), or to 12:00 on an early close;
+    Monday's therefore opens on Sunday evening. The session of last_day+1 opens on last_day.
+    """
+    days = np.arange(first_day, last_day + 2, dtype=np.int64)
+    years = range(_year_of(first_day), _year_of(last_day + 1) + 1)
+    closures, early_closes = _holiday_days(years)
+    days = days[(weekday_of(days) < 5) & ~np.isin(days, closures)]
+    close_minute = np.where(np.isin(days, early_closes), EARLY_CLOSE_MINUTE, SESSION_CLOSE_MINUTE)
+    starts = (days - 1) * MINUTES_PER_DAY + SESSION_OPEN_MINUTE
+    lengths = days * MINUTES_PER_DAY + close_minute - starts
+    firsts = np.cumsum(lengths) - lengths
+    minutes = np.repeat(starts - firsts, lengths) + np.arange(lengths.sum(), dtype=np.int64)
+    wall_days = minutes // MINUTES_PER_DAY
+    return minutes[(wall_days >= first_day) & (wall_days <= last_day)]
+
+
+def _holiday_days(years: range) -> tuple[np.ndarray, np.ndarray]:
+    """Full closures (Jan 1, Jul 4, Thanksgiving, Dec 25) and 12:00 early closes (the day after
+    Thanksgiving, Dec 24) as day numbers; weekend dates fall away with the weekends."""
+    closures: list[date] = []
+    early_closes: list[date] = []
+    for year in years:
+        thanksgiving = _fourth_thursday_of_november(year)
+        closures += [date(year, 1, 1), date(year, 7, 4), thanksgiving, date(year, 12, 25)]
+        early_closes += [thanksgiving + timedelta(days=1), date(year, 12, 24)]
+    return _day_numbers(closures), _day_numbers(early_closes)
+
+
+def _fourth_thursday_of_november(year: int) -> date:
+    first = date(year, 11, 1)
+    return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+
+
+def _day_numbers(days: list[date]) -> np.ndarray:
+    epoch = date(1970, 1, 1)
+    return np.array([(day - epoch).days for day in days], dtype=np.int64)
+
+
+def _year_of(day_number: int) -> int:
+    return (date(1970, 1, 1) + timedelta(days=int(day_number))).year
+
+
+# ---------------------------------------------------------------- prices
+
+
+def _intraday_volatility_table() -> np.ndarray:
+    """Relative volatility per Chicago minute of day: quiet overnight, busier from the European
+    open, a peak just after 08:30 that decays into midday and rises again into the close."""
+    minute = np.arange(MINUTES_PER_DAY, dtype=np.float64)
+    overnight = np.where((minute >= 17 * 60) & (minute < 18 * 60), 0.7, 0.4)
+    europe = np.where((minute >= 2 * 60) & (minute < 8 * 60 + 30), 0.7, overnight)
+    day = (0.9 + 1.8 * np.exp(-(minute - 510.0) / 40.0)
+           + 0.7 * np.exp(-(915.0 - minute) / 30.0))
+    table = np.where((minute >= 510) & (minute < 915), day, europe)
+    return np.where((minute >= 915) & (minute < 960), 1.1, table)
+
+
+_VOLATILITY_BY_MINUTE = _intraday_volatility_table()
+_SESSION_MINUTES = np.r_[np.arange(SESSION_OPEN_MINUTE, MINUTES_PER_DAY),
+                         np.arange(0, SESSION_CLOSE_MINUTE)]
+# Scales the per-minute sigma so that a full session's variance is the daily volatility's.
+_SESSION_VARIANCE = float(np.sum(_VOLATILITY_BY_MINUTE[_SESSION_MINUTES] ** 2))
+
+
+def _price_ticks(wall_minutes: np.ndarray, spec: Instrument,
+                 rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Open, high, low, close as int64 ticks: close is a cumsum of tick moves plus session
+    gaps, open the previous close (plus the gap), wicks non-negative tick excursions."""
+    base = _base_symbol(spec)
+    level_ticks = round(BASE_LEVEL[base] / spec.tick)
+    minute_sigma = level_ticks * DAILY_VOLATILITY[base] / np.sqrt(_SESSION_VARIANCE)
+    sigma = minute_sigma * _VOLATILITY_BY_MINUTE[wall_minutes % MINUTES_PER_DAY]
+    moves = np.rint(rng.standard_normal(wall_minutes.size) * sigma).astype(np.int64)
+    session_starts = np.flatnonzero(np.diff(wall_minutes, prepend=wall_minutes[:1]) > HALT_MINUTES)
+    gaps = np.zeros(wall_minutes.size, dtype=np.int64)
+    gaps[session_starts] = np.rint(rng.standard_normal(session_starts.size)
+                                   * minute_sigma * GAP_SIGMA_MINUTES)
+    close_path = level_ticks + np.cumsum(moves + gaps)
+    floor_ticks = round(level_ticks * PRICE_FLOOR_SHARE)
+    close = _reflect(close_path, floor_ticks)
+    open_ = _reflect(close_path - moves, floor_ticks)
+    wick_scale = EXCURSION_SHARE * sigma
+    high = np.maximum(open_, close) + np.rint(rng.exponential(wick_scale)).astype(np.int64)
+    low = np.minimum(open_, close) - np.rint(rng.exponential(wick_scale)).astype(np.int64)
+    return open_, high, np.maximum(low, 1), close
+
+
+def _reflect(path_ticks: np.ndarray, floor_ticks: int) -> np.ndarray:
+    """Mirror the walk at a floor so a long, volatile run never reaches zero or below."""
+    return floor_ticks + np.abs(path_ticks - floor_ticks)

@@ -1,0 +1,410 @@
+"""Sweep specs: what to run. Parses, validates and enumerates; never runs anything.
+
+Like scikit-learn's ``ParameterGrid``: a ``base`` of shared ``RunParams`` fields plus
+``grid`` axes whose cartesian product gives the combos. Every mistake is a ``SpecError``
+naming the key path, the value and what is allowed, raised before any work starts.
+
+>>> spec = build_spec({"target": [10, 15]}, {"instrument": "ES"}, "demo")
+>>> [p.target for p in spec.combos()]
+[10, 15]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import glob
+import hashlib
+import itertools
+import json
+import math
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from research.engine.instruments import INSTRUMENTS
+from research.engine.params import RunParams
+from research.engine.sessions import ALL_SLOTS, session_of_slot
+from research.errors import ParamsError, SpecError
+
+DEFAULT_SPEC_NAME = "sweep"
+TOP_KEYS = ("name", "data", "base", "grid", "parallel")
+DATA_KEYS = ("path", "synthetic", "timezone", "start", "end")
+SYNTHETIC_DEFAULTS = {"start": "2024-01-01", "end": "2024-12-31", "seed": 7}
+SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
+PARALLEL_KEYS = ("backend", "max_cpus", "scheduler")
+BACKENDS = ("loky", "sequential", "dask")
+DATA_SUFFIXES = (".parquet", ".csv")
+SLOT_AXIS = "slot"
+SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots")  # what a slot sets by itself
+LIST_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days")
+PARAM_FIELDS = tuple(f.name for f in fields(RunParams))
+AXES = tuple(f for f in (*PARAM_FIELDS, SLOT_AXIS) if f != "instrument")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
+_INT_TAG = "tag:yaml.org,2002:int"
+_SAFE_RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
+Grid = tuple[tuple[str, tuple[Any, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataSpec:
+    """Bars from a file/glob/folder ``path`` (absolute) or ``synthetic`` bars.
+
+    ``path_as_written`` keeps the spec's text so the spec hash ignores the working dir.
+    """
+
+    path: str | None = None
+    synthetic: tuple[tuple[str, Any], ...] | None = None
+    timezone: str = "America/Chicago"
+    start: str | None = None
+    end: str | None = None
+    path_as_written: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.path is None) == (self.synthetic is None):
+            raise SpecError("data: give exactly one of path (file, glob or folder) or synthetic")
+
+    def synthetic_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``synthetic_bars``: instrument, start, end, seed."""
+        if self.synthetic is None:
+            raise ValueError("data: not a synthetic data spec")
+        return dict(self.synthetic)
+
+    def to_dict(self) -> dict[str, Any]:
+        synthetic = None if self.synthetic is None else dict(self.synthetic)
+        return {"path": self.path_as_written or self.path, "synthetic": synthetic,
+                "timezone": self.timezone, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParallelSpec:
+    """How to run (the runner's business), checked here so that mistakes surface early."""
+
+    backend: str = "loky"
+    max_cpus: int | None = None  # None: the whole CPU budget ("auto")
+    scheduler: str | None = None  # dask scheduler address; None: a local cluster
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise SpecError(f"parallel.backend: {self.backend!r} is not one of {BACKENDS}")
+        cpus = None if self.max_cpus == "auto" else self.max_cpus
+        if cpus is not None and (isinstance(cpus, bool) or not isinstance(cpus, int) or cpus < 1):
+            raise SpecError(f"parallel.max_cpus: {cpus!r} is not 'auto', null or an int >= 1")
+        if self.scheduler is not None and not isinstance(self.scheduler, str):
+            raise SpecError(f"parallel.scheduler: {self.scheduler!r} is not a string or null")
+        object.__setattr__(self, "max_cpus", cpus)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"backend": self.backend, "max_cpus": self.max_cpus, "scheduler": self.scheduler}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepSpec:
+    """A validated sweep: ``base`` fields shared by all combos, ``grid`` axes in order."""
+
+    name: str
+    data: DataSpec | None
+    base: Mapping[str, Any]
+    grid: Grid
+    parallel: ParallelSpec = field(default_factory=ParallelSpec)
+    source: str = "<dict>"
+    # axis -> {normalised RunParams value: value as written}; building it checks each value
+    _lookup: dict[str, dict[Any, Any]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lookup", _axis_lookup(self.base, self.grid))
+
+    @property
+    def axes(self) -> list[str]:
+        return [axis for axis, _ in self.grid]
+
+    @property
+    def size(self) -> int:
+        return math.prod(len(values) for _, values in self.grid)
+
+    def iter_combos(self) -> Iterator[RunParams]:
+        """The combos one at a time, first axis slowest (like ``itertools.product``)."""
+        for point in itertools.product(*(values for _, values in self.grid)):
+            chosen = dict(zip(self.axes, point, strict=True))
+            try:
+                yield RunParams.from_dict(_expand_slot({**self.base, **chosen}))
+            except ParamsError as exc:  # values valid alone may clash (stop cap x target)
+                raise SpecError(f"grid combo {chosen}: {exc}") from None
+
+    def combos(self) -> list[RunParams]:
+        return list(self.iter_combos())
+
+    def axis_values(self, params: RunParams) -> dict[str, Any]:
+        """A combo's grid-axis values as written in the spec: the summary's columns."""
+        try:
+            return {axis: self._lookup[axis][_axis_key(params, axis)] for axis in self.axes}
+        except KeyError:
+            raise ValueError(f"{params.to_json()} is not a combo of sweep {self.name!r}") from None
+
+    @property
+    def spec_hash(self) -> str:
+        """sha256 of {data, base, grid}: a new name or parallel setting never blocks resume."""
+        payload = {"data": self.data and self.data.to_dict(), "base": dict(self.base),
+                   "grid": {axis: list(values) for axis, values in self.grid}}
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as given (dates as ISO text); ``spec_from_dict`` reads it back."""
+        return copy.deepcopy({
+            "name": self.name, "data": self.data and self.data.to_dict(),
+            "base": dict(self.base), "grid": {axis: list(vals) for axis, vals in self.grid},
+            "parallel": self.parallel.to_dict()})
+
+
+class _SpecLoader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1 base-60 ints, so an unquoted 10:30 stays '10:30'."""
+
+    yaml_implicit_resolvers = {char: [(tag, rx) for tag, rx in resolvers if tag != _INT_TAG]
+                               for char, resolvers in _SAFE_RESOLVERS.items()}
+
+
+_SpecLoader.add_implicit_resolver(_INT_TAG, re.compile(
+    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"))
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read a YAML spec; its name defaults to the file stem, data paths may be local to it."""
+    path = Path(path)
+    try:
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_SpecLoader)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the spec ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpecError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(loaded, Mapping):
+        raise SpecError(f"{path}: expected a mapping of {', '.join(TOP_KEYS)}, got {loaded!r}")
+    try:
+        return spec_from_dict({"name": path.stem, **loaded}, source=str(path),
+                              base_dir=path.parent)
+    except SpecError as exc:
+        raise SpecError(f"{path}: {exc}") from None
+
+
+def spec_from_dict(d: Mapping[str, Any], *, source: str = "<dict>",
+                   base_dir: str | Path | None = None, data_required: bool = True) -> SweepSpec:
+    """Validate a YAML-shaped mapping into a ``SweepSpec``; every section is checked."""
+    if not isinstance(d, Mapping):
+        raise SpecError(f"spec: expected a mapping of {', '.join(TOP_KEYS)}, got {d!r}")
+    _check_keys("spec", d, TOP_KEYS)
+    name = _check_name(d.get("name", DEFAULT_SPEC_NAME))
+    base = _parse_base(_given(d, "base"))
+    grid = _parse_grid(_given(d, "grid"), base)
+    data = d.get("data")
+    if data is None and data_required:
+        raise SpecError("data: missing; give data.path (file, glob or folder) or data.synthetic")
+    data_spec = None if data is None else _parse_data(data, base["instrument"], base_dir)
+    return SweepSpec(name=name, data=data_spec, base=MappingProxyType(base), grid=grid,
+                     parallel=_parse_parallel(_given(d, "parallel")), source=source)
+
+
+def build_spec(grid: Mapping[str, Any], base: Mapping[str, Any] | None, name: str | None,
+               parallel: ParallelSpec | None = None) -> SweepSpec:
+    """A data-less spec for ``ResearchRunner.run``, which is handed its data directly."""
+    spec = {"name": name or DEFAULT_SPEC_NAME, "base": base, "grid": grid, "parallel": parallel}
+    return spec_from_dict(spec, data_required=False)
+
+
+def _given(d: Mapping[str, Any], key: str) -> Any:
+    """A missing or null section is an empty one; any other non-mapping is refused later."""
+    return {} if d.get(key) is None else d[key]
+
+
+def _check_keys(where: str, d: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = [k for k in d if k not in allowed]
+    if unknown:
+        raise SpecError(f"{where}: unknown key(s) {unknown}; allowed: {', '.join(allowed)}")
+
+
+def _check_name(name: Any) -> str:
+    """The name is the results folder, so it must not climb out of results_dir."""
+    if not isinstance(name, str):
+        raise SpecError(f"name: {name!r} is not a string")
+    if not _SAFE_NAME.fullmatch(name) or name in (".", ".."):
+        raise SpecError(f"name: {name!r} is not a safe folder name ([A-Za-z0-9._-]+)")
+    return name
+
+
+def _parse_base(raw: Any) -> dict[str, Any]:
+    """Check base alone: known keys, the instrument, each field, then all together."""
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"base: expected a mapping of RunParams fields, got {raw!r}")
+    base = copy.deepcopy(dict(raw))
+    for key in base:  # '_' keys are notes, skipped as RunParams.from_dict does
+        if key not in (*PARAM_FIELDS, SLOT_AXIS) and not str(key).startswith("_"):
+            raise SpecError(f"base.{key}: unknown field; allowed: {', '.join(PARAM_FIELDS)}, "
+                            f"{SLOT_AXIS}")
+    if "instrument" not in base:
+        raise SpecError(f"base.instrument: missing; one of {', '.join(INSTRUMENTS)}")
+    _check_slot_conflicts("base", base)
+    for key, value in base.items():
+        _build(f"base.{key} = {value!r}", {"instrument": base["instrument"], key: value}, key)
+    _build("base", base, None)
+    return base
+
+
+def _parse_grid(raw: Any, base: Mapping[str, Any]) -> Grid:
+    """Check the grid's shape; each value is checked against base by ``_axis_lookup``."""
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"grid: expected a mapping of axis -> list of values, got {raw!r}")
+    for axis, values in raw.items():
+        if axis == "instrument":
+            raise SpecError("grid.instrument: a sweep runs one instrument; set "
+                            f"base.instrument instead (one of {', '.join(INSTRUMENTS)})")
+        if axis not in AXES:
+            raise SpecError(f"grid.{axis}: unknown axis; allowed: {', '.join(AXES)}")
+        if axis in base:
+            raise SpecError(f"grid.{axis}: also set in base; give it in one place")
+        if not isinstance(values, (list, tuple)) or not values:
+            raise SpecError(f"grid.{axis}: expected a non-empty list of values, got {values!r}")
+    _check_slot_conflicts("grid", {**base, **raw})
+    return tuple((axis, tuple(copy.deepcopy(values))) for axis, values in raw.items())
+
+
+def _check_slot_conflicts(where: str, keys: Mapping[str, Any]) -> None:
+    clash = [k for k in SLOT_CONFLICTS if k in keys]
+    if SLOT_AXIS in keys and clash:
+        raise SpecError(f"{where}: slot conflicts with {', '.join(clash)} (a slot sets its "
+                        "session and slot itself); use one or the other")
+
+
+def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataSpec:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"data: expected a mapping of {', '.join(DATA_KEYS)}, got {raw!r}")
+    _check_keys("data", raw, DATA_KEYS)
+    path, synthetic = raw.get("path"), raw.get("synthetic")
+    if (path is None) == (synthetic is None):
+        raise SpecError("data: give exactly one of path (file, glob or folder) or synthetic")
+    timezone = raw.get("timezone", "America/Chicago")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise SpecError(f"data.timezone: {timezone!r} is not an IANA time zone "
+                        "(e.g. America/Chicago)") from None
+    start, end = _date_range("data", raw.get("start"), raw.get("end"))
+    if synthetic is not None:
+        return DataSpec(synthetic=_parse_synthetic(synthetic, instrument), timezone=timezone,
+                        start=start, end=end)
+    return DataSpec(path=_resolve_path(path, base_dir), path_as_written=path,
+                    timezone=timezone, start=start, end=end)
+
+
+def _parse_synthetic(raw: Any, instrument: str) -> tuple[tuple[str, Any], ...]:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"data.synthetic: expected a mapping of {', '.join(SYNTHETIC_KEYS)}, "
+                        f"got {raw!r}")
+    _check_keys("data.synthetic", raw, SYNTHETIC_KEYS)
+    out = {"instrument": instrument, **SYNTHETIC_DEFAULTS, **raw}
+    if out["instrument"] not in INSTRUMENTS:
+        raise SpecError(f"data.synthetic.instrument: {out['instrument']!r} is not one of "
+                        f"{', '.join(INSTRUMENTS)}")
+    seed = out["seed"]
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SpecError(f"data.synthetic.seed: {seed!r} is not an integer >= 0")
+    out["start"], out["end"] = _date_range("data.synthetic", out["start"], out["end"])
+    return tuple(sorted(out.items()))
+
+
+def _date_range(where: str, *dates: Any) -> list[str | None]:
+    """YAML reads 2024-01-01 as a date and '2024-01-01' as text; both become ISO text."""
+    out = []
+    for key, value in zip(("start", "end"), dates, strict=True):
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            with contextlib.suppress(ValueError):
+                value = dt.date.fromisoformat(value)
+        if value is not None and type(value) is not dt.date:
+            raise SpecError(f"{where}.{key}: {value!r} is not an ISO date (YYYY-MM-DD)")
+        out.append(value and value.isoformat())
+    if None not in out and out[1] < out[0]:
+        raise SpecError(f"{where}.end: {out[1]!r} is before {where}.start {out[0]!r}")
+    return out
+
+
+def _resolve_path(raw: Any, base_dir: str | Path | None) -> str:
+    """As written from the CWD first, then next to the spec; it must match some data."""
+    if not isinstance(raw, str) or not raw:
+        raise SpecError(f"data.path: {raw!r} is not a path string")
+    candidates = [Path(raw)]
+    if base_dir is not None and not Path(raw).is_absolute():
+        candidates.append(Path(base_dir) / raw)
+    for candidate in candidates:
+        if _has_data_files(candidate):  # absolute, so that a later chdir cannot break it
+            return os.path.abspath(candidate)
+    raise SpecError(f"data.path: {raw!r} matches no {' or '.join(DATA_SUFFIXES)} file "
+                    f"(looked at {' and '.join(map(str, candidates))})")
+
+
+def _has_data_files(path: Path) -> bool:
+    """As ``load_bars`` reads it: a file, a folder searched recursively, or a glob."""
+    text = str(path)
+    tops = [Path(p) for p in glob.glob(text, recursive=True)] if glob.has_magic(text) else [path]
+    files = (f for top in tops for f in (top.rglob("*") if top.is_dir() else [top]))
+    return any(f.is_file() and f.suffix.lower() in DATA_SUFFIXES for f in files)
+
+
+def _parse_parallel(raw: Any) -> ParallelSpec:
+    if isinstance(raw, ParallelSpec):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"parallel: expected a mapping of {', '.join(PARALLEL_KEYS)}, got {raw!r}")
+    _check_keys("parallel", raw, PARALLEL_KEYS)
+    return ParallelSpec(**raw)
+
+
+def _expand_slot(merged: dict[str, Any]) -> dict[str, Any]:
+    """A slot label stands for its session with only that slot enabled."""
+    if SLOT_AXIS not in merged:
+        return merged
+    out = dict(merged)
+    slot = out.pop(SLOT_AXIS)
+    out.update(enabled_sessions=[session_of_slot(slot)],
+               enabled_slots={session_of_slot(slot): [slot]})
+    return out
+
+
+def _build(where: str, merged: dict[str, Any], key: str | None) -> RunParams:
+    """RunParams for one base/axis value; a ParamsError becomes a SpecError at ``where``."""
+    if key == SLOT_AXIS and (not isinstance(merged[key], str) or merged[key] not in ALL_SLOTS):
+        raise SpecError(f"{where}: not a slot; allowed: {', '.join(ALL_SLOTS)}")
+    if key in LIST_FIELDS and not isinstance(merged[key], (list, tuple, Mapping)):
+        raise SpecError(f"{where}: {key} takes a list (or mapping), so an axis of it takes "
+                        "a list of lists")
+    try:
+        return RunParams.from_dict(_expand_slot(merged))
+    except ParamsError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+
+
+def _axis_key(params: RunParams, axis: str) -> Any:
+    return params.enabled_slots if axis == SLOT_AXIS else getattr(params, axis)
+
+
+def _axis_lookup(base: Mapping[str, Any], grid: Grid) -> dict[str, dict[Any, Any]]:
+    """Check each axis value against base alone (not the product); refuse duplicates."""
+    lookup: dict[str, dict[Any, Any]] = {}
+    for axis, values in grid:
+        seen: dict[Any, Any] = {}
+        for i, value in enumerate(values):
+            where = f"grid.{axis}[{i}] = {value!r}"
+            key = _axis_key(_build(where, {**base, axis: value}, axis), axis)
+            if key in seen:
+                raise SpecError(f"{where}: duplicate of {seen[key]!r} (the same combo twice)")
+            seen[key] = value
+        lookup[axis] = seen
+    return lookup

@@ -1,0 +1,103 @@
+"""Reading a sweep's summary: heatmaps over pairs of numeric axes and a top-combos table.
+
+Plots use matplotlib's object API (``Figure`` + Agg canvas) rather than pyplot: nothing
+global changes (a notebook's backend stays as it was) and no figure outlives its call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from research.store import atomic_write
+
+logger = logging.getLogger(__name__)
+
+TOP_METRICS = ("trades", "win_rate", "total_profit", "profit_factor", "max_drawdown")
+
+
+def numeric_axes(summary: pd.DataFrame, axes: Sequence[str]) -> list[str]:
+    """The axes with at least two distinct numeric values (bools are not numeric here)."""
+    out = []
+    for axis in axes:
+        column = summary[axis] if axis in summary.columns else None
+        if (column is not None and pd.api.types.is_numeric_dtype(column)
+                and not pd.api.types.is_bool_dtype(column) and column.nunique() >= 2):
+            out.append(axis)
+    return out
+
+
+def write_heatmaps(summary: pd.DataFrame, axes: Sequence[str], out_dir: Path,
+                   metric: str = "total_profit") -> list[Path]:
+    """One PNG ``heatmap_<x>_<y>_<metric>.png`` per pair of numeric axes.
+
+    Each cell is the best (max) `metric` over the other axes' values. Returns the paths
+    written, in axis-pair order; none when fewer than two axes are numeric.
+    """
+    if metric not in summary.columns:
+        raise ValueError(f"metric {metric!r} is not a summary column; have {list(summary)}")
+    written = []
+    for x, y in itertools.combinations(numeric_axes(summary, axes), 2):
+        grid = summary.groupby([y, x])[metric].max().unstack(x).sort_index().sort_index(axis=1)
+        path = Path(out_dir) / f"heatmap_{x}_{y}_{metric}.png"
+        _plot_heatmap(grid, x, y, metric, path)
+        written.append(path)
+    logger.info("wrote %d heatmap(s) to %s", len(written), out_dir)
+    return written
+
+
+def _plot_heatmap(grid: pd.DataFrame, x: str, y: str, metric: str, path: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    values = grid.to_numpy(dtype=np.float64)
+    fig = Figure(figsize=(2.5 + 0.9 * max(len(grid.columns), 3), 2.0 + 0.5 * max(len(grid), 3)))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="RdYlGn", aspect="auto",
+                      origin="lower")
+    ax.set_xticks(range(len(grid.columns)), [_label(v) for v in grid.columns])
+    ax.set_yticks(range(len(grid.index)), [_label(v) for v in grid.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(f"{metric} by {x} and {y}\n(best over the other axes)", fontsize=10)
+    for (row, col), value in np.ndenumerate(values):
+        ax.text(col, row, _label(value), ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax, label=metric)
+    fig.tight_layout()
+    with atomic_write(path) as handle:
+        fig.savefig(handle, format="png", dpi=100, metadata={"Software": None})
+
+
+def _label(value: object) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def top_combos(summary: pd.DataFrame, metric: str = "total_profit", n: int = 10) -> pd.DataFrame:
+    """The `n` best rows by `metric` (descending); ties keep the summary's (grid) order."""
+    ranked = summary.sort_values(metric, ascending=False, kind="stable", na_position="last")
+    return ranked.head(n).reset_index(drop=True)
+
+
+def format_top(summary: pd.DataFrame, axes: Sequence[str], n: int = 10) -> str:
+    """A plain-text table of the top combos by total_profit, with their axes and key metrics."""
+    if summary.empty:
+        return "no finished combos"
+    top = top_combos(summary, "total_profit", n)
+    columns = ["combo_id", *[a for a in axes if a in top.columns and a != "combo_id"],
+               *TOP_METRICS]
+    table = top[columns].copy()
+    table.insert(0, "rank", range(1, len(table) + 1))
+    table["win_rate"] = [f"{v:.1%}" for v in table["win_rate"]]
+    for name in ("total_profit", "profit_factor", "max_drawdown"):
+        table[name] = [f"{v:.2f}" for v in table[name]]
+    title = f"Top {len(table)} of {len(summary)} combos by total_profit"
+    return title + "\n" + table.to_string(index=False)

@@ -1,0 +1,315 @@
+"""ResearchRunner: grid -> plan -> execute on joblib workers -> store.
+
+`grid.py` says what to run; this module decides how (tasks, processes x threads) and runs
+it; `store.py` writes. Each task is a batch of combos that share ranges and entries, so
+those are computed once per task and reused for every exit setting (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+import pyarrow as pa
+
+from research.engine.bars import Bars
+from research.engine.data import bars_fingerprint, load_bars, prepare_bars
+from research.engine.entry import EntryTable, detect_entries
+from research.engine.execution import ExitRules, TradeBatch, execute_trades
+from research.engine.params import RunParams
+from research.engine.ranges import RangeTable, build_slot_ranges
+from research.engine.results import trades_frame
+from research.engine.synthetic import synthetic_bars
+from research.grid import ParallelSpec, SweepSpec, build_spec
+from research.metrics import combo_metrics
+from research.parallel.budget import resolve_budget, split_budget
+from research.parallel.processor import ParallelProcessor
+from research.report import write_heatmaps
+from research.store import TRADES_SCHEMA, SweepStore, task_id_for
+
+logger = logging.getLogger(__name__)
+TASKS_PER_PROCESS = 4  # a few tasks per process keeps the processes evenly loaded
+BACKENDS = ("loky", "sequential", "dask")
+# The fields that decide ranges and entries; combos equal on these share both.
+SHARED_STAGE_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days", "market_close",
+                       "target_mode")
+
+
+# ---- plan ----
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A batch of combos that share their ranges and entries."""
+
+    task_id: str
+    combos: tuple[RunParams, ...]
+
+
+def shared_stage_key(rp: RunParams) -> tuple:
+    return tuple(getattr(rp, name) for name in SHARED_STAGE_FIELDS)
+
+
+def plan_tasks(combos: Sequence[RunParams], processes: int,
+               batch_size: int | None = None) -> list[Task]:
+    """Group combos by their shared stages, then cut each group into batches.
+
+    The batch size only changes how work is spread, never the results.
+    """
+    if batch_size is None:
+        batch_size = max(1, math.ceil(len(combos) / (processes * TASKS_PER_PROCESS)))
+    groups: dict[tuple, list[RunParams]] = {}
+    for rp in combos:
+        groups.setdefault(shared_stage_key(rp), []).append(rp)
+    tasks = []
+    for members in groups.values():
+        for start in range(0, len(members), batch_size):
+            batch = tuple(members[start:start + batch_size])
+            tasks.append(Task(task_id_for(rp.combo_id for rp in batch), batch))
+    return tasks
+
+
+# ---- execute (inside a worker) ----
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    task_id: str
+    trades: pa.Table
+    summaries: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
+    engine_seconds: float
+    worker: dict[str, Any] = field(default_factory=dict)
+
+
+def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int) -> TaskResult:
+    """Run one task's combos; a combo that raises is recorded, the others go on."""
+    started = time.perf_counter()
+    processor = ParallelProcessor(max_workers=threads)
+    frames, summaries, failures = [], [], []
+    try:
+        table = build_slot_ranges(bars, task.combos[0])
+        entries = _detect_entries(processor, bars, table)
+    except Exception as exc:  # noqa: BLE001 - every combo of the task fails alike
+        failures = [_failure(rp, exc) for rp in task.combos]
+        table = entries = None
+    for rp in task.combos if table is not None else ():
+        try:
+            batch = _execute(processor, bars, table, entries, rp, as_of_ns)
+            frame = trades_frame(bars, table, batch, rp)
+            summaries.append({"combo_id": rp.combo_id, **combo_metrics(frame)})
+            frame.insert(0, "combo_id", rp.combo_id)
+            frames.append(frame)
+        except Exception as exc:  # noqa: BLE001 - recorded in the manifest
+            failures.append(_failure(rp, exc))
+    trades = (pa.Table.from_pandas(pd.concat(frames, ignore_index=True), schema=TRADES_SCHEMA,
+                                   preserve_index=False)
+              if frames else TRADES_SCHEMA.empty_table())
+    worker = {"pid": os.getpid(), "threads": threads,
+              "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
+    return TaskResult(task.task_id, trades, summaries, failures,
+                      time.perf_counter() - started, worker)
+
+
+def _detect_entries(processor: ParallelProcessor, bars: Bars, table: RangeTable) -> EntryTable:
+    parts = processor.process(table, lambda part: detect_entries(bars, part))
+    return EntryTable(*(_concat([getattr(p, name) for p in parts])
+                        for name in ("direction", "bar_idx", "price_ticks")))
+
+
+def _execute(processor: ParallelProcessor, bars: Bars, table: RangeTable, entries: EntryTable,
+             rp: RunParams, as_of_ns: int) -> TradeBatch:
+    rules = ExitRules.from_params(rp)
+    # Slices of range(n) index both the table and its entries.
+    parts = processor.process(
+        range(len(table)),
+        lambda idx: execute_trades(bars, table[idx.start:idx.stop],
+                                   entries[idx.start:idx.stop], rules, as_of_ns),
+        weights=table.work_estimates)
+    return TradeBatch.concat(parts)
+
+
+def _concat(arrays: list) -> Any:
+    import numpy as np
+
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _failure(rp: RunParams, exc: BaseException) -> dict[str, Any]:
+    return {"combo_id": rp.combo_id, "params": rp.to_dict(),
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": "".join(traceback.format_exception(exc))}
+
+
+# ---- the runner ----
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """A finished (or partly finished) sweep on disk."""
+
+    path: Path
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        import json
+
+        return json.loads((self.path / "manifest.json").read_text())
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "summary.parquet")
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return self.manifest.get("failures", [])
+
+    def trades(self, combo_id: str | None = None) -> pd.DataFrame:
+        filters = None if combo_id is None else [("combo_id", "==", combo_id)]
+        return pd.read_parquet(self.path / "trades.parquet", filters=filters)
+
+
+class ResearchRunner:
+    """Runs sweeps over one data set.
+
+    >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-03-31"))
+    >>> sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="demo")
+    >>> sweep.summary[["target", "total_profit"]]  # doctest: +SKIP
+    """
+
+    def __init__(self, data: pd.DataFrame | Bars | str | Path | None = None,
+                 results_dir: str | Path = "results", max_cpus: int | str | None = None,
+                 backend: str = "loky", progress: bool = True, scheduler: str | None = None,
+                 batch_size: int | None = None) -> None:
+        self.data = data
+        self.results_dir = Path(results_dir)
+        self.max_cpus = max_cpus
+        self.backend = backend
+        self.scheduler = scheduler
+        self.progress = progress
+        self.batch_size = batch_size
+
+    def run(self, grid: Mapping[str, Sequence[Any]] | None = None,
+            base: Mapping[str, Any] | None = None, name: str | None = None, *,
+            fresh: bool = False) -> Sweep:
+        """Expand `grid` over `base` and run every combo on this runner's data."""
+        parallel = ParallelSpec(backend=self.backend, max_cpus=self.max_cpus,
+                                scheduler=self.scheduler)
+        return self.run_spec(build_spec(grid or {}, base, name, parallel), fresh=fresh)
+
+    def run_spec(self, spec: SweepSpec, *, fresh: bool = False) -> Sweep:
+        """Run a validated spec; finished combos of an earlier run of it are skipped."""
+        started = time.perf_counter()
+        combos = list({rp.combo_id: rp for rp in spec.combos()}.values())
+        bars = self._bars(spec, combos[0].instrument)
+        store = SweepStore(self.results_dir / spec.name)
+        store.prepare(spec.spec_hash, bars_fingerprint(bars),
+                      self._manifest(spec, bars, len(combos)), fresh=fresh)
+        done = store.finished()
+        todo = [rp for rp in combos if rp.combo_id not in done]
+        logger.info("%s: %d combos, %d already done", spec.name, len(combos),
+                    len(combos) - len(todo))
+        failures = self._run_parallel_strategy(bars, todo, store, total=len(combos))
+        compact_started = time.perf_counter()
+        summary = store.compact(combos, spec)
+        heatmaps = write_heatmaps(summary, spec.axes, store.root)
+        store.update_manifest(
+            status="complete" if not failures else "failed",
+            combos_ok=len(combos) - len(failures), combos_failed=len(failures),
+            failures=failures, heatmaps=[path.name for path in heatmaps],
+            timings={"total_s": round(time.perf_counter() - started, 3),
+                     "compact_s": round(time.perf_counter() - compact_started, 3),
+                     **self._timings})
+        return Sweep(store.root)
+
+    # -- how to run it --
+
+    def _run_parallel_strategy(self, bars: Bars, todo: Sequence[RunParams], store: SweepStore,
+                               total: int) -> list[dict[str, Any]]:
+        """Fan the combos out: processes x threads within the CPU budget (DESIGN §4)."""
+        budget = resolve_budget(self.max_cpus)
+        processes, _ = split_budget(budget, max(1, len(todo)))
+        tasks = plan_tasks(todo, processes, self.batch_size)
+        processes, threads = split_budget(budget, max(1, len(tasks)))
+        store.update_manifest(budget={"max_cpus": budget, "processes": processes,
+                                      "threads": threads, "tasks": len(tasks),
+                                      "backend": self.backend})
+        as_of_ns = bars.last_ts_ns
+        failures: list[dict[str, Any]] = []
+        pending = {task.task_id: task for task in tasks}
+        self._timings = {"engine_s": 0.0, "store_s": 0.0}
+        execute_started = time.perf_counter()
+        with self._progress(total, total - len(todo)) as bar:
+            try:
+                for result in self._results(bars, tasks, as_of_ns, processes, threads):
+                    store_started = time.perf_counter()
+                    store.write_task(result.task_id, result.trades, result.summaries)
+                    failures.extend(result.failures)
+                    self._timings["store_s"] += time.perf_counter() - store_started
+                    self._timings["engine_s"] += result.engine_seconds
+                    del pending[result.task_id]
+                    bar.update(len(result.summaries) + len(result.failures))
+            except KeyboardInterrupt:
+                store.update_manifest(status="interrupted")
+                raise
+            except Exception as exc:  # noqa: BLE001 - a dead worker: its combos are failed
+                logger.error("workers failed: %s", exc)
+                failures.extend(_failure(rp, exc) for task in pending.values()
+                                for rp in task.combos)
+        self._timings["execute_s"] = time.perf_counter() - execute_started
+        self._timings = {k: round(v, 3) for k, v in self._timings.items()}
+        return failures
+
+    def _results(self, bars: Bars, tasks: list[Task], as_of_ns: int, processes: int,
+                 threads: int) -> Iterator[TaskResult]:
+        if not tasks:
+            return
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend: {self.backend!r} is not one of {BACKENDS}")
+        calls = (joblib.delayed(run_task)(bars, task, as_of_ns, threads) for task in tasks)
+        if self.backend == "sequential":
+            config = joblib.parallel_config(backend="sequential")
+        else:
+            # Pin BLAS/OpenMP in workers: our own threads are the only inner parallelism.
+            config = joblib.parallel_config(backend="loky", inner_max_num_threads=1)
+        with config:
+            yield from joblib.Parallel(n_jobs=processes, return_as="generator_unordered")(calls)
+
+    # -- inputs --
+
+    def _bars(self, spec: SweepSpec, instrument: str) -> Bars:
+        data = self.data
+        if data is None and spec.data is not None:
+            if spec.data.synthetic is not None:
+                data = synthetic_bars(**spec.data.synthetic_kwargs())
+            else:
+                data = load_bars(spec.data.path, spec.data.timezone, instrument=instrument,
+                                 start=spec.data.start, end=spec.data.end)
+        if data is None:
+            raise ValueError("no data: give ResearchRunner(data=...) or a spec with data")
+        if isinstance(data, Bars):
+            return data
+        if isinstance(data, (str, Path)):
+            data = load_bars(data, instrument=instrument)
+        return prepare_bars(data, instrument)
+
+    def _manifest(self, spec: SweepSpec, bars: Bars, n_combos: int) -> dict[str, Any]:
+        return {**SweepStore.manifest_base(), "spec": spec.to_dict(), "source": spec.source,
+                "grid_size": n_combos, "spec_hash": spec.spec_hash,
+                "data": {"source": bars.source, "instrument": bars.instrument.symbol,
+                         "rows": len(bars), "first_ts_ns": int(bars.ts_ns[0]),
+                         "last_ts_ns": bars.last_ts_ns, "fingerprint": bars_fingerprint(bars)}}
+
+    def _progress(self, total: int, initial: int):
+        from tqdm import tqdm
+
+        enabled = self.progress and sys.stderr.isatty()
+        return tqdm(total=total, initial=initial, unit="combo", disable=not enabled,
+                    file=sys.stderr, dynamic_ncols=True)

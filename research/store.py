@@ -1,0 +1,392 @@
+"""The results folder of one sweep (DESIGN §5): shards, compaction, manifest, resume.
+
+The parent process is the only writer. Every file is published atomically (temp file in
+the same folder, fsync, ``os.replace``) with an explicit pyarrow schema, so a crash never
+leaves a half-written file under a final name and an all-null column never changes a type.
+A task's summary shard is its commit marker: a task is finished only if that file exists.
+Shards hold combo_id + metrics only; parameter columns are joined in at compaction from
+the grid, so a shard never depends on how parameters are typed or named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import re
+import subprocess
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from research.engine.bars import CHICAGO
+from research.engine.params import RunParams
+from research.engine.results import COLUMNS, TEXT_COLUMNS, TIME_COLUMNS
+from research.errors import ResearchError
+from research.metrics import COUNT_COLUMNS, METRIC_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+TRADES_SCHEMA = pa.schema(
+    [("combo_id", pa.string())]
+    + [(name, pa.timestamp("ns") if name == "date"
+        else pa.string() if name in TEXT_COLUMNS
+        else pa.timestamp("ns", tz=CHICAGO) if name in TIME_COLUMNS
+        else pa.float64()) for name in COLUMNS])
+# Fixed writer options: the same rows always give the same bytes (parquet stores no clock).
+WRITE_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3,
+                                 "use_dictionary": True, "write_statistics": True,
+                                 "version": "2.6", "data_page_version": "1.0"}
+ROW_GROUP_ROWS = 131_072
+SHARD_CACHE = 4  # trades shards held in memory at once during compaction
+MANIFEST, TRADES, SUMMARY, SUMMARY_CSV = ("manifest.json", "trades.parquet", "summary.parquet",
+                                          "summary.csv")
+_TRADES_SUFFIX, _SUMMARY_SUFFIX = ".trades.parquet", ".summary.parquet"
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
+_TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+ParamColumns = Sequence[tuple[str, pa.DataType]]
+
+
+class StoreMismatchError(ResearchError):
+    """A results folder holds another spec's or another data set's results."""
+
+
+def summary_schema(param_columns: ParamColumns = ()) -> pa.Schema:
+    """combo_id, the parameter columns as given, then METRIC_COLUMNS (counts int64)."""
+    metrics = [(m, pa.int64() if m in COUNT_COLUMNS else pa.float64()) for m in METRIC_COLUMNS]
+    fields = [("combo_id", pa.string()), *param_columns, *metrics]
+    names = [name for name, _ in fields]
+    if clashes := sorted({n for n in names if names.count(n) > 1}):
+        raise ValueError(f"summary columns {clashes} appear twice (a parameter named as a metric?)")
+    return pa.schema(fields)
+
+
+SHARD_SUMMARY_SCHEMA = summary_schema()
+
+
+def param_columns_for(rows: Iterable[Mapping[str, Any]],
+                      names: Sequence[str]) -> list[tuple[str, pa.DataType]]:
+    """Parameter column types from every combo's values (so they never vary by batching):
+    all bool -> bool, all int -> int64, all numbers -> float64, anything else -> JSON text."""
+    rows = list(rows)
+
+    def kind(values: list[Any]) -> pa.DataType:
+        if values and all(isinstance(v, bool) for v in values):
+            return pa.bool_()
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if values and len(numbers) == len(values):
+            return pa.int64() if all(isinstance(v, int) for v in values) else pa.float64()
+        return pa.string()
+    return [(n, kind([r[n] for r in rows if r.get(n) is not None])) for n in names]
+
+
+def task_id_for(combo_ids: Iterable[str]) -> str:
+    """A task id naming all of its combos, so no later batch can reuse a finished shard's name."""
+    return hashlib.sha256(",".join(sorted(combo_ids)).encode()).hexdigest()[:16]
+
+
+def trades_table(frame: pd.DataFrame, combo_id: str) -> pa.Table:
+    """One combo's typed frame as a TRADES_SCHEMA table (cheap to send from a worker)."""
+    return to_table(frame.assign(combo_id=combo_id), TRADES_SCHEMA)
+
+
+def to_table(data: pa.Table | pd.DataFrame | Sequence[Mapping[str, Any]],
+             schema: pa.Schema) -> pa.Table:
+    """Exactly `schema` (extra columns dropped, no pandas metadata in the bytes)."""
+    if isinstance(data, pa.Table):
+        table = data.select(schema.names).cast(schema)
+    elif isinstance(data, pd.DataFrame):
+        if missing := [name for name in schema.names if name not in data.columns]:
+            raise ValueError(f"columns {missing} are missing (have {list(data.columns)})")
+        table = pa.Table.from_pandas(data[schema.names], schema=schema, preserve_index=False)
+    else:
+        table = pa.Table.from_pylist(list(data), schema=schema)
+    return table.replace_schema_metadata(None)
+
+
+def _cell(value: Any, kind: pa.DataType) -> Any:
+    """A parameter value for its column; in a text column lists and mappings (trade_days,
+    enabled_slots) and stray numbers become canonical JSON text."""
+    if kind == pa.string() and value is not None and not isinstance(value, str):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return value
+
+
+@contextmanager
+def atomic_write(path: Path) -> Iterator[IO[bytes]]:
+    """Yield a file in `path`'s folder that replaces `path` only once fully written and synced."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    with suppress(OSError):  # make the rename durable on POSIX; Windows can't open folders
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Atomic parquet write with the fixed options and row groups of ROW_GROUP_ROWS."""
+    with atomic_write(path) as handle:
+        pq.write_table(table.combine_chunks(), handle, row_group_size=ROW_GROUP_ROWS,
+                       **WRITE_OPTIONS)
+
+
+def manifest_base() -> dict[str, Any]:
+    """Versions, git commit and host: what a reader needs to reproduce a sweep."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in ("research", "numpy", "pandas", "pyarrow", "numba", "joblib"):
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
+    try:
+        git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=False)
+        commit = git.stdout.strip() if git.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {"versions": versions, "git_commit": commit or None,
+            "host": {"cpu_count": os.cpu_count(), "platform": platform.platform()}}
+
+
+class SweepStore:
+    """The folder results/<sweep name>/: shards while running, compacted files at the end."""
+
+    manifest_base = staticmethod(manifest_base)
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.shards = self.root / "shards"
+
+    # ---- lifecycle ----
+    def prepare(self, spec_hash: str, data_fingerprint: str, manifest: Mapping[str, Any],
+                fresh: bool = False) -> None:
+        """Start or resume: refuse results of another spec or data unless `fresh` wipes them."""
+        self.shards.mkdir(parents=True, exist_ok=True)
+        for folder in (self.root, self.shards):  # temp files of a crashed write
+            for path in folder.iterdir():
+                if _TEMP_NAME.match(path.name) and path.is_file():
+                    path.unlink(missing_ok=True)
+        if fresh:
+            self._wipe()
+        else:
+            self._check_same_inputs(spec_hash, data_fingerprint)
+        self._write_manifest({**manifest, "spec_hash": spec_hash,
+                              "data_fingerprint": data_fingerprint, "status": "running"})
+
+    def _check_same_inputs(self, spec_hash: str, data_fingerprint: str) -> None:
+        advice = ("use --fresh (CLI) or fresh=True to start over, or choose another sweep name")
+        old = self.read_manifest()
+        if old is None:
+            if any(self.shards.glob("*" + _SUMMARY_SUFFIX)):
+                raise StoreMismatchError(f"{self.root}: holds result shards but no {MANIFEST}, "
+                                         f"so they cannot be matched to this sweep; {advice}")
+            return
+        changed = [what for what, key, new in (("spec", "spec_hash", spec_hash),
+                                                ("data", "data_fingerprint", data_fingerprint))
+                   if old.get(key) != new]
+        if changed:
+            raise StoreMismatchError(
+                f"{self.root}: holds results of a different {' and '.join(changed)} "
+                f"(spec hash {old.get('spec_hash')!r} -> {spec_hash!r}, data fingerprint "
+                f"{old.get('data_fingerprint')!r} -> {data_fingerprint!r}); {advice}")
+
+    def _wipe(self) -> None:
+        """Delete only the files of this layout; anything else in the folder stays."""
+        ours = [self.root / name for name in (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV)]
+        ours += self.root.glob("heatmap_*.png")
+        ours += self.shards.glob("*" + _TRADES_SUFFIX)
+        ours += self.shards.glob("*" + _SUMMARY_SUFFIX)
+        for path in ours:
+            path.unlink(missing_ok=True)
+        logger.info("fresh start: removed previous results in %s", self.root)
+
+    # ---- manifest ----
+    def read_manifest(self) -> dict[str, Any] | None:
+        path = self.root / MANIFEST
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def _write_manifest(self, manifest: Mapping[str, Any]) -> None:
+        text = json.dumps(manifest, sort_keys=True, indent=2, default=_json_default) + "\n"
+        with atomic_write(self.root / MANIFEST) as handle:
+            handle.write(text.encode())
+
+    def update_manifest(self, **fields: Any) -> dict[str, Any]:
+        """Merge `fields` into manifest.json (atomic rewrite); returns the new manifest."""
+        manifest = {**(self.read_manifest() or {}), **fields}
+        self._write_manifest(manifest)
+        return manifest
+
+    def record_failures(self, failures: Iterable[Mapping[str, Any]]) -> None:
+        """Add {combo_id, params, error, traceback} records, one per combo, sorted by id."""
+        by_id = {f["combo_id"]: dict(f) for f in (self.read_manifest() or {}).get("failures", [])}
+        by_id.update({f["combo_id"]: dict(f) for f in failures})
+        self.update_manifest(failures=[by_id[k] for k in sorted(by_id)])
+
+    # ---- shards ----
+    def write_task(self, task_id: str, trades: pa.Table | pd.DataFrame,
+                   summary: pd.DataFrame | pa.Table | Sequence[Mapping[str, Any]]) -> None:
+        """Publish one task: trades shard, then summary shard (the commit marker).
+
+        `summary` has one row per finished combo: combo_id and METRIC_COLUMNS (other
+        columns are ignored). Re-running a task id overwrites its unfinished shards.
+        """
+        if not _TASK_ID.match(task_id):
+            raise ValueError(f"task id {task_id!r}: use letters, digits, '_' and '-' only")
+        trades_t = to_table(trades, TRADES_SCHEMA)
+        summary_t = to_table(summary, SHARD_SUMMARY_SCHEMA)
+        combos = summary_t.column("combo_id").to_pylist()
+        if None in combos or trades_t.column("combo_id").null_count:
+            raise ValueError(f"task {task_id}: a row has no combo_id")
+        if strays := set(trades_t.column("combo_id").unique().to_pylist()) - set(combos):
+            raise ValueError(f"task {task_id}: trades of combos {sorted(strays)} have no summary")
+        marker = self.shards / (task_id + _SUMMARY_SUFFIX)
+        if marker.exists() and set(pq.read_table(marker, columns=["combo_id"])
+                                   .column("combo_id").to_pylist()) != set(combos):
+            raise ValueError(f"task {task_id}: {marker} holds other, finished combos")
+        write_parquet(trades_t, self.shards / (task_id + _TRADES_SUFFIX))
+        write_parquet(summary_t, marker)
+
+    def _summaries(self) -> tuple[pa.Table, dict[str, str]]:
+        """Every committed summary row (first shard by name wins) and combo_id -> task_id."""
+        tables, where = [], {}
+        for path in sorted(self.shards.glob("*" + _SUMMARY_SUFFIX)):
+            task_id = path.name[: -len(_SUMMARY_SUFFIX)]
+            table = to_table(pq.read_table(path), SHARD_SUMMARY_SCHEMA)
+            ids = table.column("combo_id").to_pylist()
+            keep = [i for i, c in enumerate(ids) if c not in where]
+            where.update({ids[i]: task_id for i in keep})
+            tables.append(table.take(pa.array(keep, pa.int64())))
+        return pa.concat_tables(tables or [SHARD_SUMMARY_SCHEMA.empty_table()]), where
+
+    def finished(self) -> dict[str, dict[str, Any]]:
+        """combo_id -> metrics of every finished combo: what a resumed sweep skips."""
+        return {row["combo_id"]: row for row in self._summaries()[0].to_pylist()}
+
+    # ---- compaction ----
+    def compact(self, combos: Sequence[str | RunParams], params: Any = None,
+                param_columns: ParamColumns | None = None) -> pd.DataFrame:
+        """Write trades.parquet, summary.parquet and summary.csv in grid order; return summary.
+
+        `combos` (ids or RunParams) give the grid order; unfinished ones are left out.
+        `params` gives each combo's parameter columns: a SweepSpec (its ``axes`` and
+        ``axis_values``; `combos` must then be RunParams) or a mapping combo_id -> {name:
+        value}; types come from `param_columns` or are inferred over all `combos`.
+        Output bytes depend only on the finished combos and the grid, not on batching:
+        trades stream combo by combo through a small LRU of shards, in fixed row groups.
+        """
+        order = list(dict.fromkeys(c.combo_id if isinstance(c, RunParams) else c
+                                   for c in combos))
+        names, values = _param_values(combos, params)
+        columns = list(param_columns) if param_columns is not None else param_columns_for(
+            (values[c] for c in order if c in values), names)
+        metrics_t, where = self._summaries()
+        done = [c for c in order if c in where]
+        logger.info("compacting %d of %d combos into %s", len(done), len(order), self.root)
+        row_of = {c: i for i, c in enumerate(metrics_t.column("combo_id").to_pylist())}
+        metrics_t = metrics_t.take(pa.array([row_of[c] for c in done], pa.int64()))
+        params_t = pa.table({name: pa.array([_cell(values.get(c, {}).get(name), kind)
+                                             for c in done], kind)
+                             for name, kind in columns}, schema=pa.schema(columns))
+        summary_t = pa.Table.from_arrays(
+            [metrics_t.column("combo_id"), *params_t.columns, *metrics_t.columns[1:]],
+            schema=summary_schema(columns))
+        self._write_trades(done, where)
+        write_parquet(summary_t, self.root / SUMMARY)
+        summary = summary_t.to_pandas()
+        with atomic_write(self.root / SUMMARY_CSV) as handle:
+            handle.write(summary.to_csv(index=False, lineterminator="\n").encode())
+        return summary
+
+    def _write_trades(self, order: Sequence[str], where: Mapping[str, str]) -> None:
+        cache = _ShardCache(self.shards)
+        pending: list[pa.Table] = []
+        pending_rows = 0
+        with (atomic_write(self.root / TRADES) as handle,
+              pq.ParquetWriter(handle, TRADES_SCHEMA, **WRITE_OPTIONS) as writer):
+            for combo_id in order:
+                rows = cache.rows(where[combo_id], combo_id)
+                if len(rows):
+                    pending.append(rows)
+                    pending_rows += len(rows)
+                if pending_rows >= ROW_GROUP_ROWS:
+                    pending = _flush(writer, pending, final=False)
+                    pending_rows = sum(len(t) for t in pending)
+            _flush(writer, pending, final=True)
+
+
+def _param_values(combos: Sequence[str | RunParams],
+                  params: Any) -> tuple[list[str], dict[str, Mapping[str, Any]]]:
+    """(column names, combo_id -> {name: value}) from a SweepSpec, a mapping, or nothing."""
+    if params is None:
+        return [], {}
+    if hasattr(params, "axis_values"):
+        return list(params.axes), {rp.combo_id: params.axis_values(rp) for rp in combos}
+    names = list(dict.fromkeys(name for row in params.values() for name in row))
+    return names, dict(params)
+
+
+def _flush(writer: pq.ParquetWriter, pending: list[pa.Table], final: bool) -> list[pa.Table]:
+    """Write whole row groups (everything when final); return the rows kept for later.
+
+    One contiguous chunk per write, cut at multiples of ROW_GROUP_ROWS, so row groups and
+    pages fall at the same rows whatever shards the rows came from."""
+    if not pending:
+        return []
+    rows = pa.concat_tables(pending).combine_chunks()
+    cut = len(rows) if final else len(rows) - len(rows) % ROW_GROUP_ROWS
+    if cut:
+        writer.write_table(rows.slice(0, cut), row_group_size=ROW_GROUP_ROWS)
+    rest = rows.slice(cut)
+    return [rest] if len(rest) else []
+
+
+class _ShardCache:
+    """The last few trades shards read, each with its combo_id -> row positions."""
+
+    def __init__(self, shards: Path, size: int = SHARD_CACHE) -> None:
+        self.shards, self.size = shards, size
+        self.loaded: OrderedDict[str, tuple[pa.Table, dict[str, np.ndarray]]] = OrderedDict()
+
+    def rows(self, task_id: str, combo_id: str) -> pa.Table:
+        if task_id not in self.loaded:
+            if len(self.loaded) >= self.size:
+                self.loaded.popitem(last=False)
+            self.loaded[task_id] = self._load(task_id)
+        self.loaded.move_to_end(task_id)
+        table, positions = self.loaded[task_id]
+        return table.take(positions.get(combo_id, np.empty(0, dtype=np.int64)))
+
+    def _load(self, task_id: str) -> tuple[pa.Table, dict[str, np.ndarray]]:
+        table = to_table(pq.read_table(self.shards / (task_id + _TRADES_SUFFIX)), TRADES_SCHEMA)
+        encoded = table.column("combo_id").combine_chunks().dictionary_encode()
+        codes = encoded.indices.to_numpy()
+        order = np.argsort(codes, kind="stable")  # stable: shard row order within a combo
+        ends = np.cumsum(np.bincount(codes, minlength=len(encoded.dictionary)))
+        starts = ends - np.diff(ends, prepend=0)
+        names = encoded.dictionary.to_pylist()
+        return table, {c: order[s:e] for c, s, e in zip(names, starts, ends, strict=True)}
+
+
+def _json_default(value: Any) -> Any:
+    """numpy scalars as numbers; anything else JSON lacks (Path, Timestamp) as its text."""
+    return value.item() if isinstance(value, np.generic) else str(value)

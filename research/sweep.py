@@ -1,0 +1,88 @@
+"""Command line: python -m research.sweep SPEC.yaml [options].
+
+Exit codes: 0 all combos finished, 1 some combos failed, 2 bad input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from research.errors import ResearchError
+
+logger = logging.getLogger("research.sweep")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m research.sweep",
+        description="Run a parameter sweep of the breakout engine and store its results.")
+    parser.add_argument("spec", help="sweep spec (YAML), e.g. sweeps/grid.yaml")
+    parser.add_argument("--max-cpus", help="CPU budget: a number or 'auto' "
+                        "(default: the spec's parallel.max_cpus, else 75%% of cores, max 8)")
+    parser.add_argument("--backend", choices=("loky", "sequential", "dask"),
+                        help="how to run the combos (default: the spec's, else loky)")
+    parser.add_argument("--scheduler", help="dask scheduler address (backend dask)")
+    parser.add_argument("--results-dir", default="results", help="output root (default: results)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="discard earlier results of this sweep instead of resuming")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, no table")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return _run(args)
+    except ResearchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished combos are kept; run the same command again to continue",
+              file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from research.grid import load_spec
+    from research.report import format_top
+    from research.research_runner import ResearchRunner
+
+    spec = load_spec(args.spec)
+    runner = ResearchRunner(
+        results_dir=args.results_dir,
+        max_cpus=_max_cpus(args.max_cpus if args.max_cpus is not None
+                           else spec.parallel.max_cpus),
+        backend=args.backend or spec.parallel.backend,
+        scheduler=args.scheduler or spec.parallel.scheduler,
+        progress=not args.quiet)
+    sweep = runner.run_spec(spec, fresh=args.fresh)
+    failed = sweep.failed
+    if not args.quiet:
+        print(format_top(sweep.summary, spec.axes, n=10))
+    print(f"results: {sweep.path}")
+    if failed:
+        print(f"{len(failed)} combo(s) failed; see {sweep.path / 'manifest.json'}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _max_cpus(value: int | str | None) -> int | str | None:
+    from research.errors import SpecError
+    from research.parallel.budget import resolve_budget
+
+    try:
+        resolve_budget(value)
+    except ValueError as exc:
+        raise SpecError(f"--max-cpus: {exc}") from None
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
