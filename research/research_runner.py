@@ -273,6 +273,12 @@ class ResearchRunner:
             return
         if self.backend not in BACKENDS:
             raise ValueError(f"backend: {self.backend!r} is not one of {BACKENDS}")
+        if self.backend == "dask":
+            from research.parallel.dask_backend import dask_results
+
+            yield from dask_results(run_task, bars, tasks, (as_of_ns, threads),
+                                    scheduler=self.scheduler, n_workers=processes)
+            return
         calls = (joblib.delayed(run_task)(bars, task, as_of_ns, threads) for task in tasks)
         if self.backend == "sequential":
             config = joblib.parallel_config(backend="sequential")

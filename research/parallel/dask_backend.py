@@ -1,0 +1,92 @@
+"""The dask backend: a sweep's tasks on a Dask cluster through joblib's dask backend (DESIGN §4).
+
+Imported only when a sweep asks for ``backend: dask``, so ``dask[distributed]`` stays an
+optional extra. The parent process keeps every other duty: it loads the bars, scatters them
+once to every worker, and remains the single writer of results (the runner's store), so
+resume works exactly as with loky. Without a scheduler address a ``LocalCluster`` of
+``n_workers`` processes with one thread each is started and closed here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from typing import Any, TypeVar
+
+import joblib
+
+from research.errors import ResearchError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+CONNECT_TIMEOUT_S = 10
+"""How long to try a scheduler address: a typo must fail fast, not hang the sweep."""
+INSTALL_HINT = "dask backend needs the optional extra: pip install -e '.[dask]'"
+# A LocalCluster's nannies write these into the parent's environment before spawning each
+# worker (distributed.nanny.pre-spawn-environ); the parent gets its own values back after.
+SPAWN_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                  "MALLOC_TRIM_THRESHOLD_")
+
+
+class BackendError(ResearchError):
+    """The dask backend cannot run: the extra is missing or the scheduler is unreachable."""
+
+
+def dask_results(fn: Callable[..., T], bars: Any, tasks: Sequence[Any], extra_args: tuple, *,
+                 scheduler: str | None, n_workers: int) -> Iterator[T]:
+    """Yield ``fn(bars, task, *extra_args)`` for every task, in completion order.
+
+    ``bars`` is scattered to every worker once, up front (joblib's ``scatter=``), and each
+    task receives that one future instead of a copy. A worker lost mid-run makes the
+    scheduler retry its task elsewhere; if it still fails (``KilledWorker``), the exception
+    leaves this generator and the runner records the unfinished combos as failed, for a
+    re-run to complete. Closing the generator early (or an interrupt) shuts down the client
+    and any cluster started here.
+    """
+    distributed = _import_distributed()
+    if not tasks:
+        return
+    saved_env = {name: os.environ.get(name) for name in SPAWN_ENV_VARS}
+    with ExitStack() as stack:
+        stack.callback(_restore_env, saved_env)
+        client = _client(distributed, scheduler, n_workers, stack)
+        logger.info("dask: %d tasks on %s (%d worker threads)", len(tasks),
+                    scheduler or "a local cluster", sum(client.nthreads().values()))
+        # parallel_config builds the backend right here: it scatters the bars once, with
+        # broadcast=True, and maps id(bars) to that future for every call below.
+        with joblib.parallel_config(backend="dask", client=client, scatter=[bars]):
+            calls = (joblib.delayed(fn)(bars, task, *extra_args) for task in tasks)
+            yield from joblib.Parallel(n_jobs=-1, return_as="generator_unordered")(calls)
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise BackendError(INSTALL_HINT) from exc
+    return distributed
+
+
+def _client(distributed: Any, scheduler: str | None, n_workers: int, stack: ExitStack) -> Any:
+    """A client on the given scheduler, or on a LocalCluster whose closing `stack` owns."""
+    if scheduler is None:
+        cluster = stack.enter_context(distributed.LocalCluster(
+            n_workers=max(1, n_workers), threads_per_worker=1, processes=True,
+            dashboard_address=None, silence_logs=logging.ERROR))
+        return stack.enter_context(distributed.Client(cluster, set_as_default=False))
+    try:
+        client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, ValueError, TypeError) as exc:
+        raise BackendError(f"dask scheduler {scheduler!r} is not reachable: {exc}") from None
+    return stack.enter_context(client)
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

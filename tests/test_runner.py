@@ -1,0 +1,308 @@
+"""The research runner: determinism across parallel settings, failures, crash and resume."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from research.engine.synthetic import synthetic_bars
+from research.grid import load_spec, spec_from_dict
+from research.research_runner import ResearchRunner, plan_tasks
+from research.store import StoreMismatchError
+
+ROOT = Path(__file__).parents[1]
+OUTPUTS = ("summary.csv", "trades.parquet")
+
+
+def small_spec(name="small", **grid):
+    return spec_from_dict({
+        "name": name,
+        "data": {"synthetic": {"instrument": "ES", "start": "2024-03-01", "end": "2024-04-30",
+                               "seed": 3}},
+        "base": {"instrument": "ES"},
+        "grid": grid or {"slot": ["07:30", "10:00"], "target": [10, 15],
+                         "t1_fraction": [0.5, 0.65], "target_mode": ["fixed", "time"]},
+    })
+
+
+def digests(path: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((path / name).read_bytes()).hexdigest() for name in OUTPUTS}
+
+
+def run(spec, tmp_path, label, **options):
+    options.setdefault("progress", False)
+    return ResearchRunner(results_dir=tmp_path / label, **options).run_spec(spec)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The small spec run in-process, sequentially, one combo per task."""
+    out = tmp_path_factory.mktemp("reference")
+    sweep = ResearchRunner(results_dir=out, backend="sequential", progress=False,
+                           batch_size=1).run_spec(small_spec())
+    return sweep
+
+
+@pytest.mark.parametrize("options", [
+    {"max_cpus": 1},
+    {"max_cpus": 2},  # 2 processes x 1 thread
+    {"max_cpus": 3, "batch_size": 3},
+    {"backend": "sequential", "max_cpus": 4, "batch_size": 100},  # in-process, 4 threads
+])
+def test_outputs_are_byte_identical_whatever_the_parallel_setting(reference, tmp_path, options):
+    sweep = run(small_spec(), tmp_path, "run", **options)
+    assert digests(sweep.path) == digests(reference.path)
+    assert sweep.manifest["status"] == "complete"
+
+
+def test_one_process_with_two_threads_equals_two_processes_with_one(tmp_path):
+    # One shared-stage group, so a batch size of 100 makes a single task: 1 process x 2 threads.
+    spec = small_spec(name="group", target=[10, 15, 20], t1_fraction=[0.5, 0.65])
+    one_by_two = run(spec, tmp_path, "a", max_cpus=2, batch_size=100)
+    two_by_one = run(spec, tmp_path, "b", max_cpus=2, batch_size=1)
+    sequential = run(spec, tmp_path, "c", backend="sequential", max_cpus=1)
+    budget = one_by_two.manifest["budget"]
+    assert (budget["processes"], budget["threads"]) == (1, 2)
+    budget = two_by_one.manifest["budget"]
+    assert (budget["processes"], budget["threads"]) == (2, 1)
+    assert digests(one_by_two.path) == digests(two_by_one.path) == digests(sequential.path)
+
+
+def test_workers_see_pinned_inner_threads():
+    from research.engine.data import prepare_bars
+
+    bars = prepare_bars(synthetic_bars("ES", "2024-03-01", "2024-03-15", seed=1), "ES")
+    runner = ResearchRunner(max_cpus=2, progress=False)
+    tasks = plan_tasks(small_spec().combos(), processes=2)
+    results = list(runner._results(bars, tasks, bars.last_ts_ns, processes=2, threads=1))
+    assert {r.worker["omp_num_threads"] for r in results} == {"1"}
+    assert len({r.worker["pid"] for r in results} - {os.getpid()}) >= 1
+
+
+def test_plan_groups_shared_stages_and_covers_every_combo_once():
+    combos = small_spec().combos()
+    tasks = plan_tasks(combos, processes=2, batch_size=3)
+    planned = [rp.combo_id for task in tasks for rp in task.combos]
+    assert sorted(planned) == sorted(rp.combo_id for rp in combos)
+    for task in tasks:
+        keys = {(rp.enabled_slots, rp.target_mode) for rp in task.combos}
+        assert len(keys) == 1 and len(task.combos) <= 3
+
+
+def test_sweep_accessors(reference):
+    summary = reference.summary
+    assert len(summary) == 16 and summary["combo_id"].is_unique
+    one = summary["combo_id"].iloc[0]
+    trades = reference.trades(one)
+    assert set(trades["combo_id"]) == {one} and len(trades) == summary["ranges"].iloc[0]
+    assert reference.failed == []
+
+
+def test_a_combo_that_raises_is_recorded_and_the_rest_finish(tmp_path, monkeypatch):
+    import research.research_runner as runner_module
+
+    real = runner_module.trades_frame
+
+    def failing(bars, table, batch, rp):
+        if rp.target == 15 and rp.target_mode == "time":
+            raise RuntimeError("boom for target 15")
+        return real(bars, table, batch, rp)
+
+    monkeypatch.setattr(runner_module, "trades_frame", failing)
+    sweep = run(small_spec(), tmp_path, "fail", backend="sequential")
+    failed = sweep.failed
+    assert len(failed) == 4 and all("boom for target 15" in f["error"] for f in failed)
+    assert all("Traceback" in f["traceback"] for f in failed)
+    assert len(sweep.summary) == 12 and sweep.manifest["status"] == "failed"
+    # A re-run (the bug fixed) retries only the failed combos and equals a clean run.
+    monkeypatch.setattr(runner_module, "trades_frame", real)
+    again = run(small_spec(), tmp_path, "fail", backend="sequential")
+    assert again.failed == [] and len(again.summary) == 16
+
+
+def test_changed_spec_refuses_to_mix_unless_fresh(tmp_path):
+    run(small_spec(), tmp_path, "mix", backend="sequential")
+    changed = small_spec(slot=["07:30"], target=[10, 20])
+    with pytest.raises(StoreMismatchError, match="fresh"):
+        run(changed, tmp_path, "mix", backend="sequential")
+    sweep = ResearchRunner(results_dir=tmp_path / "mix", backend="sequential",
+                           progress=False).run_spec(changed, fresh=True)
+    assert len(sweep.summary) == 2
+
+
+def test_resume_skips_finished_combos(tmp_path):
+    first = run(small_spec(), tmp_path, "resume", backend="sequential")
+    shards = sorted((first.path / "shards").iterdir())
+    again = run(small_spec(), tmp_path, "resume", backend="sequential")
+    assert sorted((again.path / "shards").iterdir()) == shards
+    assert again.manifest["budget"]["tasks"] == 0
+
+
+def test_notebook_api_run_with_a_frame(tmp_path):
+    frame = synthetic_bars("ES", "2024-03-01", "2024-03-31", seed=5)
+    runner = ResearchRunner(data=frame, results_dir=tmp_path, progress=False, max_cpus=1)
+    sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="demo")
+    assert sweep.path == tmp_path / "demo"
+    assert sweep.summary["target"].tolist() == [10, 15]
+
+
+# ---- crashes: real processes killed with SIGKILL ----
+
+CRASH_SPEC = """
+name: crash
+data:
+  synthetic: {instrument: ES, start: 2024-01-01, end: 2024-12-31, seed: 7}
+base: {instrument: ES}
+grid:
+  slot: ["07:30", "08:00", "09:00", "09:30", "10:00", "10:30", "11:00"]
+  target: [10, 15, 20, 25]
+  t1_fraction: [0.5, 0.65, 0.8]
+  stop_cap_multiple: [1.0, 3.0]
+"""
+
+
+def cli(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "research.sweep", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, **kwargs)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def wait_for_first_shard(folder: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(folder.glob("shards/*.summary.parquet")):
+            return
+        time.sleep(0.01)
+    raise AssertionError("no shard appeared: " + (proc.communicate()[1] if proc.poll() else ""))
+
+
+@pytest.fixture(scope="module")
+def crash_spec_and_clean_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("crash")
+    spec_path = folder / "crash.yaml"
+    spec_path.write_text(CRASH_SPEC)
+    clean = ResearchRunner(results_dir=folder / "clean", backend="sequential",
+                           progress=False).run_spec(load_spec(spec_path))
+    return spec_path, clean
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to find worker processes")
+def test_worker_killed_mid_sweep_then_rerun_completes(crash_spec_and_clean_run, tmp_path):
+    spec_path, clean = crash_spec_and_clean_run
+    proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2)
+    wait_for_first_shard(tmp_path / "crash", proc)
+    workers = [pid for pid in children_of(proc.pid) if pid != proc.pid]
+    killed = False
+    for pid in workers:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"LokyProcess" in cmdline:
+            os.kill(pid, signal.SIGKILL)
+            killed = True
+            break
+    out, err = proc.communicate(timeout=300)
+    assert killed, "no loky worker found to kill"
+    print("sweep exit code after the kill:", proc.returncode, err.strip()[-200:])
+    if proc.returncode == 1:
+        assert "failed" in err and "Traceback" not in err
+    else:  # the sweep finished first: nothing to resume, still a valid run
+        assert proc.returncode == 0, err
+    for shard in (tmp_path / "crash" / "shards").glob("*.parquet"):
+        import pyarrow.parquet as pq
+
+        pq.read_table(shard)  # every published shard is whole
+    rerun = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2)
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    assert digests(tmp_path / "crash") == digests(clean.path)
+
+
+def test_whole_sweep_killed_then_rerun_continues(crash_spec_and_clean_run, tmp_path):
+    spec_path, clean = crash_spec_and_clean_run
+    proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2,
+               start_new_session=True)
+    wait_for_first_shard(tmp_path / "crash", proc)
+    os.killpg(proc.pid, signal.SIGKILL)  # parent and workers at once: a hard crash
+    proc.communicate(timeout=60)
+    finished_before = len(list((tmp_path / "crash" / "shards").glob("*.summary.parquet")))
+    rerun = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2, "-v")
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    assert finished_before >= 1
+    assert digests(tmp_path / "crash") == digests(clean.path)
+
+
+# ---- the CLI end to end ----
+
+def test_cli_runs_the_ci_sweep_and_matches_the_golden_summary(tmp_path):
+    proc = cli(ROOT / "sweeps" / "ci.yaml", "--results-dir", tmp_path, "--quiet")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert f"results: {tmp_path / 'ci'}" in out
+    golden = (ROOT / "tests" / "golden" / "ci_summary.csv").read_bytes()
+    assert (tmp_path / "ci" / "summary.csv").read_bytes() == golden
+
+
+@pytest.mark.parametrize(("spec_text", "message"), [
+    ("name: x\nbase: {instrument: ES}\ngrid: {target: [10, 10.1]}\n"
+     "data: {synthetic: {}}\n", "grid.target"),
+    ("name: x\nbase: {instrument: ES}\ndata: {path: /nonexistent/*.parquet}\n", "nonexistent"),
+    ("name: x\nbase: {instrument: ES}\ngrid: {slot: ['07:31']}\ndata: {synthetic: {}}\n",
+     "07:31"),
+    ("name: x\nbase: {instrument: ES}\nbogus: 1\ndata: {synthetic: {}}\n", "bogus"),
+    ("name: [x\n", "invalid YAML"),
+])
+def test_cli_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path, spec_text, message):
+    spec_path = tmp_path / "bad.yaml"
+    spec_path.write_text(spec_text)
+    proc = cli(spec_path, "--results-dir", tmp_path, "--quiet")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_cli_refuses_a_changed_spec_and_fresh_starts_over(tmp_path):
+    spec_path = tmp_path / "s.yaml"
+    base = "name: s\nbase: {instrument: ES}\ndata: {synthetic: {end: 2024-01-31}}\n"
+    spec_path.write_text(base + "grid: {target: [10]}\n")
+    assert cli(spec_path, "--results-dir", tmp_path, "--quiet").wait(timeout=120) == 0
+    spec_path.write_text(base + "grid: {target: [15]}\n")
+    proc = cli(spec_path, "--results-dir", tmp_path, "--quiet")
+    assert proc.wait(timeout=120) == 2 and "--fresh" in proc.stderr.read()
+    fresh = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--fresh")
+    assert fresh.wait(timeout=120) == 0
+
+
+def test_cli_exit_code_1_when_a_combo_fails(tmp_path, monkeypatch, capsys):
+    import research.research_runner as runner_module
+    from research.sweep import main
+
+    def failing(*args):
+        raise RuntimeError("always")
+
+    monkeypatch.setattr(runner_module, "trades_frame", failing)
+    spec_path = tmp_path / "f.yaml"
+    spec_path.write_text("name: f\nbase: {instrument: ES}\ngrid: {target: [10, 15]}\n"
+                         "data: {synthetic: {end: 2024-01-31}}\n")
+    assert main([str(spec_path), "--results-dir", str(tmp_path), "--quiet",
+                 "--backend", "sequential"]) == 1
+    assert "2 combo(s) failed" in capsys.readouterr().err
