@@ -96,7 +96,8 @@ def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int) -> TaskResult:
     processor = ParallelProcessor(max_workers=threads)
     frames, summaries, failures = [], [], []
     try:
-        table = build_slot_ranges(bars, task.combos[0])
+        table = build_slot_ranges(bars, task.combos[0],
+                                  map_slots=lambda fn, slots: processor.map(slots, fn))
         entries = _detect_entries(processor, bars, table)
     except Exception as exc:  # noqa: BLE001 - every combo of the task fails alike
         failures = [_failure(rp, exc) for rp in task.combos]

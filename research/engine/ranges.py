@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import overload
 
@@ -11,7 +11,13 @@ import numba
 import numpy as np
 
 from research.engine.bars import Bars
-from research.engine.clock import NS_PER_SECOND, chicago_to_utc_ns, next_weekday, weekday_of
+from research.engine.clock import (
+    NS_PER_SECOND,
+    next_weekday,
+    noon_offsets_ns,
+    weekday_of,
+    weekday_to_utc_ns,
+)
 from research.engine.params import RunParams
 from research.engine.sessions import SESSION_SLOTS, SESSION_START, minute_of_day
 
@@ -118,32 +124,38 @@ class RangeTable(Sequence[SlotRange]):
                      else np.empty(0, np.int64) for name in _FIELDS))
 
 
-def build_slot_ranges(bars: Bars, rp: RunParams) -> RangeTable:
+def build_slot_ranges(bars: Bars, rp: RunParams,
+                      map_slots: Callable[[Callable, list], Iterable] = map) -> RangeTable:
     """Every (D, session, slot) whose window [D session start, D slot) holds a bar (§5).
 
     D runs over the trading-date labels present in the data whose weekday is a trade day;
-    there is no holiday calendar (Q19). Sorted by date, then slot time.
+    there is no holiday calendar (Q19). Sorted by date, then slot time. `map_slots` may run
+    the slots on threads (the work is GIL-free numpy and numba).
     """
-    days = np.unique(bars.trading_day).astype(np.int64)
+    labels = bars.trading_day  # non-decreasing, as the bars are sorted by time
+    days = labels[np.flatnonzero(np.diff(labels, prepend=labels[:1] - 1))].astype(np.int64)
     days = days[np.isin(weekday_of(days), rp.trade_days)]
-    close_minute = minute_of_day(rp.market_close)
     expiry_days = next_weekday(days)
-    parts = []
-    for session in rp.enabled_sessions:
-        session_code = SESSIONS.index(session)
+    # Trade days and their next weekdays are Mon-Fri: one UTC offset per day.
+    day_offsets, expiry_offsets = noon_offsets_ns(days), noon_offsets_ns(expiry_days)
+    cutoff_ns = weekday_to_utc_ns(days, minute_of_day(rp.market_close), day_offsets)
+
+    def one_slot(session_slot: tuple[str, str]) -> RangeTable:
+        session, slot = session_slot
         start_minute = minute_of_day(SESSION_START[session])
-        start_ns = chicago_to_utc_ns(days, start_minute)
-        for slot in rp.slots_for(session):
-            slot_minute = minute_of_day(slot)
-            end_ns = chicago_to_utc_ns(days, slot_minute)
-            window_minute = slot_minute if rp.target_mode == "fixed" else start_minute
-            window_end_ns = chicago_to_utc_ns(expiry_days, window_minute)
-            # DECISIONS Q8: X = E - 1 s in fixed mode (prints slot - 1 min, Q21); X = E in time.
-            expiry_ns = window_end_ns - (NS_PER_SECOND if rp.target_mode == "fixed" else 0)
-            parts.append(_slot_ranges(
-                bars, days, session_code, slot_minute, start_ns, end_ns,
-                chicago_to_utc_ns(days, close_minute), window_end_ns, expiry_ns))
-    table = RangeTable.concat(parts)
+        slot_minute = minute_of_day(slot)
+        window_minute = slot_minute if rp.target_mode == "fixed" else start_minute
+        window_end_ns = weekday_to_utc_ns(expiry_days, window_minute, expiry_offsets)
+        # DECISIONS Q8: X = E - 1 s in fixed mode (prints slot - 1 min, Q21); X = E in time.
+        expiry_ns = window_end_ns - (NS_PER_SECOND if rp.target_mode == "fixed" else 0)
+        return _slot_ranges(bars, days, SESSIONS.index(session), slot_minute,
+                            weekday_to_utc_ns(days, start_minute, day_offsets),
+                            weekday_to_utc_ns(days, slot_minute, day_offsets),
+                            cutoff_ns, window_end_ns, expiry_ns)
+
+    slots = [(session, slot) for session in rp.enabled_sessions
+             for slot in rp.slots_for(session)]
+    table = RangeTable.concat(list(map_slots(one_slot, slots)))
     order = np.lexsort((table.slot_minute, table.trading_day))
     return table[order] if len(order) else table
 

@@ -22,7 +22,7 @@ LEGACY_COLUMNS = ("Date", "Time", "EntryTime", "ExitTime", "EntryPrice", "ExitPr
                   "StopLoss", "Target", "Peak", "Direction", "Result", "Range", "Stream",
                   "Instrument", "Session", "Profit", "open_as_of_time")
 LEGACY_TIME_FORMAT = "%d/%m/%y %H:%M"
-DIRECTION_NAMES = {1: "Long", -1: "Short", 0: ""}
+DIRECTION_LABELS = np.array(["Short", "", "Long"], dtype=object)  # indexed by side + 1
 
 
 def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> pd.DataFrame:
@@ -36,13 +36,16 @@ def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams
     side = batch.direction.astype(np.int64)
     profit_ticks = np.where(traded, (batch.exit_ticks - batch.entry_ticks) * side, 0)
     session_names = np.array(SESSIONS, dtype=object)[table.session_code]
+    slot_minutes, slot_index = np.unique(table.slot_minute, return_inverse=True)
+    slot_labels = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in slot_minutes], dtype=object)
+    streams = np.array([spec.stream(s) for s in SESSIONS], dtype=object)[table.session_code]
     columns = {
         "date": pd.Series((table.trading_day * NS_PER_DAY).astype("datetime64[ns]")),
-        "slot": _text([f"{m // 60:02d}:{m % 60:02d}" for m in table.slot_minute]),
+        "slot": _text(slot_labels[slot_index.reshape(-1)]),
         "session": _text(session_names),
-        "instrument": _text([spec.symbol] * n),
-        "stream": _text([spec.symbol + s[-1] for s in session_names]),
-        "direction": _text([DIRECTION_NAMES[int(s)] for s in side]),
+        "instrument": _text(np.full(n, spec.symbol, dtype=object)),
+        "stream": _text(streams),
+        "direction": _text(DIRECTION_LABELS[side + 1]),
         "result": _text(np.array(RESULT_NAMES, dtype=object)[batch.result]),
         "entry_time": _times(batch.entry_ts_ns),
         "exit_time": _times(batch.exit_ts_ns),

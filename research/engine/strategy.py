@@ -72,37 +72,30 @@ def run_strategy(data: pd.DataFrame | Bars, rp: RunParams, *,
     >>> frame = run_strategy(synthetic_bars("ES", "2024-01-01", "2024-01-31"),
     ...                      RunParams(instrument="ES"))
     """
+    from research.parallel.processor import ParallelProcessor
+
     bars = to_bars(data, rp.instrument)
     as_of_ns = resolve_as_of(as_of, bars)
-    table = build_slot_ranges(bars, rp)
-    batch = _run_ranges(bars, table, rp, as_of_ns, parallel, threads)
-    return trades_frame(bars, table, batch, rp)
+    processor = ParallelProcessor(max_workers=choose_threads(len(bars), parallel, threads))
+    table = build_slot_ranges(bars, rp, map_slots=lambda fn, slots: processor.map(slots, fn))
+    if choose_threads(len(table), parallel, threads) == 1:
+        processor = ParallelProcessor(max_workers=1)
+    slices = processor.process(table, lambda part: process_range_batch(bars, part, rp, as_of_ns))
+    logger.debug("ran %d ranges: %s", len(table), processor.stats)
+    return trades_frame(bars, table, TradeBatch.concat(slices), rp)
 
 
-def choose_threads(n_ranges: int, parallel: bool | None, threads: int | None) -> int:
-    """Threads for one run: 1 when sequential; `None` means automatic (see run_strategy)."""
+def choose_threads(n_items: int, parallel: bool | None, threads: int | None) -> int:
+    """Threads for n_items of work: 1 when sequential; `None` means automatic: parallel
+    above PARALLEL_MIN_RANGES items when the CPU budget has more than one thread."""
     from research.parallel.budget import cpu_budget
 
-    if parallel is False or n_ranges < 2:
+    if parallel is False or n_items < 2:
         return 1
     if threads is not None:
         if threads < 1:
             raise ParamsError(f"threads: {threads!r} is not a positive number")
         return threads
-    if parallel is None and n_ranges <= PARALLEL_MIN_RANGES:
+    if parallel is None and n_items <= PARALLEL_MIN_RANGES:
         return 1
     return cpu_budget()
-
-
-def _run_ranges(bars: Bars, table: RangeTable, rp: RunParams, as_of_ns: int,
-                parallel: bool | None, threads: int | None) -> TradeBatch:
-    from research.parallel.processor import ParallelProcessor
-
-    threads = choose_threads(len(table), parallel, threads)
-    if threads <= 1:
-        return process_range_batch(bars, table, rp, as_of_ns)
-    processor = ParallelProcessor(max_workers=threads)
-    slices = processor.process(
-        table, lambda part: process_range_batch(bars, part, rp, as_of_ns))
-    logger.debug("ran %d ranges: %s", len(table), processor.stats)
-    return TradeBatch.concat(slices)

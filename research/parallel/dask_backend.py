@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
 import joblib
@@ -52,6 +53,7 @@ def dask_results(fn: Callable[..., T], bars: Any, tasks: Sequence[Any], extra_ar
     saved_env = {name: os.environ.get(name) for name in SPAWN_ENV_VARS}
     with ExitStack() as stack:
         stack.callback(_restore_env, saved_env)
+        stack.enter_context(_quiet_distributed())
         client = _client(distributed, scheduler, n_workers, stack)
         logger.info("dask: %d tasks on %s (%d worker threads)", len(tasks),
                     scheduler or "a local cluster", sum(client.nthreads().values()))
@@ -73,15 +75,52 @@ def _import_distributed() -> Any:
 def _client(distributed: Any, scheduler: str | None, n_workers: int, stack: ExitStack) -> Any:
     """A client on the given scheduler, or on a LocalCluster whose closing `stack` owns."""
     if scheduler is None:
+        # No dashboard, and the scheduler's small HTTP server on a free loopback port, so
+        # that two sweeps on one machine never race for port 8787.
         cluster = stack.enter_context(distributed.LocalCluster(
             n_workers=max(1, n_workers), threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR))
+            dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.ERROR))
         return stack.enter_context(distributed.Client(cluster, set_as_default=False))
     try:
+        _probe(scheduler)
         client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, ValueError, TypeError) as exc:
         raise BackendError(f"dask scheduler {scheduler!r} is not reachable: {exc}") from None
     return stack.enter_context(client)
+
+
+def _probe(address: str) -> None:
+    """Open and close a plain TCP connection to the scheduler's host and port.
+
+    distributed retries a refused connection until its timeout; a wrong port or a scheduler
+    that is not running is refused at once, so this turns a 10 s wait into milliseconds.
+    Addresses without a host and port (inproc, ucx) are left to the Client.
+    """
+    from distributed.comm import get_address_host_port
+
+    try:
+        host, port = get_address_host_port(address)
+    except ValueError:
+        return
+    with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
+        pass
+
+
+@contextmanager
+def _quiet_distributed() -> Iterator[None]:
+    """Keep distributed's INFO chatter (cluster start, connections) off the user's stderr.
+
+    The in-process scheduler and nannies log through the ``distributed`` logger, which
+    propagates to the CLI's root handler; errors still come through.
+    """
+    dlogger = logging.getLogger("distributed")
+    old = dlogger.level
+    dlogger.setLevel(max(logging.ERROR, dlogger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        dlogger.setLevel(old)
 
 
 def _restore_env(saved: dict[str, str | None]) -> None:
