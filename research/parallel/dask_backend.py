@@ -112,11 +112,11 @@ def _quiet_distributed() -> Iterator[None]:
     """Keep distributed's INFO chatter (cluster start, connections) off the user's stderr.
 
     The in-process scheduler and nannies log through the ``distributed`` logger, which
-    propagates to the CLI's root handler; errors still come through.
+    propagates to the CLI's root handler; warnings such as a worker restart still show.
     """
     dlogger = logging.getLogger("distributed")
     old = dlogger.level
-    dlogger.setLevel(max(logging.ERROR, dlogger.getEffectiveLevel()))
+    dlogger.setLevel(max(logging.WARNING, dlogger.getEffectiveLevel()))
     try:
         yield
     finally:
