@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,7 +21,6 @@ from typing import Any
 
 import joblib
 import pandas as pd
-import pyarrow as pa
 
 from research.engine.bars import Bars
 from research.engine.data import bars_fingerprint, load_bars, prepare_bars
@@ -30,12 +30,13 @@ from research.engine.params import RunParams
 from research.engine.ranges import RangeTable, build_slot_ranges
 from research.engine.results import trades_frame
 from research.engine.synthetic import synthetic_bars
+from research.errors import ResearchError
 from research.grid import ParallelSpec, SweepSpec, build_spec
 from research.metrics import combo_metrics
 from research.parallel.budget import resolve_budget, split_budget
 from research.parallel.processor import ParallelProcessor
 from research.report import write_heatmaps
-from research.store import TRADES_SCHEMA, SweepStore, task_id_for
+from research.store import TRADES_SCHEMA, SweepStore, parquet_bytes, task_id_for, to_table
 
 logger = logging.getLogger(__name__)
 TASKS_PER_PROCESS = 4  # a few tasks per process keeps the processes evenly loaded
@@ -83,7 +84,7 @@ def plan_tasks(combos: Sequence[RunParams], processes: int,
 @dataclass(frozen=True, slots=True)
 class TaskResult:
     task_id: str
-    trades: pa.Table
+    trades: bytes  # parquet_bytes of a TRADES_SCHEMA table: encoded here, in the worker
     summaries: list[dict[str, Any]]
     failures: list[dict[str, Any]]
     engine_seconds: float
@@ -111,9 +112,8 @@ def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int) -> TaskResult:
             frames.append(frame)
         except Exception as exc:  # noqa: BLE001 - recorded in the manifest
             failures.append(_failure(rp, exc))
-    trades = (pa.Table.from_pandas(pd.concat(frames, ignore_index=True), schema=TRADES_SCHEMA,
-                                   preserve_index=False)
-              if frames else TRADES_SCHEMA.empty_table())
+    trades = parquet_bytes(to_table(pd.concat(frames, ignore_index=True), TRADES_SCHEMA)
+                           if frames else TRADES_SCHEMA.empty_table())
     worker = {"pid": os.getpid(), "threads": threads,
               "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
     return TaskResult(task.task_id, trades, summaries, failures,
@@ -142,6 +142,13 @@ def _concat(arrays: list) -> Any:
     import numpy as np
 
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _import_engine() -> int:
+    """A worker's warm-up: import what run_task needs before the first task arrives."""
+    import research.research_runner  # noqa: F401
+
+    return os.getpid()
 
 
 def _failure(rp: RunParams, exc: BaseException) -> dict[str, Any]:
@@ -209,6 +216,7 @@ class ResearchRunner:
         """Run a validated spec; finished combos of an earlier run of it are skipped."""
         started = time.perf_counter()
         combos = list({rp.combo_id: rp for rp in spec.combos()}.values())
+        warm_up = self._warm_up(len(combos))
         bars = self._bars(spec, combos[0].instrument)
         store = SweepStore(self.results_dir / spec.name)
         store.prepare(spec.spec_hash, bars_fingerprint(bars),
@@ -217,20 +225,42 @@ class ResearchRunner:
         todo = [rp for rp in combos if rp.combo_id not in done]
         logger.info("%s: %d combos, %d already done", spec.name, len(combos),
                     len(combos) - len(todo))
+        warm_up.join()
         failures = self._run_parallel_strategy(bars, todo, store, total=len(combos))
         compact_started = time.perf_counter()
         summary = store.compact(combos, spec)
+        heatmaps_started = time.perf_counter()
         heatmaps = write_heatmaps(summary, spec.axes, store.root)
         store.update_manifest(
             status="complete" if not failures else "failed",
             combos_ok=len(combos) - len(failures), combos_failed=len(failures),
             failures=failures, heatmaps=[path.name for path in heatmaps],
             timings={"total_s": round(time.perf_counter() - started, 3),
-                     "compact_s": round(time.perf_counter() - compact_started, 3),
+                     "compact_s": round(heatmaps_started - compact_started, 3),
+                     "heatmaps_s": round(time.perf_counter() - heatmaps_started, 3),
                      **self._timings})
         return Sweep(store.root)
 
     # -- how to run it --
+
+    def _warm_up(self, n_combos: int) -> threading.Thread:
+        """Start the worker processes and import matplotlib while the parent loads data.
+
+        Both are otherwise paid on the critical path: loky workers spawn and import the
+        engine when the first task arrives, and heatmaps import matplotlib at the end.
+        """
+        processes = min(resolve_budget(self.max_cpus), n_combos)
+
+        def warm() -> None:
+            if self.backend == "loky" and processes > 1:
+                with self._parallel_config():
+                    joblib.Parallel(n_jobs=processes)(
+                        joblib.delayed(_import_engine)() for _ in range(processes))
+            import matplotlib.figure  # noqa: F401
+
+        thread = threading.Thread(target=warm, name="research-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def _run_parallel_strategy(self, bars: Bars, todo: Sequence[RunParams], store: SweepStore,
                                total: int) -> list[dict[str, Any]]:
@@ -260,6 +290,9 @@ class ResearchRunner:
             except KeyboardInterrupt:
                 store.update_manifest(status="interrupted")
                 raise
+            except ResearchError:  # bad input (e.g. an unreachable scheduler): not a combo's fault
+                store.update_manifest(status="failed")
+                raise
             except Exception as exc:  # noqa: BLE001 - a dead worker: its combos are failed
                 logger.error("workers failed: %s", exc)
                 failures.extend(_failure(rp, exc) for task in pending.values()
@@ -281,13 +314,14 @@ class ResearchRunner:
                                     scheduler=self.scheduler, n_workers=processes)
             return
         calls = (joblib.delayed(run_task)(bars, task, as_of_ns, threads) for task in tasks)
-        if self.backend == "sequential":
-            config = joblib.parallel_config(backend="sequential")
-        else:
-            # Pin BLAS/OpenMP in workers: our own threads are the only inner parallelism.
-            config = joblib.parallel_config(backend="loky", inner_max_num_threads=1)
-        with config:
+        with self._parallel_config():
             yield from joblib.Parallel(n_jobs=processes, return_as="generator_unordered")(calls)
+
+    def _parallel_config(self) -> joblib.parallel_config:
+        if self.backend == "sequential":
+            return joblib.parallel_config(backend="sequential")
+        # Pin BLAS/OpenMP in workers: our own threads are the only inner parallelism.
+        return joblib.parallel_config(backend="loky", inner_max_num_threads=1)
 
     # -- inputs --
 

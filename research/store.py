@@ -143,11 +143,19 @@ def atomic_write(path: Path) -> Iterator[IO[bytes]]:
             os.close(fd)
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Atomic parquet write with the fixed options and row groups of ROW_GROUP_ROWS."""
+def parquet_bytes(table: pa.Table) -> bytes:
+    """A table encoded with the fixed options and row groups of ROW_GROUP_ROWS: a worker
+    encodes its shard (the heavy part), the parent only publishes the bytes."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.combine_chunks(), sink, row_group_size=ROW_GROUP_ROWS, **WRITE_OPTIONS)
+    return sink.getvalue().to_pybytes()
+
+
+def write_parquet(table: pa.Table | bytes, path: Path) -> None:
+    """Atomic parquet write of a table or of parquet_bytes."""
+    encoded = table if isinstance(table, bytes) else parquet_bytes(table)
     with atomic_write(path) as handle:
-        pq.write_table(table.combine_chunks(), handle, row_group_size=ROW_GROUP_ROWS,
-                       **WRITE_OPTIONS)
+        handle.write(encoded)
 
 
 def manifest_base() -> dict[str, Any]:
@@ -243,16 +251,24 @@ class SweepStore:
         self.update_manifest(failures=[by_id[k] for k in sorted(by_id)])
 
     # ---- shards ----
-    def write_task(self, task_id: str, trades: pa.Table | pd.DataFrame,
+    def write_task(self, task_id: str, trades: pa.Table | pd.DataFrame | bytes,
                    summary: pd.DataFrame | pa.Table | Sequence[Mapping[str, Any]]) -> None:
         """Publish one task: trades shard, then summary shard (the commit marker).
 
-        `summary` has one row per finished combo: combo_id and METRIC_COLUMNS (other
-        columns are ignored). Re-running a task id overwrites its unfinished shards.
+        `trades` may be parquet_bytes of a TRADES_SCHEMA table. `summary` has one row per
+        finished combo: combo_id and METRIC_COLUMNS (other columns are ignored).
+        Re-running a task id overwrites its unfinished shards.
         """
         if not _TASK_ID.match(task_id):
             raise ValueError(f"task id {task_id!r}: use letters, digits, '_' and '-' only")
-        trades_t = to_table(trades, TRADES_SCHEMA)
+        if isinstance(trades, bytes):
+            encoded = trades
+            trades_t = pq.read_table(pa.BufferReader(trades), columns=["combo_id"])
+            if trades_t.schema.field("combo_id").type != pa.string():
+                raise ValueError(f"task {task_id}: trades bytes are not a TRADES_SCHEMA table")
+        else:
+            trades_t = to_table(trades, TRADES_SCHEMA)
+            encoded = parquet_bytes(trades_t)
         summary_t = to_table(summary, SHARD_SUMMARY_SCHEMA)
         combos = summary_t.column("combo_id").to_pylist()
         if None in combos or trades_t.column("combo_id").null_count:
@@ -263,7 +279,7 @@ class SweepStore:
         if marker.exists() and set(pq.read_table(marker, columns=["combo_id"])
                                    .column("combo_id").to_pylist()) != set(combos):
             raise ValueError(f"task {task_id}: {marker} holds other, finished combos")
-        write_parquet(trades_t, self.shards / (task_id + _TRADES_SUFFIX))
+        write_parquet(encoded, self.shards / (task_id + _TRADES_SUFFIX))
         write_parquet(summary_t, marker)
 
     def _summaries(self) -> tuple[pa.Table, dict[str, str]]:
