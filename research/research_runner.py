@@ -96,14 +96,15 @@ def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int) -> TaskResult:
     started = time.perf_counter()
     processor = ParallelProcessor(max_workers=threads)
     frames, summaries, failures = [], [], []
-    try:
-        table = build_slot_ranges(bars, task.combos[0],
+    combos = task.combos
+    try:  # the stages every combo of the task shares (they share their key)
+        table = build_slot_ranges(bars, combos[0],
                                   map_slots=lambda fn, slots: processor.map(slots, fn))
-        entries = _detect_entries(processor, bars, table)
+        entries = EntryTable.concat(
+            processor.process(table, lambda part: detect_entries(bars, part)))
     except Exception as exc:  # noqa: BLE001 - every combo of the task fails alike
-        failures = [_failure(rp, exc) for rp in task.combos]
-        table = entries = None
-    for rp in task.combos if table is not None else ():
+        failures, combos = [_failure(rp, exc) for rp in combos], ()
+    for rp in combos:
         try:
             batch = _execute(processor, bars, table, entries, rp, as_of_ns)
             frame = trades_frame(bars, table, batch, rp)
@@ -120,12 +121,6 @@ def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int) -> TaskResult:
                       time.perf_counter() - started, worker)
 
 
-def _detect_entries(processor: ParallelProcessor, bars: Bars, table: RangeTable) -> EntryTable:
-    parts = processor.process(table, lambda part: detect_entries(bars, part))
-    return EntryTable(*(_concat([getattr(p, name) for p in parts])
-                        for name in ("direction", "bar_idx", "price_ticks")))
-
-
 def _execute(processor: ParallelProcessor, bars: Bars, table: RangeTable, entries: EntryTable,
              rp: RunParams, as_of_ns: int) -> TradeBatch:
     rules = ExitRules.from_params(rp)
@@ -136,12 +131,6 @@ def _execute(processor: ParallelProcessor, bars: Bars, table: RangeTable, entrie
                                    entries[idx.start:idx.stop], rules, as_of_ns),
         weights=table.work_estimates)
     return TradeBatch.concat(parts)
-
-
-def _concat(arrays: list) -> Any:
-    import numpy as np
-
-    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def _import_engine() -> int:

@@ -34,6 +34,13 @@ class EntryTable:
     def __len__(self) -> int:
         return len(self.direction)
 
+    @classmethod
+    def concat(cls, parts: list[EntryTable]) -> EntryTable:
+        if len(parts) == 1:
+            return parts[0]
+        return cls(*(np.concatenate([getattr(p, name) for p in parts])
+                     for name in ("direction", "bar_idx", "price_ticks")))
+
 
 def breakout_levels(r: SlotRange) -> tuple[int, int]:
     """§7.1: long one tick above the range high, short one tick below the range low."""
