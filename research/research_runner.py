@@ -116,7 +116,8 @@ def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int) -> TaskResult:
     trades = parquet_bytes(to_table(pd.concat(frames, ignore_index=True), TRADES_SCHEMA)
                            if frames else TRADES_SCHEMA.empty_table())
     worker = {"pid": os.getpid(), "threads": threads,
-              "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
+              "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+              "bars_array_type": type(bars.ts_ns).__name__}  # memmap: shared, not copied
     return TaskResult(task.task_id, trades, summaries, failures,
                       time.perf_counter() - started, worker)
 

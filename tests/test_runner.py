@@ -78,11 +78,13 @@ def test_one_process_with_two_threads_equals_two_processes_with_one(tmp_path):
 def test_workers_see_pinned_inner_threads():
     from research.engine.data import prepare_bars
 
-    bars = prepare_bars(synthetic_bars("ES", "2024-03-01", "2024-03-15", seed=1), "ES")
+    # Large enough (> 1 MB per array) for joblib to memory-map the bars into the workers.
+    bars = prepare_bars(synthetic_bars("ES", "2024-01-01", "2024-06-30", seed=1), "ES")
     runner = ResearchRunner(max_cpus=2, progress=False)
     tasks = plan_tasks(small_spec().combos(), processes=2)
     results = list(runner._results(bars, tasks, bars.last_ts_ns, processes=2, threads=1))
     assert {r.worker["omp_num_threads"] for r in results} == {"1"}
+    assert {r.worker["bars_array_type"] for r in results} == {"memmap"}
     assert len({r.worker["pid"] for r in results} - {os.getpid()}) >= 1
 
 

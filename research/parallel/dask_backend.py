@@ -13,10 +13,12 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
 import joblib
+from joblib._dask import DaskDistributedBackend  # importable without dask installed
 
 from research.errors import ResearchError
 
@@ -57,11 +59,35 @@ def dask_results(fn: Callable[..., T], bars: Any, tasks: Sequence[Any], extra_ar
         client = _client(distributed, scheduler, n_workers, stack)
         logger.info("dask: %d tasks on %s (%d worker threads)", len(tasks),
                     scheduler or "a local cluster", sum(client.nthreads().values()))
-        # parallel_config builds the backend right here: it scatters the bars once, with
-        # broadcast=True, and maps id(bars) to that future for every call below.
-        with joblib.parallel_config(backend="dask", client=client, scatter=[bars]):
+        # The backend scatters the bars right here, once, with broadcast=True, and maps
+        # id(bars) to that one future for every call below.
+        backend = FailFastDaskBackend(client=client, scatter=[bars])
+        with joblib.parallel_config(backend=backend):
             calls = (joblib.delayed(fn)(bars, task, *extra_args) for task in tasks)
             yield from joblib.Parallel(n_jobs=-1, return_as="generator_unordered")(calls)
+
+
+class FailFastDaskBackend(DaskDistributedBackend):
+    """joblib's dask backend, except that a task lost by dask itself ends the call.
+
+    joblib's backend reports a task's own exception through the completion callback, but
+    an error raised by dask (``KilledWorker`` after a task took down too many workers, lost
+    data) only lands on the future it returned, never on the callback that
+    ``joblib.Parallel`` waits on, so the sweep would hang forever. Forwarding that
+    exception to the callback makes Parallel raise it (joblib raises any exception a
+    callback receives); a second report of one task is ignored by joblib.
+    """
+
+    def submit(self, func: Any, callback: Callable[[Any], None] | None = None) -> Any:
+        future = super().submit(func, callback)
+        if callback is not None:
+            future.add_done_callback(lambda done: _forward_failure(done, callback))
+        return future
+
+
+def _forward_failure(future: Future, callback: Callable[[Any], None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        callback(future.exception())
 
 
 def _import_distributed() -> Any:
