@@ -28,7 +28,7 @@ from research.engine.entry import EntryTable, detect_entries
 from research.engine.execution import ExitRules, TradeBatch, execute_trades
 from research.engine.params import RunParams
 from research.engine.ranges import RangeTable, build_slot_ranges
-from research.engine.results import trades_frame
+from research.engine.results import categorize_text, trades_frame
 from research.engine.synthetic import synthetic_bars
 from research.errors import ResearchError
 from research.grid import ParallelSpec, SweepSpec, build_spec
@@ -171,7 +171,7 @@ class Sweep:
 
     def trades(self, combo_id: str | None = None) -> pd.DataFrame:
         filters = None if combo_id is None else [("combo_id", "==", combo_id)]
-        return pd.read_parquet(self.path / "trades.parquet", filters=filters)
+        return categorize_text(pd.read_parquet(self.path / "trades.parquet", filters=filters))
 
 
 class ResearchRunner:

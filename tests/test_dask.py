@@ -6,6 +6,7 @@ Everything runs on loopback LocalClusters of 2 worker processes with one thread 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 distributed = pytest.importorskip("distributed")
+import dask  # noqa: E402  (installed with distributed)
 
 from research.errors import ResearchError  # noqa: E402
 from research.grid import SweepSpec, load_spec  # noqa: E402
@@ -125,24 +127,40 @@ class _KillOnce(distributed.WorkerPlugin):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def test_killed_worker_is_survived(spec, loky_sweep, tmp_path) -> None:
+@pytest.mark.parametrize(("allowed_failures", "first_status"),
+                         [(3, "complete"), (0, "failed")], ids=["retried", "failed"])
+def test_killed_worker_is_survived(spec, loky_sweep, tmp_path, allowed_failures,
+                                   first_status) -> None:
+    """A worker SIGKILLed mid-task: its task is retried elsewhere (dask's default), or, past
+    the scheduler's allowed failures, the sweep ends with those combos failed instead of
+    hanging; either way a re-run completes and equals a clean run byte for byte."""
     marker = tmp_path / "killed"
-    with _local_cluster() as local, distributed.Client(local, set_as_default=False) as client:
+    with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}), \
+            _local_cluster() as local, distributed.Client(local, set_as_default=False) as client:
         pids = set(client.run(os.getpid).values())
         client.register_plugin(_KillOnce(str(marker)))
         runner = ResearchRunner(results_dir=tmp_path / "out", backend="dask",
                                 scheduler=local.scheduler_address, max_cpus=2, progress=False,
                                 batch_size=1)
-        first = runner.run_spec(spec)
+        first = runner.run_spec(spec).manifest
         assert marker.exists() and int(marker.read_text()) in pids  # a worker died mid-task
-        # Retried elsewhere, or recorded as failed: never silently lost.
-        assert first.manifest["status"] in ("complete", "failed")
-        n_combos = first.manifest["grid_size"]
-        assert first.manifest["combos_ok"] + first.manifest["combos_failed"] == n_combos
-        again = runner.run_spec(spec)  # resume: completes whatever failed
+        assert first["status"] == first_status
+        assert first["combos_ok"] + first["combos_failed"] == first["grid_size"]  # none lost
+        if first_status == "failed":
+            assert "KilledWorker" in first["failures"][0]["error"]
+        again = runner.run_spec(spec)  # resume: runs only what is not in a shard yet
     assert again.manifest["status"] == "complete"
-    assert again.manifest["combos_ok"] == n_combos
+    assert again.manifest["combos_ok"] == first["grid_size"]
     _assert_same_outputs(again, loky_sweep)
+
+
+def test_closing_early_shuts_the_local_cluster_down() -> None:
+    before = set(multiprocessing.active_children())
+    results = dask_results(_identity, b"", list(range(8)), (), scheduler=None, n_workers=1)
+    next(results)
+    assert set(multiprocessing.active_children()) - before  # the cluster's worker process
+    results.close()
+    assert not set(multiprocessing.active_children()) - before
 
 
 def test_bad_scheduler_fails_fast(spec, tmp_path) -> None:

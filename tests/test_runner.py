@@ -10,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from research import RunParams, run_strategy
 from research.engine.synthetic import synthetic_bars
 from research.grid import load_spec, spec_from_dict
 from research.research_runner import ResearchRunner, plan_tasks
@@ -153,6 +155,10 @@ def test_notebook_api_run_with_a_frame(tmp_path):
     sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="demo")
     assert sweep.path == tmp_path / "demo"
     assert sweep.summary["target"].tolist() == [10, 15]
+    # A stored combo reads back exactly as run_strategy returns it, dtypes included.
+    rp = RunParams(instrument="ES", target=15)
+    stored = sweep.trades(rp.combo_id).drop(columns="combo_id")
+    pd.testing.assert_frame_equal(stored, run_strategy(frame, rp))
 
 
 # ---- crashes: real processes killed with SIGKILL ----

@@ -264,6 +264,7 @@ def test_manifest_base_and_param_columns():
 def test_real_engine_frames_round_trip(tmp_path):
     synthetic = pytest.importorskip("research.engine.synthetic")
     from research.engine.params import RunParams
+    from research.engine.results import categorize_text
     from research.engine.strategy import run_strategy
 
     bars = synthetic.synthetic_bars("ES", "2024-01-01", "2024-01-31", 7)
@@ -280,4 +281,4 @@ def test_real_engine_frames_round_trip(tmp_path):
     for combo_id, frame in frames.items():
         back = pd.read_parquet(tmp_path / "trades.parquet",
                                filters=[("combo_id", "==", combo_id)])
-        pd.testing.assert_frame_equal(back.drop(columns="combo_id"), frame)
+        pd.testing.assert_frame_equal(categorize_text(back.drop(columns="combo_id")), frame)

@@ -10,9 +10,9 @@ from research.engine.clock import format_wall
 from research.engine.execution import NO_TRADE, RESULT_NAMES, TradeBatch
 from research.engine.params import RunParams
 from research.engine.ranges import NS_PER_DAY, SESSIONS, RangeTable
+from research.engine.sessions import ALL_SLOTS, minute_of_day
 
 TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")
-PRICE_COLUMNS = ("entry_price", "exit_price", "stop_loss", "target", "peak", "range", "profit")
 TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result")
 # The typed result frame: same columns and dtypes every time, also when empty (Q26 fix).
 COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
@@ -22,7 +22,8 @@ LEGACY_COLUMNS = ("Date", "Time", "EntryTime", "ExitTime", "EntryPrice", "ExitPr
                   "StopLoss", "Target", "Peak", "Direction", "Result", "Range", "Stream",
                   "Instrument", "Session", "Profit", "open_as_of_time")
 LEGACY_TIME_FORMAT = "%d/%m/%y %H:%M"
-DIRECTION_LABELS = np.array(["Short", "", "Long"], dtype=object)  # indexed by side + 1
+DIRECTION_NAMES = ("Short", "", "Long")  # indexed by side + 1: "" for NoTrade
+SLOT_MINUTES = np.array([minute_of_day(slot) for slot in ALL_SLOTS])  # ascending
 
 
 def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> pd.DataFrame:
@@ -35,18 +36,17 @@ def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams
     traded = batch.result != NO_TRADE
     side = batch.direction.astype(np.int64)
     profit_ticks = np.where(traded, (batch.exit_ticks - batch.entry_ticks) * side, 0)
-    session_names = np.array(SESSIONS, dtype=object)[table.session_code]
-    slot_minutes, slot_index = np.unique(table.slot_minute, return_inverse=True)
-    slot_labels = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in slot_minutes], dtype=object)
-    streams = np.array([spec.stream(s) for s in SESSIONS], dtype=object)[table.session_code]
+    slot_codes = np.searchsorted(SLOT_MINUTES, table.slot_minute)
     columns = {
         "date": pd.Series((table.trading_day * NS_PER_DAY).astype("datetime64[ns]")),
-        "slot": _text(slot_labels[slot_index.reshape(-1)]),
-        "session": _text(session_names),
-        "instrument": _text(np.full(n, spec.symbol, dtype=object)),
-        "stream": _text(streams),
-        "direction": _text(DIRECTION_LABELS[side + 1]),
-        "result": _text(np.array(RESULT_NAMES, dtype=object)[batch.result]),
+        # Text columns are categoricals over fixed label sets: cheap to build, and the
+        # same dtype for every run of an instrument.
+        "slot": _labels(slot_codes, ALL_SLOTS),
+        "session": _labels(table.session_code, SESSIONS),
+        "instrument": _labels(np.zeros(n, np.int64), (spec.symbol,)),
+        "stream": _labels(table.session_code, tuple(spec.stream(s) for s in SESSIONS)),
+        "direction": _labels(side + 1, DIRECTION_NAMES),
+        "result": _labels(batch.result, RESULT_NAMES),
         "entry_time": _times(batch.entry_ts_ns),
         "exit_time": _times(batch.exit_ts_ns),
         "entry_price": _points(batch.entry_ticks, spec.tick, spec.decimals),
@@ -62,16 +62,23 @@ def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams
     return pd.DataFrame(columns)
 
 
-def empty_frame(rp: RunParams, bars: Bars) -> pd.DataFrame:
-    return trades_frame(bars, RangeTable.concat([]), TradeBatch.from_trades([]), rp)
+def categorize_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns read back as strings (from parquet) -> the categoricals of trades_frame."""
+    symbols = sorted(set(frame["instrument"].astype(str)))
+    categories = {"slot": ALL_SLOTS, "session": SESSIONS, "instrument": symbols,
+                  "stream": [symbol + s[-1] for symbol in symbols for s in SESSIONS],
+                  "direction": DIRECTION_NAMES, "result": RESULT_NAMES}
+    return frame.astype({name: pd.CategoricalDtype(list(values))
+                         for name, values in categories.items()})
 
 
 def _take(batch: TradeBatch, keep: np.ndarray) -> TradeBatch:
     return TradeBatch(*(getattr(batch, name)[keep] for name in TradeBatch.__dataclass_fields__))
 
 
-def _text(values) -> pd.Series:
-    return pd.Series(np.asarray(values, dtype=object), dtype="str")
+def _labels(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Series:
+    return pd.Series(pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64),
+                                               categories=list(categories)))
 
 
 def _times(ts_ns: np.ndarray) -> pd.Series:

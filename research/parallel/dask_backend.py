@@ -9,11 +9,12 @@ resume works exactly as with loky. Without a scheduler address a ``LocalCluster`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
@@ -117,20 +118,42 @@ def _client(distributed: Any, scheduler: str | None, n_workers: int, stack: Exit
 
 
 def _probe(address: str) -> None:
-    """Open and close a plain TCP connection to the scheduler's host and port.
+    """Fail within CONNECT_TIMEOUT_S unless a dask scheduler answers at `address`.
 
-    distributed retries a refused connection until its timeout; a wrong port or a scheduler
-    that is not running is refused at once, so this turns a 10 s wait into milliseconds.
-    Addresses without a host and port (inproc, ucx) are left to the Client.
+    Two gaps in ``Client(address, timeout=...)`` make this necessary: a refused connection
+    (wrong port, no scheduler running) is retried until the timeout, and an endpoint that
+    accepts but never answers (another service, the dashboard's port) hangs the handshake
+    with no timeout at all. A plain TCP connect fails a refusal in milliseconds; then one
+    dask handshake under a hard deadline proves a scheduler is listening. It runs on its own
+    thread and event loop, so that it also works where a loop is already running (Jupyter).
     """
     from distributed.comm import get_address_host_port
 
     try:
         host, port = get_address_host_port(address)
     except ValueError:
-        return
-    with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
-        pass
+        pass  # no host and port (inproc, ucx): only the handshake applies
+    else:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
+            pass
+    with ThreadPoolExecutor(1, thread_name_prefix="dask-probe") as pool:
+        pool.submit(asyncio.run, _handshake(address)).result()
+
+
+async def _handshake(address: str) -> None:
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    try:
+        comm = await asyncio.wait_for(
+            connect(address, timeout=CONNECT_TIMEOUT_S,
+                    **Security().get_connection_args("client")),
+            CONNECT_TIMEOUT_S)
+    except TimeoutError:
+        raise TimeoutError(f"no dask scheduler answered within {CONNECT_TIMEOUT_S} s (a "
+                           "scheduler listens on port 8786 by default, its dashboard on "
+                           "8787)") from None
+    await comm.close()
 
 
 @contextmanager
