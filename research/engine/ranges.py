@@ -132,8 +132,7 @@ def build_slot_ranges(bars: Bars, rp: RunParams,
     there is no holiday calendar (Q19). Sorted by date, then slot time. `map_slots` may run
     the slots on threads (the work is GIL-free numpy and numba).
     """
-    labels = bars.trading_day  # non-decreasing, as the bars are sorted by time
-    days = labels[np.flatnonzero(np.diff(labels, prepend=labels[:1] - 1))].astype(np.int64)
+    days = _trading_days(bars)
     days = days[np.isin(weekday_of(days), rp.trade_days)]
     expiry_days = next_weekday(days)
     # Trade days and their next weekdays are Mon-Fri: one UTC offset per day.
@@ -158,6 +157,18 @@ def build_slot_ranges(bars: Bars, rp: RunParams,
     table = RangeTable.concat(list(map_slots(one_slot, slots)))
     order = np.lexsort((table.slot_minute, table.trading_day))
     return table[order] if len(order) else table
+
+
+def _trading_days(bars: Bars) -> np.ndarray:
+    """The distinct trading-date labels (§5.2): binary searches over the sorted labels
+    instead of a pass over every bar."""
+    labels = bars.trading_day  # non-decreasing, as the bars are sorted by time
+    if not len(labels):
+        return np.empty(0, np.int64)
+    candidates = np.arange(labels[0], labels[-1] + 1, dtype=labels.dtype)
+    present = (np.searchsorted(labels, candidates, side="right")
+               > np.searchsorted(labels, candidates, side="left"))
+    return candidates[present].astype(np.int64)
 
 
 def _slot_ranges(bars: Bars, days: np.ndarray, session_code: int, slot_minute: int,
