@@ -115,6 +115,10 @@ def to_table(data: pa.Table | pd.DataFrame | Sequence[Mapping[str, Any]],
     return table.replace_schema_metadata(None)
 
 
+def _combo_order(combos: Sequence[str | RunParams]) -> list[str]:
+    return list(dict.fromkeys(c.combo_id if isinstance(c, RunParams) else c for c in combos))
+
+
 def _cell(value: Any, kind: pa.DataType) -> Any:
     """A parameter value for its column; in a text column lists and mappings (trade_days,
     enabled_slots) and stray numbers become canonical JSON text."""
@@ -310,8 +314,14 @@ class SweepStore:
         Output bytes depend only on the finished combos and the grid, not on batching:
         trades stream combo by combo through a small LRU of shards, in fixed row groups.
         """
-        order = list(dict.fromkeys(c.combo_id if isinstance(c, RunParams) else c
-                                   for c in combos))
+        summary = self.compact_summary(combos, params, param_columns)
+        self.compact_trades(combos)
+        return summary
+
+    def compact_summary(self, combos: Sequence[str | RunParams], params: Any = None,
+                        param_columns: ParamColumns | None = None) -> pd.DataFrame:
+        """The summary half of `compact`: summary.parquet and summary.csv."""
+        order = _combo_order(combos)
         names, values = _param_values(combos, params)
         columns = list(param_columns) if param_columns is not None else param_columns_for(
             (values[c] for c in order if c in values), names)
@@ -326,12 +336,16 @@ class SweepStore:
         summary_t = pa.Table.from_arrays(
             [metrics_t.column("combo_id"), *params_t.columns, *metrics_t.columns[1:]],
             schema=summary_schema(columns))
-        self._write_trades(done, where)
         write_parquet(summary_t, self.root / SUMMARY)
         summary = summary_t.to_pandas()
         with atomic_write(self.root / SUMMARY_CSV) as handle:
             handle.write(summary.to_csv(index=False, lineterminator="\n").encode())
         return summary
+
+    def compact_trades(self, combos: Sequence[str | RunParams]) -> None:
+        """The trades half of `compact`: trades.parquet, in grid order."""
+        where = self._summaries()[1]
+        self._write_trades([c for c in _combo_order(combos) if c in where], where)
 
     def _write_trades(self, order: Sequence[str], where: Mapping[str, str]) -> None:
         cache = _ShardCache(self.shards)
