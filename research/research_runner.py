@@ -136,9 +136,16 @@ def _execute(processor: ParallelProcessor, bars: Bars, table: RangeTable, entrie
 
 
 def _import_engine() -> int:
-    """A worker's warm-up: import what run_task needs before the first task arrives."""
-    import research.research_runner  # noqa: F401
+    """A worker's warm-up before its first task: the imports, and the compiled kernels
+    loaded from numba's cache for read-only bars, the way tasks receive them (memmaps)."""
+    from research.engine.data import prepare_bars
+    from research.engine.synthetic import synthetic_bars
 
+    bars = prepare_bars(synthetic_bars("ES", "2024-01-02", "2024-01-03", seed=0), "ES")
+    for name in ("ts_ns", "open_ticks", "high_ticks", "low_ticks", "close_ticks",
+                 "minute_of_day", "trading_day"):
+        getattr(bars, name).setflags(write=False)
+    run_task(bars, Task("warm-up", (RunParams(instrument="ES"),)), bars.last_ts_ns, threads=1)
     return os.getpid()
 
 
