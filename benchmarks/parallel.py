@@ -1,9 +1,9 @@
 """Threads inside one run: sequential vs 2-thread run_strategy on 5 years of synthetic ES.
 
-    python benchmarks/parallel.py [--threads 2] [--repeat 5]
+    python benchmarks/parallel.py [--threads 2] [--repeat 30]
 
 Prints JSON: both times, the speedup, and whether the results were identical. The two
-are measured side by side in one process, best of --repeat, after a warm-up.
+are measured side by side in one process, alternately, best of --repeat, after a warm-up.
 """
 
 from __future__ import annotations
@@ -21,13 +21,16 @@ from research.engine.strategy import process_range_batch
 from research.parallel.processor import ParallelProcessor
 
 
-def best_of(repeat: int, fn) -> tuple[float, object]:
-    best, result = float("inf"), None
+def best_of_interleaved(repeat: int, first, second) -> tuple[float, object, float, object]:
+    """Best times of two functions run alternately, so drift on a shared machine hits both."""
+    best = [float("inf"), float("inf")]
+    results: list[object] = [None, None]
     for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        for i, fn in enumerate((first, second)):
+            started = time.perf_counter()
+            results[i] = fn()
+            best[i] = min(best[i], time.perf_counter() - started)
+    return best[0], results[0], best[1], results[1]
 
 
 def same_trades(left: list[TradeBatch], right: list[TradeBatch]) -> bool:
@@ -39,14 +42,14 @@ def same_trades(left: list[TradeBatch], right: list[TradeBatch]) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     bars = prepare_bars(synthetic_bars("ES", "2020-01-01", "2024-12-31", seed=7), "ES")
     rp = RunParams(instrument="ES")
     run_strategy(bars, rp, threads=args.threads)  # warm-up: load compiled kernels
-    sequential_s, sequential = best_of(args.repeat, lambda: run_strategy(bars, rp, parallel=False))
-    parallel_s, parallel = best_of(
-        args.repeat, lambda: run_strategy(bars, rp, parallel=True, threads=args.threads))
+    sequential_s, sequential, parallel_s, parallel = best_of_interleaved(
+        args.repeat, lambda: run_strategy(bars, rp, parallel=False),
+        lambda: run_strategy(bars, rp, parallel=True, threads=args.threads))
     table = build_slot_ranges(bars, rp)
     stage = ParallelProcessor(max_workers=args.threads).benchmark(
         table, lambda part: process_range_batch(bars, part, rp, bars.last_ts_ns),
