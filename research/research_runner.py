@@ -7,6 +7,7 @@ those are computed once per task and reused for every exit setting (DESIGN §3).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -165,8 +166,6 @@ class Sweep:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        import json
-
         return json.loads((self.path / "manifest.json").read_text())
 
     @property
@@ -224,7 +223,7 @@ class ResearchRunner:
         logger.info("%s: %d combos, %d already done", spec.name, len(combos),
                     len(combos) - len(todo))
         warm_up.join()
-        failures = self._run_parallel_strategy(bars, todo, store, total=len(combos))
+        failures, timings = self._run_parallel_strategy(bars, todo, store, total=len(combos))
         compact_started = time.perf_counter()
         summary = store.compact_summary(combos, spec)
         # Heatmaps (matplotlib, holds the GIL) overlap the trades compaction (pyarrow, not).
@@ -238,7 +237,7 @@ class ResearchRunner:
             failures=failures, heatmaps=[path.name for path in heatmaps],
             timings={"total_s": round(time.perf_counter() - started, 3),
                      "compact_s": round(time.perf_counter() - compact_started, 3),
-                     **self._timings})
+                     **timings})
         return Sweep(store.root)
 
     # -- how to run it --
@@ -263,8 +262,11 @@ class ResearchRunner:
         return thread
 
     def _run_parallel_strategy(self, bars: Bars, todo: Sequence[RunParams], store: SweepStore,
-                               total: int) -> list[dict[str, Any]]:
-        """Fan the combos out: processes x threads within the CPU budget (DESIGN §4)."""
+                               total: int) -> tuple[list[dict[str, Any]], dict[str, float]]:
+        """Fan the combos out: processes x threads within the CPU budget (DESIGN §4).
+
+        Returns the failed combos and the seconds spent in the engine, the store and in all.
+        """
         budget = resolve_budget(self.max_cpus)
         processes, _ = split_budget(budget, max(1, len(todo)))
         tasks = plan_tasks(todo, processes, self.batch_size)
@@ -275,7 +277,7 @@ class ResearchRunner:
         as_of_ns = bars.last_ts_ns
         failures: list[dict[str, Any]] = []
         pending = {task.task_id: task for task in tasks}
-        self._timings = {"engine_s": 0.0, "store_s": 0.0}
+        timings = {"engine_s": 0.0, "store_s": 0.0}
         execute_started = time.perf_counter()
         with self._progress(total, total - len(todo)) as bar:
             try:
@@ -283,8 +285,8 @@ class ResearchRunner:
                     store_started = time.perf_counter()
                     store.write_task(result.task_id, result.trades, result.summaries)
                     failures.extend(result.failures)
-                    self._timings["store_s"] += time.perf_counter() - store_started
-                    self._timings["engine_s"] += result.engine_seconds
+                    timings["store_s"] += time.perf_counter() - store_started
+                    timings["engine_s"] += result.engine_seconds
                     del pending[result.task_id]
                     bar.update(len(result.summaries) + len(result.failures))
             except KeyboardInterrupt:
@@ -297,9 +299,8 @@ class ResearchRunner:
                 logger.error("workers failed: %s", exc)
                 failures.extend(_failure(rp, exc) for task in pending.values()
                                 for rp in task.combos)
-        self._timings["execute_s"] = time.perf_counter() - execute_started
-        self._timings = {k: round(v, 3) for k, v in self._timings.items()}
-        return failures
+        timings["execute_s"] = time.perf_counter() - execute_started
+        return failures, {name: round(seconds, 3) for name, seconds in timings.items()}
 
     def _results(self, bars: Bars, tasks: list[Task], as_of_ns: int, processes: int,
                  threads: int) -> Iterator[TaskResult]:
