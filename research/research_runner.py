@@ -124,15 +124,33 @@ def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int) -> TaskResult:
                       time.perf_counter() - started, worker)
 
 
+@dataclass(frozen=True, slots=True)
+class _RangesWithEntries(Sequence):
+    """A RangeTable and its entries sliced together; items are SlotRanges, so an error in
+    a slice is reported with the range's label."""
+
+    table: RangeTable
+    entries: EntryTable
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return _RangesWithEntries(self.table[index], self.entries[index])
+        return self.table[index]
+
+    @property
+    def work_estimates(self) -> Any:
+        return self.table.work_estimates
+
+
 def _execute(processor: ParallelProcessor, bars: Bars, table: RangeTable, entries: EntryTable,
              rp: RunParams, as_of_ns: int) -> TradeBatch:
     rules = ExitRules.from_params(rp)
-    # Slices of range(n) index both the table and its entries.
     parts = processor.process(
-        range(len(table)),
-        lambda idx: execute_trades(bars, table[idx.start:idx.stop],
-                                   entries[idx.start:idx.stop], rules, as_of_ns),
-        weights=table.work_estimates)
+        _RangesWithEntries(table, entries),
+        lambda part: execute_trades(bars, part.table, part.entries, rules, as_of_ns))
     return TradeBatch.concat(parts)
 
 

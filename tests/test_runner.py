@@ -314,3 +314,22 @@ def test_cli_exit_code_1_when_a_combo_fails(tmp_path, monkeypatch, capsys):
     assert main([str(spec_path), "--results-dir", str(tmp_path), "--quiet",
                  "--backend", "sequential"]) == 1
     assert "2 combo(s) failed" in capsys.readouterr().err
+
+
+def test_a_failing_range_is_named_in_the_manifest(tmp_path, monkeypatch):
+    import research.research_runner as runner_module
+
+    real = runner_module.execute_trades
+
+    def failing(bars, table, entries, rules, as_of_ns):
+        if 19_800 in table.trading_day:  # 2024-03-18
+            raise ValueError("bad bar data")
+        return real(bars, table, entries, rules, as_of_ns)
+
+    monkeypatch.setattr(runner_module, "execute_trades", failing)
+    spec = small_spec(name="named", target=[10, 15])
+    sweep = run(spec, tmp_path, "named", backend="sequential", max_cpus=2, batch_size=100)
+    assert sweep.manifest["budget"]["threads"] == 2
+    assert len(sweep.failed) == 2
+    assert all("range 2024-03-18 S1 07:30" in f["error"] and "bad bar data" in f["error"]
+               for f in sweep.failed)
