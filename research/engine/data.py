@@ -13,9 +13,6 @@ import glob
 import hashlib
 import logging
 import os
-import re
-import warnings
-from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -23,8 +20,10 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
+from research.engine import timestamps
 from research.engine.bars import _ARRAY_FIELDS, CHICAGO, Bars
 from research.engine.clock import NS_PER_MINUTE
+from research.engine.errors_rows import SHOWN_ROWS, fail_rows
 from research.engine.instruments import ALIASES, INSTRUMENTS, Instrument
 from research.errors import DataError
 
@@ -34,31 +33,11 @@ REQUIRED_COLUMNS = ("timestamp", "open", "high", "low", "close", "instrument")
 PRICE_COLUMNS = ("open", "high", "low", "close")
 BAR_FILE_SUFFIXES = (".parquet", ".csv")
 FRAME_SOURCE = "<frame>"
-SHOWN_ROWS = 5
 OFF_GRID_TOLERANCE_TICKS = 0.01
 MAX_ABS_TICKS = 2.0**53  # beyond this a float price no longer maps to one exact tick count
 MINUTES_PER_DAY = 1440
 NEXT_DAY_FROM_MINUTE = 23 * 60  # ENGINE_SPEC §5.1: bars from 23:00 carry the next date
 NS_PER_DAY = MINUTES_PER_DAY * NS_PER_MINUTE
-_OFFSET_TAIL = re.compile(r"([+-])(\d{2}):(\d{2})")
-
-
-# ---------------------------------------------------------------- errors
-
-
-def _fail_rows(source: str, column: str, problem: str, rows: np.ndarray,
-               values: Sequence[object], *, described: bool = False) -> NoReturn:
-    """Raise the one row-level error shape: source, column, count, first rows and values.
-    Raw values are shown as repr for text; `described` values are shown as they are."""
-    shown = ", ".join(f"row {int(row)}: {value if described else _show(value)}"
-                      for row, value in zip(rows[:SHOWN_ROWS], values[:SHOWN_ROWS], strict=False))
-    more = f" (and {len(rows) - SHOWN_ROWS} more)" if len(rows) > SHOWN_ROWS else ""
-    raise DataError(f"{source}: column '{column}': {len(rows)} row(s) {problem}; "
-                    f"first: {shown}{more}")
-
-
-def _show(value: object) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 # ---------------------------------------------------------------- instruments
@@ -94,134 +73,6 @@ def _no_rows(symbol: str, names: list[str], source: str) -> NoReturn:
     raise DataError(f"no {symbol} rows in {source} (column 'instrument' holds: {found})")
 
 
-# ---------------------------------------------------------------- timestamps
-
-
-def _utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str) -> np.ndarray:
-    """UTC epoch ns per value: aware stamps are converted, naive ones read as `timezone` wall time
-    (DECISIONS Q22/Q23)."""
-    missing = np.asarray(values.isna(), dtype=bool)
-    if missing.any():
-        _fail_rows(source, "timestamp", "with a missing timestamp", rows[missing],
-                   ["missing"] * int(missing.sum()), described=True)
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        stamps = pd.DatetimeIndex(values)
-    elif pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
-        stamps = _parse_text(values, rows, source)
-    else:
-        raise DataError(f"{source}: column 'timestamp': expected datetimes or ISO 8601 text, "
-                        f"got dtype {values.dtype}")
-    if stamps.tz is None:
-        return _localise(stamps, timezone, rows, source)
-    return stamps.as_unit("ns").asi8
-
-
-def _parse_text(values: pd.Series, rows: np.ndarray, source: str) -> pd.DatetimeIndex:
-    """Parse ISO 8601 text. `±HH:MM` and `Z` suffixes are split off and applied here because
-    pandas 2.2 parses offset strings one by one (seconds for a year of bars)."""
-    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) != "string":
-        values = values.astype(str)  # datetime objects: their str() is ISO with an offset
-    codes, uniques = pd.factorize(values.str[-6:])
-    suffix_lengths, offset_minutes = _suffixes(list(uniques))
-    row_suffix = suffix_lengths[codes]
-    if not row_suffix.any():
-        return _parse_iso(values, rows, source)
-    with_suffix = row_suffix > 0
-    utc_ns = np.empty(len(values), dtype=np.int64)
-    heads = _strip_suffixes(values[with_suffix], row_suffix[with_suffix])
-    wall = _parse_iso(heads, rows[with_suffix], source, values[with_suffix])
-    if wall.tz is not None:
-        _fail_rows(source, "timestamp", "with two UTC offsets", rows[with_suffix],
-                   values[with_suffix].to_numpy())
-    offsets_ns = offset_minutes[codes[with_suffix]] * NS_PER_MINUTE
-    utc_ns[with_suffix] = wall.as_unit("ns").asi8 - offsets_ns
-    if not with_suffix.all():
-        others = _parse_iso(values[~with_suffix], rows[~with_suffix], source)
-        if others.tz is None:
-            naive = np.flatnonzero(~with_suffix)
-            _fail_rows(source, "timestamp", "without a UTC offset among timestamps that have one",
-                       rows[naive], values.to_numpy()[naive])
-        utc_ns[~with_suffix] = others.as_unit("ns").asi8
-    return pd.DatetimeIndex(utc_ns.view("M8[ns]")).tz_localize("UTC")
-
-
-def _suffixes(tails: list[object]) -> tuple[np.ndarray, np.ndarray]:
-    """Per distinct 6-character tail: length of its offset suffix (0 = none) and offset minutes."""
-    lengths = np.zeros(len(tails), dtype=np.int64)
-    minutes = np.zeros(len(tails), dtype=np.int64)
-    for index, tail in enumerate(tails):
-        text = str(tail)
-        match = _OFFSET_TAIL.fullmatch(text)
-        if match:
-            sign = -1 if match.group(1) == "-" else 1
-            lengths[index] = 6
-            minutes[index] = sign * (int(match.group(2)) * 60 + int(match.group(3)))
-        elif text.endswith("Z"):
-            lengths[index] = 1
-    return lengths, minutes
-
-
-def _strip_suffixes(values: pd.Series, row_suffix: np.ndarray) -> pd.Series:
-    """The text without its offset suffix, one vectorised slice per suffix length."""
-    lengths = np.unique(row_suffix)
-    if len(lengths) == 1:
-        return values.str[: -int(lengths[0])]
-    heads = values.copy()
-    for length in lengths:
-        mask = row_suffix == length
-        heads[mask] = values[mask].str[: -int(length)]
-    return heads
-
-
-def _parse_iso(values: pd.Series, rows: np.ndarray, source: str,
-               originals: pd.Series | None = None) -> pd.DatetimeIndex:
-    """ISO 8601 text -> datetimes; the rows that do not parse are named with their `originals`."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # pandas 2: mixed zones -> object
-            parsed = pd.to_datetime(values, format="ISO8601")
-        if pd.api.types.is_datetime64_any_dtype(parsed.dtype):
-            return pd.DatetimeIndex(parsed)
-    except (ValueError, TypeError, OverflowError):
-        pass
-    coerced = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
-    bad = np.flatnonzero(np.asarray(coerced.isna(), dtype=bool))
-    if bad.size:
-        _fail_rows(source, "timestamp", "with an unparseable timestamp (expected ISO 8601, e.g. "
-                   "2024-01-09 08:30:00-06:00)", rows[bad],
-                   (values if originals is None else originals).to_numpy()[bad])
-    raise DataError(f"{source}: column 'timestamp': mixes time zones in a form that is not "
-                    "read; write UTC offsets as ±HH:MM on every row")
-
-
-def _localise(wall: pd.DatetimeIndex, timezone: str, rows: np.ndarray,
-              source: str) -> np.ndarray:
-    """Naive wall time -> UTC ns; a DST-skipped or repeated wall time is an error naming it."""
-    try:
-        local = wall.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-    except KeyError as exc:  # zoneinfo and pytz both raise a KeyError subclass
-        raise DataError(f"{source}: unknown timezone {timezone!r} for naive timestamps") from exc
-    bad = np.flatnonzero(np.asarray(local.isna(), dtype=bool))
-    if bad.size:
-        shifted = wall[bad].tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
-        kinds = np.where(np.asarray(shifted.isna()), "ambiguous", "does not exist")
-        shown = [f"{stamp} ({kind})" for stamp, kind in zip(wall[bad], kinds, strict=True)]
-        _fail_rows(source, "timestamp", f"with a wall time that does not exist or is ambiguous "
-                   f"in {timezone} (DST change)", rows[bad], shown, described=True)
-    return local.as_unit("ns").asi8
-
-
-def _chicago_wall_ns(utc_ns: np.ndarray) -> np.ndarray:
-    """Chicago wall clock as naive epoch ns: the one tz conversion per call."""
-    utc = pd.DatetimeIndex(utc_ns.view("M8[ns]")).tz_localize("UTC")
-    return utc.tz_convert(CHICAGO).tz_localize(None).asi8
-
-
-def _chicago_text(utc_ns: np.ndarray) -> list[str]:
-    return [str(stamp) for stamp in
-            pd.DatetimeIndex(utc_ns.view("M8[ns]")).tz_localize("UTC").tz_convert(CHICAGO)]
-
-
 # ---------------------------------------------------------------- prices
 
 
@@ -235,7 +86,7 @@ def _float_prices(column: pd.Series, rows: np.ndarray, name: str, source: str) -
     prices = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(np.float64, na_value=np.nan)
     bad = np.flatnonzero(np.isnan(prices) & ~pd.isna(raw))
     if bad.size:
-        _fail_rows(source, name, "with a non-numeric value", rows[bad], raw[bad])
+        fail_rows(source, name, "with a non-numeric value", rows[bad], raw[bad])
     return prices
 
 
@@ -246,16 +97,16 @@ def _to_ticks(prices: np.ndarray, instrument: Instrument, snap_to_tick: bool,
     invalid = ~np.isfinite(exact) | (np.abs(exact) > MAX_ABS_TICKS)
     if invalid.any():
         bad = np.flatnonzero(invalid)
-        _fail_rows(source, name, "with a NaN, infinite or out-of-range price", rows[bad],
-                   prices[bad])
+        fail_rows(source, name, "with a NaN, infinite or out-of-range price", rows[bad],
+                  prices[bad])
     ticks = np.rint(exact)
     if not snap_to_tick:
         off_grid = np.abs(exact - ticks) > OFF_GRID_TOLERANCE_TICKS
         if off_grid.any():
             bad = np.flatnonzero(off_grid)
-            _fail_rows(source, name, f"with a price off the {instrument.symbol} tick grid "
-                       f"({instrument.tick}; snap_to_tick=True rounds it)", rows[bad],
-                       prices[bad])
+            fail_rows(source, name, f"with a price off the {instrument.symbol} tick grid "
+                      f"({instrument.tick}; snap_to_tick=True rounds it)", rows[bad],
+                      prices[bad])
     return ticks.astype(np.int64)
 
 
@@ -270,7 +121,7 @@ def _check_ohlc(ticks: dict[str, np.ndarray], prices: dict[str, np.ndarray], row
         if broken.any():
             bad = np.flatnonzero(broken)
             shown = [" ".join(f"{col}={prices[col][i]}" for col in PRICE_COLUMNS) for i in bad]
-            _fail_rows(source, name, problem, rows[bad], shown, described=True)
+            fail_rows(source, name, problem, rows[bad], shown, described=True)
 
 
 # ---------------------------------------------------------------- prepare
@@ -291,7 +142,7 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
     rows = _rows_of(codes, names, spec.symbol)
     if not rows.size:
         _no_rows(spec.symbol, names, source)
-    utc_ns = _utc_ns(_take(df["timestamp"], rows), rows, timezone, source)
+    utc_ns = timestamps.utc_ns(_take(df["timestamp"], rows), rows, timezone, source)
     prices = {name: _float_prices(df[name], rows, name, source) for name in PRICE_COLUMNS}
     ticks = {name: _to_ticks(prices[name], spec, snap_to_tick, rows, name, source)
              for name in PRICE_COLUMNS}
@@ -300,7 +151,7 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
     if keep is not None:
         utc_ns = utc_ns[keep]
         ticks = {name: values[keep] for name, values in ticks.items()}
-    minute_of_day, trading_day = _wall_clock_labels(_chicago_wall_ns(utc_ns))
+    minute_of_day, trading_day = _wall_clock_labels(timestamps.chicago_wall_ns(utc_ns))
     return Bars(instrument=spec, ts_ns=_fresh(utc_ns, np.int64),
                 open_ticks=_fresh(ticks["open"], np.int64),
                 high_ticks=_fresh(ticks["high"], np.int64),
@@ -345,10 +196,11 @@ def _time_order_without_duplicates(utc_ns: np.ndarray, ticks: dict[str, np.ndarr
     conflict = np.flatnonzero(same_time & ~same_bar)
     if conflict.size:
         later, earlier = rows[positions[conflict + 1]], rows[positions[conflict]]
+        stamps = timestamps.chicago_text(sorted_ns[conflict + 1][:SHOWN_ROWS])
         shown = [f"{stamp} also at row {int(row)} with other OHLC" for stamp, row in
-                 zip(_chicago_text(sorted_ns[conflict + 1][:SHOWN_ROWS]), earlier, strict=False)]
-        _fail_rows(source, "timestamp", "with a conflicting duplicate timestamp", later, shown,
-                   described=True)
+                 zip(stamps, earlier, strict=False)]
+        fail_rows(source, "timestamp", "with a conflicting duplicate timestamp", later, shown,
+                  described=True)
     keep = np.ones(utc_ns.size, dtype=bool)
     keep[1:] = ~same_time
     log.debug("%s: dropped %d identical duplicate bar(s)", source, int(same_time.sum()))
@@ -458,11 +310,11 @@ def _load_file(file: Path, timezone: str, symbol: str | None, first_day: int | N
     _require_columns(raw, source)
     codes, names = _instrument_codes(raw["instrument"])
     rows = np.arange(len(raw)) if symbol is None else _rows_of(codes, names, symbol)
-    utc_ns = _utc_ns(_take(raw["timestamp"], rows), rows, timezone, source)
+    utc_ns = timestamps.utc_ns(_take(raw["timestamp"], rows), rows, timezone, source)
     prices = {name: _float_prices(raw[name], rows, name, source) for name in PRICE_COLUMNS}
     instruments = np.array([*names, np.nan], dtype=object)[codes[rows]]  # code -1 = missing
     if first_day is not None or last_day is not None:
-        days = _chicago_wall_ns(utc_ns) // NS_PER_DAY
+        days = timestamps.chicago_wall_ns(utc_ns) // NS_PER_DAY
         inside = np.ones(days.size, dtype=bool)
         if first_day is not None:
             inside &= days >= first_day
