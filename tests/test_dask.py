@@ -155,6 +155,7 @@ def test_killed_worker_is_survived(spec, loky_sweep, tmp_path, allowed_failures,
 
 
 @pytest.mark.filterwarnings("ignore:.*tasks have been successfully executed:UserWarning")
+@pytest.mark.filterwarnings("ignore:.*still being processed by the workers:UserWarning")
 def test_closing_early_shuts_the_local_cluster_down() -> None:
     before = set(multiprocessing.active_children())
     results = dask_results(_identity, b"", list(range(8)), (), scheduler=None, n_workers=1)
