@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from research.engine.bars import CHICAGO
 from research.engine.instruments import INSTRUMENTS
 from research.engine.params import RunParams
 from research.engine.sessions import ALL_SLOTS, session_of_slot
@@ -63,7 +64,7 @@ class DataSpec:
 
     path: str | None = None
     synthetic: tuple[tuple[str, Any], ...] | None = None
-    timezone: str = "America/Chicago"
+    timezone: str = CHICAGO
     start: str | None = None
     end: str | None = None
     path_as_written: str | None = None
@@ -291,7 +292,7 @@ def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataS
     path, synthetic = raw.get("path"), raw.get("synthetic")
     if (path is None) == (synthetic is None):
         raise SpecError("data: give exactly one of path (file, glob or folder) or synthetic")
-    timezone = raw.get("timezone", "America/Chicago")
+    timezone = raw.get("timezone", CHICAGO)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):

@@ -7,8 +7,10 @@ import pandas as pd
 
 from research.engine.bars import CHICAGO
 
-NS_PER_MINUTE = 60_000_000_000
 NS_PER_SECOND = 1_000_000_000
+NS_PER_MINUTE = 60 * NS_PER_SECOND
+MINUTES_PER_DAY = 1440
+NS_PER_DAY = MINUTES_PER_DAY * NS_PER_MINUTE
 
 
 def chicago_to_utc_ns(days: np.ndarray, minutes: np.ndarray | int) -> np.ndarray:
@@ -18,7 +20,7 @@ def chicago_to_utc_ns(days: np.ndarray, minutes: np.ndarray | int) -> np.ndarray
     time. Neither happens for session times on trading days (weekdays, 02:00 or later).
     """
     days = np.asarray(days, dtype=np.int64)
-    wall = days * 1440 * NS_PER_MINUTE + np.asarray(minutes, dtype=np.int64) * NS_PER_MINUTE
+    wall = days * NS_PER_DAY + np.asarray(minutes, dtype=np.int64) * NS_PER_MINUTE
     local = pd.DatetimeIndex(wall.astype("datetime64[ns]")).tz_localize(
         CHICAGO, ambiguous=np.zeros(len(wall), dtype=bool), nonexistent="shift_forward")
     return local.as_unit("ns").asi8.copy()
@@ -27,14 +29,13 @@ def chicago_to_utc_ns(days: np.ndarray, minutes: np.ndarray | int) -> np.ndarray
 def noon_offsets_ns(days: np.ndarray) -> np.ndarray:
     """Chicago's UTC offset (local - UTC, ns) at noon of each calendar day."""
     utc = chicago_to_utc_ns(days, 12 * 60)
-    return np.asarray(days, dtype=np.int64) * 1440 * NS_PER_MINUTE + 720 * NS_PER_MINUTE - utc
+    return np.asarray(days, dtype=np.int64) * NS_PER_DAY + 720 * NS_PER_MINUTE - utc
 
 
 def weekday_to_utc_ns(days: np.ndarray, minutes: int, offsets_ns: np.ndarray) -> np.ndarray:
     """chicago_to_utc_ns for weekdays, from their noon offsets: US DST changes happen on
     Sundays at 02:00, so a weekday keeps one offset all day. Much cheaper per call."""
-    return np.asarray(days, dtype=np.int64) * 1440 * NS_PER_MINUTE + minutes * NS_PER_MINUTE \
-        - offsets_ns
+    return np.asarray(days, dtype=np.int64) * NS_PER_DAY + minutes * NS_PER_MINUTE - offsets_ns
 
 
 def next_weekday(days: np.ndarray) -> np.ndarray:

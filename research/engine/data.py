@@ -22,7 +22,7 @@ import pandas as pd
 
 from research.engine import timestamps
 from research.engine.bars import _ARRAY_FIELDS, CHICAGO, Bars
-from research.engine.clock import NS_PER_MINUTE
+from research.engine.clock import MINUTES_PER_DAY, NS_PER_DAY, NS_PER_MINUTE
 from research.engine.errors_rows import SHOWN_ROWS, fail_rows
 from research.engine.instruments import ALIASES, INSTRUMENTS, Instrument
 from research.errors import DataError
@@ -35,9 +35,7 @@ BAR_FILE_SUFFIXES = (".parquet", ".csv")
 FRAME_SOURCE = "<frame>"
 OFF_GRID_TOLERANCE_TICKS = 0.01
 MAX_ABS_TICKS = 2.0**53  # beyond this a float price no longer maps to one exact tick count
-MINUTES_PER_DAY = 1440
 NEXT_DAY_FROM_MINUTE = 23 * 60  # ENGINE_SPEC §5.1: bars from 23:00 carry the next date
-NS_PER_DAY = MINUTES_PER_DAY * NS_PER_MINUTE
 
 
 # ---------------------------------------------------------------- instruments

@@ -8,7 +8,8 @@ import numba
 import numpy as np
 
 from research.engine.bars import Bars
-from research.engine.ranges import NS_PER_DAY, RangeTable, SlotRange
+from research.engine.clock import NS_PER_DAY
+from research.engine.ranges import RangeTable, SlotRange
 
 LONG, SHORT, NO_ENTRY = 1, -1, 0
 

@@ -23,7 +23,6 @@ from research.engine.sessions import SESSION_SLOTS, SESSION_START, minute_of_day
 
 SESSIONS: tuple[str, ...] = tuple(SESSION_SLOTS)
 _EPOCH = dt.date(1970, 1, 1)
-NS_PER_DAY = 86_400 * NS_PER_SECOND
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from research.engine.bars import CHICAGO, Bars
-from research.engine.clock import format_wall
+from research.engine.clock import NS_PER_DAY, format_wall
 from research.engine.execution import NO_TRADE, RESULT_NAMES, TradeBatch
 from research.engine.params import RunParams
-from research.engine.ranges import NS_PER_DAY, SESSIONS, RangeTable
+from research.engine.ranges import SESSIONS, RangeTable
 from research.engine.sessions import ALL_SLOTS, minute_of_day
 
 TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")

@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 
 from research.engine.bars import CHICAGO
-from research.engine.clock import NS_PER_MINUTE, weekday_of
+from research.engine.clock import MINUTES_PER_DAY, NS_PER_MINUTE, weekday_of
 from research.engine.data import DateLike, _day_number
 from research.engine.instruments import _MICROS, INSTRUMENTS, Instrument
 from research.errors import DataError
 
-MINUTES_PER_DAY = 1440
 SESSION_OPEN_MINUTE = 17 * 60  # on the evening before the trading day
 SESSION_CLOSE_MINUTE = 16 * 60
 EARLY_CLOSE_MINUTE = 12 * 60
