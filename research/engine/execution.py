@@ -168,6 +168,9 @@ class TradeBatch:
     def __len__(self) -> int:
         return len(self.result)
 
+    def __getitem__(self, index: slice | np.ndarray) -> TradeBatch:
+        return TradeBatch(*(getattr(self, name)[index] for name in self.__dataclass_fields__))
+
     @classmethod
     def from_trades(cls, trades: list[Trade]) -> TradeBatch:
         columns = list(zip(*[(t.result, t.direction, t.entry_ts_ns, t.exit_ts_ns, t.entry_ticks,

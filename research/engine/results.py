@@ -30,7 +30,7 @@ def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams
     """One typed row per range, sorted by date then slot (the table's order)."""
     if not rp.write_no_trade_rows:
         keep = batch.result != NO_TRADE
-        table, batch = table[keep], _take(batch, keep)
+        table, batch = table[keep], batch[keep]
     spec = bars.instrument
     n = len(table)
     traded = batch.result != NO_TRADE
@@ -70,10 +70,6 @@ def categorize_text(frame: pd.DataFrame) -> pd.DataFrame:
                   "direction": DIRECTION_NAMES, "result": RESULT_NAMES}
     return frame.astype({name: pd.CategoricalDtype(list(values))
                          for name, values in categories.items()})
-
-
-def _take(batch: TradeBatch, keep: np.ndarray) -> TradeBatch:
-    return TradeBatch(*(getattr(batch, name)[keep] for name in TradeBatch.__dataclass_fields__))
 
 
 def _labels(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Series:

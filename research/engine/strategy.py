@@ -7,12 +7,15 @@ import logging
 import pandas as pd
 
 from research.engine.bars import CHICAGO, Bars
+from research.engine.data import prepare_bars
 from research.engine.entry import EntryTable, detect_entries, detect_entry
 from research.engine.execution import ExitRules, Trade, TradeBatch, execute_trade, execute_trades
 from research.engine.params import RunParams
 from research.engine.ranges import RangeTable, SlotRange, build_slot_ranges
 from research.engine.results import trades_frame
 from research.errors import ParamsError
+from research.parallel.budget import cpu_budget
+from research.parallel.processor import ParallelProcessor
 
 logger = logging.getLogger(__name__)
 PARALLEL_MIN_RANGES = 100  # below this, thread start-up costs more than it saves
@@ -55,8 +58,6 @@ def to_bars(data: pd.DataFrame | Bars, instrument: str) -> Bars:
             raise ParamsError(f"instrument: the bars are {data.instrument.symbol}, "
                               f"the parameters ask for {instrument}")
         return data
-    from research.engine.data import prepare_bars
-
     return prepare_bars(data, instrument)
 
 
@@ -72,8 +73,6 @@ def run_strategy(data: pd.DataFrame | Bars, rp: RunParams, *,
     >>> frame = run_strategy(synthetic_bars("ES", "2024-01-01", "2024-01-31"),
     ...                      RunParams(instrument="ES"))
     """
-    from research.parallel.processor import ParallelProcessor
-
     bars = to_bars(data, rp.instrument)
     as_of_ns = resolve_as_of(as_of, bars)
     processor = ParallelProcessor(max_workers=choose_threads(len(bars), parallel, threads))
@@ -88,8 +87,6 @@ def run_strategy(data: pd.DataFrame | Bars, rp: RunParams, *,
 def choose_threads(n_items: int, parallel: bool | None, threads: int | None) -> int:
     """Threads for n_items of work: 1 when sequential; `None` means automatic: parallel
     above PARALLEL_MIN_RANGES items when the CPU budget has more than one thread."""
-    from research.parallel.budget import cpu_budget
-
     if parallel is False or n_items < 2:
         return 1
     if threads is not None:
