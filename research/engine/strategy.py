@@ -75,13 +75,20 @@ def run_strategy(data: pd.DataFrame | Bars, rp: RunParams, *,
     """
     bars = to_bars(data, rp.instrument)
     as_of_ns = resolve_as_of(as_of, bars)
-    processor = ParallelProcessor(max_workers=choose_threads(len(bars), parallel, threads))
+    processor = ParallelProcessor(
+        max_workers=choose_threads(_ranges_upper_bound(bars, rp), parallel, threads))
     table = build_slot_ranges(bars, rp, map_slots=lambda fn, slots: processor.map(slots, fn))
     if choose_threads(len(table), parallel, threads) == 1:
         processor = ParallelProcessor(max_workers=1)
     slices = processor.process(table, lambda part: process_range_batch(bars, part, rp, as_of_ns))
     logger.debug("ran %d ranges: %s", len(table), processor.stats)
     return trades_frame(bars, table, TradeBatch.concat(slices), rp)
+
+
+def _ranges_upper_bound(bars: Bars, rp: RunParams) -> int:
+    """At most one range per calendar day and slot: sizes range building before it runs."""
+    days = int(bars.trading_day[-1] - bars.trading_day[0]) + 1 if len(bars) else 0
+    return days * sum(len(rp.slots_for(session)) for session in rp.enabled_sessions)
 
 
 def choose_threads(n_items: int, parallel: bool | None, threads: int | None) -> int:
