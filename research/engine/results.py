@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from research.engine.bars import CHICAGO, Bars
-from research.engine.clock import NS_PER_DAY, format_wall
+from research.engine.clock import NS_PER_DAY
 from research.engine.execution import NO_TRADE, RESULT_NAMES, TradeBatch
 from research.engine.params import RunParams
 from research.engine.ranges import SESSIONS, RangeTable
@@ -117,8 +117,8 @@ def to_legacy(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _legacy_time(stamps: pd.Series) -> list[str]:
-    ns = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
-    return list(format_wall(ns.view(np.int64), LEGACY_TIME_FORMAT))
+    # The column is already Chicago time; NaT prints as "".
+    return list(stamps.dt.strftime(LEGACY_TIME_FORMAT).fillna(""))
 
 
 def _legacy_float(values: pd.Series) -> list[str]:
