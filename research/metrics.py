@@ -14,15 +14,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from research.engine.execution import NO_TRADE, RESULT_NAMES
+
 METRIC_COLUMNS = ("ranges", "trades", "wins", "be", "losses", "time", "open", "no_trade",
                   "win_rate", "total_profit", "avg_profit", "profit_factor", "max_drawdown",
                   "avg_peak")
 COUNT_COLUMNS = METRIC_COLUMNS[:8]  # int64 in the summary; the rest are float64
-# result label -> count metric; any other label (the engine has none) counts only in `ranges`
-# and `trades`. NoTrade must stay first: its code is 0.
-_RESULT_COUNTS = {"NoTrade": "no_trade", "Win": "wins", "BE": "be", "Loss": "losses",
-                  "TIME": "time", "OPEN": "open"}
-_RESULT_LABELS = pa.array(list(_RESULT_COUNTS), type=pa.string())
+# result label -> count metric, in the engine's code order (a label's index is its code);
+# any other label (the engine has none) counts only in `ranges` and `trades`.
+_RESULT_COUNTS = dict(zip(RESULT_NAMES, ("no_trade", "wins", "be", "losses", "time", "open"),
+                          strict=True))
+_RESULT_LABELS = pa.array(RESULT_NAMES, type=pa.string())
+_RESULT_INDEX = pd.Index(RESULT_NAMES)
+_UNKNOWN = len(RESULT_NAMES)  # the code of any other label, and of a missing one
 FLOAT_DECIMALS = 10
 
 
@@ -42,9 +46,9 @@ def combo_metrics(frame: pd.DataFrame) -> dict[str, float | int]:
     (2, 2.0, 1.0)
     """
     codes = _result_codes(frame["result"])
-    per_label = np.bincount(codes, minlength=len(_RESULT_COUNTS) + 1)
+    per_label = np.bincount(codes, minlength=_UNKNOWN + 1)
     counts = {name: int(n) for name, n in zip(_RESULT_COUNTS.values(), per_label, strict=False)}
-    traded = codes != 0
+    traded = codes != NO_TRADE
     trades = len(frame) - counts["no_trade"]
     profit = frame["profit"].to_numpy(dtype=np.float64)[traded]
     peak = frame["peak"].to_numpy(dtype=np.float64)[traded]
@@ -66,12 +70,19 @@ def combo_metrics(frame: pd.DataFrame) -> dict[str, float | int]:
 
 
 def _result_codes(result: pd.Series) -> np.ndarray:
-    """Index of each label in _RESULT_COUNTS (unknown -> last): one Arrow hash pass, which
-    is several times faster than comparing a Python-object array once per label."""
+    """Each label's engine code, its index in RESULT_NAMES (unknown or missing -> _UNKNOWN).
+
+    The engine's categorical (categories RESULT_NAMES in order) already holds the codes;
+    any other column takes one Arrow hash pass, which is several times faster than
+    comparing a Python-object array once per label."""
+    if isinstance(result.dtype, pd.CategoricalDtype) and \
+            result.cat.categories.equals(_RESULT_INDEX):
+        codes = result.cat.codes.to_numpy()
+        return np.where(codes < 0, _UNKNOWN, codes)  # -1: missing
     labels = pa.array(result)
     if not (pa.types.is_string(labels.type) or pa.types.is_large_string(labels.type)):
-        labels = labels.cast(pa.string())  # categorical, or all-null/empty object columns
-    codes = pc.index_in(labels, value_set=_RESULT_LABELS).fill_null(len(_RESULT_COUNTS))
+        labels = labels.cast(pa.string())  # other categoricals, or all-null/empty objects
+    codes = pc.index_in(labels, value_set=_RESULT_LABELS).fill_null(_UNKNOWN)
     return codes.to_numpy()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from research.store import atomic_write
+from research.store import atomic_write, heatmap_name
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ def numeric_axes(summary: pd.DataFrame, axes: Sequence[str]) -> list[str]:
 
 def write_heatmaps(summary: pd.DataFrame, axes: Sequence[str], out_dir: Path,
                    metric: str = "total_profit") -> list[Path]:
-    """One PNG ``heatmap_<x>_<y>_<metric>.png`` per pair of numeric axes.
+    """One PNG per pair of numeric axes, named by store.heatmap_name
+    (``heatmap_<x>_<y>_<metric>.png``).
 
     Each cell is the best (max) `metric` over the other axes' values. Returns the paths
     written, in axis-pair order; none when fewer than two axes are numeric.
@@ -45,7 +46,7 @@ def write_heatmaps(summary: pd.DataFrame, axes: Sequence[str], out_dir: Path,
     written = []
     for x, y in itertools.combinations(numeric_axes(summary, axes), 2):
         grid = summary.groupby([y, x])[metric].max().unstack(x).sort_index().sort_index(axis=1)
-        path = Path(out_dir) / f"heatmap_{x}_{y}_{metric}.png"
+        path = Path(out_dir) / heatmap_name(x, y, metric)
         _plot_heatmap(grid, x, y, metric, path)
         written.append(path)
     logger.info("wrote %d heatmap(s) to %s", len(written), out_dir)

@@ -24,7 +24,7 @@ from typing import Any
 import joblib
 import pandas as pd
 
-from research.engine.bars import Bars
+from research.engine.bars import ARRAY_FIELDS, Bars
 from research.engine.data import bars_fingerprint, load_bars, prepare_bars
 from research.engine.entry import EntryTable, detect_entries
 from research.engine.execution import ExitRules, TradeBatch, execute_trades
@@ -32,17 +32,26 @@ from research.engine.params import RunParams
 from research.engine.ranges import RangeTable, build_slot_ranges
 from research.engine.results import categorize_text, trades_frame
 from research.engine.synthetic import synthetic_bars
-from research.errors import ResearchError
+from research.errors import ResearchError, SpecError
 from research.grid import ParallelSpec, SweepSpec, build_spec
 from research.metrics import combo_metrics
 from research.parallel.budget import resolve_budget, split_budget
 from research.parallel.processor import ParallelProcessor
 from research.report import write_heatmaps
-from research.store import TRADES_SCHEMA, SweepStore, parquet_bytes, task_id_for, to_table
+from research.store import (
+    MANIFEST,
+    SUMMARY,
+    TRADES,
+    TRADES_SCHEMA,
+    SweepStore,
+    manifest_base,
+    parquet_bytes,
+    task_id_for,
+    to_table,
+)
 
 logger = logging.getLogger(__name__)
 TASKS_PER_PROCESS = 4  # a few tasks per process keeps the processes evenly loaded
-BACKENDS = ("loky", "sequential", "dask")
 # The fields that decide ranges and entries; combos equal on these share both.
 SHARED_STAGE_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days", "market_close",
                        "target_mode")
@@ -161,8 +170,7 @@ def _import_engine() -> int:
     from research.engine.synthetic import synthetic_bars
 
     bars = prepare_bars(synthetic_bars("ES", "2024-01-02", "2024-01-03", seed=0), "ES")
-    for name in ("ts_ns", "open_ticks", "high_ticks", "low_ticks", "close_ticks",
-                 "minute_of_day", "trading_day"):
+    for name in ARRAY_FIELDS:
         getattr(bars, name).setflags(write=False)
     run_task(bars, Task("warm-up", (RunParams(instrument="ES"),)), bars.last_ts_ns, threads=1)
     return os.getpid()
@@ -184,11 +192,11 @@ class Sweep:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return json.loads((self.path / "manifest.json").read_text())
+        return json.loads((self.path / MANIFEST).read_text())
 
     @property
     def summary(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "summary.parquet")
+        return pd.read_parquet(self.path / SUMMARY)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -196,7 +204,7 @@ class Sweep:
 
     def trades(self, combo_id: str | None = None) -> pd.DataFrame:
         filters = None if combo_id is None else [("combo_id", "==", combo_id)]
-        return categorize_text(pd.read_parquet(self.path / "trades.parquet", filters=filters))
+        return categorize_text(pd.read_parquet(self.path / TRADES, filters=filters))
 
 
 class ResearchRunner:
@@ -211,11 +219,12 @@ class ResearchRunner:
                  results_dir: str | Path = "results", max_cpus: int | str | None = None,
                  backend: str = "loky", progress: bool = True, scheduler: str | None = None,
                  batch_size: int | None = None) -> None:
+        parallel = ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler)
         self.data = data
         self.results_dir = Path(results_dir)
-        self.max_cpus = max_cpus
-        self.backend = backend
-        self.scheduler = scheduler
+        self.max_cpus = parallel.max_cpus
+        self.backend = parallel.backend
+        self.scheduler = parallel.scheduler
         self.progress = progress
         self.batch_size = batch_size
 
@@ -231,9 +240,11 @@ class ResearchRunner:
         """Run a validated spec; finished combos of an earlier run of it are skipped."""
         started = time.perf_counter()
         combos = list({rp.combo_id: rp for rp in spec.combos()}.values())
-        warm_up = self._warm_up(len(combos))
-        bars = self._bars(spec, combos[0].instrument)
         store = SweepStore(self.results_dir / spec.name)
+        # Only a new sweep surely has everything to do; a resumed one plans after reading.
+        new_sweep = fresh or not (store.root / MANIFEST).exists()
+        warm_up = self._warm_up(combos if new_sweep else [])
+        bars = self._bars(spec, combos[0].instrument)
         store.prepare(spec.spec_hash, bars_fingerprint(bars),
                       self._manifest(spec, bars, len(combos)), fresh=fresh)
         done = store.finished()
@@ -243,11 +254,11 @@ class ResearchRunner:
         warm_up.join()
         failures, timings = self._run_parallel_strategy(bars, todo, store, total=len(combos))
         compact_started = time.perf_counter()
-        summary = store.compact_summary(combos, spec)
+        summary, where = store.compact_summary(combos, spec)
         # Heatmaps (matplotlib, holds the GIL) overlap the trades compaction (pyarrow, not).
         with ThreadPoolExecutor(1, thread_name_prefix="research-heatmaps") as pool:
             heatmaps = pool.submit(write_heatmaps, summary, spec.axes, store.root)
-            store.compact_trades(combos)
+            store.compact_trades(where)
             heatmaps = heatmaps.result()
         store.update_manifest(
             status="complete" if not failures else "failed",
@@ -260,13 +271,13 @@ class ResearchRunner:
 
     # -- how to run it --
 
-    def _warm_up(self, n_combos: int) -> threading.Thread:
+    def _warm_up(self, todo: Sequence[RunParams]) -> threading.Thread:
         """Start the worker processes and import matplotlib while the parent loads data.
 
         Both are otherwise paid on the critical path: loky workers spawn and import the
         engine when the first task arrives, and heatmaps import matplotlib at the end.
         """
-        processes = min(resolve_budget(self.max_cpus), n_combos)
+        processes = self._plan(todo)[1]
 
         def warm() -> None:
             if self.backend == "loky" and processes > 1:
@@ -285,11 +296,9 @@ class ResearchRunner:
 
         Returns the failed combos and the seconds spent in the engine, the store and in all.
         """
-        budget = resolve_budget(self.max_cpus)
-        processes, _ = split_budget(budget, max(1, len(todo)))
-        tasks = plan_tasks(todo, processes, self.batch_size)
-        processes, threads = split_budget(budget, max(1, len(tasks)))
-        store.update_manifest(budget={"max_cpus": budget, "processes": processes,
+        tasks, processes, threads = self._plan(todo)
+        store.update_manifest(budget={"max_cpus": resolve_budget(self.max_cpus),
+                                      "processes": processes,
                                       "threads": threads, "tasks": len(tasks),
                                       "backend": self.backend})
         as_of_ns = bars.last_ts_ns
@@ -320,12 +329,18 @@ class ResearchRunner:
         timings["execute_s"] = time.perf_counter() - execute_started
         return failures, {name: round(seconds, 3) for name, seconds in timings.items()}
 
+    def _plan(self, todo: Sequence[RunParams]) -> tuple[list[Task], int, int]:
+        """Tasks, processes and threads per process for the combos still to run."""
+        budget = resolve_budget(self.max_cpus)
+        processes, _ = split_budget(budget, max(1, len(todo)))
+        tasks = plan_tasks(todo, processes, self.batch_size)
+        processes, threads = split_budget(budget, max(1, len(tasks)))
+        return tasks, processes, threads
+
     def _results(self, bars: Bars, tasks: list[Task], as_of_ns: int, processes: int,
                  threads: int) -> Iterator[TaskResult]:
         if not tasks:
             return
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend: {self.backend!r} is not one of {BACKENDS}")
         if self.backend == "dask":
             from research.parallel.dask_backend import dask_results
 
@@ -353,7 +368,7 @@ class ResearchRunner:
                 data = load_bars(spec.data.path, spec.data.timezone, instrument=instrument,
                                  start=spec.data.start, end=spec.data.end)
         if data is None:
-            raise ValueError("no data: give ResearchRunner(data=...) or a spec with data")
+            raise SpecError("data: missing; give ResearchRunner(data=...) or a spec with data")
         if isinstance(data, Bars):
             return data
         if isinstance(data, (str, Path)):
@@ -361,11 +376,12 @@ class ResearchRunner:
         return prepare_bars(data, instrument)
 
     def _manifest(self, spec: SweepSpec, bars: Bars, n_combos: int) -> dict[str, Any]:
-        return {**SweepStore.manifest_base(), "spec": spec.to_dict(), "source": spec.source,
-                "grid_size": n_combos, "spec_hash": spec.spec_hash,
+        # spec_hash and data_fingerprint are added by SweepStore.prepare.
+        return {**manifest_base(), "spec": spec.to_dict(), "source": spec.source,
+                "grid_size": n_combos,
                 "data": {"source": bars.source, "instrument": bars.instrument.symbol,
                          "rows": len(bars), "first_ts_ns": int(bars.ts_ns[0]),
-                         "last_ts_ns": bars.last_ts_ns, "fingerprint": bars_fingerprint(bars)}}
+                         "last_ts_ns": bars.last_ts_ns}}
 
     def _progress(self, total: int, initial: int):
         from tqdm import tqdm

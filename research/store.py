@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -50,16 +50,30 @@ WRITE_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3,
                                  "version": "2.6", "data_page_version": "1.0"}
 ROW_GROUP_ROWS = 131_072
 SHARD_CACHE = 4  # trades shards held in memory at once during compaction
+# The results folder's file names (the runner and report name files through these).
 MANIFEST, TRADES, SUMMARY, SUMMARY_CSV = ("manifest.json", "trades.parquet", "summary.parquet",
                                           "summary.csv")
+_HEATMAP_PREFIX, _HEATMAP_SUFFIX = "heatmap_", ".png"
+HEATMAP_GLOB = f"{_HEATMAP_PREFIX}*{_HEATMAP_SUFFIX}"  # every heatmap_name matches it
 _TRADES_SUFFIX, _SUMMARY_SUFFIX = ".trades.parquet", ".summary.parquet"
 _TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
 _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_COMBO_ID_SCHEMA = pa.schema([("combo_id", pa.string())])
 ParamColumns = Sequence[tuple[str, pa.DataType]]
 
 
 class StoreMismatchError(ResearchError):
-    """A results folder holds another spec's or another data set's results."""
+    """A results path holds something other than this sweep's results: another spec's or
+    data set's, a manifest that cannot be read, or a file where the folder should be."""
+
+
+class AxisSource(Protocol):
+    """What compaction needs of a SweepSpec: the axis names and a combo's axis values."""
+
+    @property
+    def axes(self) -> Sequence[str]: ...
+
+    def axis_values(self, params: RunParams) -> Mapping[str, Any]: ...
 
 
 def summary_schema(param_columns: ParamColumns = ()) -> pa.Schema:
@@ -96,11 +110,6 @@ def task_id_for(combo_ids: Iterable[str]) -> str:
     return hashlib.sha256(",".join(sorted(combo_ids)).encode()).hexdigest()[:16]
 
 
-def trades_table(frame: pd.DataFrame, combo_id: str) -> pa.Table:
-    """One combo's typed frame as a TRADES_SCHEMA table (cheap to send from a worker)."""
-    return to_table(frame.assign(combo_id=combo_id), TRADES_SCHEMA)
-
-
 def to_table(data: pa.Table | pd.DataFrame | Sequence[Mapping[str, Any]],
              schema: pa.Schema) -> pa.Table:
     """Exactly `schema` (extra columns dropped, no pandas metadata in the bytes)."""
@@ -115,8 +124,9 @@ def to_table(data: pa.Table | pd.DataFrame | Sequence[Mapping[str, Any]],
     return table.replace_schema_metadata(None)
 
 
-def _combo_order(combos: Sequence[str | RunParams]) -> list[str]:
-    return list(dict.fromkeys(c.combo_id if isinstance(c, RunParams) else c for c in combos))
+def heatmap_name(x: str, y: str, metric: str) -> str:
+    """The file name of the heatmap of `metric` over axes `x` and `y`."""
+    return f"{_HEATMAP_PREFIX}{x}_{y}_{metric}{_HEATMAP_SUFFIX}"
 
 
 def _cell(value: Any, kind: pa.DataType) -> Any:
@@ -183,8 +193,6 @@ def manifest_base() -> dict[str, Any]:
 class SweepStore:
     """The folder results/<sweep name>/: shards while running, compacted files at the end."""
 
-    manifest_base = staticmethod(manifest_base)
-
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.shards = self.root / "shards"
@@ -193,7 +201,11 @@ class SweepStore:
     def prepare(self, spec_hash: str, data_fingerprint: str, manifest: Mapping[str, Any],
                 fresh: bool = False) -> None:
         """Start or resume: refuse results of another spec or data unless `fresh` wipes them."""
-        self.shards.mkdir(parents=True, exist_ok=True)
+        try:
+            self.shards.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # the folder (or shards/) is a file, or not ours to write
+            raise StoreMismatchError(f"{self.root}: cannot be used as a results folder ({exc}); "
+                                     f"choose another sweep name or results folder") from exc
         for folder in (self.root, self.shards):  # temp files of a crashed write
             for path in folder.iterdir():
                 if _TEMP_NAME.match(path.name) and path.is_file():
@@ -225,7 +237,7 @@ class SweepStore:
     def _wipe(self) -> None:
         """Delete only the files of this layout; anything else in the folder stays."""
         ours = [self.root / name for name in (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV)]
-        ours += self.root.glob("heatmap_*.png")
+        ours += self.root.glob(HEATMAP_GLOB)
         ours += self.shards.glob("*" + _TRADES_SUFFIX)
         ours += self.shards.glob("*" + _SUMMARY_SUFFIX)
         for path in ours:
@@ -234,8 +246,20 @@ class SweepStore:
 
     # ---- manifest ----
     def read_manifest(self) -> dict[str, Any] | None:
+        """manifest.json as a dict; None when there is none."""
         path = self.root / MANIFEST
-        return json.loads(path.read_text()) if path.exists() else None
+        if not path.exists():
+            return None
+        try:
+            manifest = json.loads(path.read_text())
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise StoreMismatchError(f"{path}: is not a readable manifest ({exc}); use --fresh "
+                                     "(CLI) or fresh=True to start over") from exc
+        if not isinstance(manifest, dict):
+            raise StoreMismatchError(f"{path}: holds JSON {type(manifest).__name__}, not a "
+                                     "manifest object; use --fresh (CLI) or fresh=True to "
+                                     "start over")
+        return manifest
 
     def _write_manifest(self, manifest: Mapping[str, Any]) -> None:
         text = json.dumps(manifest, sort_keys=True, indent=2, default=_json_default) + "\n"
@@ -248,90 +272,87 @@ class SweepStore:
         self._write_manifest(manifest)
         return manifest
 
-    def record_failures(self, failures: Iterable[Mapping[str, Any]]) -> None:
-        """Add {combo_id, params, error, traceback} records, one per combo, sorted by id."""
-        by_id = {f["combo_id"]: dict(f) for f in (self.read_manifest() or {}).get("failures", [])}
-        by_id.update({f["combo_id"]: dict(f) for f in failures})
-        self.update_manifest(failures=[by_id[k] for k in sorted(by_id)])
-
     # ---- shards ----
     def write_task(self, task_id: str, trades: pa.Table | pd.DataFrame | bytes,
                    summary: pd.DataFrame | pa.Table | Sequence[Mapping[str, Any]]) -> None:
         """Publish one task: trades shard, then summary shard (the commit marker).
 
-        `trades` may be parquet_bytes of a TRADES_SCHEMA table. `summary` has one row per
-        finished combo: combo_id and METRIC_COLUMNS (other columns are ignored).
-        Re-running a task id overwrites its unfinished shards.
+        `trades` may be parquet_bytes of a TRADES_SCHEMA table, published as they are (the
+        parent does not parse them: the worker built them from the same frames as `summary`).
+        A table or frame is checked: every trades row names a combo of `summary`.
+        `summary` has one row per finished combo: combo_id and METRIC_COLUMNS (other columns
+        are ignored). Re-running a task id overwrites its unfinished shards, never another
+        set of finished combos.
         """
         if not _TASK_ID.match(task_id):
             raise ValueError(f"task id {task_id!r}: use letters, digits, '_' and '-' only")
-        if isinstance(trades, bytes):
-            encoded = trades
-            trades_t = pq.read_table(pa.BufferReader(trades), columns=["combo_id"])
-            if trades_t.schema.field("combo_id").type != pa.string():
-                raise ValueError(f"task {task_id}: trades bytes are not a TRADES_SCHEMA table")
-        else:
-            trades_t = to_table(trades, TRADES_SCHEMA)
-            encoded = parquet_bytes(trades_t)
         summary_t = to_table(summary, SHARD_SUMMARY_SCHEMA)
         combos = summary_t.column("combo_id").to_pylist()
-        if None in combos or trades_t.column("combo_id").null_count:
-            raise ValueError(f"task {task_id}: a row has no combo_id")
-        if strays := set(trades_t.column("combo_id").unique().to_pylist()) - set(combos):
-            raise ValueError(f"task {task_id}: trades of combos {sorted(strays)} have no summary")
+        if None in combos:
+            raise ValueError(f"task {task_id}: a summary row has no combo_id")
+        if isinstance(trades, bytes):
+            encoded = trades
+        else:
+            trades_t = to_table(trades, TRADES_SCHEMA)
+            trade_ids = trades_t.column("combo_id")
+            if trade_ids.null_count:
+                raise ValueError(f"task {task_id}: a trades row has no combo_id")
+            if strays := set(trade_ids.unique().to_pylist()) - set(combos):
+                raise ValueError(f"task {task_id}: trades of combos {sorted(strays)} "
+                                 "have no summary")
+            encoded = parquet_bytes(trades_t)
         marker = self.shards / (task_id + _SUMMARY_SUFFIX)
+        # Only a stat on the hot path: a task's marker exists only when a task is re-run.
         if marker.exists() and set(pq.read_table(marker, columns=["combo_id"])
                                    .column("combo_id").to_pylist()) != set(combos):
             raise ValueError(f"task {task_id}: {marker} holds other, finished combos")
         write_parquet(encoded, self.shards / (task_id + _TRADES_SUFFIX))
         write_parquet(summary_t, marker)
 
-    def _summaries(self) -> tuple[pa.Table, dict[str, str]]:
-        """Every committed summary row (first shard by name wins) and combo_id -> task_id."""
+    def _summaries(self, schema: pa.Schema = SHARD_SUMMARY_SCHEMA,
+                   ) -> tuple[pa.Table, dict[str, str]]:
+        """Every committed summary row (first shard by name wins), only `schema`'s columns,
+        and combo_id -> task_id."""
         tables, where = [], {}
         for path in sorted(self.shards.glob("*" + _SUMMARY_SUFFIX)):
             task_id = path.name[: -len(_SUMMARY_SUFFIX)]
-            table = to_table(pq.read_table(path), SHARD_SUMMARY_SCHEMA)
+            table = to_table(pq.read_table(path, columns=schema.names), schema)
             ids = table.column("combo_id").to_pylist()
             keep = [i for i, c in enumerate(ids) if c not in where]
             where.update({ids[i]: task_id for i in keep})
             tables.append(table.take(pa.array(keep, pa.int64())))
-        return pa.concat_tables(tables or [SHARD_SUMMARY_SCHEMA.empty_table()]), where
+        return pa.concat_tables(tables or [schema.empty_table()]), where
 
-    def finished(self) -> dict[str, dict[str, Any]]:
-        """combo_id -> metrics of every finished combo: what a resumed sweep skips."""
-        return {row["combo_id"]: row for row in self._summaries()[0].to_pylist()}
+    def finished(self) -> set[str]:
+        """The ids of every finished combo (those with a summary shard row): what a resumed
+        sweep skips. Reads only the shards' combo_id column."""
+        return set(self._summaries(_COMBO_ID_SCHEMA)[1])
 
     # ---- compaction ----
-    def compact(self, combos: Sequence[str | RunParams], params: Any = None,
-                param_columns: ParamColumns | None = None) -> pd.DataFrame:
-        """Write trades.parquet, summary.parquet and summary.csv in grid order; return summary.
-
-        `combos` (ids or RunParams) give the grid order; unfinished ones are left out.
-        `params` gives each combo's parameter columns: a SweepSpec (its ``axes`` and
-        ``axis_values``; `combos` must then be RunParams) or a mapping combo_id -> {name:
-        value}; types come from `param_columns` or are inferred over all `combos`.
-        Output bytes depend only on the finished combos and the grid, not on batching:
-        trades stream combo by combo through a small LRU of shards, in fixed row groups.
-        """
-        summary = self.compact_summary(combos, params, param_columns)
-        self.compact_trades(combos)
+    def compact(self, combos: Sequence[RunParams], params: AxisSource) -> pd.DataFrame:
+        """compact_summary then compact_trades: all three files; returns the summary."""
+        summary, where = self.compact_summary(combos, params)
+        self.compact_trades(where)
         return summary
 
-    def compact_summary(self, combos: Sequence[str | RunParams], params: Any = None,
-                        param_columns: ParamColumns | None = None) -> pd.DataFrame:
-        """The summary half of `compact`: summary.parquet and summary.csv."""
-        order = _combo_order(combos)
-        names, values = _param_values(combos, params)
-        columns = list(param_columns) if param_columns is not None else param_columns_for(
-            (values[c] for c in order if c in values), names)
-        metrics_t, where = self._summaries()
-        done = [c for c in order if c in where]
-        logger.info("compacting %d of %d combos into %s", len(done), len(order), self.root)
+    def compact_summary(self, combos: Sequence[RunParams],
+                        params: AxisSource) -> tuple[pd.DataFrame, dict[str, str]]:
+        """Write summary.parquet and summary.csv in grid order; return the summary and the
+        finished combos' combo_id -> task_id in that order (what compact_trades takes).
+
+        `combos` give the grid order; unfinished ones are left out. `params` (a SweepSpec:
+        its ``axes`` and ``axis_values``) gives each combo's parameter columns, typed over
+        all `combos` (param_columns_for), so types never depend on which combos finished.
+        """
+        values = {rp.combo_id: params.axis_values(rp) for rp in combos}
+        columns = param_columns_for(values.values(), list(params.axes))
+        metrics_t, task_of = self._summaries()
+        where = {c: task_of[c] for c in values if c in task_of}
+        logger.info("compacting %d of %d combos into %s", len(where), len(values), self.root)
         row_of = {c: i for i, c in enumerate(metrics_t.column("combo_id").to_pylist())}
-        metrics_t = metrics_t.take(pa.array([row_of[c] for c in done], pa.int64()))
-        params_t = pa.table({name: pa.array([_cell(values.get(c, {}).get(name), kind)
-                                             for c in done], kind)
+        metrics_t = metrics_t.take(pa.array([row_of[c] for c in where], pa.int64()))
+        params_t = pa.table({name: pa.array([_cell(values[c].get(name), kind) for c in where],
+                                            kind)
                              for name, kind in columns}, schema=pa.schema(columns))
         summary_t = pa.Table.from_arrays(
             [metrics_t.column("combo_id"), *params_t.columns, *metrics_t.columns[1:]],
@@ -340,21 +361,20 @@ class SweepStore:
         summary = summary_t.to_pandas()
         with atomic_write(self.root / SUMMARY_CSV) as handle:
             handle.write(summary.to_csv(index=False, lineterminator="\n").encode())
-        return summary
+        return summary, where
 
-    def compact_trades(self, combos: Sequence[str | RunParams]) -> None:
-        """The trades half of `compact`: trades.parquet, in grid order."""
-        where = self._summaries()[1]
-        self._write_trades([c for c in _combo_order(combos) if c in where], where)
-
-    def _write_trades(self, order: Sequence[str], where: Mapping[str, str]) -> None:
+    def compact_trades(self, where: Mapping[str, str]) -> None:
+        """Write trades.parquet: each combo's rows from shard `where[combo_id]`, combos in
+        `where`'s order (compact_summary's). The bytes depend only on that order and the
+        rows, not on batching: trades stream combo by combo through a small LRU of shards
+        and are cut into fixed row groups."""
         cache = _ShardCache(self.shards)
         pending: list[pa.Table] = []
         pending_rows = 0
         with (atomic_write(self.root / TRADES) as handle,
               pq.ParquetWriter(handle, TRADES_SCHEMA, **WRITE_OPTIONS) as writer):
-            for combo_id in order:
-                rows = cache.rows(where[combo_id], combo_id)
+            for combo_id, task_id in where.items():
+                rows = cache.rows(task_id, combo_id)
                 if len(rows):
                     pending.append(rows)
                     pending_rows += len(rows)
@@ -362,17 +382,6 @@ class SweepStore:
                     pending = _flush(writer, pending, final=False)
                     pending_rows = sum(len(t) for t in pending)
             _flush(writer, pending, final=True)
-
-
-def _param_values(combos: Sequence[str | RunParams],
-                  params: Any) -> tuple[list[str], dict[str, Mapping[str, Any]]]:
-    """(column names, combo_id -> {name: value}) from a SweepSpec, a mapping, or nothing."""
-    if params is None:
-        return [], {}
-    if hasattr(params, "axis_values"):
-        return list(params.axes), {rp.combo_id: params.axis_values(rp) for rp in combos}
-    names = list(dict.fromkeys(name for row in params.values() for name in row))
-    return names, dict(params)
 
 
 def _flush(writer: pq.ParquetWriter, pending: list[pa.Table], final: bool) -> list[pa.Table]:

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from research.errors import ResearchError
+from research.grid import BACKENDS
+from research.store import MANIFEST
 
 logger = logging.getLogger("research.sweep")
 
@@ -22,7 +24,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("spec", help="sweep spec (YAML), e.g. sweeps/grid.yaml")
     parser.add_argument("--max-cpus", help="CPU budget: a number or 'auto' "
                         "(default: the spec's parallel.max_cpus, else 75%% of cores, max 8)")
-    parser.add_argument("--backend", choices=("loky", "sequential", "dask"),
+    parser.add_argument("--backend", choices=BACKENDS,
                         help="how to run the combos (default: the spec's, else loky)")
     parser.add_argument("--scheduler", help="dask scheduler address (backend dask)")
     parser.add_argument("--results-dir", default="results", help="output root (default: results)")
@@ -56,8 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     runner = ResearchRunner(
         results_dir=args.results_dir,
-        max_cpus=_max_cpus(args.max_cpus if args.max_cpus is not None
-                           else spec.parallel.max_cpus),
+        max_cpus=args.max_cpus if args.max_cpus is not None else spec.parallel.max_cpus,
         backend=args.backend or spec.parallel.backend,
         scheduler=args.scheduler or spec.parallel.scheduler,
         progress=not args.quiet)
@@ -67,21 +68,10 @@ def _run(args: argparse.Namespace) -> int:
         print(format_top(sweep.summary, spec.axes, n=10))
     print(f"results: {sweep.path}")
     if failed:
-        print(f"{len(failed)} combo(s) failed; see {sweep.path / 'manifest.json'}",
+        print(f"{len(failed)} combo(s) failed; see {sweep.path / MANIFEST}",
               file=sys.stderr)
         return 1
     return 0
-
-
-def _max_cpus(value: int | str | None) -> int | str | None:
-    from research.errors import SpecError
-    from research.parallel.budget import resolve_budget
-
-    try:
-        resolve_budget(value)
-    except ValueError as exc:
-        raise SpecError(f"--max-cpus: {exc}") from None
-    return value
 
 
 if __name__ == "__main__":

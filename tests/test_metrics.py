@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.metrics import METRIC_COLUMNS, combo_metrics
+from research.engine.execution import NO_TRADE, RESULT_NAMES
+from research.metrics import _RESULT_COUNTS, METRIC_COLUMNS, _result_codes, combo_metrics
 
 
 def frame(results, profits, peaks=None):
@@ -71,6 +72,31 @@ def test_accepts_object_and_categorical_labels():
     f = frame(["Win", "NoTrade", "Loss"], [1.0, 0.0, -1.0])
     assert combo_metrics(f.astype({"result": object})) == plain
     assert combo_metrics(f.astype({"result": "category"})) == plain
+
+
+def test_engine_categorical_matches_plain_labels():
+    results = ["Win", "NoTrade", "Loss", "BE", "TIME", "OPEN", "Win"]
+    profits = [1.0, 0.0, -1.0, 0.0, 0.5, -0.25, 2.0]
+    plain = combo_metrics(frame(results, profits))
+    engine = frame(results, profits).astype({"result": pd.CategoricalDtype(RESULT_NAMES)})
+    assert combo_metrics(engine) == plain
+    # same labels, other category order: codes must not be taken as they are
+    reordered = engine.astype({"result": pd.CategoricalDtype(RESULT_NAMES[::-1])})
+    assert combo_metrics(reordered) == plain
+    # a missing label counts like an unknown one: in ranges and trades only
+    missing = engine.copy()
+    missing.loc[0, "result"] = None
+    m = combo_metrics(missing)
+    assert (m["ranges"], m["trades"], m["wins"]) == (7, 6, plain["wins"] - 1)
+    assert m == combo_metrics(missing.astype({"result": object}))
+
+
+def test_result_counts_follow_the_engine_codes():
+    assert list(_RESULT_COUNTS) == list(RESULT_NAMES)
+    assert RESULT_NAMES[NO_TRADE] == "NoTrade" and _RESULT_COUNTS["NoTrade"] == "no_trade"
+    codes = pd.Series(pd.Categorical.from_codes(range(len(RESULT_NAMES)), RESULT_NAMES))
+    assert list(_result_codes(codes)) == list(range(len(RESULT_NAMES)))
+    assert list(_result_codes(codes.astype(str))) == list(range(len(RESULT_NAMES)))
 
 
 def test_fast_for_1800_rows():

@@ -1,4 +1,5 @@
 import itertools
+from fnmatch import fnmatch
 
 import numpy as np
 import pandas as pd
@@ -6,6 +7,7 @@ import pytest
 
 from research.metrics import METRIC_COLUMNS
 from research.report import format_top, numeric_axes, top_combos, write_heatmaps
+from research.store import HEATMAP_GLOB, heatmap_name
 
 
 def summary(**axes) -> pd.DataFrame:
@@ -35,6 +37,9 @@ def test_three_numeric_axes_give_three_heatmaps(tmp_path):
     assert [p.name for p in paths] == ["heatmap_a_b_win_rate.png", "heatmap_a_c_win_rate.png",
                                        "heatmap_b_c_win_rate.png"]
     assert all(p.exists() for p in paths)
+    assert [p.name for p in paths] == [heatmap_name(x, y, "win_rate")
+                                       for x, y in itertools.combinations("abc", 2)]
+    assert all(fnmatch(p.name, HEATMAP_GLOB) for p in paths)  # what a fresh start wipes
 
 
 @pytest.mark.parametrize("axes", [{"target": [10, 15]},

@@ -333,3 +333,23 @@ def test_a_failing_range_is_named_in_the_manifest(tmp_path, monkeypatch):
     assert len(sweep.failed) == 2
     assert all("range 2024-03-18 S1 07:30" in f["error"] and "bad bar data" in f["error"]
                for f in sweep.failed)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"backend": "bogus"}, "backend"),
+    ({"max_cpus": 0}, "max_cpus"),
+    ({"max_cpus": "many"}, "max_cpus"),
+])
+def test_runner_rejects_bad_parallel_settings_up_front(options, message):
+    from research.errors import SpecError
+
+    with pytest.raises(SpecError, match=message):
+        ResearchRunner(**options)
+
+
+def test_runner_without_data_is_a_clear_error(tmp_path):
+    from research.errors import SpecError
+
+    with pytest.raises(SpecError, match="data"):
+        ResearchRunner(results_dir=tmp_path, progress=False).run(
+            grid={"target": [10]}, base={"instrument": "ES"})

@@ -1,4 +1,5 @@
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -11,22 +12,53 @@ from research.engine.results import COLUMNS
 from research.errors import ResearchError
 from research.metrics import METRIC_COLUMNS, combo_metrics
 from research.store import (
+    HEATMAP_GLOB,
+    MANIFEST,
     SHARD_SUMMARY_SCHEMA,
+    SUMMARY,
+    SUMMARY_CSV,
+    TRADES,
     TRADES_SCHEMA,
     StoreMismatchError,
     SweepStore,
     atomic_write,
+    heatmap_name,
     manifest_base,
     param_columns_for,
+    parquet_bytes,
     summary_schema,
     task_id_for,
-    trades_table,
+    to_table,
 )
 
 CHI = "America/Chicago"
 PARAMS = [("target", pa.float64()), ("instrument", pa.string())]
 
 
+@dataclass(frozen=True)
+class Combo:
+    """What compaction reads of a RunParams: its combo_id."""
+
+    combo_id: str
+
+
+class Spec:
+    """What compaction reads of a SweepSpec: its axes and each combo's axis values."""
+
+    def __init__(self, values):
+        self.values = values
+        self.axes = list(dict.fromkeys(name for row in values.values() for name in row))
+
+    def axis_values(self, combo):
+        return self.values[combo.combo_id]
+
+
+def grid(combo_ids):
+    return [Combo(c) for c in combo_ids]
+
+
+def trades_table(frame, combo_id):
+    return to_table(frame.assign(combo_id=combo_id), TRADES_SCHEMA)
 
 
 def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -61,6 +93,7 @@ GRID_ORDER = ["c3", "c0", "c4", "c1", "c2"]
 # parameter values per combo, as a grid gives them
 PARAM_VALUES = {c: {"target": 10 + int(c[1:]) * 2.5, "instrument": "ES",
                     "trade_days": [0, int(c[1:])]} for c in COMBOS}
+SPEC = Spec(PARAM_VALUES)
 
 
 def summary_rows(combo_ids):
@@ -103,7 +136,10 @@ def test_all_null_columns_keep_their_types(tmp_path):
         == TRADES_SCHEMA
     assert pq.read_schema(tmp_path / "shards/t1.summary.parquet").remove_metadata() \
         == SHARD_SUMMARY_SCHEMA
-    summary = store.compact(["c0"], {"c0": {"target": None, "instrument": None}}, PARAMS)
+    # c1 never finished: its values type the columns (types never depend on what finished)
+    spec = Spec({"c0": {"target": None, "instrument": None},
+                 "c1": {"target": 12.5, "instrument": "ES"}})
+    summary = store.compact(grid(["c0", "c1"]), spec)
     assert pq.read_schema(tmp_path / "summary.parquet").remove_metadata() \
         == summary_schema(PARAMS)
     assert summary["target"].isna().all() and summary["instrument"].isna().all()
@@ -128,9 +164,9 @@ def test_trades_shard_without_summary_is_not_finished(tmp_path):
     # a crash between the two renames: trades published, summary (commit marker) not
     store_mod.write_parquet(trades_table(COMBOS["c2"], "c2"),
                             tmp_path / "shards/t9.trades.parquet")
-    assert list(store.finished()) == ["c0"]
+    assert store.finished() == {"c0"}
     store.write_task("t9", trades_table(COMBOS["c2"], "c2"), summary_rows(["c2"]))
-    assert sorted(store.finished()) == ["c0", "c2"]
+    assert store.finished() == {"c0", "c2"}
 
 
 def test_resume_sees_finished_combos_and_cleans_temp_files(tmp_path):
@@ -140,9 +176,11 @@ def test_resume_sees_finished_combos_and_cleans_temp_files(tmp_path):
     again = SweepStore(tmp_path)
     again.prepare("spec1", "data1", {"name": "demo"})
     done = again.finished()
-    assert sorted(done) == ["c0", "c2", "c3"] and "c1" not in done
-    assert done["c2"] == {"combo_id": "c2", **combo_metrics(COMBOS["c2"])}
+    assert done == {"c0", "c2", "c3"} and "c1" not in done
     assert not leftover.exists()
+    summary, _ = again.compact_summary(grid(GRID_ORDER), Spec({c: {} for c in COMBOS}))
+    row = summary.set_index("combo_id").loc["c2"].to_dict()
+    assert {"combo_id": "c2", **row} == {"combo_id": "c2", **combo_metrics(COMBOS["c2"])}
 
 
 @pytest.mark.parametrize("spec, data, changed", [("spec2", "data1", "different spec"),
@@ -165,13 +203,13 @@ def test_shards_without_manifest_are_refused(tmp_path):
 
 def test_fresh_wipes_only_our_files(tmp_path):
     store = run_tasks(tmp_path, [["c0"], ["c2"]])
-    store.compact(GRID_ORDER)
-    (tmp_path / "heatmap_a_b_total_profit.png").write_bytes(b"png")
+    store.compact(grid(GRID_ORDER), SPEC)
+    (tmp_path / heatmap_name("a", "b", "total_profit")).write_bytes(b"png")
     (tmp_path / "notes.txt").write_text("mine")
     (tmp_path / "shards" / "keep.parquet").write_bytes(b"other")
     fresh = SweepStore(tmp_path)
     fresh.prepare("spec2", "data2", {"name": "new"}, fresh=True)
-    assert fresh.finished() == {}
+    assert fresh.finished() == set()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "notes.txt", "shards"]
     assert [p.name for p in (tmp_path / "shards").iterdir()] == ["keep.parquet"]
     manifest = fresh.read_manifest()
@@ -184,7 +222,7 @@ def test_compaction_bytes_do_not_depend_on_batching(tmp_path, monkeypatch, row_g
     monkeypatch.setattr(store_mod, "ROW_GROUP_ROWS", row_group_rows)
     one = run_tasks(tmp_path / "a", [["c0", "c1"], ["c2", "c3", "c4"]])
     two = run_tasks(tmp_path / "b", [["c4"], ["c2", "c0"], ["c3", "c1"]])
-    s1, s2 = one.compact(GRID_ORDER, PARAM_VALUES), two.compact(GRID_ORDER, PARAM_VALUES)
+    s1, s2 = one.compact(grid(GRID_ORDER), SPEC), two.compact(grid(GRID_ORDER), SPEC)
     pd.testing.assert_frame_equal(s1, s2)
     for name in ("trades.parquet", "summary.parquet", "summary.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -194,7 +232,7 @@ def test_compaction_bytes_do_not_depend_on_batching(tmp_path, monkeypatch, row_g
 
 def test_compaction_follows_combo_order(tmp_path):
     store = run_tasks(tmp_path, [["c2", "c0"], ["c4", "c3"]])  # c1 never finished
-    summary = store.compact(GRID_ORDER, PARAM_VALUES)
+    summary = store.compact(grid(GRID_ORDER), SPEC)
     assert list(summary["combo_id"]) == ["c3", "c0", "c4", "c2"]
     assert list(summary.columns) == ["combo_id", "target", "instrument", "trade_days",
                                      *METRIC_COLUMNS]
@@ -216,7 +254,7 @@ def test_compaction_follows_combo_order(tmp_path):
 def test_compact_of_nothing_writes_empty_typed_files(tmp_path):
     store = SweepStore(tmp_path)
     store.prepare("s", "d", {})
-    assert store.compact(["c0"]).empty
+    assert store.compact(grid(["c0"]), SPEC).empty
     assert pq.read_schema(tmp_path / "trades.parquet").remove_metadata() == TRADES_SCHEMA
     assert pq.read_table(tmp_path / "trades.parquet").num_rows == 0
 
@@ -235,13 +273,13 @@ def test_write_task_guards(tmp_path):
 def test_manifest_updates_and_failures(tmp_path):
     store = run_tasks(tmp_path, [["c0"]])
     store.update_manifest(status="finished", counts={"ok": 1, "failed": 2})
-    store.record_failures([{"combo_id": "zz", "params": {"target": 5}, "error": "E",
-                            "traceback": "tb"}])
-    store.record_failures([{"combo_id": "aa", "params": {}, "error": "E2", "traceback": "t"}])
+    failures = [{"combo_id": "aa", "params": {}, "error": "E2", "traceback": "t"},
+                {"combo_id": "zz", "params": {"target": 5}, "error": "E", "traceback": "tb"}]
+    store.update_manifest(failures=failures)
     text = (tmp_path / "manifest.json").read_text()
     manifest = json.loads(text)
     assert text == json.dumps(manifest, sort_keys=True, indent=2) + "\n"
-    assert [f["combo_id"] for f in manifest["failures"]] == ["aa", "zz"]
+    assert manifest["failures"] == failures == store.read_manifest()["failures"]
     assert manifest["status"] == "finished" and manifest["name"] == "demo"
 
 
@@ -263,22 +301,101 @@ def test_manifest_base_and_param_columns():
 
 def test_real_engine_frames_round_trip(tmp_path):
     synthetic = pytest.importorskip("research.engine.synthetic")
-    from research.engine.params import RunParams
     from research.engine.results import categorize_text
     from research.engine.strategy import run_strategy
+    from research.grid import build_spec
 
     bars = synthetic.synthetic_bars("ES", "2024-01-01", "2024-01-31", 7)
-    frames = {rp.combo_id: run_strategy(bars, rp) for rp in
-              (RunParams(instrument="ES", target=t) for t in (10, 15))}
+    spec = build_spec({"target": [10, 15]}, {"instrument": "ES"}, "real")
+    combos = spec.combos()
+    frames = {rp.combo_id: run_strategy(bars, rp) for rp in combos}
     store = SweepStore(tmp_path)
     store.prepare("s", "d", {})
     for i, (combo_id, frame) in enumerate(frames.items()):
         summary = pd.DataFrame([{"combo_id": combo_id, **combo_metrics(frame)}])
         store.write_task(f"t{i}", trades_table(frame, combo_id), summary)
-    summary = store.compact(list(frames), {c: {"target": 10 + 5 * i}
-                                           for i, c in enumerate(frames)})
+    summary = store.compact(combos, spec)
     assert summary["target"].dtype == "int64"
     for combo_id, frame in frames.items():
         back = pd.read_parquet(tmp_path / "trades.parquet",
                                filters=[("combo_id", "==", combo_id)])
         pd.testing.assert_frame_equal(categorize_text(back.drop(columns="combo_id")), frame)
+
+
+def test_compaction_reads_summary_shards_once(tmp_path, monkeypatch):
+    store = run_tasks(tmp_path / "a", [["c2", "c0"], ["c4", "c3"]])  # c1 never finished
+    reads = []
+    real = SweepStore._summaries
+    monkeypatch.setattr(SweepStore, "_summaries",
+                        lambda self, *a, **k: reads.append(1) or real(self, *a, **k))
+    summary, where = store.compact_summary(grid(GRID_ORDER), SPEC)
+    assert list(where) == ["c3", "c0", "c4", "c2"] == list(summary["combo_id"])
+    assert where == {"c3": task_id_for(["c4", "c3"]), "c0": task_id_for(["c2", "c0"]),
+                     "c4": task_id_for(["c4", "c3"]), "c2": task_id_for(["c2", "c0"])}
+    store.compact_trades(where)
+    assert len(reads) == 1
+    # compact is compact_summary + compact_trades: the same bytes
+    both = run_tasks(tmp_path / "b", [["c2", "c0"], ["c4", "c3"]])
+    both.compact(grid(GRID_ORDER), SPEC)
+    for name in (TRADES, SUMMARY, SUMMARY_CSV):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_compact_trades_follows_the_mapping_order(tmp_path):
+    store = run_tasks(tmp_path, [["c2", "c0"], ["c4", "c3"]])
+    where = {"c4": task_id_for(["c4", "c3"]), "c2": task_id_for(["c2", "c0"])}
+    store.compact_trades(where)
+    trades = pd.read_parquet(tmp_path / TRADES)
+    expected = pd.concat([COMBOS[c].assign(combo_id=c) for c in ["c4", "c2"]])
+    expected = expected[["combo_id", *COLUMNS]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(trades, expected, check_dtype=False)
+
+
+def test_write_task_publishes_trades_bytes_as_they_are(tmp_path):
+    store = SweepStore(tmp_path)
+    store.prepare("s", "d", {})
+    encoded = parquet_bytes(pa.concat_tables([trades_table(COMBOS[c], c) for c in ("c0", "c2")]))
+    store.write_task("t1", encoded, summary_rows(["c0", "c2"]))
+    assert (tmp_path / "shards/t1.trades.parquet").read_bytes() == encoded
+    assert store.finished() == {"c0", "c2"}
+    with pytest.raises(ValueError, match="summary row has no combo_id"):
+        store.write_task("t2", encoded, [{**summary_rows(["c0"])[0], "combo_id": None}])
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", "\udcff"])
+def test_unreadable_manifest_is_refused_naming_it(tmp_path, text):
+    run_tasks(tmp_path, [["c0"]])
+    (tmp_path / MANIFEST).write_bytes(text.encode("utf-8", "surrogateescape"))
+    for call in (lambda: SweepStore(tmp_path).read_manifest(),
+                 lambda: SweepStore(tmp_path).prepare("spec1", "data1", {})):
+        with pytest.raises(StoreMismatchError, match="manifest") as info:
+            call()
+        assert str(tmp_path / MANIFEST) in str(info.value) and "--fresh" in str(info.value)
+        assert isinstance(info.value, ResearchError)
+    fresh = SweepStore(tmp_path)  # --fresh starts over without reading it
+    fresh.prepare("spec1", "data1", {}, fresh=True)
+    assert fresh.read_manifest()["status"] == "running"
+
+
+@pytest.mark.parametrize("file_at", [".", "shards"])
+def test_results_path_that_is_a_file_is_refused(tmp_path, file_at):
+    root = tmp_path / "sweep"
+    if file_at == ".":
+        root.write_text("not a folder")
+    else:
+        root.mkdir()
+        (root / file_at).write_text("not a folder")
+    with pytest.raises(StoreMismatchError, match="cannot be used as a results folder") as info:
+        SweepStore(root).prepare("s", "d", {})
+    assert str(root) in str(info.value)
+    assert isinstance(info.value, ResearchError)
+
+
+def test_heatmap_names_match_the_glob_that_fresh_wipes():
+    from fnmatch import fnmatch
+
+    name = heatmap_name("target", "t1_fraction", "total_profit")
+    assert name == "heatmap_target_t1_fraction_total_profit.png"
+    assert fnmatch(name, HEATMAP_GLOB)
+    assert not any(fnmatch(other, HEATMAP_GLOB) for other in (MANIFEST, TRADES, SUMMARY,
+                                                               SUMMARY_CSV))
