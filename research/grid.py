@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import glob
 import hashlib
 import itertools
 import json
@@ -31,19 +30,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from research.engine.bars import CHICAGO
+from research.engine.data import BAR_FILE_SUFFIXES, bar_files
 from research.engine.instruments import INSTRUMENTS
 from research.engine.params import RunParams
 from research.engine.sessions import ALL_SLOTS, session_of_slot
-from research.errors import ParamsError, SpecError
+from research.engine.synthetic import SYNTHETIC_DEFAULTS
+from research.errors import DataError, ParamsError, SpecError
+from research.parallel.budget import AUTO, resolve_budget
 
 DEFAULT_SPEC_NAME = "sweep"
 TOP_KEYS = ("name", "data", "base", "grid", "parallel")
 DATA_KEYS = ("path", "synthetic", "timezone", "start", "end")
-SYNTHETIC_DEFAULTS = {"start": "2024-01-01", "end": "2024-12-31", "seed": 7}
 SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
 PARALLEL_KEYS = ("backend", "max_cpus", "scheduler")
-BACKENDS = ("loky", "sequential", "dask")
-DATA_SUFFIXES = (".parquet", ".csv")
+BACKENDS = ("loky", "sequential", "dask")  # the one list of backend names (the runner's too)
 SLOT_AXIS = "slot"
 SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots")  # what a slot sets by itself
 LIST_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days")
@@ -70,8 +70,7 @@ class DataSpec:
     path_as_written: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.path is None) == (self.synthetic is None):
-            raise SpecError("data: give exactly one of path (file, glob or folder) or synthetic")
+        _check_data_source(self.path, self.synthetic, self.timezone, self.start, self.end)
 
     def synthetic_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``synthetic_bars``: instrument, start, end, seed."""
@@ -90,15 +89,14 @@ class ParallelSpec:
     """How to run (the runner's business), checked here so that mistakes surface early."""
 
     backend: str = "loky"
-    max_cpus: int | None = None  # None: the whole CPU budget ("auto")
+    # What resolve_budget accepts; kept as an int, or None for the whole budget ("auto").
+    max_cpus: int | str | None = None
     scheduler: str | None = None  # dask scheduler address; None: a local cluster
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise SpecError(f"parallel.backend: {self.backend!r} is not one of {BACKENDS}")
-        cpus = None if self.max_cpus == "auto" else self.max_cpus
-        if cpus is not None and (isinstance(cpus, bool) or not isinstance(cpus, int) or cpus < 1):
-            raise SpecError(f"parallel.max_cpus: {cpus!r} is not 'auto', null or an int >= 1")
+        cpus = _max_cpus(self.max_cpus)
         if self.scheduler is not None and not isinstance(self.scheduler, str):
             raise SpecError(f"parallel.scheduler: {self.scheduler!r} is not a string or null")
         object.__setattr__(self, "max_cpus", cpus)
@@ -290,9 +288,8 @@ def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataS
         raise SpecError(f"data: expected a mapping of {', '.join(DATA_KEYS)}, got {raw!r}")
     _check_keys("data", raw, DATA_KEYS)
     path, synthetic = raw.get("path"), raw.get("synthetic")
-    if (path is None) == (synthetic is None):
-        raise SpecError("data: give exactly one of path (file, glob or folder) or synthetic")
     timezone = raw.get("timezone", CHICAGO)
+    _check_data_source(path, synthetic, timezone, raw.get("start"), raw.get("end"))
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
@@ -306,15 +303,36 @@ def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataS
                     timezone=timezone, start=start, end=end)
 
 
+def _check_data_source(path: Any, synthetic: Any, timezone: Any, start: Any, end: Any) -> None:
+    """Exactly one source; synthetic data has its dates inside synthetic and is Chicago bars
+    by construction, so data.start/end (or a timezone other than Chicago) would be ignored."""
+    if (path is None) == (synthetic is None):
+        raise SpecError("data: give exactly one of path (file, glob or folder) or synthetic")
+    if synthetic is None:
+        return
+    given = [key for key, value in (("start", start), ("end", end)) if value is not None]
+    given += ["timezone"] if timezone not in (None, CHICAGO) else []
+    if given:
+        raise SpecError(f"data.{', data.'.join(given)}: not used with synthetic data; synthetic "
+                        "data takes start/end inside synthetic: (data.synthetic.start, "
+                        "data.synthetic.end) and needs no timezone")
+
+
 def _parse_synthetic(raw: Any, instrument: str) -> tuple[tuple[str, Any], ...]:
     if not isinstance(raw, Mapping):
         raise SpecError(f"data.synthetic: expected a mapping of {', '.join(SYNTHETIC_KEYS)}, "
                         f"got {raw!r}")
     _check_keys("data.synthetic", raw, SYNTHETIC_KEYS)
     out = {"instrument": instrument, **SYNTHETIC_DEFAULTS, **raw}
+    written = out["instrument"]
+    out["instrument"] = written.strip().upper() if isinstance(written, str) else written
     if out["instrument"] not in INSTRUMENTS:
-        raise SpecError(f"data.synthetic.instrument: {out['instrument']!r} is not one of "
+        raise SpecError(f"data.synthetic.instrument: {written!r} is not one of "
                         f"{', '.join(INSTRUMENTS)}")
+    if out["instrument"] != instrument:
+        raise SpecError(f"data.synthetic.instrument: {written!r} is not base.instrument "
+                        f"{instrument!r}; synthetic data is made for the instrument the sweep "
+                        "trades (leave it out to follow base.instrument)")
     seed = out["seed"]
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecError(f"data.synthetic.seed: {seed!r} is not an integer >= 0")
@@ -344,19 +362,27 @@ def _resolve_path(raw: Any, base_dir: str | Path | None) -> str:
     candidates = [Path(raw)]
     if base_dir is not None and not Path(raw).is_absolute():
         candidates.append(Path(base_dir) / raw)
+    problems = []
     for candidate in candidates:
-        if _has_data_files(candidate):  # absolute, so that a later chdir cannot break it
-            return os.path.abspath(candidate)
-    raise SpecError(f"data.path: {raw!r} matches no {' or '.join(DATA_SUFFIXES)} file "
-                    f"(looked at {' and '.join(map(str, candidates))})")
+        try:
+            bar_files(candidate)  # as load_bars reads it: a file, a folder or a glob
+        except DataError as exc:
+            problems.append(str(exc))
+            continue
+        return os.path.abspath(candidate)  # absolute, so that a later chdir cannot break it
+    raise SpecError(f"data.path: {raw!r} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
+                    f"(looked at {'; '.join(problems)})")
 
 
-def _has_data_files(path: Path) -> bool:
-    """As ``load_bars`` reads it: a file, a folder searched recursively, or a glob."""
-    text = str(path)
-    tops = [Path(p) for p in glob.glob(text, recursive=True)] if glob.has_magic(text) else [path]
-    files = (f for top in tops for f in (top.rglob("*") if top.is_dir() else [top]))
-    return any(f.is_file() and f.suffix.lower() in DATA_SUFFIXES for f in files)
+def _max_cpus(value: Any) -> int | None:
+    """``parallel.max_cpus`` as ``resolve_budget`` reads it: None for 'auto'/null, else an int."""
+    try:
+        budget = resolve_budget(value)
+    except ValueError as exc:
+        raise SpecError(f"parallel.max_cpus: {value!r} is not 'auto', null or an int >= 1 "
+                        "(or its digit string)") from exc
+    auto = value is None or (isinstance(value, str) and value.strip().lower() == AUTO)
+    return None if auto else budget
 
 
 def _parse_parallel(raw: Any) -> ParallelSpec:

@@ -11,8 +11,17 @@ import pandas as pd
 import pytest
 
 from research.engine.bars import CHICAGO
-from research.engine.data import bars_fingerprint, load_bars, prepare_bars
+from research.engine.clock import EPOCH, day_number, utc_to_chicago
+from research.engine.data import (
+    bar_files,
+    bars_fingerprint,
+    load_bars,
+    prepare_bars,
+    tradable_instrument,
+)
+from research.engine.instruments import INSTRUMENTS
 from research.engine.synthetic import synthetic_bars
+from research.engine.timestamps import chicago_text, chicago_wall_ns
 from research.errors import DataError
 
 DAY_2024_01_09 = (date(2024, 1, 9) - date(1970, 1, 1)).days
@@ -179,12 +188,21 @@ def test_requested_instrument_is_normalised():
 
 
 @pytest.mark.parametrize(("symbol", "message"), [
-    ("XX", r"<frame>: column 'instrument': unknown instrument 'XX' requested; known: ES, NQ"),
+    ("XX", r"<frame>: instrument argument: unknown instrument 'XX'; known: ES, NQ"),
     ("MINUTEDATAEXPORT", r"MINUTEDATAEXPORT is ES in bar files: ask for ES"),
 ])
 def test_unknown_requested_instrument_is_an_error(symbol, message):
     with pytest.raises(DataError, match=message):
         prepare_bars(es_frame(instrument=symbol), symbol)
+
+
+def test_tradable_instrument_is_the_one_instrument_argument_check(tmp_path):
+    assert tradable_instrument(" mes ", "here") is INSTRUMENTS["MES"]
+    with pytest.raises(DataError, match=r"^here: instrument argument: unknown instrument 'XX'"):
+        tradable_instrument("XX", "here")
+    es_frame().to_csv(tmp_path / "es.csv", index=False)
+    with pytest.raises(DataError, match=r"es\.csv: instrument argument: unknown instrument 'ZZ'"):
+        load_bars(tmp_path / "es.csv", instrument="ZZ")
 
 
 def test_no_rows_of_the_instrument_is_an_error():
@@ -246,6 +264,55 @@ def test_count_is_total_and_only_the_first_five_rows_are_shown():
     message = str(caught.value)
     assert "column 'close': 7 row(s)" in message and "(and 2 more)" in message
     assert re.findall(r"row (\d+):", message) == ["1", "2", "4", "5", "6"]
+
+
+def many_bad_rows_message(df: pd.DataFrame) -> str:
+    with pytest.raises(DataError) as caught:
+        prepare_bars(df, "ES")
+    return str(caught.value)
+
+
+def test_ohlc_errors_count_every_row_and_show_the_first_five():
+    df = es_frame([f"2024-01-09 08:{m:02d}:00" for m in range(9)])
+    df.loc[[0, 2, 3, 4, 6, 7, 8], "high"] = 4700.0
+    message = many_bad_rows_message(df)
+    assert "column 'high': 7 row(s) with high < low" in message and "(and 2 more)" in message
+    assert re.findall(r"row (\d+):", message) == ["0", "2", "3", "4", "6"]
+    assert message.count("open=") == 5
+
+
+def test_dst_errors_count_every_row_and_show_the_first_five():
+    gap = [f"2024-03-10 02:{m:02d}:00" for m in range(7)]
+    df = es_frame().iloc[[0] * 9].reset_index(drop=True)
+    df["timestamp"] = ["2024-03-10 01:58:00", *gap, "2024-11-03 01:30:00"]
+    message = many_bad_rows_message(df)
+    assert "column 'timestamp': 8 row(s) with a wall time that does not exist" in message
+    assert "(and 3 more)" in message
+    assert re.findall(r"row (\d+):", message) == ["1", "2", "3", "4", "5"]
+    assert message.count("(does not exist)") == 5 and "ambiguous)" not in message
+
+
+def test_missing_timestamps_count_every_row_and_show_the_first_five():
+    df = es_frame([f"2024-01-09 08:{m:02d}:00" for m in range(8)])
+    df["timestamp"] = df["timestamp"].astype(object)
+    df.loc[1:7, "timestamp"] = None
+    message = many_bad_rows_message(df)
+    assert "7 row(s) with a missing timestamp" in message and "(and 2 more)" in message
+    assert re.findall(r"row (\d+): missing", message) == ["1", "2", "3", "4", "5"]
+
+
+def test_chicago_conversions_agree():
+    stamps = pd.DatetimeIndex(es_frame(DST_STAMPS)["timestamp"]).as_unit("ns")
+    utc_ns = stamps.asi8
+    assert utc_to_chicago(utc_ns).equals(stamps) and str(utc_to_chicago(utc_ns).tz) == CHICAGO
+    assert chicago_text(utc_ns) == [str(stamp) for stamp in stamps]
+    assert (chicago_wall_ns(utc_ns) == stamps.tz_localize(None).asi8).all()
+
+
+def test_day_numbers_count_from_the_epoch():
+    assert day_number(EPOCH) == 0 and EPOCH.isoformat() == "1970-01-01"
+    assert day_number(date(2024, 1, 9)) == DAY_2024_01_09 == day_number(
+        pd.Timestamp("2024-01-09 23:59", tz=CHICAGO))
 
 
 def test_row_numbers_are_positions_in_the_whole_frame():
@@ -383,6 +450,20 @@ def test_load_bad_paths_are_named(tmp_path, name, message):
     (tmp_path / "empty_dir").mkdir()
     with pytest.raises(DataError, match=rf"{re.escape(str(tmp_path / name))}: {message}"):
         load_bars(tmp_path / name)
+    if name != "broken.parquet":  # bar_files finds it; only reading it fails
+        with pytest.raises(DataError, match=rf"{re.escape(str(tmp_path / name))}: {message}"):
+            bar_files(tmp_path / name)
+
+
+def test_bar_files_lists_what_load_bars_reads_in_sorted_order(tmp_path):
+    (tmp_path / "b" / "deep").mkdir(parents=True)
+    for name in ("b/deep/2.PARQUET", "a.csv", "b/1.csv", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    assert bar_files(tmp_path) == [tmp_path / "a.csv", tmp_path / "b" / "1.csv",
+                                   tmp_path / "b" / "deep" / "2.PARQUET"]
+    csv_files = [tmp_path / "a.csv", tmp_path / "b" / "1.csv"]
+    assert bar_files(str(tmp_path / "**" / "*.csv")) == csv_files
+    assert bar_files(tmp_path / "a.csv") == [tmp_path / "a.csv"]
 
 
 def test_load_names_the_file_column_and_row(tmp_path):

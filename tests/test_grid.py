@@ -10,6 +10,7 @@ import pytest
 from research.engine.params import RunParams
 from research.errors import SpecError
 from research.grid import (
+    BACKENDS,
     DEFAULT_SPEC_NAME,
     DataSpec,
     ParallelSpec,
@@ -21,6 +22,7 @@ from research.grid import (
 
 ES = {"instrument": "ES"}
 SYNTH = {"synthetic": {"instrument": "ES"}}
+PATH = {"path": "no/such/bars.csv"}  # data.timezone/start/end are checked before the path
 
 
 def spec_dict(**over: object) -> dict:
@@ -85,11 +87,11 @@ def spec_dict(**over: object) -> dict:
     ({"data": {"path": "no/such/*.parquet"}},
      r"data\.path: 'no/such/\*\.parquet' matches no \.parquet or \.csv file"),
     ({"data": {"path": 5}}, r"data\.path: 5 is not a path string"),
-    ({"data": {**SYNTH, "timezone": "Mars/Base"}}, r"data\.timezone: 'Mars/Base' is not an IANA"),
-    ({"data": {**SYNTH, "start": "2024-13-01"}},
+    ({"data": {**PATH, "timezone": "Mars/Base"}}, r"data\.timezone: 'Mars/Base' is not an IANA"),
+    ({"data": {**PATH, "start": "2024-13-01"}},
      r"data\.start: '2024-13-01' is not an ISO date \(YYYY-MM-DD\)"),
-    ({"data": {**SYNTH, "end": "01/02/2024"}}, r"data\.end: '01/02/2024' is not an ISO date"),
-    ({"data": {**SYNTH, "start": "2024-03-01", "end": "2024-02-01"}},
+    ({"data": {**PATH, "end": "01/02/2024"}}, r"data\.end: '01/02/2024' is not an ISO date"),
+    ({"data": {**PATH, "start": "2024-03-01", "end": "2024-02-01"}},
      r"data\.end: '2024-02-01' is before data\.start '2024-03-01'"),
     ({"data": {"synthetic": "ES"}}, r"data\.synthetic: expected a mapping of instrument, start"),
     ({"data": {"synthetic": {"symbol": "ES"}}},
@@ -244,6 +246,69 @@ def test_dataspec_needs_exactly_one_source() -> None:
         DataSpec(path="x.csv").synthetic_kwargs()
 
 
+SYNTHETIC_TAKES_ITS_OWN = (r"not used with synthetic data; synthetic data takes start/end "
+                           r"inside synthetic: .* and needs no timezone")
+
+
+@pytest.mark.parametrize(("extra", "keys"), [
+    ({"start": "2024-01-01"}, "data.start"),
+    ({"end": "2024-02-01"}, "data.end"),
+    ({"timezone": "UTC"}, "data.timezone"),
+    ({"timezone": "Mars/Base"}, "data.timezone"),
+    ({"start": "2024-01-01", "timezone": "UTC"}, "data.start, data.timezone"),
+])
+def test_synthetic_data_refuses_data_start_end_and_timezone(extra: dict, keys: str) -> None:
+    with pytest.raises(SpecError, match=rf"^{re.escape(keys)}: {SYNTHETIC_TAKES_ITS_OWN}"):
+        spec_from_dict(spec_dict(data={**SYNTH, **extra}))
+    with pytest.raises(SpecError, match=SYNTHETIC_TAKES_ITS_OWN):
+        DataSpec(synthetic=(("instrument", "ES"),), **extra)
+
+
+def test_synthetic_data_accepts_the_form_to_dict_writes() -> None:
+    # to_dict writes timezone: America/Chicago and null dates next to synthetic; both say nothing
+    written = {**SYNTH, "path": None, "timezone": "America/Chicago", "start": None, "end": None}
+    spec = spec_from_dict(spec_dict(data=written))
+    assert spec.data == spec_from_dict(spec_dict()).data
+
+
+def test_synthetic_instrument_must_be_the_base_instrument() -> None:
+    with pytest.raises(SpecError, match=r"data\.synthetic\.instrument: 'NQ' is not "
+                                        r"base\.instrument 'ES'"):
+        spec_from_dict(spec_dict(data={"synthetic": {"instrument": "NQ"}}))
+    with pytest.raises(SpecError, match=r"data\.synthetic\.instrument: 'mes' is not "
+                                        r"base\.instrument 'ES'"):
+        spec_from_dict(spec_dict(data={"synthetic": {"instrument": "mes"}}))
+
+
+def test_synthetic_instrument_is_normalised_like_synthetic_bars() -> None:
+    spec = spec_from_dict(spec_dict(data={"synthetic": {"instrument": " es"}}))
+    assert spec.data is not None and spec.data.synthetic_kwargs()["instrument"] == "ES"
+    assert spec.spec_hash == spec_from_dict(spec_dict()).spec_hash
+
+
+@pytest.mark.parametrize(("max_cpus", "stored"), [
+    (None, None), ("auto", None), (" AUTO ", None), (4, 4), ("4", 4), (" 12 ", 12), (64, 64)])
+def test_max_cpus_takes_what_resolve_budget_takes(max_cpus: object, stored: int | None) -> None:
+    assert ParallelSpec(max_cpus=max_cpus).max_cpus == stored
+    spec = spec_from_dict(spec_dict(parallel={"max_cpus": max_cpus}))
+    assert spec.parallel == ParallelSpec(max_cpus=stored)
+    assert spec.to_dict()["parallel"]["max_cpus"] == stored
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "4.0", "", 2.0, -3, [4]])
+def test_max_cpus_refuses_what_resolve_budget_refuses(bad: object) -> None:
+    with pytest.raises(SpecError, match=rf"^parallel\.max_cpus: {re.escape(repr(bad))} is not "
+                                        r"'auto', null or an int >= 1") as caught:
+        ParallelSpec(max_cpus=bad)
+    assert isinstance(caught.value.__cause__, ValueError)
+
+
+def test_backends_are_the_one_list_of_backend_names() -> None:
+    assert BACKENDS == ("loky", "sequential", "dask")
+    for backend in BACKENDS:
+        assert ParallelSpec(backend=backend).backend == backend
+
+
 # ---- YAML ----
 
 YAML_SPEC = """\
@@ -297,6 +362,21 @@ def test_load_spec_data_path_matching_nothing(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"my-sweep\.yaml: data\.path: 'bars/\*\.parquet' "
                                         r"matches no \.parquet or \.csv file"):
         load_spec(write_spec(tmp_path, YAML_SPEC))
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    ("bars/notes.txt", r"not a bar file \(expected \.parquet or \.csv\)"),
+    ("bars", r"matches no \.parquet or \.csv bar file"),
+    ("nope", r"no such file or folder"),
+])
+def test_load_spec_data_path_says_why_as_load_bars_does(tmp_path: Path, path: str,
+                                                        why: str) -> None:
+    (tmp_path / "bars").mkdir()
+    (tmp_path / "bars" / "notes.txt").write_text("x")
+    with pytest.raises(SpecError, match=rf"data\.path: '{path}' matches no \.parquet or \.csv "
+                                        rf"file \(looked at .*{re.escape(str(tmp_path / path))}: "
+                                        rf"{why}\)"):
+        load_spec(write_spec(tmp_path, YAML_SPEC.replace("bars/*.parquet", path)))
 
 
 def test_load_spec_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from research.engine.data import bars_fingerprint, prepare_bars
 from research.engine.instruments import INSTRUMENTS
-from research.engine.synthetic import BASE_LEVEL, synthetic_bars
+from research.engine.synthetic import BASE_LEVEL, SYNTHETIC_DEFAULTS, synthetic_bars
 from research.errors import DataError
 
 COLUMNS = ["timestamp", "open", "high", "low", "close", "instrument"]
@@ -147,3 +147,29 @@ def test_dates_are_inclusive_and_accept_date_objects():
 def test_bad_arguments_are_errors(args, message):
     with pytest.raises(DataError, match=message):
         synthetic_bars(*args)
+
+
+def test_unknown_instrument_is_named_as_the_argument():
+    with pytest.raises(DataError, match=r"^synthetic_bars: instrument argument: unknown "
+                                        r"instrument 'XX'; known: ES, NQ"):
+        synthetic_bars("XX", "2024-01-01", "2024-01-31")
+    with pytest.raises(DataError, match=r"MINUTEDATAEXPORT is ES in bar files: ask for ES"):
+        synthetic_bars("MINUTEDATAEXPORT", "2024-01-01", "2024-01-31")
+
+
+def test_defaults_are_synthetic_defaults():
+    assert dict(SYNTHETIC_DEFAULTS) == {"start": "2024-01-01", "end": "2024-12-31", "seed": 7}
+    with pytest.raises(TypeError):
+        SYNTHETIC_DEFAULTS["seed"] = 8  # type: ignore[index]
+
+
+def test_defaults_give_the_default_year(es_year):
+    pd.testing.assert_frame_equal(synthetic_bars(), es_year)
+
+
+@pytest.mark.parametrize("symbol", list(INSTRUMENTS))
+def test_instrument_base_is_what_a_micro_trades_like(symbol):
+    spec = INSTRUMENTS[symbol]
+    assert spec.base in BASE_LEVEL and INSTRUMENTS[spec.base].micro is False
+    assert (spec.base == symbol) is (not spec.micro)
+    assert INSTRUMENTS[spec.base].tick == spec.tick

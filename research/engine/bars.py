@@ -35,12 +35,12 @@ class Bars:
 
     @property
     def nbytes(self) -> int:
-        return sum(getattr(self, name).nbytes for name in _ARRAY_FIELDS)
+        return sum(getattr(self, name).nbytes for name in ARRAY_FIELDS)
 
     @property
     def last_ts_ns(self) -> int:
         return int(self.ts_ns[-1]) if len(self.ts_ns) else np.iinfo(np.int64).min
 
 
-_ARRAY_FIELDS = ("ts_ns", "open_ticks", "high_ticks", "low_ticks", "close_ticks",
+ARRAY_FIELDS = ("ts_ns", "open_ticks", "high_ticks", "low_ticks", "close_ticks",
                  "minute_of_day", "trading_day")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import numpy as np
 import pandas as pd
 
@@ -11,6 +13,7 @@ NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
 MINUTES_PER_DAY = 1440
 NS_PER_DAY = MINUTES_PER_DAY * NS_PER_MINUTE
+EPOCH = date(1970, 1, 1)  # day numbers (trading_day, calendar days) count from here
 
 
 def chicago_to_utc_ns(days: np.ndarray, minutes: np.ndarray | int) -> np.ndarray:
@@ -50,7 +53,15 @@ def weekday_of(days: np.ndarray) -> np.ndarray:
     return (np.asarray(days, dtype=np.int64) + 3) % 7
 
 
-def format_wall(ts_ns: np.ndarray, fmt: str) -> np.ndarray:
-    """Format UTC ns as Chicago wall time; NaT-valued (int64 min) entries become ''."""
-    index = pd.DatetimeIndex(np.asarray(ts_ns, dtype="datetime64[ns]"), tz="UTC")
-    return np.asarray(index.tz_convert(CHICAGO).strftime(fmt).fillna(""), dtype=object)
+
+def day_number(value: date) -> int:
+    """Days since EPOCH of a calendar date; a datetime counts by its own (wall) date."""
+    if isinstance(value, datetime):
+        value = value.date()
+    return (value - EPOCH).days
+
+
+def utc_to_chicago(utc_ns: np.ndarray) -> pd.DatetimeIndex:
+    """UTC epoch ns (int64) as a tz-aware Chicago DatetimeIndex: the one tz conversion."""
+    utc = pd.DatetimeIndex(np.asarray(utc_ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
+    return utc.tz_convert(CHICAGO)

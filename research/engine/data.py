@@ -21,8 +21,14 @@ import numpy as np
 import pandas as pd
 
 from research.engine import timestamps
-from research.engine.bars import _ARRAY_FIELDS, CHICAGO, Bars
-from research.engine.clock import MINUTES_PER_DAY, NS_PER_DAY, NS_PER_MINUTE
+from research.engine.bars import ARRAY_FIELDS, CHICAGO, Bars
+from research.engine.clock import (
+    MINUTES_PER_DAY,
+    NS_PER_DAY,
+    NS_PER_MINUTE,
+    day_number,
+    utc_to_chicago,
+)
 from research.engine.errors_rows import SHOWN_ROWS, fail_rows
 from research.engine.instruments import ALIASES, INSTRUMENTS, Instrument
 from research.errors import DataError
@@ -41,15 +47,16 @@ NEXT_DAY_FROM_MINUTE = 23 * 60  # ENGINE_SPEC §5.1: bars from 23:00 carry the n
 # ---------------------------------------------------------------- instruments
 
 
-def _tradable(symbol: str, source: str) -> Instrument:
-    """The requested instrument's table row; an alias or unknown name is refused."""
+def tradable_instrument(symbol: str, source: str) -> Instrument:
+    """The table row of an instrument argument (stripped, upper-cased); an alias or unknown
+    name is a DataError that starts with `source`."""
     wanted = str(symbol).strip().upper()
     if wanted in INSTRUMENTS:
         return INSTRUMENTS[wanted]
     hint = f" ({wanted} is {ALIASES[wanted]} in bar files: ask for {ALIASES[wanted]})" \
         if wanted in ALIASES else ""
-    raise DataError(f"{source}: column 'instrument': unknown instrument {symbol!r} requested"
-                    f"{hint}; known: {', '.join(INSTRUMENTS)}")
+    raise DataError(f"{source}: instrument argument: unknown instrument {symbol!r}{hint}; "
+                    f"known: {', '.join(INSTRUMENTS)}")
 
 
 def _instrument_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -118,7 +125,8 @@ def _check_ohlc(ticks: dict[str, np.ndarray], prices: dict[str, np.ndarray], row
     for name, broken, problem in checks:
         if broken.any():
             bad = np.flatnonzero(broken)
-            shown = [" ".join(f"{col}={prices[col][i]}" for col in PRICE_COLUMNS) for i in bad]
+            shown = [" ".join(f"{col}={prices[col][i]}" for col in PRICE_COLUMNS)
+                     for i in bad[:SHOWN_ROWS]]  # fail_rows counts all of `bad`
             fail_rows(source, name, problem, rows[bad], shown, described=True)
 
 
@@ -135,7 +143,7 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
     """
     source = _source_of(df, source)
     _require_columns(df, source)
-    spec = _tradable(instrument, source)
+    spec = tradable_instrument(instrument, source)
     codes, names = _instrument_codes(df["instrument"])
     rows = _rows_of(codes, names, spec.symbol)
     if not rows.size:
@@ -221,7 +229,7 @@ def _fresh(values: np.ndarray, dtype: type) -> np.ndarray:
 def bars_fingerprint(bars: Bars) -> str:
     """sha256 of the symbol and every array's bytes: equal fingerprints mean equal data."""
     digest = hashlib.sha256(bars.instrument.symbol.encode())
-    for name in _ARRAY_FIELDS:
+    for name in ARRAY_FIELDS:
         values = np.ascontiguousarray(getattr(bars, name))
         digest.update(f"|{name}:{values.dtype.str}:{values.size}|".encode())
         digest.update(memoryview(values).cast("B"))
@@ -244,22 +252,25 @@ def load_bars(path: str | os.PathLike[str], timezone: str = CHICAGO, *,
     `instrument` keeps only its rows (MINUTEDATAEXPORT counts as ES); `start`/`end` are
     inclusive dates of the Chicago timestamp. Other columns are dropped.
     """
-    files = _bar_files(path)
-    symbol = None if instrument is None else _tradable(instrument, os.fspath(path)).symbol
-    first_day, last_day = _day_number(start, "start"), _day_number(end, "end")
+    files = bar_files(path)
+    source = os.fspath(path)
+    symbol = None if instrument is None else tradable_instrument(instrument, source).symbol
+    first_day, last_day = day_number_of(start, "start"), day_number_of(end, "end")
     frames = [_load_file(file, timezone, symbol, first_day, last_day) for file in files]
     frames = [frame for frame in frames if len(frame)] or frames[:1]  # concat warns on empties
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if frame.empty and (symbol is not None or first_day is not None or last_day is not None):
         what = f"{symbol} rows" if symbol else "rows"
-        raise DataError(f"no {what} in {os.fspath(path)} between {start or 'the start'} and "
+        raise DataError(f"no {what} in {source} between {start or 'the start'} and "
                         f"{end or 'the end'}")
-    frame.attrs["source"] = os.fspath(path)
+    frame.attrs["source"] = source
     return frame
 
 
-def _bar_files(path: str | os.PathLike[str]) -> list[Path]:
-    """The files a path names: itself, a folder's bar files (recursive), or a glob's matches."""
+def bar_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The bar files a path names, as `load_bars` reads them: itself, a folder's bar files
+    (recursive) or a glob's matches (folders among them searched too), in sorted order.
+    A DataError starting with the path when it names no BAR_FILE_SUFFIXES file."""
     text = os.fspath(path)
     candidate = Path(text)
     if candidate.is_dir():
@@ -288,8 +299,8 @@ def _bar_files_under(folder: Path) -> list[Path]:
                   if file.is_file() and file.suffix.lower() in BAR_FILE_SUFFIXES)
 
 
-def _day_number(value: DateLike, name: str) -> int | None:
-    """Days since 1970-01-01 of a date bound (an aware datetime counts by its Chicago date)."""
+def day_number_of(value: DateLike, name: str) -> int | None:
+    """Days since clock.EPOCH of a date bound (an aware datetime counts by its Chicago date)."""
     if value is None:
         return None
     try:
@@ -298,7 +309,7 @@ def _day_number(value: DateLike, name: str) -> int | None:
         raise DataError(f"{name}: not a date: {value!r}") from exc
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(CHICAGO)
-    return (stamp.date() - date(1970, 1, 1)).days
+    return day_number(stamp.date())
 
 
 def _load_file(file: Path, timezone: str, symbol: str | None, first_day: int | None,
@@ -320,8 +331,8 @@ def _load_file(file: Path, timezone: str, symbol: str | None, first_day: int | N
             inside &= days <= last_day
         utc_ns, instruments = utc_ns[inside], instruments[inside]
         prices = {name: values[inside] for name, values in prices.items()}
-    stamps = pd.DatetimeIndex(utc_ns.view("M8[ns]")).tz_localize("UTC").tz_convert(CHICAGO)
-    return pd.DataFrame({"timestamp": stamps, **prices, "instrument": instruments})
+    return pd.DataFrame({"timestamp": utc_to_chicago(utc_ns), **prices,
+                         "instrument": instruments})
 
 
 def _read_table(file: Path) -> pd.DataFrame:

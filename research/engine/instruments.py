@@ -22,6 +22,11 @@ class Instrument:
         return self.ladder[0]
 
     @property
+    def base(self) -> str:
+        """The base symbol a micro trades like (MES -> ES); a base instrument's own symbol."""
+        return _MICROS.get(self.symbol, self.symbol)
+
+    @property
     def profit_scale(self) -> float:
         return 0.1 if self.micro else 1.0
 
@@ -67,8 +72,3 @@ for _micro, _base in _MICROS.items():
 # The reference's data-export alias: accepted in bar files as ES, never tradable (Q18).
 ALIASES: dict[str, str] = {"MINUTEDATAEXPORT": "ES"}
 TRADABLE: tuple[str, ...] = tuple(INSTRUMENTS)
-
-
-def get_instrument(symbol: str) -> Instrument:
-    """The table row for a tradable symbol; KeyError for anything else."""
-    return INSTRUMENTS[symbol]

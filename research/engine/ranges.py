@@ -12,6 +12,7 @@ import numpy as np
 
 from research.engine.bars import Bars
 from research.engine.clock import (
+    EPOCH,
     NS_PER_SECOND,
     next_weekday,
     noon_offsets_ns,
@@ -22,7 +23,6 @@ from research.engine.params import RunParams
 from research.engine.sessions import SESSION_SLOTS, SESSION_START, minute_of_day
 
 SESSIONS: tuple[str, ...] = tuple(SESSION_SLOTS)
-_EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class SlotRange:
 
     @property
     def date(self) -> dt.date:
-        return _EPOCH + dt.timedelta(days=self.trading_day)
+        return EPOCH + dt.timedelta(days=self.trading_day)
 
     @property
     def session(self) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from research.engine.bars import CHICAGO, Bars
-from research.engine.clock import NS_PER_DAY
+from research.engine.bars import Bars
+from research.engine.clock import NS_PER_DAY, utc_to_chicago
 from research.engine.execution import NO_TRADE, RESULT_NAMES, TradeBatch
 from research.engine.params import RunParams
 from research.engine.ranges import SESSIONS, RangeTable
@@ -78,8 +78,7 @@ def _labels(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Series:
 
 
 def _times(ts_ns: np.ndarray) -> pd.Series:
-    index = pd.DatetimeIndex(np.asarray(ts_ns, dtype=np.int64).view("datetime64[ns]"), tz="UTC")
-    return pd.Series(index.tz_convert(CHICAGO))
+    return pd.Series(utc_to_chicago(ts_ns))
 
 
 def _points(ticks: np.ndarray, tick: float, decimals: int) -> pd.Series:

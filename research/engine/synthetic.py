@@ -11,14 +11,15 @@ Everything is vectorised and derives from `numpy.random.default_rng(seed)` only.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
 from research.engine.bars import CHICAGO
-from research.engine.clock import MINUTES_PER_DAY, NS_PER_MINUTE, weekday_of
-from research.engine.data import DateLike, _day_number
-from research.engine.instruments import _MICROS, INSTRUMENTS, Instrument
+from research.engine.clock import EPOCH, MINUTES_PER_DAY, NS_PER_MINUTE, day_number, weekday_of
+from research.engine.data import DateLike, day_number_of, tradable_instrument
+from research.engine.instruments import Instrument
 from research.errors import DataError
 
 SESSION_OPEN_MINUTE = 17 * 60  # on the evening before the trading day
@@ -29,6 +30,8 @@ MISSING_MINUTE_SHARE = 0.005
 GAP_SIGMA_MINUTES = 8.0  # a session-opening gap moves like this many average minutes
 EXCURSION_SHARE = 0.45  # mean wick beyond the body, as a share of the minute's sigma
 PRICE_FLOOR_SHARE = 0.25  # the walk is reflected at this share of the base level
+# synthetic_bars' defaults, also the defaults of a sweep spec's data.synthetic (grid.py).
+SYNTHETIC_DEFAULTS = MappingProxyType({"start": "2024-01-01", "end": "2024-12-31", "seed": 7})
 
 # Base price level and daily volatility (as a share of price); micros trade like their base.
 BASE_LEVEL: dict[str, float] = {"ES": 4800.0, "NQ": 17000.0, "YM": 38000.0, "CL": 75.0,
@@ -37,16 +40,17 @@ DAILY_VOLATILITY: dict[str, float] = {"ES": 0.010, "NQ": 0.013, "YM": 0.009, "CL
                                       "NG": 0.030, "GC": 0.009, "RTY": 0.014}
 
 
-def synthetic_bars(instrument: str = "ES", start: DateLike = "2024-01-01",
-                   end: DateLike = "2024-12-31", seed: int = 7) -> pd.DataFrame:
+def synthetic_bars(instrument: str = "ES", start: DateLike = SYNTHETIC_DEFAULTS["start"],
+                   end: DateLike = SYNTHETIC_DEFAULTS["end"],
+                   seed: int = SYNTHETIC_DEFAULTS["seed"]) -> pd.DataFrame:
     """Minute bars of `instrument` whose Chicago dates lie in [start, end]; same args, same frame.
 
     >>> df = synthetic_bars("ES", "2024-01-08", "2024-01-12", seed=1)
     >>> list(df.columns)
     ['timestamp', 'open', 'high', 'low', 'close', 'instrument']
     """
-    spec = _instrument(instrument)
-    first_day, last_day = _day_number(start, "start"), _day_number(end, "end")
+    spec = tradable_instrument(instrument, "synthetic_bars")
+    first_day, last_day = day_number_of(start, "start"), day_number_of(end, "end")
     if first_day is None or last_day is None or last_day < first_day:
         raise DataError(f"synthetic bars need start <= end, got {start!r} and {end!r}")
     rng = np.random.default_rng(seed)
@@ -61,17 +65,6 @@ def synthetic_bars(instrument: str = "ES", start: DateLike = "2024-01-01",
            for name, ticks in (("open", open_), ("high", high), ("low", low), ("close", close))},
         "instrument": np.full(wall_minutes.size, spec.symbol, dtype=object),
     })
-
-
-def _instrument(symbol: str) -> Instrument:
-    wanted = str(symbol).strip().upper()
-    if wanted not in INSTRUMENTS:
-        raise DataError(f"unknown instrument {symbol!r}; known: {', '.join(INSTRUMENTS)}")
-    return INSTRUMENTS[wanted]
-
-
-def _base_symbol(spec: Instrument) -> str:
-    return _MICROS.get(spec.symbol, spec.symbol)
 
 
 # ---------------------------------------------------------------- schedule
@@ -114,12 +107,11 @@ def _fourth_thursday_of_november(year: int) -> date:
 
 
 def _day_numbers(days: list[date]) -> np.ndarray:
-    epoch = date(1970, 1, 1)
-    return np.array([(day - epoch).days for day in days], dtype=np.int64)
+    return np.array([day_number(day) for day in days], dtype=np.int64)
 
 
-def _year_of(day_number: int) -> int:
-    return (date(1970, 1, 1) + timedelta(days=int(day_number))).year
+def _year_of(day: int) -> int:
+    return (EPOCH + timedelta(days=int(day))).year
 
 
 # ---------------------------------------------------------------- prices
@@ -148,7 +140,7 @@ def _price_ticks(wall_minutes: np.ndarray, spec: Instrument,
                  rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     """Open, high, low, close as int64 ticks: close is a cumsum of tick moves plus session
     gaps, open the previous close (plus the gap), wicks non-negative tick excursions."""
-    base = _base_symbol(spec)
+    base = spec.base
     level_ticks = round(BASE_LEVEL[base] / spec.tick)
     minute_sigma = level_ticks * DAILY_VOLATILITY[base] / np.sqrt(_SESSION_VARIANCE)
     sigma = minute_sigma * _VOLATILITY_BY_MINUTE[wall_minutes % MINUTES_PER_DAY]

@@ -8,9 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from research.engine.bars import CHICAGO
-from research.engine.clock import NS_PER_MINUTE
-from research.engine.errors_rows import fail_rows
+from research.engine.clock import NS_PER_MINUTE, utc_to_chicago
+from research.engine.errors_rows import SHOWN_ROWS, fail_rows
 from research.errors import DataError
 
 _OFFSET_TAIL = re.compile(r"([+-])(\d{2}):(\d{2})")
@@ -22,7 +21,7 @@ def utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str) -> n
     missing = np.asarray(values.isna(), dtype=bool)
     if missing.any():
         fail_rows(source, "timestamp", "with a missing timestamp", rows[missing],
-                  ["missing"] * int(missing.sum()), described=True)
+                  ["missing"] * SHOWN_ROWS, described=True)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         stamps = pd.DatetimeIndex(values)
     elif pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
@@ -122,9 +121,10 @@ def _localise(wall: pd.DatetimeIndex, timezone: str, rows: np.ndarray,
         raise DataError(f"{source}: unknown timezone {timezone!r} for naive timestamps") from exc
     bad = np.flatnonzero(np.asarray(local.isna(), dtype=bool))
     if bad.size:
-        shifted = wall[bad].tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+        first = wall[bad[:SHOWN_ROWS]]  # only these are shown; fail_rows counts all of `bad`
+        shifted = first.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
         kinds = np.where(np.asarray(shifted.isna()), "ambiguous", "does not exist")
-        shown = [f"{stamp} ({kind})" for stamp, kind in zip(wall[bad], kinds, strict=True)]
+        shown = [f"{stamp} ({kind})" for stamp, kind in zip(first, kinds, strict=True)]
         fail_rows(source, "timestamp", f"with a wall time that does not exist or is ambiguous "
                   f"in {timezone} (DST change)", rows[bad], shown, described=True)
     return local.as_unit("ns").asi8
@@ -132,10 +132,11 @@ def _localise(wall: pd.DatetimeIndex, timezone: str, rows: np.ndarray,
 
 def chicago_wall_ns(utc_ns: np.ndarray) -> np.ndarray:
     """Chicago wall clock as naive epoch ns: the one tz conversion per call."""
-    utc = pd.DatetimeIndex(utc_ns.view("M8[ns]")).tz_localize("UTC")
-    return utc.tz_convert(CHICAGO).tz_localize(None).asi8
+    return utc_to_chicago(utc_ns).tz_localize(None).asi8
 
 
 def chicago_text(utc_ns: np.ndarray) -> list[str]:
-    return [str(stamp) for stamp in
-            pd.DatetimeIndex(utc_ns.view("M8[ns]")).tz_localize("UTC").tz_convert(CHICAGO)]
+    """Each stamp as pandas prints it, e.g. '2024-01-09 08:02:00-06:00' (fractional seconds
+    when present). Not `clock.format_wall`: strftime has no ±HH:MM offset before Python 3.12
+    and a fixed format cannot drop zero fractions as str() does."""
+    return [str(stamp) for stamp in utc_to_chicago(utc_ns)]
