@@ -35,7 +35,8 @@ def noon_offsets_ns(days: np.ndarray) -> np.ndarray:
     return np.asarray(days, dtype=np.int64) * NS_PER_DAY + 720 * NS_PER_MINUTE - utc
 
 
-def weekday_to_utc_ns(days: np.ndarray, minutes: int, offsets_ns: np.ndarray) -> np.ndarray:
+def weekday_to_utc_ns(days: np.ndarray, minutes: int | np.ndarray,
+                      offsets_ns: np.ndarray) -> np.ndarray:
     """chicago_to_utc_ns for weekdays, from their noon offsets: US DST changes happen on
     Sundays at 02:00, so a weekday keeps one offset all day. Much cheaper per call."""
     return np.asarray(days, dtype=np.int64) * NS_PER_DAY + minutes * NS_PER_MINUTE - offsets_ns

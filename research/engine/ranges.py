@@ -124,12 +124,12 @@ class RangeTable(Sequence[SlotRange]):
 
 
 def build_slot_ranges(bars: Bars, rp: RunParams,
-                      map_slots: Callable[[Callable, list], Iterable] = map) -> RangeTable:
+                      map_sessions: Callable[[Callable, list], Iterable] = map) -> RangeTable:
     """Every (D, session, slot) whose window [D session start, D slot) holds a bar (§5).
 
     D runs over the trading-date labels present in the data whose weekday is a trade day;
-    there is no holiday calendar (Q19). Sorted by date, then slot time. `map_slots` may run
-    the slots on threads (the work is GIL-free numpy and numba).
+    there is no holiday calendar (Q19). Sorted by date, then slot time. `map_sessions` may
+    run the sessions on threads (their work is a GIL-free kernel).
     """
     days = _trading_days(bars)
     days = days[np.isin(weekday_of(days), rp.trade_days)]
@@ -137,23 +137,37 @@ def build_slot_ranges(bars: Bars, rp: RunParams,
     # Trade days and their next weekdays are Mon-Fri: one UTC offset per day.
     day_offsets, expiry_offsets = noon_offsets_ns(days), noon_offsets_ns(expiry_days)
     cutoff_ns = weekday_to_utc_ns(days, minute_of_day(rp.market_close), day_offsets)
+    by_day = (days[:, None], day_offsets[:, None])  # broadcast against a session's slots
+    fixed_mode = rp.target_mode == "fixed"
 
-    def one_slot(session_slot: tuple[str, str]) -> RangeTable:
-        session, slot = session_slot
+    def one_session(session: str) -> RangeTable:
         start_minute = minute_of_day(SESSION_START[session])
-        slot_minute = minute_of_day(slot)
-        window_minute = slot_minute if rp.target_mode == "fixed" else start_minute
-        window_end_ns = weekday_to_utc_ns(expiry_days, window_minute, expiry_offsets)
-        # DECISIONS Q8: X = E - 1 s in fixed mode (prints slot - 1 min, Q21); X = E in time.
-        expiry_ns = window_end_ns - (NS_PER_SECOND if rp.target_mode == "fixed" else 0)
-        return _slot_ranges(bars, days, SESSIONS.index(session), slot_minute,
-                            weekday_to_utc_ns(days, start_minute, day_offsets),
-                            weekday_to_utc_ns(days, slot_minute, day_offsets),
-                            cutoff_ns, window_end_ns, expiry_ns)
+        slot_minutes = np.array([minute_of_day(slot) for slot in rp.slots_for(session)])
+        window_minutes = slot_minutes if fixed_mode else np.full_like(slot_minutes, start_minute)
+        window_end_ns = weekday_to_utc_ns(expiry_days[:, None], window_minutes,
+                                          expiry_offsets[:, None])
+        end_ns = weekday_to_utc_ns(by_day[0], slot_minutes, by_day[1])
+        start_idx, end_idx, high, low, window_end_idx = _session_windows(
+            bars.ts_ns, bars.high_ticks, bars.low_ticks,
+            weekday_to_utc_ns(days, start_minute, day_offsets), end_ns, window_end_ns)
+        day, slot = np.nonzero(end_idx > start_idx[:, None])  # §5.4: no bars, no range
+        return RangeTable(
+            trading_day=days[day],
+            session_code=np.full(len(day), SESSIONS.index(session), np.int64),
+            slot_minute=slot_minutes[slot].astype(np.int64),
+            start_idx=start_idx[day],
+            end_idx=end_idx[day, slot],
+            range_high_ticks=high[day, slot],
+            range_low_ticks=low[day, slot],
+            end_ts_ns=end_ns[day, slot],
+            cutoff_ts_ns=cutoff_ns[day],
+            window_end_ts_ns=window_end_ns[day, slot],
+            # DECISIONS Q8: X = E - 1 s in fixed mode (prints slot - 1 min, Q21); X = E in time.
+            expiry_ts_ns=window_end_ns[day, slot] - (NS_PER_SECOND if fixed_mode else 0),
+            window_end_idx=window_end_idx[day, slot],
+        )
 
-    slots = [(session, slot) for session in rp.enabled_sessions
-             for slot in rp.slots_for(session)]
-    table = RangeTable.concat(list(map_slots(one_slot, slots)))
+    table = RangeTable.concat(list(map_sessions(one_session, list(rp.enabled_sessions))))
     order = np.lexsort((table.slot_minute, table.trading_day))
     return table[order] if len(order) else table
 
@@ -170,43 +184,30 @@ def _trading_days(bars: Bars) -> np.ndarray:
     return candidates[present].astype(np.int64)
 
 
-def _slot_ranges(bars: Bars, days: np.ndarray, session_code: int, slot_minute: int,
-                 start_ns: np.ndarray, end_ns: np.ndarray, cutoff_ns: np.ndarray,
-                 window_end_ns: np.ndarray, expiry_ns: np.ndarray) -> RangeTable:
-    start_idx = np.searchsorted(bars.ts_ns, start_ns, side="left")
-    end_idx = np.searchsorted(bars.ts_ns, end_ns, side="left")
-    has_bars = end_idx > start_idx  # §5.4: an empty window is no range at all
-    start_idx, end_idx = start_idx[has_bars], end_idx[has_bars]
-    high, low = _window_extremes(bars.high_ticks, bars.low_ticks, start_idx, end_idx)
-    n = len(start_idx)
-    return RangeTable(
-        trading_day=days[has_bars],
-        session_code=np.full(n, session_code, np.int64),
-        slot_minute=np.full(n, slot_minute, np.int64),
-        start_idx=start_idx.astype(np.int64),
-        end_idx=end_idx.astype(np.int64),
-        range_high_ticks=high,
-        range_low_ticks=low,
-        end_ts_ns=end_ns[has_bars],
-        cutoff_ts_ns=cutoff_ns[has_bars],
-        window_end_ts_ns=window_end_ns[has_bars],
-        expiry_ts_ns=expiry_ns[has_bars],
-        window_end_idx=np.searchsorted(bars.ts_ns, window_end_ns[has_bars]).astype(np.int64),
-    )
-
-
 @numba.njit(nogil=True, cache=True)
-def _window_extremes(high, low, start_idx, end_idx):  # pragma: no cover - compiled
-    """§6: range_high = max(high), range_low = min(low) over each window [start, end)."""
-    n = len(start_idx)
-    range_high = np.empty(n, np.int64)
-    range_low = np.empty(n, np.int64)
-    for r in range(n):
-        hi = high[start_idx[r]]
-        lo = low[start_idx[r]]
-        for i in range(start_idx[r] + 1, end_idx[r]):
-            hi = max(hi, high[i])
-            lo = min(lo, low[i])
-        range_high[r] = hi
-        range_low[r] = lo
-    return range_high, range_low
+def _session_windows(ts, high, low, start_ns, end_ns, window_end_ns):  # pragma: no cover
+    """§6 for one session's slots on every day: the windows share the session start and
+    end in slot order, so each day's bars are read once, with the running range high and
+    low recorded at every slot end. Also the first bar at or after each window end E."""
+    n_days, n_slots = end_ns.shape
+    start_idx = np.empty(n_days, np.int64)
+    end_idx = np.empty((n_days, n_slots), np.int64)
+    window_end_idx = np.empty((n_days, n_slots), np.int64)
+    range_high = np.zeros((n_days, n_slots), np.int64)
+    range_low = np.zeros((n_days, n_slots), np.int64)
+    for d in range(n_days):
+        i = np.searchsorted(ts, start_ns[d])
+        start_idx[d] = i
+        high_so_far = np.iinfo(np.int64).min
+        low_so_far = np.iinfo(np.int64).max
+        for k in range(n_slots):
+            end = np.searchsorted(ts, end_ns[d, k])
+            while i < end:
+                high_so_far = max(high_so_far, high[i])
+                low_so_far = min(low_so_far, low[i])
+                i += 1
+            end_idx[d, k] = end
+            range_high[d, k] = high_so_far
+            range_low[d, k] = low_so_far
+            window_end_idx[d, k] = np.searchsorted(ts, window_end_ns[d, k])
+    return start_idx, end_idx, range_high, range_low, window_end_idx
