@@ -110,7 +110,7 @@ def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int) -> TaskResult:
     combos = task.combos
     try:  # the stages every combo of the task shares (they share their key)
         table = build_slot_ranges(bars, combos[0],
-                                  map_sessions=lambda fn, sessions: processor.map(sessions, fn))
+                                  map_parts=lambda fn, parts: processor.map(parts, fn))
         entries = EntryTable.concat(
             processor.process(table, lambda part: detect_entries(bars, part)))
     except Exception as exc:  # noqa: BLE001 - every combo of the task fails alike

@@ -74,3 +74,19 @@ def test_fewer_than_two_ranges_take_the_sequential_path(two_years, caplog):
 def test_threads_must_be_positive(two_years):
     with pytest.raises(Exception, match="threads"):
         strategy.run_strategy(two_years, RunParams(instrument="ES"), parallel=True, threads=0)
+
+
+@pytest.mark.parametrize("days_per_part", [1, 7, 10_000])
+def test_range_building_does_not_depend_on_how_days_are_cut(two_years, monkeypatch,
+                                                            days_per_part):
+    import numpy as np
+
+    from research.engine import ranges
+
+    rp = RunParams(instrument="ES", target_mode="time")
+    reference = ranges.build_slot_ranges(two_years, rp)
+    monkeypatch.setattr(ranges, "DAYS_PER_PART", days_per_part)
+    cut = ranges.build_slot_ranges(two_years, rp)
+    assert len(reference) > 3000
+    for name in ranges.RangeTable.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(cut, name), getattr(reference, name))

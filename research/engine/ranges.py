@@ -123,13 +123,17 @@ class RangeTable(Sequence[SlotRange]):
                      else np.empty(0, np.int64) for name in _FIELDS))
 
 
+DAYS_PER_PART = 128  # range building is cut into (session, block of days) parts for threads
+
+
 def build_slot_ranges(bars: Bars, rp: RunParams,
-                      map_sessions: Callable[[Callable, list], Iterable] = map) -> RangeTable:
+                      map_parts: Callable[[Callable, list], Iterable] = map) -> RangeTable:
     """Every (D, session, slot) whose window [D session start, D slot) holds a bar (§5).
 
     D runs over the trading-date labels present in the data whose weekday is a trade day;
-    there is no holiday calendar (Q19). Sorted by date, then slot time. `map_sessions` may
-    run the sessions on threads (their work is a GIL-free kernel).
+    there is no holiday calendar (Q19). Sorted by date, then slot time. The work is cut
+    into (session, block of days) parts that `map_parts` may run on threads: each part is
+    one GIL-free kernel call.
     """
     days = _trading_days(bars)
     days = days[np.isin(weekday_of(days), rp.trade_days)]
@@ -137,22 +141,23 @@ def build_slot_ranges(bars: Bars, rp: RunParams,
     # Trade days and their next weekdays are Mon-Fri: one UTC offset per day.
     day_offsets, expiry_offsets = noon_offsets_ns(days), noon_offsets_ns(expiry_days)
     cutoff_ns = weekday_to_utc_ns(days, minute_of_day(rp.market_close), day_offsets)
-    by_day = (days[:, None], day_offsets[:, None])  # broadcast against a session's slots
     fixed_mode = rp.target_mode == "fixed"
 
-    def one_session(session: str) -> RangeTable:
+    def one_part(part: tuple[str, slice]) -> RangeTable:
+        session, block = part
+        part_days, offsets = days[block], day_offsets[block]
         start_minute = minute_of_day(SESSION_START[session])
         slot_minutes = np.array([minute_of_day(slot) for slot in rp.slots_for(session)])
         window_minutes = slot_minutes if fixed_mode else np.full_like(slot_minutes, start_minute)
-        window_end_ns = weekday_to_utc_ns(expiry_days[:, None], window_minutes,
-                                          expiry_offsets[:, None])
-        end_ns = weekday_to_utc_ns(by_day[0], slot_minutes, by_day[1])
+        window_end_ns = weekday_to_utc_ns(expiry_days[block, None], window_minutes,
+                                          expiry_offsets[block, None])
+        end_ns = weekday_to_utc_ns(part_days[:, None], slot_minutes, offsets[:, None])
         start_idx, end_idx, high, low, window_end_idx = _session_windows(
             bars.ts_ns, bars.high_ticks, bars.low_ticks,
-            weekday_to_utc_ns(days, start_minute, day_offsets), end_ns, window_end_ns)
+            weekday_to_utc_ns(part_days, start_minute, offsets), end_ns, window_end_ns)
         day, slot = np.nonzero(end_idx > start_idx[:, None])  # §5.4: no bars, no range
         return RangeTable(
-            trading_day=days[day],
+            trading_day=part_days[day],
             session_code=np.full(len(day), SESSIONS.index(session), np.int64),
             slot_minute=slot_minutes[slot].astype(np.int64),
             start_idx=start_idx[day],
@@ -160,14 +165,16 @@ def build_slot_ranges(bars: Bars, rp: RunParams,
             range_high_ticks=high[day, slot],
             range_low_ticks=low[day, slot],
             end_ts_ns=end_ns[day, slot],
-            cutoff_ts_ns=cutoff_ns[day],
+            cutoff_ts_ns=cutoff_ns[block][day],
             window_end_ts_ns=window_end_ns[day, slot],
             # DECISIONS Q8: X = E - 1 s in fixed mode (prints slot - 1 min, Q21); X = E in time.
             expiry_ts_ns=window_end_ns[day, slot] - (NS_PER_SECOND if fixed_mode else 0),
             window_end_idx=window_end_idx[day, slot],
         )
 
-    table = RangeTable.concat(list(map_sessions(one_session, list(rp.enabled_sessions))))
+    blocks = [slice(start, start + DAYS_PER_PART) for start in range(0, len(days), DAYS_PER_PART)]
+    parts = [(session, block) for session in rp.enabled_sessions for block in blocks]
+    table = RangeTable.concat(list(map_parts(one_part, parts)))
     order = np.lexsort((table.slot_minute, table.trading_day))
     return table[order] if len(order) else table
 

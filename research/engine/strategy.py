@@ -77,7 +77,7 @@ def run_strategy(data: pd.DataFrame | Bars, rp: RunParams, *,
     as_of_ns = resolve_as_of(as_of, bars)
     processor = ParallelProcessor(
         max_workers=choose_threads(_ranges_upper_bound(bars, rp), parallel, threads))
-    table = build_slot_ranges(bars, rp, map_sessions=lambda fn, items: processor.map(items, fn))
+    table = build_slot_ranges(bars, rp, map_parts=lambda fn, items: processor.map(items, fn))
     if choose_threads(len(table), parallel, threads) == 1:
         processor = ParallelProcessor(max_workers=1)
     slices = processor.process(table, lambda part: process_range_batch(bars, part, rp, as_of_ns))
