@@ -142,12 +142,16 @@ def build_slot_ranges(bars: Bars, rp: RunParams,
     day_offsets, expiry_offsets = noon_offsets_ns(days), noon_offsets_ns(expiry_days)
     cutoff_ns = weekday_to_utc_ns(days, minute_of_day(rp.market_close), day_offsets)
     fixed_mode = rp.target_mode == "fixed"
+    # Per session: its start minute and its slot minutes (ascending), the same for every block.
+    session_minutes = {
+        session: (minute_of_day(SESSION_START[session]),
+                  np.array([minute_of_day(slot) for slot in rp.slots_for(session)]))
+        for session in rp.enabled_sessions}
 
     def one_part(part: tuple[str, slice]) -> RangeTable:
         session, block = part
         part_days, offsets = days[block], day_offsets[block]
-        start_minute = minute_of_day(SESSION_START[session])
-        slot_minutes = np.array([minute_of_day(slot) for slot in rp.slots_for(session)])
+        start_minute, slot_minutes = session_minutes[session]
         window_minutes = slot_minutes if fixed_mode else np.full_like(slot_minutes, start_minute)
         window_end_ns = weekday_to_utc_ns(expiry_days[block, None], window_minutes,
                                           expiry_offsets[block, None])
@@ -173,7 +177,7 @@ def build_slot_ranges(bars: Bars, rp: RunParams,
         )
 
     blocks = [slice(start, start + DAYS_PER_PART) for start in range(0, len(days), DAYS_PER_PART)]
-    parts = [(session, block) for session in rp.enabled_sessions for block in blocks]
+    parts = [(session, block) for session in session_minutes for block in blocks]
     table = RangeTable.concat(list(map_parts(one_part, parts)))
     order = np.lexsort((table.slot_minute, table.trading_day))
     return table[order] if len(order) else table
