@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from research.engine.bars import CHICAGO
+from research.engine.clock import CHICAGO
 from research.engine.data import BAR_FILE_SUFFIXES, bar_files
 from research.engine.instruments import INSTRUMENTS
 from research.engine.params import RunParams

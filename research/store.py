@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from research.engine.bars import CHICAGO
+from research.engine.clock import CHICAGO
 from research.engine.params import RunParams
 from research.engine.results import COLUMNS, TEXT_COLUMNS, TIME_COLUMNS
 from research.errors import ResearchError

@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.engine.bars import CHICAGO
-from research.engine.clock import EPOCH, day_number, utc_to_chicago
+from research.engine.clock import CHICAGO, EPOCH, day_number, utc_to_chicago
 from research.engine.data import (
     bar_files,
     bars_fingerprint,

@@ -8,8 +8,6 @@ import numpy as np
 
 from research.engine.instruments import Instrument
 
-CHICAGO = "America/Chicago"
-
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Bars:

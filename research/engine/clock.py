@@ -7,8 +7,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from research.engine.bars import CHICAGO
-
+CHICAGO = "America/Chicago"  # the engine's one time zone: every wall time is Chicago's
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
 MINUTES_PER_DAY = 1440
@@ -52,7 +51,6 @@ def next_weekday(days: np.ndarray) -> np.ndarray:
 def weekday_of(days: np.ndarray) -> np.ndarray:
     """Mon=0 ... Sun=6 for days since 1970-01-01 (a Thursday)."""
     return (np.asarray(days, dtype=np.int64) + 3) % 7
-
 
 
 def day_number(value: date) -> int:

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from research.engine import timestamps
-from research.engine.bars import ARRAY_FIELDS, CHICAGO, Bars
+from research.engine.bars import ARRAY_FIELDS, Bars
 from research.engine.clock import (
+    CHICAGO,
     MINUTES_PER_DAY,
     NS_PER_DAY,
     NS_PER_MINUTE,

@@ -20,9 +20,7 @@ from research.engine.clock import (
     weekday_to_utc_ns,
 )
 from research.engine.params import RunParams
-from research.engine.sessions import SESSION_SLOTS, SESSION_START, minute_of_day
-
-SESSIONS: tuple[str, ...] = tuple(SESSION_SLOTS)
+from research.engine.sessions import SESSION_START, SESSIONS, minute_of_day
 
 
 @dataclass(frozen=True, slots=True)

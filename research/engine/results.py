@@ -9,8 +9,8 @@ from research.engine.bars import Bars
 from research.engine.clock import NS_PER_DAY, utc_to_chicago
 from research.engine.execution import NO_TRADE, RESULT_NAMES, TradeBatch
 from research.engine.params import RunParams
-from research.engine.ranges import SESSIONS, RangeTable
-from research.engine.sessions import ALL_SLOTS, minute_of_day
+from research.engine.ranges import RangeTable
+from research.engine.sessions import ALL_SLOTS, SESSIONS, minute_of_day
 
 TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")
 TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result")

@@ -7,6 +7,7 @@ SESSION_SLOTS: dict[str, tuple[str, ...]] = {
     "S1": ("07:30", "08:00", "09:00"),
     "S2": ("09:30", "10:00", "10:30", "11:00"),
 }
+SESSIONS: tuple[str, ...] = tuple(SESSION_SLOTS)  # a session's code is its index here
 ALL_SLOTS: tuple[str, ...] = tuple(s for slots in SESSION_SLOTS.values() for s in slots)
 WEEKDAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri")
 

@@ -6,7 +6,8 @@ import logging
 
 import pandas as pd
 
-from research.engine.bars import CHICAGO, Bars
+from research.engine.bars import Bars
+from research.engine.clock import CHICAGO
 from research.engine.data import prepare_bars
 from research.engine.entry import EntryTable, detect_entries, detect_entry
 from research.engine.execution import ExitRules, Trade, TradeBatch, execute_trade, execute_trades

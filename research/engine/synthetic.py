@@ -16,8 +16,14 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from research.engine.bars import CHICAGO
-from research.engine.clock import EPOCH, MINUTES_PER_DAY, NS_PER_MINUTE, day_number, weekday_of
+from research.engine.clock import (
+    CHICAGO,
+    EPOCH,
+    MINUTES_PER_DAY,
+    NS_PER_MINUTE,
+    day_number,
+    weekday_of,
+)
 from research.engine.data import DateLike, day_number_of, tradable_instrument
 from research.engine.instruments import Instrument
 from research.errors import DataError
