@@ -33,12 +33,12 @@ def measure_span(years: int, repeat: int) -> dict:
     from research import RunParams, prepare_bars, run_strategy, synthetic_bars
     from research.engine.entry import detect_entries
     from research.engine.execution import ExitRules, execute_trades
-    from research.engine.ranges import build_slot_ranges
+    from research.engine.ranges import RangeRules, build_slot_ranges
 
     frame = synthetic_bars("ES", "2021-01-01", f"{2020 + years}-12-31", seed=7)
     rp = RunParams(instrument="ES")
     bars = prepare_bars(frame, "ES")
-    table = build_slot_ranges(bars, rp)
+    table = build_slot_ranges(bars, RangeRules.from_params(rp))
     entries = detect_entries(bars, table)
     rules = ExitRules.from_params(rp)
     run_strategy(frame, rp, parallel=False)  # warm: compile/load kernels

@@ -16,9 +16,14 @@ import numpy as np
 
 from research import RunParams, prepare_bars, run_strategy, synthetic_bars
 from research.engine.execution import TradeBatch
-from research.engine.ranges import build_slot_ranges
+from research.engine.ranges import RangeRules, build_slot_ranges
 from research.engine.strategy import process_range_batch
 from research.parallel.processor import ParallelProcessor
+
+try:
+    from benchmarks.compare import compare_sequential_threads
+except ImportError:  # run as a script: benchmarks/ is the script's folder
+    from compare import compare_sequential_threads
 
 
 def best_of_interleaved(repeat: int, first, second) -> tuple[float, object, float, object]:
@@ -50,9 +55,10 @@ def main() -> None:
     sequential_s, sequential, parallel_s, parallel = best_of_interleaved(
         args.repeat, lambda: run_strategy(bars, rp, parallel=False),
         lambda: run_strategy(bars, rp, parallel=True, threads=args.threads))
-    table = build_slot_ranges(bars, rp)
-    stage = ParallelProcessor(max_workers=args.threads).benchmark(
-        table, lambda part: process_range_batch(bars, part, rp, bars.last_ts_ns),
+    table = build_slot_ranges(bars, RangeRules.from_params(rp))
+    stage = compare_sequential_threads(
+        ParallelProcessor(max_workers=args.threads), table,
+        lambda part: process_range_batch(bars, part, rp, bars.last_ts_ns),
         repeat=args.repeat, equal=same_trades)
     print(json.dumps({
         "benchmark": "parallel", "instrument": "ES", "years": 5, "slots": 7,

@@ -5,9 +5,10 @@ from research.engine.params import RunParams
 from research.engine.strategy import run_strategy
 from research.engine.synthetic import synthetic_bars
 from research.errors import DataError, ParamsError, ResearchError, SpecError
+from research.outputs import Sweep
 from research.parallel.budget import cpu_budget
 from research.parallel.processor import ParallelProcessor
-from research.research_runner import ResearchRunner, Sweep
+from research.research_runner import ResearchRunner
 
 __version__ = "0.1.0"
 __all__ = ["DataError", "ParallelProcessor", "ParamsError", "ResearchError", "ResearchRunner",

@@ -15,3 +15,7 @@ class ParamsError(ResearchError, ValueError):
 
 class SpecError(ResearchError, ValueError):
     """A sweep spec mistake, found before any work starts."""
+
+
+class InputTypeError(ResearchError, TypeError):
+    """An argument of the wrong type (a path where a frame was expected, text for a number)."""

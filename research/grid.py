@@ -36,14 +36,13 @@ from research.engine.params import RunParams
 from research.engine.sessions import ALL_SLOTS, session_of_slot
 from research.engine.synthetic import SYNTHETIC_DEFAULTS
 from research.errors import DataError, ParamsError, SpecError
-from research.parallel.budget import AUTO, resolve_budget
+from research.parallel.settings import ParallelSpec
 
 DEFAULT_SPEC_NAME = "sweep"
 TOP_KEYS = ("name", "data", "base", "grid", "parallel")
 DATA_KEYS = ("path", "synthetic", "timezone", "start", "end")
 SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
-PARALLEL_KEYS = ("backend", "max_cpus", "scheduler")
-BACKENDS = ("loky", "sequential", "dask")  # the one list of backend names (the runner's too)
+PARALLEL_KEYS = tuple(f.name for f in fields(ParallelSpec))
 SLOT_AXIS = "slot"
 SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots")  # what a slot sets by itself
 LIST_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days")
@@ -82,27 +81,6 @@ class DataSpec:
         synthetic = None if self.synthetic is None else dict(self.synthetic)
         return {"path": self.path_as_written or self.path, "synthetic": synthetic,
                 "timezone": self.timezone, "start": self.start, "end": self.end}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ParallelSpec:
-    """How to run (the runner's business), checked here so that mistakes surface early."""
-
-    backend: str = "loky"
-    # What resolve_budget accepts; kept as an int, or None for the whole budget ("auto").
-    max_cpus: int | str | None = None
-    scheduler: str | None = None  # dask scheduler address; None: a local cluster
-
-    def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise SpecError(f"parallel.backend: {self.backend!r} is not one of {BACKENDS}")
-        cpus = _max_cpus(self.max_cpus)
-        if self.scheduler is not None and not isinstance(self.scheduler, str):
-            raise SpecError(f"parallel.scheduler: {self.scheduler!r} is not a string or null")
-        object.__setattr__(self, "max_cpus", cpus)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"backend": self.backend, "max_cpus": self.max_cpus, "scheduler": self.scheduler}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,10 +191,10 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "<dict>",
                      parallel=_parse_parallel(_given(d, "parallel")), source=source)
 
 
-def build_spec(grid: Mapping[str, Any], base: Mapping[str, Any] | None, name: str | None,
-               parallel: ParallelSpec | None = None) -> SweepSpec:
+def build_spec(grid: Mapping[str, Any], base: Mapping[str, Any] | None,
+               name: str | None) -> SweepSpec:
     """A data-less spec for ``ResearchRunner.run``, which is handed its data directly."""
-    spec = {"name": name or DEFAULT_SPEC_NAME, "base": base, "grid": grid, "parallel": parallel}
+    spec = {"name": name or DEFAULT_SPEC_NAME, "base": base, "grid": grid}
     return spec_from_dict(spec, data_required=False)
 
 
@@ -372,17 +350,6 @@ def _resolve_path(raw: Any, base_dir: str | Path | None) -> str:
         return os.path.abspath(candidate)  # absolute, so that a later chdir cannot break it
     raise SpecError(f"data.path: {raw!r} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
                     f"(looked at {'; '.join(problems)})")
-
-
-def _max_cpus(value: Any) -> int | None:
-    """``parallel.max_cpus`` as ``resolve_budget`` reads it: None for 'auto'/null, else an int."""
-    try:
-        budget = resolve_budget(value)
-    except ValueError as exc:
-        raise SpecError(f"parallel.max_cpus: {value!r} is not 'auto', null or an int >= 1 "
-                        "(or its digit string)") from exc
-    auto = value is None or (isinstance(value, str) and value.strip().lower() == AUTO)
-    return None if auto else budget
 
 
 def _parse_parallel(raw: Any) -> ParallelSpec:

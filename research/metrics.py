@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from research.engine.execution import NO_TRADE, RESULT_NAMES
+from research.engine.codes import NO_TRADE, RESULT_NAMES
 
 METRIC_COLUMNS = ("ranges", "trades", "wins", "be", "losses", "time", "open", "no_trade",
                   "win_rate", "total_profit", "avg_profit", "profit_factor", "max_drawdown",

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from research.store import atomic_write, heatmap_name
+from research.files import atomic_write
+from research.store import heatmap_name
 
 logger = logging.getLogger(__name__)
 

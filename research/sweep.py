@@ -10,8 +10,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.errors import ResearchError
-from research.grid import BACKENDS
+from research.parallel.settings import BACKENDS
 from research.store import MANIFEST
 
 logger = logging.getLogger("research.sweep")
@@ -35,12 +36,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, stages: Stages = ENGINE_STAGES) -> int:
+    """The CLI; `stages` swaps engine stages (a seam for tests, see engine.pipeline.Stages)."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        return _run(args)
+        return _run(args, stages)
     except ResearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -50,18 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, stages: Stages) -> int:
     from research.grid import load_spec
     from research.report import format_top
     from research.research_runner import ResearchRunner
 
     spec = load_spec(args.spec)
-    runner = ResearchRunner(
-        results_dir=args.results_dir,
-        max_cpus=args.max_cpus if args.max_cpus is not None else spec.parallel.max_cpus,
-        backend=args.backend or spec.parallel.backend,
-        scheduler=args.scheduler or spec.parallel.scheduler,
-        progress=not args.quiet)
+    # The flags are the runner's arguments, so they win over the spec's parallel: section.
+    runner = ResearchRunner(results_dir=args.results_dir, max_cpus=args.max_cpus,
+                            backend=args.backend, scheduler=args.scheduler,
+                            progress=not args.quiet, stages=stages)
     sweep = runner.run_spec(spec, fresh=args.fresh)
     failed = sweep.failed
     if not args.quiet:

@@ -22,8 +22,9 @@ import dask  # noqa: E402  (installed with distributed)
 
 from research.errors import ResearchError  # noqa: E402
 from research.grid import SweepSpec, load_spec  # noqa: E402
+from research.outputs import Sweep  # noqa: E402
 from research.parallel.dask_backend import INSTALL_HINT, dask_results  # noqa: E402
-from research.research_runner import ResearchRunner, Sweep  # noqa: E402
+from research.research_runner import ResearchRunner  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
 CI_SPEC = ROOT / "sweeps" / "ci.yaml"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,50 +10,15 @@ from research.engine.clock import NS_PER_MINUTE
 from research.engine.entry import detect_entries, detect_entry
 from research.engine.execution import TradeBatch
 from research.engine.params import RunParams
-from research.engine.ranges import RangeTable, build_slot_ranges
+from research.engine.ranges import RangeRules, RangeTable, build_slot_ranges
 from research.engine.results import trades_frame
 from research.engine.strategy import process_range_batch, process_single_range
 
-from .conftest import bars_from_ticks
-
-MONDAY = (dt.date(2024, 3, 4) - dt.date(1970, 1, 1)).days  # the week of the March DST change
+from .helpers import random_bars, random_params
 
 
-@st.composite
-def random_bars(draw):
-    """A few days of minute bars: random gaps, a small-step walk that often touches levels
-    exactly, ties between high/low and levels, and instruments with decimal ticks."""
-    symbol = draw(st.sampled_from(["ES", "MES", "CL", "NG", "GC", "YM", "M2K"]))
-    n_days = draw(st.integers(1, 6))
-    n = draw(st.integers(20, 400))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    start = draw(st.integers(0, 1440))
-    gaps = rng.choice([1, 1, 1, 2, 5, 30, 120], size=n)
-    minutes = start + np.cumsum(gaps) * max(1, (n_days * 1440) // (n * 3))
-    step = draw(st.integers(1, 4))
-    mid = 10_000 + np.cumsum(rng.integers(-step, step + 1, size=n))
-    up = rng.integers(0, 2 * step + 1, size=n)
-    down = rng.integers(0, 2 * step + 1, size=n)
-    high, low = mid + up, mid - down
-    open_ = np.clip(mid + rng.integers(-step, step + 1, size=n), low, high)
-    close = np.clip(mid + rng.integers(-step, step + 1, size=n), low, high)
-    return bars_from_ticks(symbol, MONDAY, minutes, open_, high, low, close)
-
-
-@st.composite
-def random_params(draw, symbol: str):
-    target_ticks = draw(st.integers(1, 12))
-    return RunParams(
-        instrument=symbol,
-        target=float(np.round(target_ticks * RunParams(instrument=symbol).spec.tick, 6)),
-        t1_fraction=draw(st.sampled_from([0.05, 0.3, 0.5, 0.65, 0.99, 1.0])),
-        stop_cap_multiple=draw(st.sampled_from([0.5, 1.0, 3.0, 20.0] if target_ticks > 1
-                                               else [1.0, 3.0])),
-        market_close=draw(st.sampled_from(["16:00", "09:45", "23:59", "12:00"])),
-        target_mode=draw(st.sampled_from(["fixed", "time"])),
-        trade_days=draw(st.sampled_from([(0, 1, 2, 3, 4), (1, 3), (4,)])),
-        write_no_trade_rows=draw(st.booleans()),
-    )
+def default_rules(bars):
+    return RangeRules.from_params(RunParams(instrument=bars.instrument.symbol))
 
 
 @given(data=st.data())
@@ -63,7 +26,7 @@ def test_batch_path_equals_single_range_path(data):
     bars = data.draw(random_bars())
     rp = data.draw(random_params(bars.instrument.symbol))
     as_of_ns = int(bars.ts_ns[data.draw(st.integers(0, len(bars) - 1))])
-    table = build_slot_ranges(bars, rp)
+    table = build_slot_ranges(bars, RangeRules.from_params(rp))
     slow = TradeBatch.from_trades(
         [process_single_range(bars, r, rp, as_of_ns) for r in table])
     fast = process_range_batch(bars, table, rp, as_of_ns)
@@ -74,7 +37,7 @@ def test_batch_path_equals_single_range_path(data):
 
 @given(bars=random_bars())
 def test_batch_entries_equal_single_entries(bars):
-    table = build_slot_ranges(bars, RunParams(instrument=bars.instrument.symbol))
+    table = build_slot_ranges(bars, default_rules(bars))
     entries = detect_entries(bars, table)
     singles = [detect_entry(bars, r) for r in table]
     assert list(entries.direction) == [e.direction for e in singles]
@@ -84,7 +47,7 @@ def test_batch_entries_equal_single_entries(bars):
 
 @given(bars=random_bars())
 def test_ranges_cover_exactly_their_window(bars):
-    table = build_slot_ranges(bars, RunParams(instrument=bars.instrument.symbol))
+    table = build_slot_ranges(bars, default_rules(bars))
     assert RangeTable.from_ranges(list(table)).end_idx.tolist() == table.end_idx.tolist()
     for r in table:
         inside = (bars.ts_ns >= r.end_ts_ns - (r.slot_minute - (120 if r.session == "S1"

@@ -10,15 +10,14 @@ import pytest
 from research.engine.params import RunParams
 from research.errors import SpecError
 from research.grid import (
-    BACKENDS,
     DEFAULT_SPEC_NAME,
     DataSpec,
-    ParallelSpec,
     SweepSpec,
     build_spec,
     load_spec,
     spec_from_dict,
 )
+from research.parallel.settings import BACKENDS, ParallelSpec
 
 ES = {"instrument": "ES"}
 SYNTH = {"synthetic": {"instrument": "ES"}}
@@ -224,7 +223,7 @@ def test_to_dict_round_trips() -> None:
     spec = spec_from_dict(spec_dict(grid={"slot": ["07:30"], "trade_days": [["Mon"]]},
                                     parallel={"max_cpus": "auto"}))
     d = spec.to_dict()
-    assert d["parallel"] == {"backend": "loky", "max_cpus": None, "scheduler": None}
+    assert d["parallel"] == {"backend": None, "max_cpus": "auto", "scheduler": None}  # as given
     assert d["data"]["synthetic"] == {"instrument": "ES", "start": "2024-01-01",
                                       "end": "2024-12-31", "seed": 7}
     again = spec_from_dict(d)
@@ -287,7 +286,8 @@ def test_synthetic_instrument_is_normalised_like_synthetic_bars() -> None:
 
 
 @pytest.mark.parametrize(("max_cpus", "stored"), [
-    (None, None), ("auto", None), (" AUTO ", None), (4, 4), ("4", 4), (" 12 ", 12), (64, 64)])
+    (None, None), ("auto", "auto"), (" AUTO ", "auto"), (4, 4), ("4", 4), (" 12 ", 12),
+    (64, 64)])
 def test_max_cpus_takes_what_resolve_budget_takes(max_cpus: object, stored: int | None) -> None:
     assert ParallelSpec(max_cpus=max_cpus).max_cpus == stored
     spec = spec_from_dict(spec_dict(parallel={"max_cpus": max_cpus}))
@@ -413,8 +413,9 @@ def test_build_spec_has_no_data_and_defaults() -> None:
     assert spec.name == DEFAULT_SPEC_NAME and spec.data is None
     assert spec.parallel == ParallelSpec() and spec.size == 2
     parallel = ParallelSpec(backend="dask", max_cpus="auto", scheduler="tcp://h:8786")
-    spec = build_spec({"slot": ["08:00"]}, ES, "demo", parallel)
-    assert spec.name == "demo" and spec.parallel.max_cpus is None
+    spec = spec_from_dict({"name": "demo", "base": ES, "grid": {"slot": ["08:00"]},
+                           "parallel": parallel.to_dict()}, data_required=False)
+    assert spec.name == "demo" and spec.parallel.max_cpus == "auto"
     assert spec.parallel.scheduler == "tcp://h:8786"
     assert spec.spec_hash == build_spec({"slot": ["08:00"]}, ES, "other").spec_hash
 

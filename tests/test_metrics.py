@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.engine.execution import NO_TRADE, RESULT_NAMES
+from research.engine.codes import NO_TRADE, RESULT_NAMES
 from research.metrics import _RESULT_COUNTS, METRIC_COLUMNS, _result_codes, combo_metrics
 
 

@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 
 import research.engine.strategy as strategy
 from research.engine.data import prepare_bars
+from research.engine.execution import execute_trades
 from research.engine.params import RunParams
+from research.engine.pipeline import Stages
 from research.engine.synthetic import synthetic_bars
 from research.parallel.processor import RangeProcessingError
 
-from .test_fast_path import random_bars, random_params
+from .helpers import random_bars, random_params
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +50,16 @@ def test_threads_equal_sequential_on_random_bars(data, threads):
     assert many.equals(one)
 
 
-def test_a_range_that_raises_is_named(two_years, monkeypatch):
-    real = strategy.process_range_batch
+def broken_exits(bars, table, entries, rules, as_of_ns):
+    if 19_401 in table.trading_day:  # 2023-02-13, a Monday
+        raise ZeroDivisionError("bad range")
+    return execute_trades(bars, table, entries, rules, as_of_ns)
 
-    def broken(bars, table, rp, as_of_ns, entries=None):
-        if 19_401 in table.trading_day:  # 2023-02-13, a Monday
-            raise ZeroDivisionError("bad range")
-        return real(bars, table, rp, as_of_ns, entries)
 
-    monkeypatch.setattr(strategy, "process_range_batch", broken)
+def test_a_range_that_raises_is_named(two_years):
     with pytest.raises(RangeProcessingError, match="2023-02-13 S1 07:30") as info:
-        strategy.run_strategy(two_years, RunParams(instrument="ES"), parallel=True, threads=2)
+        strategy.run_strategy(two_years, RunParams(instrument="ES"), parallel=True, threads=2,
+                              stages=Stages(exits=broken_exits))
     assert isinstance(info.value.__cause__, ZeroDivisionError)
 
 
@@ -77,16 +78,14 @@ def test_threads_must_be_positive(two_years):
 
 
 @pytest.mark.parametrize("days_per_part", [1, 7, 10_000])
-def test_range_building_does_not_depend_on_how_days_are_cut(two_years, monkeypatch,
-                                                            days_per_part):
+def test_range_building_does_not_depend_on_how_days_are_cut(two_years, days_per_part):
     import numpy as np
 
     from research.engine import ranges
 
-    rp = RunParams(instrument="ES", target_mode="time")
-    reference = ranges.build_slot_ranges(two_years, rp)
-    monkeypatch.setattr(ranges, "DAYS_PER_PART", days_per_part)
-    cut = ranges.build_slot_ranges(two_years, rp)
+    rules = ranges.RangeRules.from_params(RunParams(instrument="ES", target_mode="time"))
+    reference = ranges.build_slot_ranges(two_years, rules)
+    cut = ranges.build_slot_ranges(two_years, rules, days_per_part=days_per_part)
     assert len(reference) > 3000
     for name in ranges.RangeTable.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(cut, name), getattr(reference, name))

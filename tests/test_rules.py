@@ -15,9 +15,9 @@ import pytest
 from research.engine.params import RunParams
 from research.engine.results import COLUMNS, to_legacy
 from research.engine.strategy import run_strategy
-from research.errors import ParamsError
+from research.errors import DataError, ParamsError
 
-from .conftest import bars_from_ticks
+from .helpers import bars_from_ticks
 
 DAY_NAMES = {"Mon": 0, "Tue": 1, "Wed": 2, "Thu": 3, "Fri": 4, "Sat": 5, "Sun": 6, "NextMon": 7}
 STANDARD_RANGE = [("02:00", 4800, 4805, 4798, 4802), ("07:29", 4802, 4803, 4796, 4800)]
@@ -88,7 +88,7 @@ def test_q9_as_of_defaults_to_last_bar():
 
 
 def test_q10_errors_surface_instead_of_corrupted_rows():
-    with pytest.raises(ParamsError, match="instrument: the bars are ES"):
+    with pytest.raises(DataError, match="instrument: the bars are ES, the parameters ask for NQ"):
         run_strategy(bars(tue()), RunParams(instrument="NQ"))
 
 

@@ -2,41 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from research import RunParams, run_strategy
+from research.engine.execution import execute_trades
+from research.engine.pipeline import ENGINE_STAGES, Stages
+from research.engine.results import trades_frame
 from research.engine.synthetic import synthetic_bars
-from research.grid import load_spec, spec_from_dict
-from research.research_runner import ResearchRunner, plan_tasks
+from research.grid import load_spec
+from research.parallel.backends import run_tasks
+from research.parallel.settings import ParallelSpec
+from research.plan import plan_tasks
+from research.research_runner import ResearchRunner
 from research.store import StoreMismatchError
+from research.worker import run_task
 
-ROOT = Path(__file__).parents[1]
-OUTPUTS = ("summary.csv", "trades.parquet")
-
-
-def small_spec(name="small", **grid):
-    return spec_from_dict({
-        "name": name,
-        "data": {"synthetic": {"instrument": "ES", "start": "2024-03-01", "end": "2024-04-30",
-                               "seed": 3}},
-        "base": {"instrument": "ES"},
-        "grid": grid or {"slot": ["07:30", "10:00"], "target": [10, 15],
-                         "t1_fraction": [0.5, 0.65], "target_mode": ["fixed", "time"]},
-    })
-
-
-def digests(path: Path) -> dict[str, str]:
-    return {name: hashlib.sha256((path / name).read_bytes()).hexdigest() for name in OUTPUTS}
+from .helpers import ROOT, children_of, cli, digests, small_spec, wait_for_first_shard
 
 
 def run(spec, tmp_path, label, **options):
@@ -83,9 +70,9 @@ def test_workers_see_pinned_inner_threads():
 
     # Large enough (> 1 MB per array) for joblib to memory-map the bars into the workers.
     bars = prepare_bars(synthetic_bars("ES", "2024-01-01", "2024-06-30", seed=1), "ES")
-    runner = ResearchRunner(max_cpus=2, progress=False)
     tasks = plan_tasks(small_spec().combos(), processes=2)
-    results = list(runner._results(bars, tasks, bars.last_ts_ns, processes=2, threads=1))
+    results = list(run_tasks(run_task, bars, tasks, (bars.last_ts_ns, 1, ENGINE_STAGES),
+                             ParallelSpec(max_cpus=2).resolved(), processes=2))
     assert {r.worker["omp_num_threads"] for r in results} == {"1"}
     assert {r.worker["bars_array_type"] for r in results} == {"memmap"}
     assert len({r.worker["pid"] for r in results} - {os.getpid()}) >= 1
@@ -110,24 +97,20 @@ def test_sweep_accessors(reference):
     assert reference.failed == []
 
 
-def test_a_combo_that_raises_is_recorded_and_the_rest_finish(tmp_path, monkeypatch):
-    import research.research_runner as runner_module
+def rows_failing_for_target_15_in_time_mode(bars, table, batch, rp):
+    if rp.target == 15 and rp.target_mode == "time":
+        raise RuntimeError("boom for target 15")
+    return trades_frame(bars, table, batch, rp)
 
-    real = runner_module.trades_frame
 
-    def failing(bars, table, batch, rp):
-        if rp.target == 15 and rp.target_mode == "time":
-            raise RuntimeError("boom for target 15")
-        return real(bars, table, batch, rp)
-
-    monkeypatch.setattr(runner_module, "trades_frame", failing)
-    sweep = run(small_spec(), tmp_path, "fail", backend="sequential")
+def test_a_combo_that_raises_is_recorded_and_the_rest_finish(tmp_path):
+    sweep = run(small_spec(), tmp_path, "fail", backend="sequential",
+                stages=Stages(rows=rows_failing_for_target_15_in_time_mode))
     failed = sweep.failed
     assert len(failed) == 4 and all("boom for target 15" in f["error"] for f in failed)
     assert all("Traceback" in f["traceback"] for f in failed)
     assert len(sweep.summary) == 12 and sweep.manifest["status"] == "failed"
     # A re-run (the bug fixed) retries only the failed combos and equals a clean run.
-    monkeypatch.setattr(runner_module, "trades_frame", real)
     again = run(small_spec(), tmp_path, "fail", backend="sequential")
     assert again.failed == [] and len(again.summary) == 16
 
@@ -175,34 +158,6 @@ grid:
   t1_fraction: [0.5, 0.65, 0.8]
   stop_cap_multiple: [1.0, 3.0]
 """
-
-
-def cli(*args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "research.sweep", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, **kwargs)
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def wait_for_first_shard(folder: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if any(folder.glob("shards/*.summary.parquet")):
-            return
-        time.sleep(0.01)
-    raise AssertionError("no shard appeared: " + (proc.communicate()[1] if proc.poll() else ""))
 
 
 @pytest.fixture(scope="module")
@@ -301,35 +256,31 @@ def test_cli_refuses_a_changed_spec_and_fresh_starts_over(tmp_path):
     assert fresh.wait(timeout=120) == 0
 
 
-def test_cli_exit_code_1_when_a_combo_fails(tmp_path, monkeypatch, capsys):
-    import research.research_runner as runner_module
+def rows_always_failing(*args):
+    raise RuntimeError("always")
+
+
+def test_cli_exit_code_1_when_a_combo_fails(tmp_path, capsys):
     from research.sweep import main
 
-    def failing(*args):
-        raise RuntimeError("always")
-
-    monkeypatch.setattr(runner_module, "trades_frame", failing)
     spec_path = tmp_path / "f.yaml"
     spec_path.write_text("name: f\nbase: {instrument: ES}\ngrid: {target: [10, 15]}\n"
                          "data: {synthetic: {end: 2024-01-31}}\n")
     assert main([str(spec_path), "--results-dir", str(tmp_path), "--quiet",
-                 "--backend", "sequential"]) == 1
+                 "--backend", "sequential"], stages=Stages(rows=rows_always_failing)) == 1
     assert "2 combo(s) failed" in capsys.readouterr().err
 
 
-def test_a_failing_range_is_named_in_the_manifest(tmp_path, monkeypatch):
-    import research.research_runner as runner_module
+def exits_failing_on_2024_03_18(bars, table, entries, rules, as_of_ns):
+    if 19_800 in table.trading_day:  # 2024-03-18
+        raise ValueError("bad bar data")
+    return execute_trades(bars, table, entries, rules, as_of_ns)
 
-    real = runner_module.execute_trades
 
-    def failing(bars, table, entries, rules, as_of_ns):
-        if 19_800 in table.trading_day:  # 2024-03-18
-            raise ValueError("bad bar data")
-        return real(bars, table, entries, rules, as_of_ns)
-
-    monkeypatch.setattr(runner_module, "execute_trades", failing)
+def test_a_failing_range_is_named_in_the_manifest(tmp_path):
     spec = small_spec(name="named", target=[10, 15])
-    sweep = run(spec, tmp_path, "named", backend="sequential", max_cpus=2, batch_size=100)
+    sweep = run(spec, tmp_path, "named", backend="sequential", max_cpus=2, batch_size=100,
+                stages=Stages(exits=exits_failing_on_2024_03_18))
     assert sweep.manifest["budget"]["threads"] == 2
     assert len(sweep.failed) == 2
     assert all("range 2024-03-18 S1 07:30" in f["error"] and "bad bar data" in f["error"]

@@ -7,27 +7,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import research.store as store_mod
+from research.compaction import compact, compact_summary, compact_trades
 from research.engine.results import COLUMNS
 from research.errors import ResearchError
+from research.files import ROW_GROUP_ROWS, atomic_write, parquet_bytes, write_parquet
 from research.metrics import METRIC_COLUMNS, combo_metrics
+from research.plan import task_id_for
+from research.provenance import environment
 from research.store import (
     HEATMAP_GLOB,
     MANIFEST,
-    SHARD_SUMMARY_SCHEMA,
     SUMMARY,
     SUMMARY_CSV,
     TRADES,
-    TRADES_SCHEMA,
     StoreMismatchError,
     SweepStore,
-    atomic_write,
     heatmap_name,
-    manifest_base,
+)
+from research.tables import (
+    SHARD_SUMMARY_SCHEMA,
+    TRADES_SCHEMA,
     param_columns_for,
-    parquet_bytes,
     summary_schema,
-    task_id_for,
     to_table,
 )
 
@@ -57,6 +58,15 @@ def grid(combo_ids):
     return [Combo(c) for c in combo_ids]
 
 
+def axis_values(combos, spec):
+    """What the runner hands compaction: each combo's axis values, in grid order."""
+    return {c.combo_id: spec.axis_values(c) for c in combos}
+
+
+def compact_all(store, combos, spec, **options):
+    return compact(store, axis_values(combos, spec), spec.axes, **options)
+
+
 def trades_table(frame, combo_id):
     return to_table(frame.assign(combo_id=combo_id), TRADES_SCHEMA)
 
@@ -78,7 +88,7 @@ def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
         "direction": pd.Series(np.where(no_trade, "", "Long"), dtype="str"),
         "result": pd.Series(result, dtype="str"),
         "entry_time": entry, "exit_time": entry + pd.Timedelta(minutes=30),
-        **{c: rng.integers(0, 400, n) / 4 for c in ("entry_price", "exit_price", "stop_loss")},
+        **{c: rng.integers(0, 400, n) / 4 for c in ("entry_price", "exit_price", "stop_distance")},
         "target": np.full(n, 10.0), "peak": rng.integers(0, 40, n) / 4,
         "range": rng.integers(1, 40, n) / 4, "profit": profit,
         "open_as_of_time": pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[ns, {CHI}]"),
@@ -139,7 +149,7 @@ def test_all_null_columns_keep_their_types(tmp_path):
     # c1 never finished: its values type the columns (types never depend on what finished)
     spec = Spec({"c0": {"target": None, "instrument": None},
                  "c1": {"target": 12.5, "instrument": "ES"}})
-    summary = store.compact(grid(["c0", "c1"]), spec)
+    summary = compact_all(store, grid(["c0", "c1"]), spec)
     assert pq.read_schema(tmp_path / "summary.parquet").remove_metadata() \
         == summary_schema(PARAMS)
     assert summary["target"].isna().all() and summary["instrument"].isna().all()
@@ -162,7 +172,7 @@ def test_atomic_write_leaves_no_temp_file(tmp_path):
 def test_trades_shard_without_summary_is_not_finished(tmp_path):
     store = run_tasks(tmp_path, [["c0"]])
     # a crash between the two renames: trades published, summary (commit marker) not
-    store_mod.write_parquet(trades_table(COMBOS["c2"], "c2"),
+    write_parquet(trades_table(COMBOS["c2"], "c2"),
                             tmp_path / "shards/t9.trades.parquet")
     assert store.finished() == {"c0"}
     store.write_task("t9", trades_table(COMBOS["c2"], "c2"), summary_rows(["c2"]))
@@ -178,7 +188,8 @@ def test_resume_sees_finished_combos_and_cleans_temp_files(tmp_path):
     done = again.finished()
     assert done == {"c0", "c2", "c3"} and "c1" not in done
     assert not leftover.exists()
-    summary, _ = again.compact_summary(grid(GRID_ORDER), Spec({c: {} for c in COMBOS}))
+    no_axes = Spec({c: {} for c in COMBOS})
+    summary, _ = compact_summary(again, axis_values(grid(GRID_ORDER), no_axes), no_axes.axes)
     row = summary.set_index("combo_id").loc["c2"].to_dict()
     assert {"combo_id": "c2", **row} == {"combo_id": "c2", **combo_metrics(COMBOS["c2"])}
 
@@ -203,7 +214,7 @@ def test_shards_without_manifest_are_refused(tmp_path):
 
 def test_fresh_wipes_only_our_files(tmp_path):
     store = run_tasks(tmp_path, [["c0"], ["c2"]])
-    store.compact(grid(GRID_ORDER), SPEC)
+    compact_all(store, grid(GRID_ORDER), SPEC)
     (tmp_path / heatmap_name("a", "b", "total_profit")).write_bytes(b"png")
     (tmp_path / "notes.txt").write_text("mine")
     (tmp_path / "shards" / "keep.parquet").write_bytes(b"other")
@@ -217,12 +228,12 @@ def test_fresh_wipes_only_our_files(tmp_path):
         "spec2", "running", "new")
 
 
-@pytest.mark.parametrize("row_group_rows", [4, store_mod.ROW_GROUP_ROWS])
-def test_compaction_bytes_do_not_depend_on_batching(tmp_path, monkeypatch, row_group_rows):
-    monkeypatch.setattr(store_mod, "ROW_GROUP_ROWS", row_group_rows)
+@pytest.mark.parametrize("row_group_rows", [4, ROW_GROUP_ROWS])
+def test_compaction_bytes_do_not_depend_on_batching(tmp_path, row_group_rows):
     one = run_tasks(tmp_path / "a", [["c0", "c1"], ["c2", "c3", "c4"]])
     two = run_tasks(tmp_path / "b", [["c4"], ["c2", "c0"], ["c3", "c1"]])
-    s1, s2 = one.compact(grid(GRID_ORDER), SPEC), two.compact(grid(GRID_ORDER), SPEC)
+    s1 = compact_all(one, grid(GRID_ORDER), SPEC, row_group_rows=row_group_rows)
+    s2 = compact_all(two, grid(GRID_ORDER), SPEC, row_group_rows=row_group_rows)
     pd.testing.assert_frame_equal(s1, s2)
     for name in ("trades.parquet", "summary.parquet", "summary.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -232,7 +243,7 @@ def test_compaction_bytes_do_not_depend_on_batching(tmp_path, monkeypatch, row_g
 
 def test_compaction_follows_combo_order(tmp_path):
     store = run_tasks(tmp_path, [["c2", "c0"], ["c4", "c3"]])  # c1 never finished
-    summary = store.compact(grid(GRID_ORDER), SPEC)
+    summary = compact_all(store, grid(GRID_ORDER), SPEC)
     assert list(summary["combo_id"]) == ["c3", "c0", "c4", "c2"]
     assert list(summary.columns) == ["combo_id", "target", "instrument", "trade_days",
                                      *METRIC_COLUMNS]
@@ -254,7 +265,7 @@ def test_compaction_follows_combo_order(tmp_path):
 def test_compact_of_nothing_writes_empty_typed_files(tmp_path):
     store = SweepStore(tmp_path)
     store.prepare("s", "d", {})
-    assert store.compact(grid(["c0"]), SPEC).empty
+    assert compact_all(store, grid(["c0"]), SPEC).empty
     assert pq.read_schema(tmp_path / "trades.parquet").remove_metadata() == TRADES_SCHEMA
     assert pq.read_table(tmp_path / "trades.parquet").num_rows == 0
 
@@ -287,8 +298,8 @@ def test_task_ids_name_their_combos():
     assert task_id_for(["c1", "c0"]) == task_id_for(["c0", "c1"]) != task_id_for(["c0", "c2"])
 
 
-def test_manifest_base_and_param_columns():
-    base = manifest_base()
+def test_environment_and_param_columns():
+    base = environment()
     assert set(base["versions"]) == {"python", "research", "numpy", "pandas", "pyarrow",
                                      "numba", "joblib"}
     assert base["host"]["cpu_count"] >= 1
@@ -314,7 +325,7 @@ def test_real_engine_frames_round_trip(tmp_path):
     for i, (combo_id, frame) in enumerate(frames.items()):
         summary = pd.DataFrame([{"combo_id": combo_id, **combo_metrics(frame)}])
         store.write_task(f"t{i}", trades_table(frame, combo_id), summary)
-    summary = store.compact(combos, spec)
+    summary = compact_all(store, combos, spec)
     assert summary["target"].dtype == "int64"
     for combo_id, frame in frames.items():
         back = pd.read_parquet(tmp_path / "trades.parquet",
@@ -325,18 +336,18 @@ def test_real_engine_frames_round_trip(tmp_path):
 def test_compaction_reads_summary_shards_once(tmp_path, monkeypatch):
     store = run_tasks(tmp_path / "a", [["c2", "c0"], ["c4", "c3"]])  # c1 never finished
     reads = []
-    real = SweepStore._summaries
-    monkeypatch.setattr(SweepStore, "_summaries",
+    real = SweepStore.summaries
+    monkeypatch.setattr(SweepStore, "summaries",
                         lambda self, *a, **k: reads.append(1) or real(self, *a, **k))
-    summary, where = store.compact_summary(grid(GRID_ORDER), SPEC)
+    summary, where = compact_summary(store, axis_values(grid(GRID_ORDER), SPEC), SPEC.axes)
     assert list(where) == ["c3", "c0", "c4", "c2"] == list(summary["combo_id"])
     assert where == {"c3": task_id_for(["c4", "c3"]), "c0": task_id_for(["c2", "c0"]),
                      "c4": task_id_for(["c4", "c3"]), "c2": task_id_for(["c2", "c0"])}
-    store.compact_trades(where)
+    compact_trades(store, where)
     assert len(reads) == 1
     # compact is compact_summary + compact_trades: the same bytes
     both = run_tasks(tmp_path / "b", [["c2", "c0"], ["c4", "c3"]])
-    both.compact(grid(GRID_ORDER), SPEC)
+    compact_all(both, grid(GRID_ORDER), SPEC)
     for name in (TRADES, SUMMARY, SUMMARY_CSV):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
@@ -344,7 +355,7 @@ def test_compaction_reads_summary_shards_once(tmp_path, monkeypatch):
 def test_compact_trades_follows_the_mapping_order(tmp_path):
     store = run_tasks(tmp_path, [["c2", "c0"], ["c4", "c3"]])
     where = {"c4": task_id_for(["c4", "c3"]), "c2": task_id_for(["c2", "c0"])}
-    store.compact_trades(where)
+    compact_trades(store, where)
     trades = pd.read_parquet(tmp_path / TRADES)
     expected = pd.concat([COMBOS[c].assign(combo_id=c) for c in ["c4", "c2"]])
     expected = expected[["combo_id", *COLUMNS]].reset_index(drop=True)

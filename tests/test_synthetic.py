@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.engine.data import bars_fingerprint, prepare_bars
+from research.engine.data import prepare_bars
 from research.engine.instruments import INSTRUMENTS
 from research.engine.synthetic import BASE_LEVEL, SYNTHETIC_DEFAULTS, synthetic_bars
 from research.errors import DataError
+from research.provenance import bars_fingerprint
 
 COLUMNS = ["timestamp", "open", "high", "low", "close", "instrument"]
 

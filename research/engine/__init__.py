@@ -1,1 +1,31 @@
-"""The breakout engine: bars -> ranges -> entries -> exits -> rows."""
+"""The breakout engine: bars -> ranges -> entries -> exits -> rows.
+
+Which file holds which rule (ENGINE_SPEC sections, DECISIONS quirks). Each rule has a
+readable Python statement and, where it is hot, a compiled kernel tagged with the same
+section; tests hold the two equal on random bars.
+
+=================  =====================================================================
+module             holds
+=================  =====================================================================
+instruments.py     §2 the instrument table: tick, ladder (base target), micro scale
+sessions.py        §4 sessions, their start and slot labels; SESSIONS (a code = index)
+clock.py           CHICAGO and the wall-clock arithmetic: trading dates, DST, Q8 weekdays
+params.py          §3 RunParams, its validation and exact tick arithmetic (Q15, Q18)
+codes.py           the named codes: results (Win ... OPEN), sides, bar outcomes
+bars.py            Bars: one instrument's bars as int64 tick arrays (DESIGN §3)
+data.py            §1 loading and validating bar files -> Bars (Q22-Q24)
+timestamps.py      timestamps of any zone or text -> UTC ns (Q22/Q23)
+inputs.py          to_bars: the one way any input (frame, Bars, path) becomes Bars
+synthetic.py       deterministic synthetic minute bars on the CME week
+ranges.py          §5-§6 RangeRules (the key of ranges and entries), ranges per
+                   (date, session, slot), E and X (Q8, Q21); kernel _session_windows
+entry.py           §7 breakout levels, candidate bars, first touch (Q1, Q3, Q30);
+                   kernel _first_breakouts
+execution.py       §7.4-§10 ExitRules (the walk's key), stop distance, T1 / break-even
+                   (Q5, Q29), bar outcome, window end and OPEN/TIME (Q6/Q7, Q9/Q20),
+                   peak (Q11); kernel _walk_batch
+results.py         §12 rows: the typed frame (Q12/Q13 profit scale) and legacy strings
+pipeline.py        Pipeline: the stages put together, once, for run_strategy and sweeps
+strategy.py        run_strategy, process_single_range (the rules in plain Python)
+=================  =====================================================================
+"""

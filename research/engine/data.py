@@ -10,7 +10,6 @@ the 0-based position among the data rows of the frame or file.
 from __future__ import annotations
 
 import glob
-import hashlib
 import logging
 import os
 from datetime import date, datetime
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from research.engine import timestamps
-from research.engine.bars import ARRAY_FIELDS, Bars
+from research.engine.bars import Bars
 from research.engine.clock import (
     CHICAGO,
     MINUTES_PER_DAY,
@@ -225,16 +224,6 @@ def _wall_clock_labels(wall_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _fresh(values: np.ndarray, dtype: type) -> np.ndarray:
     """An owned contiguous array: Bars must never be a view into the caller's frame."""
     return np.array(values, dtype=dtype, copy=True, order="C")
-
-
-def bars_fingerprint(bars: Bars) -> str:
-    """sha256 of the symbol and every array's bytes: equal fingerprints mean equal data."""
-    digest = hashlib.sha256(bars.instrument.symbol.encode())
-    for name in ARRAY_FIELDS:
-        values = np.ascontiguousarray(getattr(bars, name))
-        digest.update(f"|{name}:{values.dtype.str}:{values.size}|".encode())
-        digest.update(memoryview(values).cast("B"))
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- load

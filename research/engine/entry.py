@@ -9,9 +9,8 @@ import numpy as np
 
 from research.engine.bars import Bars
 from research.engine.clock import NS_PER_DAY
+from research.engine.codes import LONG, NO_ENTRY, SHORT
 from research.engine.ranges import RangeTable, SlotRange
-
-LONG, SHORT, NO_ENTRY = 1, -1, 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,20 +84,22 @@ def detect_entries(bars: Bars, table: RangeTable) -> EntryTable:
 
 @numba.njit(nogil=True, cache=True)
 def _first_breakouts(high, low, scan_start, scan_end, long_level, short_level):  # pragma: no cover
+    """detect_entry over a batch: scan_start/scan_end bound each range's candidate bars
+    (§7.3, Q30), long_level/short_level its breakout levels (§7.1), all in ticks."""
     n = len(scan_start)
-    direction = np.zeros(n, np.int8)
+    direction = np.full(n, NO_ENTRY, np.int8)
     bar_idx = np.full(n, -1, np.int64)
     price = np.zeros(n, np.int64)
     for r in range(n):
-        for i in range(scan_start[r], scan_end[r]):
+        for i in range(scan_start[r], scan_end[r]):  # §7.3: only each side's first touch
             touches_long = high[i] >= long_level[r]
             touches_short = low[i] <= short_level[r]
-            if touches_long and touches_short:
+            if touches_long and touches_short:  # Q1: one bar breaking both sides: NoTrade
                 break
-            if touches_long:
-                direction[r], bar_idx[r], price[r] = 1, i, long_level[r]
+            if touches_long:  # Q3: the fill is the level, even on a gap
+                direction[r], bar_idx[r], price[r] = LONG, i, long_level[r]
                 break
             if touches_short:
-                direction[r], bar_idx[r], price[r] = -1, i, short_level[r]
+                direction[r], bar_idx[r], price[r] = SHORT, i, short_level[r]
                 break
     return direction, bar_idx, price

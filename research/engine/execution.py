@@ -12,20 +12,34 @@ import numba
 import numpy as np
 
 from research.engine.bars import Bars
-from research.engine.entry import NO_ENTRY, Entry, EntryTable
+from research.engine.codes import (
+    BAR_NONE,
+    BAR_STOP,
+    BAR_TARGET,
+    BE,
+    LONG,
+    LOSS,
+    NO_ENTRY,
+    NO_TRADE,
+    OPEN,
+    TIME,
+    WIN,
+)
+from research.engine.entry import Entry, EntryTable
 from research.engine.params import RunParams
 from research.engine.ranges import RangeTable, SlotRange
 
-NO_TRADE, WIN, BE, LOSS, TIME, OPEN = range(6)
-RESULT_NAMES = ("NoTrade", "Win", "BE", "Loss", "TIME", "OPEN")
 NAT_NS = np.iinfo(np.int64).min
-# Outcome of one bar (§9.1 step 4)
-_NONE, _TARGET, _STOP = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
 class ExitRules:
-    """The parameters that only change the walk, in exact ticks (DECISIONS Q15/Q18)."""
+    """What the exit walk reads of a RunParams, in exact ticks (DECISIONS Q15/Q18): its key.
+    Combos equal on it and on their RangeRules share the walk.
+
+    >>> ExitRules.from_params(RunParams(instrument="ES", target=10, t1_fraction=0.5))
+    ExitRules(target_ticks=40, t1_threshold_ticks=20, stop_cap_ticks=120, time_mode=False)
+    """
 
     target_ticks: int
     t1_threshold_ticks: int
@@ -43,7 +57,7 @@ class Trade:
     """One range's outcome in ticks and UTC ns (NAT_NS where a stamp does not apply)."""
 
     result: int
-    direction: int  # LONG (1), SHORT (-1), 0 for NoTrade
+    direction: int  # LONG, SHORT, or NO_ENTRY for NoTrade
     entry_ts_ns: int
     exit_ts_ns: int
     entry_ticks: int
@@ -53,7 +67,7 @@ class Trade:
     open_as_of_ns: int
 
 
-NO_TRADE_ROW = Trade(NO_TRADE, 0, NAT_NS, NAT_NS, 0, 0, 0, 0, NAT_NS)
+NO_TRADE_ROW = Trade(NO_TRADE, NO_ENTRY, NAT_NS, NAT_NS, 0, 0, 0, 0, NAT_NS)
 
 
 def stop_distance(r: SlotRange, rules: ExitRules) -> int:
@@ -66,22 +80,22 @@ def bar_outcome(touches_target: bool, touches_stop: bool, is_t1_bar: bool,
     """§9.1 step 4. On the T1 bar the stop is never honoured (Q5); a double touch goes to
     the nearer level by the close, a tie to the stop."""
     if touches_stop and is_t1_bar:
-        return _TARGET if touches_target else _NONE
+        return BAR_TARGET if touches_target else BAR_NONE
     if touches_target and touches_stop:
         nearer_target = abs(close_ticks - target_ticks) < abs(close_ticks - stop_ticks)
-        return _TARGET if nearer_target else _STOP
+        return BAR_TARGET if nearer_target else BAR_STOP
     if touches_target:
-        return _TARGET
-    return _STOP if touches_stop else _NONE
+        return BAR_TARGET
+    return BAR_STOP if touches_stop else BAR_NONE
 
 
 def favourable_ticks(bars: Bars, i: int, side: int, entry_ticks: int) -> int:
-    return bars.high_ticks[i] - entry_ticks if side > 0 else entry_ticks - bars.low_ticks[i]
+    return bars.high_ticks[i] - entry_ticks if side == LONG else entry_ticks - bars.low_ticks[i]
 
 
 def touches_level(bars: Bars, i: int, side: int, level: int, adverse: bool) -> bool:
     """Does bar i reach `level` on the adverse (stop) or favourable (target) side?"""
-    if (side > 0) == adverse:
+    if (side == LONG) == adverse:
         return bool(bars.low_ticks[i] <= level)
     return bool(bars.high_ticks[i] >= level)
 
@@ -102,9 +116,9 @@ def walk_exits(bars: Bars, window: range, side: int, entry_ticks: int, initial_s
         hits_stop = touches_level(bars, i, side, stop, adverse=True)
         outcome = bar_outcome(hits_target, hits_stop, is_t1_bar,
                               int(bars.close_ticks[i]), target, stop)
-        if outcome == _TARGET:
+        if outcome == BAR_TARGET:
             return WIN, i, target
-        if outcome == _STOP:
+        if outcome == BAR_STOP:
             return (BE if t1_fired else LOSS), i, stop
     return None
 
@@ -201,35 +215,36 @@ def execute_trades(bars: Bars, table: RangeTable, entries: EntryTable, rules: Ex
 @numba.njit(nogil=True, cache=True)
 def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size,
                 window_end_idx, expiry_ns, as_of_ns, target_ticks, t1_ticks, cap_ticks,
-                time_mode):  # pragma: no cover - compiled; mirrors execute_trade line by line
+                time_mode):  # pragma: no cover - compiled; mirrors execute_trade block by block
+    """execute_trade over a batch. Per range: its side, entry bar and price (ticks), range
+    size, window end index and expiry X; for all: as_of and the ExitRules in ticks."""
     n = len(direction)
-    nat = np.iinfo(np.int64).min
-    result = np.zeros(n, np.int8)
-    entry_ts = np.full(n, nat, np.int64)
-    exit_ts = np.full(n, nat, np.int64)
+    result = np.full(n, NO_TRADE, np.int8)
+    entry_ts = np.full(n, NAT_NS, np.int64)
+    exit_ts = np.full(n, NAT_NS, np.int64)
     entry_out = np.zeros(n, np.int64)
     exit_px = np.zeros(n, np.int64)
     distance_out = np.zeros(n, np.int64)
     peak_out = np.zeros(n, np.int64)
-    open_as_of = np.full(n, nat, np.int64)
+    open_as_of = np.full(n, NAT_NS, np.int64)
     for r in range(n):
         side = direction[r]
-        if side == 0:
-            continue  # NoTrade: direction 0 and zeros, as NO_TRADE_ROW
+        if side == NO_ENTRY:
+            continue  # NoTrade: the zeros and NaTs of NO_TRADE_ROW
         entry = entry_px[r]
-        target = entry + side * target_ticks
-        distance = min(range_size[r], cap_ticks)
+        target = entry + side * target_ticks  # §7.4
+        distance = min(range_size[r], cap_ticks)  # stop_distance, §7.4
         initial_stop = entry - side * distance
         stop = initial_stop
         t1_fired = False
-        code = 0
+        code = NO_TRADE  # still open
         exit_idx = -1
         exit_price = 0
-        truncated_peak = 0
+        truncated_peak = 0  # peak_excursion, §10.1: up to the first initial-stop touch
         full_peak = 0
         before_initial_stop = True
-        for i in range(entry_idx[r], window_end_idx[r]):
-            if side > 0:
+        for i in range(entry_idx[r], window_end_idx[r]):  # W = [entry bar, E), §8
+            if side == LONG:  # favourable_ticks and the initial stop's touch_level
                 favourable = high[i] - entry
                 hits_initial = low[i] <= initial_stop
             else:
@@ -241,42 +256,44 @@ def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size
                     before_initial_stop = False
                 else:
                     truncated_peak = max(truncated_peak, favourable)
-            if code == 0:
+            if code == NO_TRADE:  # walk_exits, §9.1
                 is_t1_bar = False
                 if not t1_fired and favourable >= t1_ticks:
+                    # §9.1 step 2, Q29: the break-even stop is one tick on the losing side.
                     t1_fired = True
                     stop = entry - side
                     is_t1_bar = True
-                if side > 0:
+                if side == LONG:  # Q16: time mode ignores target touches entirely
                     hits_target = (not time_mode) and high[i] >= target
                     hits_stop = low[i] <= stop
                 else:
                     hits_target = (not time_mode) and low[i] <= target
                     hits_stop = high[i] >= stop
-                outcome = 0
-                if hits_stop and is_t1_bar:
-                    outcome = 1 if hits_target else 0
-                elif hits_target and hits_stop:
-                    outcome = 1 if abs(close[i] - target) < abs(close[i] - stop) else 2
+                outcome = BAR_NONE  # bar_outcome, §9.1 step 4
+                if hits_stop and is_t1_bar:  # Q5: no stop on the T1 bar
+                    outcome = BAR_TARGET if hits_target else BAR_NONE
+                elif hits_target and hits_stop:  # nearer level by the close; a tie: stop
+                    nearer_target = abs(close[i] - target) < abs(close[i] - stop)
+                    outcome = BAR_TARGET if nearer_target else BAR_STOP
                 elif hits_target:
-                    outcome = 1
+                    outcome = BAR_TARGET
                 elif hits_stop:
-                    outcome = 2
-                if outcome == 1:
-                    code, exit_idx, exit_price = 1, i, target
-                elif outcome == 2:
-                    code, exit_idx, exit_price = (2 if t1_fired else 3), i, stop
+                    outcome = BAR_STOP
+                if outcome == BAR_TARGET:
+                    code, exit_idx, exit_price = WIN, i, target
+                elif outcome == BAR_STOP:
+                    code, exit_idx, exit_price = (BE if t1_fired else LOSS), i, stop
             # Past the exit only the peak matters; it needs the whole window when it is 0.
-            if code != 0 and not before_initial_stop and truncated_peak > 0:
+            if code != NO_TRADE and not before_initial_stop and truncated_peak > 0:
                 break
-        if code == 0:
+        if code == NO_TRADE:  # §9.3 as amended (Q6/Q7, Q9/Q20): OPEN if X is after as_of
             last = window_end_idx[r] - 1
             exit_price = close[last]
             if expiry_ns[r] > as_of_ns:
-                code = 5
+                code = OPEN
                 open_as_of[r] = ts[last]
             else:
-                code = 4
+                code = TIME
                 exit_ts[r] = expiry_ns[r]
         else:
             exit_ts[r] = ts[exit_idx]
@@ -285,6 +302,7 @@ def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size
         entry_out[r] = entry
         exit_px[r] = exit_price
         distance_out[r] = distance
-        peak_out[r] = truncated_peak if (code == 5 or truncated_peak > 0) else full_peak
+        # Q11: a truncated peak of exactly 0 falls back to the whole window's, except OPEN.
+        peak_out[r] = truncated_peak if (code == OPEN or truncated_peak > 0) else full_peak
     return (result, direction.copy(), entry_ts, exit_ts, entry_out, exit_px, distance_out,
             peak_out, open_as_of)

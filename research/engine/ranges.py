@@ -24,6 +24,29 @@ from research.engine.sessions import SESSION_START, SESSIONS, minute_of_day
 
 
 @dataclass(frozen=True, slots=True)
+class RangeRules:
+    """What the range and entry stages read of a RunParams: their key. Combos equal on it
+    share their ranges and entries (DESIGN §3), so a sweep computes those once per key.
+
+    >>> a = RangeRules.from_params(RunParams(instrument="ES", target=10))
+    >>> a == RangeRules.from_params(RunParams(instrument="ES", target=20))
+    True
+    """
+
+    sessions: tuple[tuple[str, tuple[str, ...]], ...]  # each enabled session and its slots
+    trade_days: tuple[int, ...]
+    market_close_minute: int  # §7.3: the last valid breakout stamp's wall minute (Q30)
+    time_mode: bool  # Q8: the window ends at the session start instead of the slot
+
+    @classmethod
+    def from_params(cls, rp: RunParams) -> RangeRules:
+        return cls(sessions=tuple((s, rp.slots_for(s)) for s in rp.enabled_sessions),
+                   trade_days=rp.trade_days,
+                   market_close_minute=minute_of_day(rp.market_close),
+                   time_mode=rp.target_mode == "time")
+
+
+@dataclass(frozen=True, slots=True)
 class SlotRange:
     """One range and the stamps that bound its trade (all ns are UTC, indexes into Bars)."""
 
@@ -124,27 +147,28 @@ class RangeTable(Sequence[SlotRange]):
 DAYS_PER_PART = 128  # range building is cut into (session, block of days) parts for threads
 
 
-def build_slot_ranges(bars: Bars, rp: RunParams,
-                      map_parts: Callable[[Callable, list], Iterable] = map) -> RangeTable:
+def build_slot_ranges(bars: Bars, rules: RangeRules,
+                      map_parts: Callable[[Callable, list], Iterable] = map, *,
+                      days_per_part: int = DAYS_PER_PART) -> RangeTable:
     """Every (D, session, slot) whose window [D session start, D slot) holds a bar (§5).
 
     D runs over the trading-date labels present in the data whose weekday is a trade day;
     there is no holiday calendar (Q19). Sorted by date, then slot time. The work is cut
-    into (session, block of days) parts that `map_parts` may run on threads: each part is
-    one GIL-free kernel call.
+    into (session, block of `days_per_part` days) parts that `map_parts` may run on
+    threads: each part is one GIL-free kernel call; the cut never changes the ranges.
     """
-    days = _trading_days(bars)
-    days = days[np.isin(weekday_of(days), rp.trade_days)]
+    days = trading_days(bars)
+    days = days[np.isin(weekday_of(days), rules.trade_days)]
     expiry_days = next_weekday(days)
     # Trade days and their next weekdays are Mon-Fri: one UTC offset per day.
     day_offsets, expiry_offsets = noon_offsets_ns(days), noon_offsets_ns(expiry_days)
-    cutoff_ns = weekday_to_utc_ns(days, minute_of_day(rp.market_close), day_offsets)
-    fixed_mode = rp.target_mode == "fixed"
+    cutoff_ns = weekday_to_utc_ns(days, rules.market_close_minute, day_offsets)
+    fixed_mode = not rules.time_mode
     # Per session: its start minute and its slot minutes (ascending), the same for every block.
     session_minutes = {
         session: (minute_of_day(SESSION_START[session]),
-                  np.array([minute_of_day(slot) for slot in rp.slots_for(session)]))
-        for session in rp.enabled_sessions}
+                  np.array([minute_of_day(slot) for slot in slots]))
+        for session, slots in rules.sessions}
 
     def one_part(part: tuple[str, slice]) -> RangeTable:
         session, block = part
@@ -174,16 +198,16 @@ def build_slot_ranges(bars: Bars, rp: RunParams,
             window_end_idx=window_end_idx[day, slot],
         )
 
-    blocks = [slice(start, start + DAYS_PER_PART) for start in range(0, len(days), DAYS_PER_PART)]
+    blocks = [slice(start, start + days_per_part) for start in range(0, len(days), days_per_part)]
     parts = [(session, block) for session in session_minutes for block in blocks]
     table = RangeTable.concat(list(map_parts(one_part, parts)))
     order = np.lexsort((table.slot_minute, table.trading_day))
     return table[order] if len(order) else table
 
 
-def _trading_days(bars: Bars) -> np.ndarray:
-    """The distinct trading-date labels (§5.2): binary searches over the sorted labels
-    instead of a pass over every bar."""
+def trading_days(bars: Bars) -> np.ndarray:
+    """The distinct trading-date labels (§5.2), day numbers: binary searches over the
+    sorted labels instead of a pass over every bar."""
     labels = bars.trading_day  # non-decreasing, as the bars are sorted by time
     if not len(labels):
         return np.empty(0, np.int64)

@@ -7,7 +7,8 @@ import pandas as pd
 
 from research.engine.bars import Bars
 from research.engine.clock import NS_PER_DAY, utc_to_chicago
-from research.engine.execution import NO_TRADE, RESULT_NAMES, TradeBatch
+from research.engine.codes import LONG, NO_ENTRY, NO_TRADE, RESULT_NAMES, SHORT, SIDE_NAMES
+from research.engine.execution import TradeBatch
 from research.engine.params import RunParams
 from research.engine.ranges import RangeTable
 from research.engine.sessions import ALL_SLOTS, SESSIONS, minute_of_day
@@ -16,13 +17,13 @@ TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")
 TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result")
 # The typed result frame: same columns and dtypes every time, also when empty (Q26 fix).
 COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
-           "entry_time", "exit_time", "entry_price", "exit_price", "stop_loss", "target",
+           "entry_time", "exit_time", "entry_price", "exit_price", "stop_distance", "target",
            "peak", "range", "profit", "open_as_of_time")
 LEGACY_COLUMNS = ("Date", "Time", "EntryTime", "ExitTime", "EntryPrice", "ExitPrice",
                   "StopLoss", "Target", "Peak", "Direction", "Result", "Range", "Stream",
                   "Instrument", "Session", "Profit", "open_as_of_time")
 LEGACY_TIME_FORMAT = "%d/%m/%y %H:%M"
-DIRECTION_NAMES = ("Short", "", "Long")  # indexed by side + 1: "" for NoTrade
+DIRECTION_NAMES = tuple(SIDE_NAMES[side] for side in (SHORT, NO_ENTRY, LONG))  # by side + 1
 SLOT_MINUTES = np.array([minute_of_day(slot) for slot in ALL_SLOTS])  # ascending
 
 
@@ -51,7 +52,7 @@ def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams
         "exit_time": _times(batch.exit_ts_ns),
         "entry_price": _points(batch.entry_ticks, spec.tick, spec.decimals),
         "exit_price": _points(batch.exit_ticks, spec.tick, spec.decimals),
-        "stop_loss": _points(batch.stop_distance_ticks, spec.tick, spec.decimals),
+        "stop_distance": _points(batch.stop_distance_ticks, spec.tick, spec.decimals),
         "target": pd.Series(np.full(n, float(rp.target))),
         "peak": _points(batch.peak_ticks, spec.tick, spec.decimals),
         "range": _points(table.range_size_ticks, spec.tick, spec.decimals),
@@ -96,7 +97,7 @@ def to_legacy(frame: pd.DataFrame) -> pd.DataFrame:
         "ExitTime": _legacy_time(frame["exit_time"]),
         "EntryPrice": _legacy_float(frame["entry_price"]),
         "ExitPrice": _legacy_float(frame["exit_price"]),
-        "StopLoss": _legacy_float(frame["stop_loss"]),
+        "StopLoss": _legacy_float(frame["stop_distance"]),  # the distance, not a price
         # An integral target prints as an integer, like the reference's int ladder literals.
         "Target": [str(int(t)) if float(t).is_integer() else repr(float(t))
                    for t in frame["target"]],

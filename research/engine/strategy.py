@@ -1,20 +1,26 @@
-"""run_strategy: bars + RunParams -> one row per (date, session, slot)."""
+"""run_strategy: bars + RunParams -> one row per (date, session, slot).
+
+Check (the input, as_of, threads) -> prepare (Bars, a processor) -> the one Pipeline ->
+the typed frame. `process_single_range` is the rules in plain Python, the executable
+statement of the spec; `process_range_batch` the same rules through the compiled kernels.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import pandas as pd
 
 from research.engine.bars import Bars
 from research.engine.clock import CHICAGO
-from research.engine.data import prepare_bars
 from research.engine.entry import EntryTable, detect_entries, detect_entry
 from research.engine.execution import ExitRules, Trade, TradeBatch, execute_trade, execute_trades
+from research.engine.inputs import BarsInput, to_bars
 from research.engine.params import RunParams
-from research.engine.ranges import RangeTable, SlotRange, build_slot_ranges
-from research.engine.results import trades_frame
-from research.errors import ParamsError
+from research.engine.pipeline import ENGINE_STAGES, Pipeline, Stages
+from research.engine.ranges import RangeRules, RangeTable, SlotRange
+from research.errors import InputTypeError, ParamsError
 from research.parallel.budget import cpu_budget
 from research.parallel.processor import ParallelProcessor
 
@@ -53,48 +59,49 @@ def resolve_as_of(as_of: pd.Timestamp | str | None, bars: Bars) -> int:
     return int(stamp.tz_convert("UTC").as_unit("ns").value)
 
 
-def to_bars(data: pd.DataFrame | Bars, instrument: str) -> Bars:
-    if isinstance(data, Bars):
-        if data.instrument.symbol != instrument:
-            raise ParamsError(f"instrument: the bars are {data.instrument.symbol}, "
-                              f"the parameters ask for {instrument}")
-        return data
-    return prepare_bars(data, instrument)
-
-
-def run_strategy(data: pd.DataFrame | Bars, rp: RunParams, *,
+def run_strategy(data: BarsInput, rp: RunParams, *,
                  as_of: pd.Timestamp | str | None = None,
-                 parallel: bool | None = None, threads: int | None = None) -> pd.DataFrame:
+                 parallel: bool | None = None, threads: int | None = None,
+                 stages: Stages = ENGINE_STAGES) -> pd.DataFrame:
     """Run one parameter set over minute bars; returns the typed result frame.
 
-    `data` is a bar DataFrame (see load_bars) or prepared Bars. `parallel=None` goes
-    parallel for more than 100 ranges when the CPU budget gives more than one thread;
-    the output is identical either way.
+    `data` is a bar DataFrame (see load_bars), prepared Bars or a bar file path.
+    `parallel=None` goes parallel for more than 100 ranges when the CPU budget gives more
+    than one thread; the output is identical either way. `stages` swaps engine stages (a
+    seam for tests and tools; see Stages).
 
+    >>> from research.engine.synthetic import synthetic_bars
     >>> frame = run_strategy(synthetic_bars("ES", "2024-01-01", "2024-01-31"),
     ...                      RunParams(instrument="ES"))
+    >>> bool((frame["result"] == "Win").any())
+    True
     """
+    if not isinstance(rp, RunParams):
+        raise InputTypeError(f"rp: expected RunParams, got {type(rp).__name__}")
     bars = to_bars(data, rp.instrument)
     as_of_ns = resolve_as_of(as_of, bars)
-    processor = ParallelProcessor(
-        max_workers=choose_threads(_ranges_upper_bound(bars, rp), parallel, threads))
-    table = build_slot_ranges(bars, rp, map_parts=lambda fn, items: processor.map(items, fn))
-    if choose_threads(len(table), parallel, threads) == 1:
-        processor = ParallelProcessor(max_workers=1)
-    slices = processor.process(table, lambda part: process_range_batch(bars, part, rp, as_of_ns))
-    logger.debug("ran %d ranges: %s", len(table), processor.stats)
-    return trades_frame(bars, table, TradeBatch.concat(slices), rp)
+    range_rules = RangeRules.from_params(rp)
+    building = choose_threads(_ranges_upper_bound(bars, range_rules), parallel, threads)
+    pipeline = Pipeline(bars, as_of_ns, ParallelProcessor(max_workers=building), stages)
+    shared = pipeline.shared(range_rules)
+    if choose_threads(len(shared), parallel, threads) == 1:
+        pipeline = dataclasses.replace(pipeline, processor=ParallelProcessor(max_workers=1))
+    trades = pipeline.exits(shared, ExitRules.from_params(rp))
+    logger.debug("ran %d ranges: %s", len(shared), pipeline.processor.stats)
+    return pipeline.rows(shared, trades, rp)
 
 
-def _ranges_upper_bound(bars: Bars, rp: RunParams) -> int:
+def _ranges_upper_bound(bars: Bars, rules: RangeRules) -> int:
     """At most one range per calendar day and slot: sizes range building before it runs."""
     days = int(bars.trading_day[-1] - bars.trading_day[0]) + 1 if len(bars) else 0
-    return days * sum(len(rp.slots_for(session)) for session in rp.enabled_sessions)
+    return days * sum(len(slots) for _, slots in rules.sessions)
 
 
 def choose_threads(n_items: int, parallel: bool | None, threads: int | None) -> int:
     """Threads for n_items of work: 1 when sequential; `None` means automatic: parallel
     above PARALLEL_MIN_RANGES items when the CPU budget has more than one thread."""
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
+        raise InputTypeError(f"threads: {threads!r} is not a whole number")
     if parallel is False or n_items < 2:
         return 1
     if threads is not None:

@@ -9,7 +9,6 @@ and gives the same answer however the ranges are sliced.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -115,38 +114,6 @@ def slice_bounds(weights: np.ndarray, n_slices: int) -> Bounds:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def _identical(left: Any, right: Any) -> bool:
-    """Deep equality that treats NaN as equal to NaN and compares numpy arrays element-wise."""
-    if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
-        if not (isinstance(left, np.ndarray) and isinstance(right, np.ndarray)):
-            return False
-        if left.shape != right.shape or left.dtype != right.dtype:
-            return False
-        if left.dtype.kind == "O":
-            return all(_identical(a, b) for a, b in zip(left.flat, right.flat, strict=True))
-        return bool(np.array_equal(left, right, equal_nan=left.dtype.kind in "fc"))
-    if isinstance(left, list | tuple):
-        return (
-            type(left) is type(right)
-            and len(left) == len(right)
-            and all(_identical(a, b) for a, b in zip(left, right, strict=True))
-        )
-    if isinstance(left, dict):
-        return (
-            isinstance(right, dict)
-            and list(left) == list(right)
-            and all(_identical(left[key], right[key]) for key in left)
-        )
-    if callable(getattr(left, "equals", None)):  # pandas objects: == is element-wise
-        return bool(left.equals(right))
-    if isinstance(left, float) and isinstance(right, float) and math.isnan(left):
-        return math.isnan(right)
-    try:
-        return bool(left == right)
-    except (TypeError, ValueError):
-        return False
-
-
 class ParallelProcessor:
     """Runs a slice function over contiguous slices of ranges on a thread pool.
 
@@ -223,57 +190,6 @@ class ParallelProcessor:
 
         slices = self.process(ranges, process_slice, weights=weights, progress=progress)
         return [value for part in slices for value in part]
-
-    def benchmark(
-        self,
-        ranges: Sequence[R],
-        process_slice: Callable[[Sequence[R]], T],
-        *,
-        repeat: int = 1,
-        weights: Any = None,
-        equal: Callable[[list[T], list[T]], bool] | None = None,
-    ) -> dict[str, Any]:
-        """Sequential vs threaded time on the same input, best of ``repeat``, results checked.
-
-        Both runs use the same slices (sequential: one after another in this thread), so
-        their per-slice results must match one for one; ``equal`` compares the two lists
-        (default: deep equality, numpy arrays element-wise). Raises RuntimeError if they
-        differ, since a speed-up that changes the answer is a bug.
-        """
-        if repeat < 1:
-            raise ValueError(f"repeat must be at least 1, got {repeat!r}")
-        same = equal if equal is not None else _identical
-        bounds = self.plan(ranges, weights)
-        threads = min(self.max_workers, len(bounds))
-        sequential_s = parallel_s = math.inf
-        for _ in range(repeat):
-            started = time.perf_counter()
-            sequential = self._run_sequential(ranges, process_slice, bounds, None)
-            sequential_s = min(sequential_s, time.perf_counter() - started)
-            started = time.perf_counter()
-            parallel = self._run_threads(ranges, process_slice, bounds, threads, None)
-            parallel_s = min(parallel_s, time.perf_counter() - started)
-            if not same(sequential, parallel):
-                raise RuntimeError(
-                    f"parallel results differ from sequential ones ({len(bounds)} slices, "
-                    f"{threads} threads); pass `equal` if the default comparison is too strict"
-                )
-        self.stats = ProcessorStats(
-            ranges=len(ranges),
-            slices=len(bounds),
-            threads=threads,
-            seconds=parallel_s,
-            parallel=True,
-        )
-        return {
-            "ranges": len(ranges),
-            "slices": len(bounds),
-            "threads": threads,
-            "sequential_s": sequential_s,
-            "parallel_s": parallel_s,
-            "speedup": sequential_s / parallel_s if parallel_s > 0 else math.inf,
-            "identical": True,
-        }
 
     @staticmethod
     def _run_sequential(

@@ -1,0 +1,48 @@
+"""A sweep's results folder, read back: `Sweep`.
+
+>>> from research import ResearchRunner, synthetic_bars
+>>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+...                         results_dir=__import__("tempfile").mkdtemp(), progress=False)
+>>> sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="demo")
+>>> list(sweep.summary["target"]), sweep.failed
+([10, 15], [])
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from research.engine.results import categorize_text
+from research.store import MANIFEST, SUMMARY, TRADES
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """A finished (or partly finished) sweep on disk, at `path` (results/<name>)."""
+
+    path: Path
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """manifest.json: the spec, data, versions, plan, timings, status and failures."""
+        return json.loads((self.path / MANIFEST).read_text())
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per finished combo, in grid order: combo_id, the grid axes, metrics."""
+        return pd.read_parquet(self.path / SUMMARY)
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        """The failed combos: combo_id, params, error and traceback of each."""
+        return self.manifest.get("failures", [])
+
+    def trades(self, combo_id: str | None = None) -> pd.DataFrame:
+        """Every combo's rows with combo_id, or only `combo_id`'s (the typed columns)."""
+        filters = None if combo_id is None else [("combo_id", "==", combo_id)]
+        return categorize_text(pd.read_parquet(self.path / TRADES, filters=filters))

@@ -1,0 +1,84 @@
+"""ParallelSpec: how a sweep runs (backend, CPU budget, dask scheduler), merged once.
+
+Three layers set it, each over the one before: the spec's ``parallel:`` section, then
+``ResearchRunner(...)`` arguments, then CLI flags (the CLI hands its flags to the runner
+as its arguments). A field left unset (None) inherits; a layer that switches to another
+``backend`` drops the scheduler inherited from below, so ``--backend loky`` on a dask spec
+runs locally, while ``--scheduler`` on a loky spec is an error. `resolved()` gives the
+settings actually used, recorded in the manifest.
+
+>>> spec_layer = ParallelSpec(backend="dask", scheduler="tcp://10.0.0.5:8786", max_cpus=32)
+>>> ParallelSpec(backend="loky").over(spec_layer).resolved().to_dict()
+{'backend': 'loky', 'max_cpus': 32, 'scheduler': None}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from research.errors import SpecError
+from research.parallel.budget import AUTO, resolve_budget
+
+BACKENDS = ("loky", "sequential", "dask")  # the one list of backend names
+DEFAULT_BACKEND = "loky"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParallelSpec:
+    """One layer of parallel settings; None means "not set here".
+
+    `max_cpus` is "auto" or a positive int (a digit string is read as one); unset or "auto"
+    resolves to ``cpu_budget()``. Every given value is checked on construction.
+    """
+
+    backend: str | None = None
+    max_cpus: int | str | None = None
+    scheduler: str | None = None  # a dask scheduler address; None: a local cluster
+
+    def __post_init__(self) -> None:
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise SpecError(f"parallel.backend: {self.backend!r} is not one of {BACKENDS}")
+        if self.max_cpus is not None:
+            object.__setattr__(self, "max_cpus", _check_max_cpus(self.max_cpus))
+        if self.scheduler is not None and (not isinstance(self.scheduler, str)
+                                           or not self.scheduler.strip()):
+            raise SpecError(f"parallel.scheduler: {self.scheduler!r} is not a string or null "
+                            "(a dask scheduler address, e.g. tcp://HOST:8786)")
+
+    def over(self, lower: ParallelSpec) -> ParallelSpec:
+        """These settings, falling back to `lower`'s where unset (see the module doc)."""
+        inherit_scheduler = self.backend is None or self.backend == lower.backend
+        return ParallelSpec(
+            backend=self.backend if self.backend is not None else lower.backend,
+            max_cpus=self.max_cpus if self.max_cpus is not None else lower.max_cpus,
+            scheduler=self.scheduler if self.scheduler is not None
+            else lower.scheduler if inherit_scheduler else None)
+
+    def resolved(self) -> ParallelSpec:
+        """The settings as run: a backend, the budget as an int, a scheduler only for dask."""
+        backend = self.backend or DEFAULT_BACKEND
+        if self.scheduler is not None and backend != "dask":
+            raise SpecError(f"parallel.scheduler: {self.scheduler!r} is set but the backend is "
+                            f"{backend!r}; a scheduler needs backend dask (--backend dask), or "
+                            "leave the scheduler out")
+        return ParallelSpec(backend=backend, max_cpus=resolve_budget(self.max_cpus),
+                            scheduler=self.scheduler)
+
+    @property
+    def budget(self) -> int:
+        """The CPU budget these settings give (processes x threads stay within it)."""
+        return resolve_budget(self.max_cpus)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"backend": self.backend, "max_cpus": self.max_cpus, "scheduler": self.scheduler}
+
+
+def _check_max_cpus(value: Any) -> int | str:
+    """`value` as resolve_budget reads it: "auto", or the int it names."""
+    try:
+        budget = resolve_budget(value)
+    except ValueError as exc:
+        raise SpecError(f"parallel.max_cpus: {value!r} is not 'auto', null or an int >= 1 "
+                        "(or its digit string)") from exc
+    return AUTO if isinstance(value, str) and value.strip().lower() == AUTO else budget

@@ -1,0 +1,80 @@
+"""The plan of a sweep: which combos run together (tasks) and on how many processes x threads.
+
+Combos that share a RangeRules share ranges and entries, so a task holds combos of one
+key only, in grid order (so each task covers a run of its group's grid positions). The
+plan only changes how work is spread, never the results.
+
+>>> from research.engine.params import RunParams
+>>> combos = [RunParams(instrument="ES", target=t) for t in (10, 15, 20)]
+>>> plan = Plan.for_combos(combos, budget=2, batch_size=2)
+>>> [len(task.combos) for task in plan.tasks], plan.processes, plan.threads
+([2, 1], 2, 1)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from research.engine.params import RunParams
+from research.engine.ranges import RangeRules
+from research.parallel.budget import split_budget
+
+TASKS_PER_PROCESS = 4  # a few tasks per process keeps the processes evenly loaded
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A batch of combos that share their ranges and entries."""
+
+    task_id: str
+    combos: tuple[RunParams, ...]
+
+    @property
+    def range_rules(self) -> RangeRules:
+        return RangeRules.from_params(self.combos[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Tasks and the split of the CPU budget into processes x threads (DESIGN §4)."""
+
+    tasks: tuple[Task, ...]
+    processes: int
+    threads: int
+    budget: int
+
+    @classmethod
+    def for_combos(cls, combos: Sequence[RunParams], budget: int,
+                   batch_size: int | None = None) -> Plan:
+        """Cut `combos` into tasks, then split `budget` for that many tasks."""
+        processes, _ = split_budget(budget, max(1, len(combos)))
+        tasks = plan_tasks(combos, processes, batch_size)
+        processes, threads = split_budget(budget, max(1, len(tasks)))
+        return cls(tuple(tasks), processes, threads, budget)
+
+    def to_dict(self) -> dict[str, int]:
+        return {"processes": self.processes, "threads": self.threads, "tasks": len(self.tasks)}
+
+
+def plan_tasks(combos: Sequence[RunParams], processes: int,
+               batch_size: int | None = None) -> list[Task]:
+    """Group combos by RangeRules, keeping their order, and cut each group into batches."""
+    if batch_size is None:
+        batch_size = max(1, math.ceil(len(combos) / (processes * TASKS_PER_PROCESS)))
+    groups: dict[RangeRules, list[RunParams]] = {}
+    for rp in combos:
+        groups.setdefault(RangeRules.from_params(rp), []).append(rp)
+    tasks = []
+    for members in groups.values():
+        for start in range(0, len(members), batch_size):
+            batch = tuple(members[start:start + batch_size])
+            tasks.append(Task(task_id_for(rp.combo_id for rp in batch), batch))
+    return tasks
+
+
+def task_id_for(combo_ids: Iterable[str]) -> str:
+    """A task id naming all of its combos, so no later batch can reuse a finished shard's name."""
+    return hashlib.sha256(",".join(sorted(combo_ids)).encode()).hexdigest()[:16]
