@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from research.parallel.settings import ParallelSpec
 from research.plan import Plan
 from research.provenance import bars_fingerprint, data_facts, environment
 from research.report import write_heatmaps
-from research.store import MANIFEST, SweepStore
+from research.store import MANIFEST, StoreWriteError, SweepStore
 from research.worker import failure_record, load_compiled_kernels, run_task
 
 logger = logging.getLogger(__name__)
@@ -89,14 +89,19 @@ class ResearchRunner:
         try:
             failures, timings = self._run_parallel_strategy(bars, plan, store, settings,
                                                             total=len(combos))
+            compact_started = time.perf_counter()
+            self._compact(spec, combos, store)
         except KeyboardInterrupt:
             store.update_manifest(status="interrupted")
             raise
         except ResearchError as exc:  # bad input found late, e.g. an unreachable scheduler
             store.update_manifest(status="failed", reason=str(exc))
             raise
-        compact_started = time.perf_counter()
-        self._compact(spec, combos, store)
+        except OSError as exc:  # the store's own writes: not any combo's fault
+            error = StoreWriteError.from_os_error(exc, store.root)
+            with suppress(OSError):
+                store.update_manifest(status="failed", reason=str(error))
+            raise error from exc
         store.update_manifest(
             status="complete" if not failures else "failed",
             combos_ok=len(combos) - len(failures), combos_failed=len(failures),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,21 @@ _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 class StoreMismatchError(ResearchError):
     """A results path holds something other than this sweep's results: another spec's or
     data set's, a manifest that cannot be read, or a file where the folder should be."""
+
+
+class StoreWriteError(ResearchError):
+    """A results file could not be written (disk full, no permission): the sweep stops,
+    keeping every shard already published."""
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, root: Path) -> StoreWriteError:
+        """One line: the file, the reason, the space left, and what to do."""
+        try:
+            free = f"; {shutil.disk_usage(root).free / 1e6:.1f} MB free there"
+        except OSError:
+            free = ""
+        return cls(f"cannot write {exc.filename or root}: {exc.strerror or exc}{free}; finished "
+                   "combos are kept: fix this and run the same command again")
 
 
 def heatmap_name(x: str, y: str, metric: str) -> str:

@@ -1,6 +1,7 @@
 """Command line: python -m research.sweep SPEC.yaml [options].
 
-Exit codes: 0 all combos finished, 1 some combos failed, 2 bad input, 130 interrupted.
+Exit codes: 0 all combos finished, 1 some combos failed, 2 bad input, 3 the results could
+not be written (disk full, no permission), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.errors import ResearchError
 from research.parallel.settings import BACKENDS
-from research.store import MANIFEST
+from research.store import MANIFEST, StoreWriteError
 
 logger = logging.getLogger("research.sweep")
 
@@ -43,6 +44,9 @@ def main(argv: Sequence[str] | None = None, *, stages: Stages = ENGINE_STAGES) -
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return _run(args, stages)
+    except StoreWriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except ResearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
