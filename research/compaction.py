@@ -1,26 +1,49 @@
-"""Compaction: a sweep's shards -> summary.parquet, summary.csv and trades.parquet.
+"""Compaction: shards and the last compacted files -> summary, daily and trades files.
 
-Rows come out in grid order whatever the batching, so the bytes depend only on the grid
-and the rows. Compaction is given plain data (the combos' parameter values in grid order),
-never the spec itself.
+Every finished combo has its summary row, daily row and trades rows in one *source*: a task's
+shards, or the files of the last compaction (which a resumed or grown grid reuses). The
+outputs list the grid's finished combos in grid order. Each source file is read forward, row
+group by row group, through a small cache of decoded row groups, so for the usual grids
+every row group is decoded once: compaction is linear in the rows and its memory is bounded
+by row groups, not by the grid. Compaction is given plain data (each combo's parameter
+values, in grid order), never the spec itself.
+
+Every file names its combos (trades.parquet in its footer, the others in a combo_id column),
+and a source's combo counts only where its files agree, so a compaction cut short between
+two renames never mixes rows of different combos.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from research.daily import DAILY, daily_schema
+from research.errors import ResearchError
 from research.files import ROW_GROUP_ROWS, WRITE_OPTIONS, atomic_write, write_parquet
-from research.store import SUMMARY, SUMMARY_CSV, TRADES, TRADES_SUFFIX, SweepStore
+from research.store import (
+    DAILY_SUFFIX,
+    SUMMARY,
+    SUMMARY_CSV,
+    SUMMARY_SUFFIX,
+    TRADE_ROWS_KEY,
+    TRADES,
+    TRADES_SUFFIX,
+    SweepStore,
+)
 from research.tables import (
+    SHARD_SUMMARY_SCHEMA,
     TRADES_SCHEMA,
     param_columns_for,
     param_table,
@@ -29,104 +52,339 @@ from research.tables import (
 )
 
 logger = logging.getLogger(__name__)
-SHARD_CACHE = 4  # trades shards held in memory at once during compaction
 AxisValues = Mapping[str, Mapping[str, Any]]  # combo_id -> {axis: value as written}
+DAILY_ROW_GROUP_ROWS = 1024  # combos per row group of daily.parquet
+CACHE_BYTES = 256 * 2**20  # decoded row groups kept while reading sources
+
+
+class CompactionError(ResearchError):
+    """Stored rows do not match the summary: compaction refuses to publish them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One place finished combos can be read from: their summary rows, daily rows, trades."""
+
+    name: str
+    summary: pa.Table  # SHARD_SUMMARY_SCHEMA, one row per combo, in file order
+    daily: Path
+    trades: Path | None
+    trade_starts: dict[str, int]  # combo_id -> first row in `trades`
+
+    def combos(self) -> list[str]:
+        return self.summary.column("combo_id").to_pylist()
+
+
+@dataclass(frozen=True, slots=True)
+class _Pick:
+    combo_id: str
+    source: int
+    row: int  # in the source's summary and daily file
+    rows: int  # trades rows (the summary's `ranges`)
+
+
+@dataclass(frozen=True, slots=True)
+class Compaction:
+    """What one compaction writes: the grid's finished combos, in grid order, each from
+    its source. `write_summary` first (the report can start on it), then `write_rows`.
+
+    >>> import tempfile
+    >>> store = SweepStore(tempfile.mkdtemp()); store.prepare("s", "d", {})
+    >>> dates = np.array([19724, 19725])  # 2024-01-02 and 03
+    >>> Compaction.of(store, {"a1b2": {"target": 10}}, ["target"], dates).write_summary().empty
+    True
+    """
+
+    store: SweepStore
+    sources: tuple[Source, ...]
+    picks: tuple[_Pick, ...]
+    axis_values: AxisValues
+    axes: tuple[str, ...]
+    store_trades: bool
+    dates: np.ndarray  # the data's trading dates, day numbers: the daily matrix's rows
+
+    @classmethod
+    def of(cls, store: SweepStore, axis_values: AxisValues, axes: Sequence[str],
+           dates: np.ndarray, *, store_trades: bool = True) -> Compaction:
+        sources = tuple(find_sources(store, dates, with_trades=store_trades))
+        picks = tuple(_pick(sources, axis_values))
+        logger.info("compacting %d of %d combos into %s", len(picks), len(axis_values),
+                    store.root)
+        return cls(store, sources, picks, axis_values, tuple(axes), store_trades, dates)
+
+    def write_summary(self) -> pd.DataFrame:
+        """summary.parquet and summary.csv; returns the summary."""
+        return _write_summary(self.store, self.sources, self.picks, self.axis_values, self.axes)
+
+    def write_rows(self, row_group_rows: int = ROW_GROUP_ROWS) -> int:
+        """daily.parquet and trades.parquet (removed when trades are not stored). Returns
+        how many source row groups were decoded: each once when compaction is linear."""
+        with _Reader() as reader:
+            if self.store_trades:
+                _write_trades(self.store.root / TRADES, self.sources, self.picks, reader,
+                              row_group_rows)
+            else:
+                (self.store.root / TRADES).unlink(missing_ok=True)
+            _write_daily(self.store.root / DAILY, self.sources, self.picks, reader, self.dates)
+            return reader.decoded
 
 
 def compact(store: SweepStore, axis_values: AxisValues, axes: Sequence[str],
+            dates: np.ndarray, *, store_trades: bool = True, keep_shards: bool = False,
             row_group_rows: int = ROW_GROUP_ROWS) -> pd.DataFrame:
-    """compact_summary then compact_trades: all three files; returns the summary."""
-    summary, where = compact_summary(store, axis_values, axes)
-    compact_trades(store, where, row_group_rows)
+    """Write every compacted file for the finished combos of `axis_values` (the grid, in
+    order) over trading `dates`, then remove the shards unless `keep_shards`. Returns the
+    summary."""
+    compaction = Compaction.of(store, axis_values, axes, dates, store_trades=store_trades)
+    summary = compaction.write_summary()
+    compaction.write_rows(row_group_rows)
+    if not keep_shards:
+        store.remove_shards()
     return summary
 
 
-def compact_summary(store: SweepStore, axis_values: AxisValues,
-                    axes: Sequence[str]) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Write summary.parquet and summary.csv in grid order; return the summary and the
-    finished combos' combo_id -> task_id in that order (what compact_trades takes).
+def find_sources(store: SweepStore, dates: np.ndarray, with_trades: bool = True) -> list[Source]:
+    """The committed shards (by task id) and then the last compacted files whose daily rows
+    run over `dates`; where a combo is in several, the first source wins (a shard is newer
+    than the compacted files)."""
+    expected = daily_schema(dates).remove_metadata()
+    sources = []
+    for task_id in store.committed_tasks():
+        trades = store.shard_path(task_id, TRADES_SUFFIX)
+        source = _source(task_id, store.shard_path(task_id, SUMMARY_SUFFIX),
+                         store.shard_path(task_id, DAILY_SUFFIX),
+                         trades if trades.exists() else None, with_trades, expected)
+        if source is not None:
+            sources.append(source)
+    if (store.root / SUMMARY).exists():
+        trades = store.root / TRADES
+        compacted = _source("compacted", store.root / SUMMARY, store.root / DAILY,
+                            trades if trades.exists() else None, with_trades, expected)
+        if compacted is not None:
+            sources.append(compacted)
+    return sources
 
-    `axis_values` lists every combo of the grid in grid order with its parameter values;
-    unfinished combos are left out. Column types come from all of them (param_columns_for),
-    so they never depend on which combos finished.
-    """
+
+def finished_combos(sources: Sequence[Source]) -> set[str]:
+    """Every combo some source holds whole."""
+    return {combo for source in sources for combo in source.combos()}
+
+
+def _source(name: str, summary_path: Path, daily_path: Path, trades_path: Path | None,
+            with_trades: bool, daily: pa.Schema) -> Source | None:
+    """A source of the combos its files agree on; None when they cannot be read or their
+    daily rows run over other dates than `daily`'s."""
+    try:
+        if pq.read_schema(daily_path).remove_metadata() != daily:
+            logger.warning("%s: daily rows over other trading dates; its combos will be "
+                           "computed again", name)
+            return None
+        summary = to_table(pq.read_table(summary_path), SHARD_SUMMARY_SCHEMA)
+        daily_ids = pq.read_table(daily_path, columns=["combo_id"]).column("combo_id")
+        trade_counts = _trade_counts(trades_path) if trades_path is not None else None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        logger.warning("%s: unreadable results (%s); its combos will be computed again",
+                       summary_path.parent / name, exc)
+        return None
+    ids = summary.column("combo_id").to_pylist()
+    ranges = summary.column("ranges").to_pylist()
+    usable = set(ids) & set(daily_ids.to_pylist())
+    starts: dict[str, int] = {}
+    if trade_counts is not None:
+        position = 0
+        for combo, rows in trade_counts:
+            starts[combo] = position
+            position += rows
+        counts = dict(trade_counts)
+        usable &= {c for c, n in zip(ids, ranges, strict=True) if counts.get(c) == n}
+    elif with_trades:
+        usable = set()
+    keep = [i for i, combo in enumerate(ids) if combo in usable]
+    if len(keep) < len(ids):
+        logger.warning("%s: %d of %d combos lack rows in its files; they will be computed "
+                       "again", name, len(ids) - len(keep), len(ids))
+    return Source(name, summary.take(pa.array(keep, pa.int64())), daily_path, trades_path,
+                  starts)
+
+
+def _trade_counts(path: Path) -> list[tuple[str, int]]:
+    """(combo_id, rows) in file order, from the footer of a trades file."""
+    metadata = pq.read_schema(path).metadata or {}
+    return [tuple(pair) for pair in json.loads(metadata.get(TRADE_ROWS_KEY, b"[]"))]
+
+
+def _pick(sources: Sequence[Source], axis_values: AxisValues) -> list[_Pick]:
+    """The finished combos of the grid, in grid order, each from its first source."""
+    where: dict[str, tuple[int, int, int]] = {}
+    for s, source in enumerate(sources):
+        ranges = source.summary.column("ranges").to_pylist()
+        for row, combo in enumerate(source.combos()):
+            where.setdefault(combo, (s, row, ranges[row]))
+    return [_Pick(combo, *where[combo]) for combo in axis_values if combo in where]
+
+
+def _write_summary(store: SweepStore, sources: Sequence[Source], picks: Sequence[_Pick],
+                   axis_values: AxisValues, axes: Sequence[str]) -> pd.DataFrame:
+    """summary.parquet and summary.csv: combo_id, the parameter columns (typed over the whole
+    grid, so types never depend on which combos finished), then the metrics."""
     columns = param_columns_for(axis_values.values(), list(axes))
-    metrics_t, task_of = store.summaries()
-    where = {c: task_of[c] for c in axis_values if c in task_of}
-    logger.info("compacting %d of %d combos into %s", len(where), len(axis_values), store.root)
-    row_of = {c: i for i, c in enumerate(metrics_t.column("combo_id").to_pylist())}
-    metrics_t = metrics_t.take(pa.array([row_of[c] for c in where], pa.int64()))
-    params_t = param_table([axis_values[c] for c in where], columns)
-    summary_t = pa.Table.from_arrays(
-        [metrics_t.column("combo_id"), *params_t.columns, *metrics_t.columns[1:]],
-        schema=summary_schema(columns))
-    write_parquet(summary_t, store.root / SUMMARY)
-    summary = summary_t.to_pandas()
+    offsets = np.cumsum([0] + [len(s.summary) for s in sources])
+    metrics = pa.concat_tables([s.summary for s in sources] or [SHARD_SUMMARY_SCHEMA.empty_table()])
+    metrics = metrics.take(pa.array([offsets[p.source] + p.row for p in picks], pa.int64()))
+    params = param_table([axis_values[p.combo_id] for p in picks], columns)
+    summary = pa.Table.from_arrays([metrics.column("combo_id"), *params.columns,
+                                    *metrics.columns[1:]], schema=summary_schema(columns))
+    write_parquet(summary, store.root / SUMMARY)
+    frame = summary.to_pandas()
     with atomic_write(store.root / SUMMARY_CSV) as handle:
-        handle.write(summary.to_csv(index=False, lineterminator="\n").encode())
-    return summary, where
+        handle.write(frame.to_csv(index=False, lineterminator="\n").encode())
+    return frame
 
 
-def compact_trades(store: SweepStore, where: Mapping[str, str],
-                   row_group_rows: int = ROW_GROUP_ROWS) -> None:
-    """Write trades.parquet: each combo's rows from shard `where[combo_id]`, combos in
-    `where`'s order (compact_summary's). The bytes depend only on that order and the
-    rows, not on batching: trades stream combo by combo through a small LRU of shards
-    and are cut into row groups of `row_group_rows`."""
-    cache = _ShardCache(store.shards)
-    pending: list[pa.Table] = []
-    pending_rows = 0
-    with (atomic_write(store.root / TRADES) as handle,
-          pq.ParquetWriter(handle, TRADES_SCHEMA, **WRITE_OPTIONS) as writer):
-        for combo_id, task_id in where.items():
-            rows = cache.rows(task_id, combo_id)
-            if len(rows):
-                pending.append(rows)
-                pending_rows += len(rows)
-            if pending_rows >= row_group_rows:
-                pending = _flush(writer, pending, row_group_rows, final=False)
-                pending_rows = sum(len(t) for t in pending)
-        _flush(writer, pending, row_group_rows, final=True)
+def _write_trades(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
+                  reader: _Reader, row_group_rows: int) -> None:
+    """trades.parquet: each combo's rows in grid order, checked against the summary, cut
+    into fixed row groups so the bytes never depend on how the sources were batched."""
+    segments = _segments((p.source, sources[p.source].trade_starts[p.combo_id], p.rows,
+                          p.combo_id) for p in picks)
+    counts = [[p.combo_id, p.rows] for p in picks]
+    schema = TRADES_SCHEMA.with_metadata({TRADE_ROWS_KEY: json.dumps(counts).encode()})
+    with (atomic_write(path) as handle,
+          pq.ParquetWriter(handle, schema, **WRITE_OPTIONS) as writer):
+        pending = _Pending(writer, row_group_rows)
+        for source, start, rows, combo_ids in segments:
+            table = reader.rows(sources[source].trades, start, rows, TRADES_SCHEMA)
+            _check_rows(table.column("combo_id"), combo_ids, sources[source].name)
+            pending.add(table)
+        pending.close()
 
 
-def _flush(writer: pq.ParquetWriter, pending: list[pa.Table], row_group_rows: int,
-           final: bool) -> list[pa.Table]:
-    """Write whole row groups (everything when final); return the rows kept for later.
+def _write_daily(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
+                 reader: _Reader, dates: np.ndarray) -> None:
+    """daily.parquet: one row per combo in grid order (research.daily's layout)."""
+    schema = daily_schema(dates)
+    segments = _segments((p.source, p.row, 1, p.combo_id) for p in picks)
+    with (atomic_write(path) as handle,
+          pq.ParquetWriter(handle, schema, **WRITE_OPTIONS) as writer):
+        pending = _Pending(writer, DAILY_ROW_GROUP_ROWS)
+        for source, start, rows, combo_ids in segments:
+            table = reader.rows(sources[source].daily, start, rows, schema)
+            _check_rows(table.column("combo_id"), combo_ids, sources[source].name)
+            pending.add(table)
+        pending.close()
 
-    One contiguous chunk per write, cut at multiples of row_group_rows, so row groups and
-    pages fall at the same rows whatever shards the rows came from."""
-    if not pending:
-        return []
-    rows = pa.concat_tables(pending).combine_chunks()
-    cut = len(rows) if final else len(rows) - len(rows) % row_group_rows
-    if cut:
-        writer.write_table(rows.slice(0, cut), row_group_size=row_group_rows)
-    rest = rows.slice(cut)
-    return [rest] if len(rest) else []
+
+def _segments(items: Iterator[tuple[int, int, int, str]],
+              ) -> Iterator[tuple[int, int, int, list[list[Any]]]]:
+    """Merge consecutive (source, start, rows, combo) into runs read at once; each run also
+    lists its combos and their rows, to check what is read."""
+    run: list[Any] | None = None
+    for source, start, rows, combo in items:
+        if run is not None and run[0] == source and run[1] + run[2] == start:
+            run[2] += rows
+            run[3].append([combo, rows])
+            continue
+        if run is not None:
+            yield tuple(run)
+        run = [source, start, rows, [[combo, rows]]]
+    if run is not None:
+        yield tuple(run)
 
 
-class _ShardCache:
-    """The last few trades shards read, each with its combo_id -> row positions."""
+def _check_rows(column: pa.ChunkedArray, expected: list[list[Any]], source: str) -> None:
+    """The rows read name the combos they should, in order, each as often as it should."""
+    ids = pa.array([c for c, _ in expected], pa.string())
+    want = pc.take(ids, pa.array(np.repeat(np.arange(len(expected)),
+                                           [n for _, n in expected])))
+    matches = len(column) == len(want) and (
+        not len(want) or pc.all(pc.equal(column, want)).as_py())
+    if not matches:
+        raise CompactionError(f"{source}: stored rows do not match its summary (another "
+                              "task's rows?); not publishing; run again to recompute them")
 
-    def __init__(self, shards: Path, size: int = SHARD_CACHE) -> None:
-        self.shards, self.size = shards, size
-        self.loaded: OrderedDict[str, tuple[pa.Table, dict[str, np.ndarray]]] = OrderedDict()
 
-    def rows(self, task_id: str, combo_id: str) -> pa.Table:
-        if task_id not in self.loaded:
-            if len(self.loaded) >= self.size:
-                self.loaded.popitem(last=False)
-            self.loaded[task_id] = self._load(task_id)
-        self.loaded.move_to_end(task_id)
-        table, positions = self.loaded[task_id]
-        return table.take(positions.get(combo_id, np.empty(0, dtype=np.int64)))
+class _Pending:
+    """Rows waiting for a writer, written in whole row groups of `rows` (everything at the
+    end): one contiguous chunk per write, cut at multiples of `rows`, so row groups and pages
+    fall at the same rows whatever sources the rows came from."""
 
-    def _load(self, task_id: str) -> tuple[pa.Table, dict[str, np.ndarray]]:
-        table = to_table(pq.read_table(self.shards / (task_id + TRADES_SUFFIX)), TRADES_SCHEMA)
-        encoded = table.column("combo_id").combine_chunks().dictionary_encode()
-        codes = encoded.indices.to_numpy()
-        order = np.argsort(codes, kind="stable")  # stable: shard row order within a combo
-        ends = np.cumsum(np.bincount(codes, minlength=len(encoded.dictionary)))
-        starts = ends - np.diff(ends, prepend=0)
-        names = encoded.dictionary.to_pylist()
-        return table, {c: order[s:e] for c, s, e in zip(names, starts, ends, strict=True)}
+    def __init__(self, writer: pq.ParquetWriter, rows: int) -> None:
+        self.writer, self.group_rows = writer, rows
+        self.tables: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, table: pa.Table) -> None:
+        if len(table):
+            self.tables.append(table)
+            self.rows += len(table)
+        if self.rows >= self.group_rows:
+            self._flush(final=False)
+
+    def close(self) -> None:
+        self._flush(final=True)
+
+    def _flush(self, final: bool) -> None:
+        if not self.tables:
+            return
+        rows = pa.concat_tables(self.tables).combine_chunks()
+        cut = len(rows) if final else len(rows) - len(rows) % self.group_rows
+        if cut:
+            self.writer.write_table(rows.slice(0, cut), row_group_size=self.group_rows)
+        rest = rows.slice(cut)
+        self.tables, self.rows = ([rest], len(rest)) if len(rest) else ([], 0)
+
+
+class _Reader:
+    """Rows of parquet files by position: each row group decoded on demand and kept in a
+    small LRU (CACHE_BYTES), so reads that move forward decode every row group once."""
+
+    def __init__(self, cache_bytes: int = CACHE_BYTES) -> None:
+        self.cache_bytes = cache_bytes
+        self.files: dict[Path, tuple[pq.ParquetFile, np.ndarray]] = {}
+        self.groups: OrderedDict[tuple[Path, int], pa.Table] = OrderedDict()
+        self.cached = 0
+        self.decoded = 0  # row groups decoded: equal to the files' row groups when linear
+
+    def __enter__(self) -> _Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for file, _ in self.files.values():
+            file.close()
+        self.groups.clear()
+
+    def rows(self, path: Path, start: int, length: int, schema: pa.Schema) -> pa.Table:
+        if length == 0:
+            return schema.empty_table()
+        file, bounds = self._open(path)
+        first = int(np.searchsorted(bounds, start, side="right")) - 1
+        parts = []
+        group = first
+        while bounds[group] < start + length:
+            table = self._group(path, file, group)
+            lo = max(start - bounds[group], 0)
+            hi = min(start + length - bounds[group], len(table))
+            parts.append(table.slice(lo, hi - lo))
+            group += 1
+        return pa.concat_tables(parts).cast(schema)
+
+    def _open(self, path: Path) -> tuple[pq.ParquetFile, np.ndarray]:
+        if path not in self.files:
+            file = pq.ParquetFile(path)
+            sizes = [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)]
+            self.files[path] = (file, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+        return self.files[path]
+
+    def _group(self, path: Path, file: pq.ParquetFile, index: int) -> pa.Table:
+        key = (path, index)
+        if key in self.groups:
+            self.groups.move_to_end(key)
+            return self.groups[key]
+        table = file.read_row_group(index).replace_schema_metadata(None)
+        self.decoded += 1
+        self.groups[key] = table
+        self.cached += table.nbytes
+        while self.cached > self.cache_bytes and len(self.groups) > 1:
+            _, dropped = self.groups.popitem(last=False)
+            self.cached -= dropped.nbytes
+        return table

@@ -39,7 +39,8 @@ from research.errors import DataError, ParamsError, SpecError
 from research.parallel.settings import ParallelSpec
 
 DEFAULT_SPEC_NAME = "sweep"
-TOP_KEYS = ("name", "data", "base", "grid", "parallel")
+TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades")
+STORE_TRADES = ("all", "none")  # store every combo's trades, or only summary and daily
 DATA_KEYS = ("path", "synthetic", "timezone", "start", "end")
 SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
 PARALLEL_KEYS = tuple(f.name for f in fields(ParallelSpec))
@@ -92,6 +93,7 @@ class SweepSpec:
     base: Mapping[str, Any]
     grid: Grid
     parallel: ParallelSpec = field(default_factory=ParallelSpec)
+    store_trades: str = "all"
     source: str = "<dict>"
     # axis -> {normalised RunParams value: value as written}; building it checks each value
     _lookup: dict[str, dict[Any, Any]] = field(init=False, repr=False, compare=False)
@@ -139,7 +141,7 @@ class SweepSpec:
         return copy.deepcopy({
             "name": self.name, "data": self.data and self.data.to_dict(),
             "base": dict(self.base), "grid": {axis: list(vals) for axis, vals in self.grid},
-            "parallel": self.parallel.to_dict()})
+            "parallel": self.parallel.to_dict(), "store_trades": self.store_trades})
 
 
 class _SpecLoader(yaml.SafeLoader):
@@ -188,7 +190,9 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "<dict>",
         raise SpecError("data: missing; give data.path (file, glob or folder) or data.synthetic")
     data_spec = None if data is None else _parse_data(data, base["instrument"], base_dir)
     return SweepSpec(name=name, data=data_spec, base=MappingProxyType(base), grid=grid,
-                     parallel=_parse_parallel(_given(d, "parallel")), source=source)
+                     parallel=_parse_parallel(_given(d, "parallel")),
+                     store_trades=check_store_trades(d.get("store_trades")) or "all",
+                     source=source)
 
 
 def build_spec(grid: Mapping[str, Any], base: Mapping[str, Any] | None,
@@ -196,6 +200,14 @@ def build_spec(grid: Mapping[str, Any], base: Mapping[str, Any] | None,
     """A data-less spec for ``ResearchRunner.run``, which is handed its data directly."""
     spec = {"name": name or DEFAULT_SPEC_NAME, "base": base, "grid": grid}
     return spec_from_dict(spec, data_required=False)
+
+
+def check_store_trades(value: Any) -> str | None:
+    """``store_trades``: "all" (every combo's rows in trades.parquet) or "none" (only the
+    summary and the daily matrix, for very large grids); None when not given."""
+    if value is not None and value not in STORE_TRADES:
+        raise SpecError(f"store_trades: {value!r} is not one of {', '.join(STORE_TRADES)}")
+    return value
 
 
 def _given(d: Mapping[str, Any], key: str) -> Any:

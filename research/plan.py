@@ -23,6 +23,10 @@ from research.engine.ranges import RangeRules
 from research.parallel.budget import split_budget
 
 TASKS_PER_PROCESS = 4  # a few tasks per process keeps the processes evenly loaded
+ROWS_PER_TASK = 131_072  # caps a task by its rows, so memory stays flat as the grid grows
+# Below this much work (combos x ranges) a second process costs more than it saves: its
+# start-up, imports and the bars' trip outweigh the split (measured: benchmarks/sweep.py).
+SECOND_PROCESS_MIN_WORK = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +52,26 @@ class Plan:
 
     @classmethod
     def for_combos(cls, combos: Sequence[RunParams], budget: int,
-                   batch_size: int | None = None) -> Plan:
-        """Cut `combos` into tasks, then split `budget` for that many tasks."""
-        processes, _ = split_budget(budget, max(1, len(combos)))
+                   batch_size: int | None = None, *, n_dates: int | None = None,
+                   single_process_below: int = SECOND_PROCESS_MIN_WORK) -> Plan:
+        """Cut `combos` into tasks, then split `budget` for that many tasks.
+
+        With `n_dates` (the data's trading dates) a task holds at most ROWS_PER_TASK rows
+        (a combo writes at most one row per date and slot), and a sweep whose work (combos
+        x ranges) is below `single_process_below` stays in one process, its threads taking
+        the whole budget. A given `batch_size` is a cut the caller chose: used as it is,
+        spread over processes as usual.
+        """
+        rows = [n_dates * _slots(rp) for rp in combos] if n_dates is not None else None
+        few = batch_size is None and rows is not None and sum(rows) < single_process_below
+        processes, _ = split_budget(1 if few else budget, max(1, len(combos)))
+        if batch_size is None and rows:
+            batch_size = min(_even_batch(len(combos), processes),
+                             max(1, ROWS_PER_TASK // max(1, max(rows))))
         tasks = plan_tasks(combos, processes, batch_size)
         processes, threads = split_budget(budget, max(1, len(tasks)))
+        if few:
+            processes, threads = 1, budget
         return cls(tuple(tasks), processes, threads, budget)
 
     def to_dict(self) -> dict[str, int]:
@@ -63,7 +82,7 @@ def plan_tasks(combos: Sequence[RunParams], processes: int,
                batch_size: int | None = None) -> list[Task]:
     """Group combos by RangeRules, keeping their order, and cut each group into batches."""
     if batch_size is None:
-        batch_size = max(1, math.ceil(len(combos) / (processes * TASKS_PER_PROCESS)))
+        batch_size = _even_batch(len(combos), processes)
     groups: dict[RangeRules, list[RunParams]] = {}
     for rp in combos:
         groups.setdefault(RangeRules.from_params(rp), []).append(rp)
@@ -73,6 +92,14 @@ def plan_tasks(combos: Sequence[RunParams], processes: int,
             batch = tuple(members[start:start + batch_size])
             tasks.append(Task(task_id_for(rp.combo_id for rp in batch), batch))
     return tasks
+
+
+def _even_batch(n_combos: int, processes: int) -> int:
+    return max(1, math.ceil(n_combos / (processes * TASKS_PER_PROCESS)))
+
+
+def _slots(rp: RunParams) -> int:
+    return sum(len(rp.slots_for(session)) for session in rp.enabled_sessions)
 
 
 def task_id_for(combo_ids: Iterable[str]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,22 +16,25 @@ from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
 
-from research.compaction import compact_summary, compact_trades
+import numpy as np
+
+from research.compaction import Compaction, find_sources, finished_combos
 from research.engine.bars import Bars
 from research.engine.inputs import BarsInput, to_bars
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Stages
+from research.engine.ranges import weekday_trading_days
 from research.engine.synthetic import synthetic_bars
 from research.errors import ResearchError, SpecError
-from research.grid import SweepSpec, build_spec
+from research.grid import SweepSpec, build_spec, check_store_trades
 from research.outputs import Sweep
-from research.parallel.backends import run_tasks, start_workers
+from research.parallel.backends import run_tasks
 from research.parallel.settings import ParallelSpec
 from research.plan import Plan
 from research.provenance import bars_fingerprint, data_facts, environment
 from research.report import write_heatmaps
-from research.store import MANIFEST, StoreWriteError, SweepStore
-from research.worker import failure_record, load_compiled_kernels, run_task
+from research.store import StoreWriteError, SweepStore
+from research.worker import failure_record, run_task
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,8 @@ class ResearchRunner:
     """Runs sweeps over one data set.
 
     `max_cpus`, `backend` and `scheduler` override the spec's ``parallel:`` section where
-    given (see ParallelSpec). `stages` swaps engine stages, a seam for tests and tools.
+    given (see ParallelSpec), `store_trades` ("all" or "none") the spec's. `keep_shards`
+    keeps the shards after compaction. `stages` swaps engine stages, a seam for tests.
 
     >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-03-31"))
     >>> sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="demo")
@@ -51,12 +54,15 @@ class ResearchRunner:
     def __init__(self, data: BarsInput | None = None, results_dir: str | Path = "results",
                  max_cpus: int | str | None = None, backend: str | None = None,
                  progress: bool = True, scheduler: str | None = None,
-                 batch_size: int | None = None, stages: Stages = ENGINE_STAGES) -> None:
-        self.parallel = ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler)
+                 batch_size: int | None = None, stages: Stages = ENGINE_STAGES,
+                 store_trades: str | None = None, keep_shards: bool = False) -> None:
+        self.parallel = ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler,
+                                     batch_size=batch_size)
+        self.store_trades = check_store_trades(store_trades)
+        self.keep_shards = keep_shards
         self.data = data
         self.results_dir = Path(results_dir)
         self.progress = progress
-        self.batch_size = batch_size
         self.stages = stages
 
     def run(self, grid: Mapping[str, Sequence[Any]] | None = None,
@@ -69,28 +75,23 @@ class ResearchRunner:
         """Run a validated spec; finished combos of an earlier run of it are skipped."""
         started = time.perf_counter()
         settings = self.parallel.over(spec.parallel).resolved()
+        store_trades = (self.store_trades or spec.store_trades) == "all"
         combos = list({rp.combo_id: rp for rp in spec.combos()}.values())
         store = SweepStore(self.results_dir / spec.name)
-        # A new sweep surely runs every combo: plan now and start the workers while the
-        # bars load. A resumed one plans once it knows what is done.
-        new_sweep = fresh or not (store.root / MANIFEST).exists()
-        plan = Plan.for_combos(combos, settings.budget, self.batch_size) if new_sweep else None
-        workers = start_workers(settings, plan.processes if plan else 1, load_compiled_kernels)
-        _preload_matplotlib()
         bars = self._bars(spec, combos[0].instrument)
         store.prepare(spec.spec_hash, bars_fingerprint(bars),
                       self._manifest(spec, bars, len(combos)), fresh=fresh)
-        done = store.finished()
+        dates = weekday_trading_days(bars)
+        done = finished_combos(find_sources(store, dates, with_trades=store_trades))
         todo = [rp for rp in combos if rp.combo_id not in done]
-        if plan is None or len(todo) != len(combos):
-            plan = Plan.for_combos(todo, settings.budget, self.batch_size)
+        plan = Plan.for_combos(todo, settings.budget, settings.batch_size, n_dates=len(dates))
         logger.info("%s: %d combos, %d already done", spec.name, len(combos), len(done))
-        workers.join()
         try:
             failures, timings = self._run_parallel_strategy(bars, plan, store, settings,
-                                                            total=len(combos))
+                                                            total=len(combos),
+                                                            store_trades=store_trades)
             compact_started = time.perf_counter()
-            self._compact(spec, combos, store)
+            heatmaps = self._compact(spec, combos, store, dates, store_trades)
         except KeyboardInterrupt:
             store.update_manifest(status="interrupted")
             raise
@@ -105,7 +106,7 @@ class ResearchRunner:
         store.update_manifest(
             status="complete" if not failures else "failed",
             combos_ok=len(combos) - len(failures), combos_failed=len(failures),
-            failures=failures,
+            failures=failures, heatmaps=heatmaps, store_trades=store_trades,
             timings={"total_s": round(time.perf_counter() - started, 3),
                      "compact_s": round(time.perf_counter() - compact_started, 3), **timings})
         return Sweep(store.root)
@@ -113,7 +114,7 @@ class ResearchRunner:
     # -- how to run it --
 
     def _run_parallel_strategy(self, bars: Bars, plan: Plan, store: SweepStore,
-                               settings: ParallelSpec, total: int,
+                               settings: ParallelSpec, total: int, store_trades: bool,
                                ) -> tuple[list[dict[str, Any]], dict[str, float]]:
         """Fan the plan's tasks out on the backend (DESIGN §4); publish each result.
 
@@ -129,7 +130,7 @@ class ResearchRunner:
         timings = {"engine_s": 0.0, "store_s": 0.0}
         execute_started = time.perf_counter()
         results = run_tasks(run_task, bars, plan.tasks,
-                            (bars.last_ts_ns, plan.threads, self.stages),
+                            (bars.last_ts_ns, plan.threads, self.stages, store_trades),
                             settings, plan.processes)
         with self._progress(total, total - sum(len(t.combos) for t in plan.tasks)) as bar, \
                 closing(results):
@@ -146,7 +147,7 @@ class ResearchRunner:
                                     for rp in task.combos)
                     break
                 store_started = time.perf_counter()
-                store.write_task(result.task_id, result.trades, result.summaries)
+                store.write_task(result.task_id, result.summaries, result.trades, result.daily)
                 timings["store_s"] += time.perf_counter() - store_started
                 timings["engine_s"] += result.engine_seconds
                 failures.extend(result.failures)
@@ -155,15 +156,20 @@ class ResearchRunner:
         timings["execute_s"] = time.perf_counter() - execute_started
         return failures, {name: round(seconds, 3) for name, seconds in timings.items()}
 
-    def _compact(self, spec: SweepSpec, combos: Sequence[RunParams], store: SweepStore) -> None:
-        """The compacted files; heatmaps (matplotlib, holds the GIL) overlap the trades
-        compaction (pyarrow, does not)."""
-        axis_values = {rp.combo_id: spec.axis_values(rp) for rp in combos}
-        summary, where = compact_summary(store, axis_values, spec.axes)
+    def _compact(self, spec: SweepSpec, combos: Sequence[RunParams], store: SweepStore,
+                 dates: np.ndarray, store_trades: bool) -> list[str]:
+        """The compacted files, then the shards go. Heatmaps (matplotlib, holds the GIL)
+        are drawn while the rows are compacted (pyarrow, does not); returns their names."""
+        compaction = Compaction.of(store, {rp.combo_id: spec.axis_values(rp) for rp in combos},
+                                   spec.axes, dates, store_trades=store_trades)
+        summary = compaction.write_summary()
         with ThreadPoolExecutor(1, thread_name_prefix="research-heatmaps") as pool:
             heatmaps = pool.submit(write_heatmaps, summary, spec.axes, store.root)
-            compact_trades(store, where)
-            store.update_manifest(heatmaps=[path.name for path in heatmaps.result()])
+            compaction.write_rows()
+            names = [path.name for path in heatmaps.result()]
+        if not self.keep_shards:
+            store.remove_shards()
+        return names
 
     # -- inputs --
 
@@ -190,13 +196,3 @@ class ResearchRunner:
         enabled = self.progress and sys.stderr.isatty()
         return tqdm(total=total, initial=initial, unit="combo", disable=not enabled,
                     file=sys.stderr, dynamic_ncols=True)
-
-
-def _preload_matplotlib() -> threading.Thread:
-    """Import matplotlib on a background thread, while the sweep runs, for the heatmaps."""
-    def load() -> None:
-        import matplotlib.figure  # noqa: F401
-
-    thread = threading.Thread(target=load, name="research-preload", daemon=True)
-    thread.start()
-    return thread

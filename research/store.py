@@ -9,8 +9,8 @@ parameters are typed or named.
 >>> import tempfile
 >>> store = SweepStore(tempfile.mkdtemp())
 >>> store.prepare("spec-hash", "data-fingerprint", {"name": "demo"})
->>> store.read_manifest()["status"], store.finished()
-('running', set())
+>>> store.read_manifest()["status"], store.committed_tasks()
+('running', [])
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from research.daily import DAILY
 from research.errors import ResearchError
 from research.files import parquet_bytes, remove_temp_files, write_json, write_parquet
-from research.tables import COMBO_ID_SCHEMA, SHARD_SUMMARY_SCHEMA, TRADES_SCHEMA, to_table
+from research.tables import SHARD_SUMMARY_SCHEMA, to_table
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,13 @@ logger = logging.getLogger(__name__)
 MANIFEST, TRADES, SUMMARY, SUMMARY_CSV = ("manifest.json", "trades.parquet", "summary.parquet",
                                           "summary.csv")
 SHARDS = "shards"
-TRADES_SUFFIX, SUMMARY_SUFFIX = ".trades.parquet", ".summary.parquet"
+TRADES_SUFFIX, DAILY_SUFFIX, SUMMARY_SUFFIX = (".trades.parquet", ".daily.parquet",
+                                              ".summary.parquet")
+SHARD_SUFFIXES = (TRADES_SUFFIX, DAILY_SUFFIX, SUMMARY_SUFFIX)
+# Footer metadata that makes each shard say what it holds: its task, its combos (in file
+# order), and in trades files each combo's row count ([[combo_id, rows], ...]).
+SHARD_TASK_KEY, SHARD_COMBOS_KEY, TRADE_ROWS_KEY = (b"research.task", b"research.combos",
+                                                    b"research.rows")
 _HEATMAP_PREFIX, _HEATMAP_SUFFIX = "heatmap_", ".png"
 HEATMAP_GLOB = f"{_HEATMAP_PREFIX}*{_HEATMAP_SUFFIX}"  # every heatmap_name matches it
 _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -116,10 +122,10 @@ class SweepStore:
 
     def _wipe(self) -> None:
         """Delete only the files of this layout; anything else in the folder stays."""
-        ours = [self.root / name for name in (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV)]
+        ours = [self.root / name for name in (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV, DAILY)]
         ours += self.root.glob(HEATMAP_GLOB)
-        ours += self.shards.glob("*" + TRADES_SUFFIX)
-        ours += self.shards.glob("*" + SUMMARY_SUFFIX)
+        for suffix in SHARD_SUFFIXES:
+            ours += self.shards.glob("*" + suffix)
         for path in ours:
             path.unlink(missing_ok=True)
         logger.info("fresh start: removed previous results in %s", self.root)
@@ -151,57 +157,63 @@ class SweepStore:
         return manifest
 
     # ---- shards ----
-    def write_task(self, task_id: str, trades: pa.Table | pd.DataFrame | bytes,
-                   summary: pd.DataFrame | pa.Table | Sequence[Mapping[str, Any]]) -> None:
-        """Publish one task: trades shard, then summary shard (the commit marker).
+    def write_task(self, task_id: str, summaries: Sequence[Mapping[str, Any]],
+                   trades: bytes | None, daily: bytes) -> None:
+        """Publish one task: trades shard (unless trades are not stored), daily shard, then
+        the summary shard, the commit marker: a task is finished only once it exists.
 
-        `trades` may be parquet_bytes of a TRADES_SCHEMA table, published as they are (the
-        parent does not parse them: the worker built them from the same frames as `summary`).
-        A table or frame is checked: every trades row names a combo of `summary`.
-        `summary` has one row per finished combo: combo_id and METRIC_COLUMNS (other columns
-        are ignored). Re-running a task id overwrites its unfinished shards, never another
-        set of finished combos.
+        `trades` and `daily` are parquet bytes encoded by the worker, tagged with the task and
+        its combos (worker.SHARD_COMBOS_KEY); they are published as they are. `summaries`
+        holds one row per finished combo: combo_id and METRIC_COLUMNS. Re-running a task id
+        overwrites its unfinished shards, never another set of finished combos.
         """
         if not _TASK_ID.match(task_id):
             raise ValueError(f"task id {task_id!r}: use letters, digits, '_' and '-' only")
-        summary_t = to_table(summary, SHARD_SUMMARY_SCHEMA)
-        combos = summary_t.column("combo_id").to_pylist()
+        summary = to_table(summaries, SHARD_SUMMARY_SCHEMA)
+        combos = summary.column("combo_id").to_pylist()
         if None in combos:
             raise ValueError(f"task {task_id}: a summary row has no combo_id")
-        if isinstance(trades, bytes):
-            encoded = trades
-        else:
-            trades_t = to_table(trades, TRADES_SCHEMA)
-            trade_ids = trades_t.column("combo_id")
-            if trade_ids.null_count:
-                raise ValueError(f"task {task_id}: a trades row has no combo_id")
-            if strays := set(trade_ids.unique().to_pylist()) - set(combos):
-                raise ValueError(f"task {task_id}: trades of combos {sorted(strays)} "
-                                 "have no summary")
-            encoded = parquet_bytes(trades_t)
-        marker = self.shards / (task_id + SUMMARY_SUFFIX)
+        marker = self.shard_path(task_id, SUMMARY_SUFFIX)
         # Only a stat on the hot path: a task's marker exists only when a task is re-run.
-        if marker.exists() and set(pq.read_table(marker, columns=["combo_id"])
-                                   .column("combo_id").to_pylist()) != set(combos):
+        if marker.exists() and shard_combos(marker) != combos:
             raise ValueError(f"task {task_id}: {marker} holds other, finished combos")
-        write_parquet(encoded, self.shards / (task_id + TRADES_SUFFIX))
-        write_parquet(summary_t, marker)
+        if trades is not None:
+            write_parquet(trades, self.shard_path(task_id, TRADES_SUFFIX))
+        write_parquet(daily, self.shard_path(task_id, DAILY_SUFFIX))
+        write_parquet(summary.replace_schema_metadata(
+            {SHARD_TASK_KEY: task_id.encode(), SHARD_COMBOS_KEY: json.dumps(combos).encode()}),
+            marker)
 
-    def summaries(self, schema: pa.Schema = SHARD_SUMMARY_SCHEMA,
-                  ) -> tuple[pa.Table, dict[str, str]]:
-        """Every committed summary row (first shard by name wins), only `schema`'s columns,
-        and combo_id -> task_id."""
-        tables, where = [], {}
-        for path in sorted(self.shards.glob("*" + SUMMARY_SUFFIX)):
-            task_id = path.name[: -len(SUMMARY_SUFFIX)]
-            table = to_table(pq.read_table(path, columns=schema.names), schema)
-            ids = table.column("combo_id").to_pylist()
-            keep = [i for i, c in enumerate(ids) if c not in where]
-            where.update({ids[i]: task_id for i in keep})
-            tables.append(table.take(pa.array(keep, pa.int64())))
-        return pa.concat_tables(tables or [schema.empty_table()]), where
+    def shard_path(self, task_id: str, suffix: str) -> Path:
+        return self.shards / (task_id + suffix)
 
-    def finished(self) -> set[str]:
-        """The ids of every finished combo (those with a summary shard row): what a resumed
-        sweep skips. Reads only the shards' combo_id column."""
-        return set(self.summaries(COMBO_ID_SCHEMA)[1])
+    def committed_tasks(self) -> list[str]:
+        """The task ids whose summary shard (commit marker) exists, sorted."""
+        return sorted(path.name[: -len(SUMMARY_SUFFIX)]
+                      for path in self.shards.glob("*" + SUMMARY_SUFFIX))
+
+    def remove_shards(self) -> None:
+        """Delete every shard (after a compaction that holds them all)."""
+        for suffix in SHARD_SUFFIXES:
+            for path in self.shards.glob("*" + suffix):
+                path.unlink(missing_ok=True)
+
+
+def encode_shards(task_id: str, combo_ids: Sequence[str], rows: Sequence[int],
+                  trades: pa.Table | None, daily: pa.Table) -> tuple[bytes | None, bytes]:
+    """A task's trades and daily tables as shard bytes, each tagged in its footer with the
+    task and its combos (trades also with each combo's row count): what write_task takes.
+    Encoding is the heavy part, so workers do it."""
+    tag = {SHARD_TASK_KEY: task_id.encode(), SHARD_COMBOS_KEY: json.dumps(list(combo_ids)).encode()}
+    counts = json.dumps([[c, int(n)] for c, n in zip(combo_ids, rows, strict=True)]).encode()
+    trades_bytes = None if trades is None else parquet_bytes(
+        trades.replace_schema_metadata({**tag, TRADE_ROWS_KEY: counts}))
+    daily_bytes = parquet_bytes(daily.replace_schema_metadata({**(daily.schema.metadata or {}),
+                                                               **tag}))
+    return trades_bytes, daily_bytes
+
+
+def shard_combos(marker: Path) -> list[str]:
+    """The combo ids a summary shard names in its footer (no data read)."""
+    metadata = pq.read_schema(marker).metadata or {}
+    return json.loads(metadata.get(SHARD_COMBOS_KEY, b"[]"))

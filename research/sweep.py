@@ -29,6 +29,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=BACKENDS,
                         help="how to run the combos (default: the spec's, else loky)")
     parser.add_argument("--scheduler", help="dask scheduler address (backend dask)")
+    parser.add_argument("--batch-size", type=int,
+                        help="combos per task (default: planned from the grid and the data)")
     parser.add_argument("--results-dir", default="results", help="output root (default: results)")
     parser.add_argument("--fresh", action="store_true",
                         help="discard earlier results of this sweep instead of resuming")
@@ -65,6 +67,7 @@ def _run(args: argparse.Namespace, stages: Stages) -> int:
     # The flags are the runner's arguments, so they win over the spec's parallel: section.
     runner = ResearchRunner(results_dir=args.results_dir, max_cpus=args.max_cpus,
                             backend=args.backend, scheduler=args.scheduler,
+                            batch_size=args.batch_size,
                             progress=not args.quiet, stages=stages)
     sweep = runner.run_spec(spec, fresh=args.fresh)
     failed = sweep.failed

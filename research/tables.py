@@ -13,12 +13,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from research.engine.clock import CHICAGO
-from research.engine.results import COLUMNS, TEXT_COLUMNS, TIME_COLUMNS
-from research.metrics import COUNT_COLUMNS, METRIC_COLUMNS
+from research.engine.execution import NAT_NS
+from research.engine.results import COLUMNS, TEXT_COLUMNS, TIME_COLUMNS, Columns
+from research.metrics import INT_COLUMNS, METRIC_COLUMNS
 
 ParamColumns = Sequence[tuple[str, pa.DataType]]
 
@@ -33,7 +35,7 @@ COMBO_ID_SCHEMA = pa.schema([("combo_id", pa.string())])
 
 def summary_schema(param_columns: ParamColumns = ()) -> pa.Schema:
     """combo_id, the parameter columns as given, then METRIC_COLUMNS (counts int64)."""
-    metrics = [(m, pa.int64() if m in COUNT_COLUMNS else pa.float64()) for m in METRIC_COLUMNS]
+    metrics = [(m, pa.int64() if m in INT_COLUMNS else pa.float64()) for m in METRIC_COLUMNS]
     fields = [("combo_id", pa.string()), *param_columns, *metrics]
     names = [name for name, _ in fields]
     if clashes := sorted({n for n in names if names.count(n) > 1}):
@@ -56,6 +58,32 @@ def to_table(data: pa.Table | pd.DataFrame | Sequence[Mapping[str, Any]],
     else:
         table = pa.Table.from_pylist(list(data), schema=schema)
     return table.replace_schema_metadata(None)
+
+
+def trades_table(columns: Columns, combo_ids: Sequence[str], lengths: np.ndarray) -> pa.Table:
+    """A TRADES_SCHEMA table of typed columns whose rows are `lengths[i]` rows of combo
+    `combo_ids[i]`, combo after combo: the arrays go to arrow without a pandas frame."""
+    codes = np.repeat(np.arange(len(combo_ids), dtype=np.int32), lengths)
+    arrays = [_text(codes, combo_ids)]
+    for field in list(TRADES_SCHEMA)[1:]:
+        values = columns.values[field.name]
+        if field.name in TEXT_COLUMNS:
+            arrays.append(_text(values, columns.labels[field.name]))
+        elif field.name in TIME_COLUMNS:
+            arrays.append(pa.array(values.view("M8[ns]"), type=field.type,
+                                   mask=values == NAT_NS))
+        elif field.name == "date":
+            arrays.append(pa.array(values.view("M8[ns]"), type=field.type))
+        else:
+            arrays.append(pa.array(np.ascontiguousarray(values, np.float64), type=field.type))
+    return pa.Table.from_arrays(arrays, schema=TRADES_SCHEMA)
+
+
+def _text(codes: np.ndarray, labels: Sequence[str]) -> pa.Array:
+    """Codes into `labels` as a plain string column (arrow decodes in C++)."""
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, np.int32)),
+                                                pa.array(list(labels), pa.string()))
+    return dictionary.cast(pa.string())
 
 
 def param_columns_for(rows: Iterable[Mapping[str, Any]],

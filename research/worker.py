@@ -1,9 +1,10 @@
 """What one task does, inside a worker (like scikit-learn's ``_fit_and_score``).
 
 A task is a batch of combos sharing their RangeRules: the shared stages run once, the exit
-walk once per ExitRules, then each combo's rows and metrics. A combo that raises is
-recorded with its traceback and the others go on; the worker returns everything (the
-shard already encoded) to the parent, the only writer.
+walk once per ExitRules, the rows stage per combo; then the rows of all its combos become
+one set of columns, its metrics and daily series one compiled pass (no per-combo frame).
+A combo that raises is recorded with its traceback and the others go on; the worker
+returns everything, shards already encoded, to the parent, the only writer.
 """
 
 from __future__ import annotations
@@ -14,59 +15,101 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
-from research.engine.bars import ARRAY_FIELDS, Bars
+from research.daily import daily_table
+from research.engine.bars import Bars
 from research.engine.execution import ExitRules, TradeBatch
 from research.engine.params import RunParams
-from research.engine.pipeline import ENGINE_STAGES, Pipeline, Stages
-from research.files import parquet_bytes
-from research.metrics import combo_metrics
+from research.engine.pipeline import ENGINE_STAGES, Pipeline, SharedRanges, Stages
+from research.engine.ranges import weekday_trading_days
+from research.engine.results import RowPiece
+from research.metrics import ComboRows, grouped_metrics
 from research.parallel.processor import ParallelProcessor
 from research.plan import Task
-from research.tables import TRADES_SCHEMA, to_table
+from research.store import encode_shards
+from research.tables import TRADES_SCHEMA, trades_table
 
 
 @dataclass(frozen=True, slots=True)
 class TaskResult:
     task_id: str
-    trades: bytes  # parquet_bytes of a TRADES_SCHEMA table: encoded here, in the worker
-    summaries: list[dict[str, Any]]
+    summaries: list[dict[str, Any]]  # combo_id and its METRIC_COLUMNS, per finished combo
+    trades: bytes | None  # parquet bytes of a TRADES_SCHEMA table; None: trades not stored
+    daily: bytes  # parquet bytes of the finished combos' daily rows (research.daily)
     failures: list[dict[str, Any]]
     engine_seconds: float
     worker: dict[str, Any] = field(default_factory=dict)
 
 
 def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int,
-             stages: Stages = ENGINE_STAGES) -> TaskResult:
+             stages: Stages = ENGINE_STAGES, store_trades: bool = True) -> TaskResult:
     """Run one task's combos on `threads` engine threads."""
     started = time.perf_counter()
     pipeline = Pipeline(bars, as_of_ns, ParallelProcessor(max_workers=threads), stages)
-    frames, summaries, failures = [], [], []
+    failures: list[dict[str, Any]] = []
+    done: list[RunParams] = []
+    walks: list[TradeBatch] = []
+    pieces: list[RowPiece] = []
     try:
         shared = pipeline.shared(task.range_rules)
     except Exception as exc:  # noqa: BLE001 - every combo of the task fails alike
         failures = [failure_record(rp, exc) for rp in task.combos]
+        shared = None
     else:
-        walks: dict[ExitRules, TradeBatch] = {}  # combos equal on ExitRules share the walk
+        walk_of: dict[ExitRules, int] = {}  # combos equal on ExitRules share the walk
         for rp in task.combos:
             try:
                 rules = ExitRules.from_params(rp)
-                if rules not in walks:
-                    walks[rules] = pipeline.exits(shared, rules)
-                frame = pipeline.rows(shared, walks[rules], rp)
-                summaries.append({"combo_id": rp.combo_id, **combo_metrics(frame)})
-                frame.insert(0, "combo_id", rp.combo_id)
-                frames.append(frame)
+                if rules not in walk_of:
+                    walks.append(pipeline.exits(shared, rules))
+                    walk_of[rules] = len(walks) - 1
+                walk = walk_of[rules]
+                pieces.append(RowPiece.of(rp, pipeline.rows(shared, walks[walk], rp), walk))
+                done.append(rp)
             except Exception as exc:  # noqa: BLE001 - recorded in the manifest
                 failures.append(failure_record(rp, exc))
-    trades = parquet_bytes(to_table(pd.concat(frames, ignore_index=True), TRADES_SCHEMA)
-                           if frames else TRADES_SCHEMA.empty_table())
+    try:
+        summaries, trades, daily = _outputs(pipeline, shared, walks, pieces, done,
+                                            task.task_id, store_trades)
+    except Exception as exc:  # noqa: BLE001 - the task's columns: its combos fail together
+        failures += [failure_record(rp, exc) for rp in done]
+        summaries, trades, daily = _outputs(pipeline, None, [], [], [], task.task_id,
+                                            store_trades)
     worker = {"pid": os.getpid(), "threads": threads,
               "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
               "bars_array_type": type(bars.ts_ns).__name__}  # memmap: shared, not copied
-    return TaskResult(task.task_id, trades, summaries, failures,
+    return TaskResult(task.task_id, summaries, trades, daily, failures,
                       time.perf_counter() - started, worker)
+
+
+def _outputs(pipeline: Pipeline, shared: SharedRanges | None, walks: list[TradeBatch],
+             pieces: list[RowPiece], done: list[RunParams], task_id: str,
+             store_trades: bool) -> tuple[list[dict[str, Any]], bytes | None, bytes]:
+    """The finished combos' summary rows, trades shard and daily shard, from one set of
+    columns for the whole task."""
+    dates = weekday_trading_days(pipeline.bars)
+    combo_ids = [rp.combo_id for rp in done]
+    lengths = np.array([len(p.rows) for p in pieces], np.int64)
+    rows = None if shared is None else pipeline.columns(shared, walks, pieces)
+    if rows is None or not pieces:
+        metrics, cents = {}, np.zeros((0, len(dates)), np.int64)
+    else:
+        metrics, cents = grouped_metrics(ComboRows(
+            starts=np.concatenate([[0], np.cumsum(lengths)]), result=rows.trades.result,
+            profit=rows.columns.values["profit"], peak=rows.columns.values["peak"],
+            gross_cents=rows.money.gross_cents, costs_cents=rows.money.costs_cents,
+            net_cents=rows.money.net_cents,
+            day_index=np.searchsorted(dates, rows.ranges.trading_day)), len(dates))
+    summaries = [{"combo_id": combo_id, **{name: values[i] for name, values in metrics.items()}}
+                 for i, combo_id in enumerate(combo_ids)]
+    trades = None
+    if store_trades:
+        trades = (TRADES_SCHEMA.empty_table() if rows is None
+                  else trades_table(rows.columns, combo_ids, lengths))
+    trades_bytes, daily_bytes = encode_shards(task_id, combo_ids, lengths, trades,
+                                              daily_table(combo_ids, dates, cents))
+    return summaries, trades_bytes, daily_bytes
 
 
 def failure_record(rp: RunParams, exc: BaseException) -> dict[str, Any]:
@@ -74,17 +117,3 @@ def failure_record(rp: RunParams, exc: BaseException) -> dict[str, Any]:
     return {"combo_id": rp.combo_id, "params": rp.to_dict(),
             "error": f"{type(exc).__name__}: {exc}",
             "traceback": "".join(traceback.format_exception(exc))}
-
-
-def load_compiled_kernels() -> int:
-    """A worker's warm-up before its first task: import the engine and load the compiled
-    kernels from numba's cache for read-only bars, the way tasks receive them (memmaps).
-    Returns the worker's pid."""
-    from research.engine.data import prepare_bars
-    from research.engine.synthetic import synthetic_bars
-
-    bars = prepare_bars(synthetic_bars("ES", "2024-01-02", "2024-01-03", seed=0), "ES")
-    for name in ARRAY_FIELDS:
-        getattr(bars, name).setflags(write=False)
-    run_task(bars, Task("warm-up", (RunParams(instrument="ES"),)), bars.last_ts_ns, threads=1)
-    return os.getpid()

@@ -223,7 +223,8 @@ def test_to_dict_round_trips() -> None:
     spec = spec_from_dict(spec_dict(grid={"slot": ["07:30"], "trade_days": [["Mon"]]},
                                     parallel={"max_cpus": "auto"}))
     d = spec.to_dict()
-    assert d["parallel"] == {"backend": None, "max_cpus": "auto", "scheduler": None}  # as given
+    assert d["parallel"] == {"backend": None, "max_cpus": "auto", "scheduler": None,
+                             "batch_size": None}  # as given
     assert d["data"]["synthetic"] == {"instrument": "ES", "start": "2024-01-01",
                                       "end": "2024-12-31", "seed": 7}
     again = spec_from_dict(d)

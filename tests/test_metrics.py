@@ -1,12 +1,19 @@
 import math
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from research.engine.codes import NO_TRADE, RESULT_NAMES
-from research.metrics import _RESULT_COUNTS, METRIC_COLUMNS, _result_codes, combo_metrics
+from research.metrics import (
+    _RESULT_COUNTS,
+    INT_COLUMNS,
+    METRIC_COLUMNS,
+    ComboRows,
+    _result_codes,
+    combo_metrics,
+    grouped_metrics,
+)
 
 
 def frame(results, profits, peaks=None):
@@ -33,8 +40,8 @@ def test_every_metric_by_hand():
     # equity 0, 4, 2, 2, 2, 3.5, 7.5, 7, 4: worst fall is 7.5 -> 4
     assert m["max_drawdown"] == 3.5
     assert m["avg_peak"] == round(15.0 / 7, 10)
-    assert all(isinstance(m[k], int) for k in METRIC_COLUMNS[:8])
-    assert all(isinstance(m[k], float) for k in METRIC_COLUMNS[8:])
+    assert all(isinstance(m[k], int) for k in INT_COLUMNS)
+    assert all(isinstance(m[k], float) for k in METRIC_COLUMNS if k not in INT_COLUMNS)
 
 
 def test_drawdown_counts_from_zero_and_in_row_order():
@@ -99,13 +106,80 @@ def test_result_counts_follow_the_engine_codes():
     assert list(_result_codes(codes.astype(str))) == list(range(len(RESULT_NAMES)))
 
 
-def test_fast_for_1800_rows():
-    rng = np.random.default_rng(0)
-    labels = ["NoTrade", "Win", "BE", "Loss", "TIME", "OPEN"]
-    f = frame(list(rng.choice(labels, 1800)), rng.normal(size=1800), rng.random(1800))
-    combo_metrics(f)
-    start = time.perf_counter()
-    for _ in range(50):
-        combo_metrics(f)
-    per_call = (time.perf_counter() - start) / 50
-    assert per_call < 2e-3  # ~0.3 ms here; slack for loaded CI machines
+def dollar_frame(days, nets, results=None, costs=None):
+    """One row per (date, net $); gross = net + costs."""
+    n = len(nets)
+    results = results or ["Win" if v > 0 else "Loss" if v < 0 else "BE" for v in nets]
+    costs = costs if costs is not None else [0.0] * n
+    return pd.DataFrame({
+        "date": pd.to_datetime(days), "result": results, "profit": [0.0] * n,
+        "peak": [0.0] * n, "net_usd": nets, "costs_usd": costs,
+        "gross_usd": [v + c for v, c in zip(nets, costs, strict=True)]})
+
+
+def test_dollar_metrics_by_hand():
+    # Four trading dates; two trades on the 3rd; nothing on the 4th.
+    dates = pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"])
+    f = dollar_frame(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-04"],
+                     [100.0, -250.0, 50.0, -25.0], costs=[4.5, 4.5, 4.5, 4.5])
+    m = combo_metrics(f, dates)
+    assert (m["net_profit_usd"], m["costs_usd"], m["gross_profit_usd"]) == (-125.0, 18.0, -107.0)
+    assert m["avg_trade_usd"] == -31.25
+    assert m["profit_factor_usd"] == round(150 / 275, 10)
+    # daily: 100, -250, 25, 0; equity 100, -150, -125, -125: peak 100, so 3 dates under it
+    assert (m["best_day_usd"], m["worst_day_usd"]) == (100.0, -250.0)
+    assert m["max_drawdown_usd"] == 250.0 and m["max_drawdown_days"] == 3
+    daily = np.array([100.0, -250.0, 25.0, 0.0])
+    mean, sd = daily.mean(), daily.std(ddof=1)
+    assert m["sharpe"] == round(mean / sd * math.sqrt(252), 10)
+    downside = math.sqrt((250.0 ** 2) / 4)
+    assert m["sortino"] == round(mean / downside * math.sqrt(252), 10)
+    assert m["trades_per_year"] == round(4 / 4 * 252, 10)
+
+
+def test_sharpe_and_sortino_conventions():
+    dates = pd.to_datetime(["2024-01-02", "2024-01-03"])
+    flat = combo_metrics(dollar_frame(["2024-01-02", "2024-01-03"], [10.0, 10.0]), dates)
+    assert flat["sharpe"] == 0.0 and math.isinf(flat["sortino"])  # constant: no Sharpe
+    nothing = combo_metrics(dollar_frame([], []).astype({"date": "datetime64[ns]"}), dates)
+    assert (nothing["sharpe"], nothing["sortino"], nothing["max_drawdown_days"]) == (0.0, 0.0, 0)
+    one_date = combo_metrics(dollar_frame(["2024-01-02"], [5.0]))
+    assert one_date["sharpe"] == 0.0  # fewer than two dates
+
+
+def test_the_daily_series_sums_to_the_net_profit():
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2024-01-01", periods=60)
+    pick = np.sort(rng.choice(60, 90))
+    nets = list(np.round(rng.normal(0, 200, 90), 2))
+    f = dollar_frame(list(days[pick]), nets)
+    rows = ComboRows(np.array([0, 90]), _result_codes(f["result"]).astype(np.int8),
+                     f["profit"].to_numpy(), f["peak"].to_numpy(),
+                     np.rint(f["gross_usd"].to_numpy() * 100).astype(np.int64),
+                     np.zeros(90, np.int64),
+                     np.rint(f["net_usd"].to_numpy() * 100).astype(np.int64), pick.astype(np.int64))
+    columns, daily = grouped_metrics(rows, 60)
+    assert daily.shape == (1, 60) and daily.sum() == round(sum(nets) * 100)
+    assert columns["net_profit_usd"][0] == round(daily.sum() / 100, 10)
+    assert columns["best_day_usd"][0] == daily.max() / 100
+
+
+def test_grouped_metrics_equal_one_combo_at_a_time():
+    rng = np.random.default_rng(5)
+    frames = []
+    for _ in range(4):
+        n = int(rng.integers(0, 30))
+        frames.append(dollar_frame(list(pd.bdate_range("2024-03-01", periods=n)),
+                                   list(np.round(rng.normal(0, 50, n), 2))))
+    dates = pd.bdate_range("2024-03-01", periods=30)
+    one_by_one = [combo_metrics(f, dates) for f in frames]
+    together = pd.concat(frames, ignore_index=True)
+    starts = np.cumsum([0] + [len(f) for f in frames])
+    rows = ComboRows(starts, _result_codes(together["result"]).astype(np.int8),
+                     together["profit"].to_numpy(), together["peak"].to_numpy(),
+                     np.rint(together["gross_usd"].to_numpy() * 100).astype(np.int64),
+                     np.rint(together["costs_usd"].to_numpy() * 100).astype(np.int64),
+                     np.rint(together["net_usd"].to_numpy() * 100).astype(np.int64),
+                     np.searchsorted(dates.asi8, pd.DatetimeIndex(together["date"]).asi8))
+    columns, _ = grouped_metrics(rows, len(dates))
+    assert [{k: columns[k][c] for k in METRIC_COLUMNS} for c in range(4)] == one_by_one

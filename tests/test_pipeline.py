@@ -67,7 +67,8 @@ def test_every_field_is_in_the_key_of_the_stage_that_reads_it(month, field):
               "trade_days": [[0, 1, 2, 3, 4], [1, 3]], "target": [10, 15],
               "t1_fraction": [0.65, 0.3], "stop_cap_multiple": [3.0, 0.5],
               "market_close": ["16:00", "09:45"], "target_mode": ["fixed", "time"],
-              "write_no_trade_rows": [True, False]}[field]
+              "write_no_trade_rows": [True, False], "contracts": [1, 3],
+              "commission": [0, 2.5], "slippage_ticks": [0, 2]}[field]
     bars = prepare_bars(month, "ES")
     a, b = (RunParams(instrument="ES", **{field: value}) for value in values)
     ranges_equal = RangeRules.from_params(a) == RangeRules.from_params(b)
@@ -85,7 +86,8 @@ def test_a_sweep_over_every_field_gives_run_strategys_rows(month, tmp_path):
     """The sweep shares stages by key; run_strategy computes each combo alone: same rows."""
     grid = {"slot": ["07:30", "10:00"], "target": [10, 15], "t1_fraction": [0.3, 0.65],
             "stop_cap_multiple": [0.5, 3.0], "market_close": ["16:00", "09:45"],
-            "target_mode": ["fixed", "time"], "write_no_trade_rows": [True, False]}
+            "target_mode": ["fixed", "time"], "write_no_trade_rows": [True, False],
+            "commission": [0, 4.5]}
     sweep = ResearchRunner(data=month, results_dir=tmp_path, backend="sequential",
                            progress=False).run(grid=grid, base={"instrument": "ES"}, name="all")
     spec = spec_from_dict({"name": "all", "base": {"instrument": "ES"}, "grid": grid},
@@ -127,7 +129,7 @@ def test_run_spec_honours_the_spec_parallel_section(tmp_path):
                            "parallel": {"backend": "sequential", "max_cpus": 3}})
     sweep = ResearchRunner(results_dir=tmp_path, progress=False).run_spec(spec)
     assert sweep.manifest["parallel"] == {"backend": "sequential", "max_cpus": 3,
-                                          "scheduler": None}
+                                          "scheduler": None, "batch_size": None}
     assert sweep.manifest["budget"]["backend"] == "sequential"
 
 
@@ -142,13 +144,13 @@ def test_runner_arguments_win_over_the_spec(tmp_path):
 
 @pytest.mark.parametrize(("lower", "upper", "expected"), [
     (ParallelSpec(backend="dask", scheduler="tcp://h:1", max_cpus=32), ParallelSpec(),
-     {"backend": "dask", "max_cpus": 32, "scheduler": "tcp://h:1"}),
+     {"backend": "dask", "max_cpus": 32, "scheduler": "tcp://h:1", "batch_size": None}),
     (ParallelSpec(backend="dask", scheduler="tcp://h:1"), ParallelSpec(backend="loky"),
-     {"backend": "loky", "max_cpus": None, "scheduler": None}),
+     {"backend": "loky", "max_cpus": None, "scheduler": None, "batch_size": None}),
     (ParallelSpec(backend="dask", scheduler="tcp://h:1"), ParallelSpec(backend="dask"),
-     {"backend": "dask", "max_cpus": None, "scheduler": "tcp://h:1"}),
-    (ParallelSpec(max_cpus=4), ParallelSpec(max_cpus="auto"),
-     {"backend": None, "max_cpus": "auto", "scheduler": None}),
+     {"backend": "dask", "max_cpus": None, "scheduler": "tcp://h:1", "batch_size": None}),
+    (ParallelSpec(max_cpus=4, batch_size=3), ParallelSpec(max_cpus="auto"),
+     {"backend": None, "max_cpus": "auto", "scheduler": None, "batch_size": 3}),
 ])
 def test_each_layer_wins_over_the_one_below(lower, upper, expected):
     assert upper.over(lower).to_dict() == expected

@@ -13,7 +13,7 @@ import pytest
 from research import RunParams, run_strategy
 from research.engine.execution import execute_trades
 from research.engine.pipeline import ENGINE_STAGES, Stages
-from research.engine.results import trades_frame
+from research.engine.results import select_rows
 from research.engine.synthetic import synthetic_bars
 from research.grid import load_spec
 from research.parallel.backends import run_tasks
@@ -100,7 +100,7 @@ def test_sweep_accessors(reference):
 def rows_failing_for_target_15_in_time_mode(bars, table, batch, rp):
     if rp.target == 15 and rp.target_mode == "time":
         raise RuntimeError("boom for target 15")
-    return trades_frame(bars, table, batch, rp)
+    return select_rows(bars, table, batch, rp)
 
 
 def test_a_combo_that_raises_is_recorded_and_the_rest_finish(tmp_path):
@@ -173,7 +173,8 @@ def crash_spec_and_clean_run(tmp_path_factory):
 @pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to find worker processes")
 def test_worker_killed_mid_sweep_then_rerun_completes(crash_spec_and_clean_run, tmp_path):
     spec_path, clean = crash_spec_and_clean_run
-    proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2)
+    proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2,
+               "--batch-size", 8)
     wait_for_first_shard(tmp_path / "crash", proc)
     workers = [pid for pid in children_of(proc.pid) if pid != proc.pid]
     killed = False
@@ -203,7 +204,7 @@ def test_worker_killed_mid_sweep_then_rerun_completes(crash_spec_and_clean_run, 
 def test_whole_sweep_killed_then_rerun_continues(crash_spec_and_clean_run, tmp_path):
     spec_path, clean = crash_spec_and_clean_run
     proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2,
-               start_new_session=True)
+               "--batch-size", 8, start_new_session=True)
     wait_for_first_shard(tmp_path / "crash", proc)
     os.killpg(proc.pid, signal.SIGKILL)  # parent and workers at once: a hard crash
     proc.communicate(timeout=60)
@@ -311,7 +312,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_continues(crash_spec_and_clean_run, tm
     spec_path, clean = crash_spec_and_clean_run
     # SIGINT must reach the CLI even when this test runs with SIGINT ignored (background).
     proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2,
-               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+               "--batch-size", 8, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_for_first_shard(tmp_path / "crash", proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)

@@ -1,5 +1,6 @@
+"""The results folder: shards, the manifest, resume, and linear compaction."""
+
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -7,10 +8,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from research.compaction import compact, compact_summary, compact_trades
+from research.compaction import Compaction, CompactionError, compact, find_sources, finished_combos
+from research.daily import DAILY, daily_table, read_daily
 from research.engine.results import COLUMNS
 from research.errors import ResearchError
-from research.files import ROW_GROUP_ROWS, atomic_write, parquet_bytes, write_parquet
+from research.files import ROW_GROUP_ROWS, atomic_write
 from research.metrics import METRIC_COLUMNS, combo_metrics
 from research.plan import task_id_for
 from research.provenance import environment
@@ -22,6 +24,7 @@ from research.store import (
     TRADES,
     StoreMismatchError,
     SweepStore,
+    encode_shards,
     heatmap_name,
 )
 from research.tables import (
@@ -34,41 +37,8 @@ from research.tables import (
 
 CHI = "America/Chicago"
 PARAMS = [("target", pa.float64()), ("instrument", pa.string())]
-
-
-@dataclass(frozen=True)
-class Combo:
-    """What compaction reads of a RunParams: its combo_id."""
-
-    combo_id: str
-
-
-class Spec:
-    """What compaction reads of a SweepSpec: its axes and each combo's axis values."""
-
-    def __init__(self, values):
-        self.values = values
-        self.axes = list(dict.fromkeys(name for row in values.values() for name in row))
-
-    def axis_values(self, combo):
-        return self.values[combo.combo_id]
-
-
-def grid(combo_ids):
-    return [Combo(c) for c in combo_ids]
-
-
-def axis_values(combos, spec):
-    """What the runner hands compaction: each combo's axis values, in grid order."""
-    return {c.combo_id: spec.axis_values(c) for c in combos}
-
-
-def compact_all(store, combos, spec, **options):
-    return compact(store, axis_values(combos, spec), spec.axes, **options)
-
-
-def trades_table(frame, combo_id):
-    return to_table(frame.assign(combo_id=combo_id), TRADES_SCHEMA)
+DATES = pd.date_range("2024-01-02", periods=15, freq="D", unit="ns")  # every row's date
+DAYS = np.asarray(DATES.asi8 // 86_400_000_000_000, np.int64)
 
 
 def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -79,8 +49,9 @@ def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
     entry = pd.Series(pd.date_range("2024-01-02 08:31", periods=n, freq="D", tz=CHI,
                                     unit="ns")).where(~no_trade)
     profit = np.where(no_trade, 0.0, rng.integers(-20, 20, n) / 4)
+    costs = np.where(no_trade, 0.0, 4.5)
     return pd.DataFrame({
-        "date": pd.Series(pd.date_range("2024-01-02", periods=n, freq="D", unit="ns")),
+        "date": pd.Series(DATES[:n]),
         "slot": pd.Series(["08:30"] * n, dtype="str"),
         "session": pd.Series(["S1"] * n, dtype="str"),
         "instrument": pd.Series(["ES"] * n, dtype="str"),
@@ -91,6 +62,7 @@ def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
         **{c: rng.integers(0, 400, n) / 4 for c in ("entry_price", "exit_price", "stop_distance")},
         "target": np.full(n, 10.0), "peak": rng.integers(0, 40, n) / 4,
         "range": rng.integers(1, 40, n) / 4, "profit": profit,
+        "gross_usd": profit * 50, "costs_usd": costs, "net_usd": profit * 50 - costs,
         "open_as_of_time": pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[ns, {CHI}]"),
     })[list(COLUMNS)]
 
@@ -98,25 +70,52 @@ def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
 # five combos; one has no rows at all (write_no_trade_rows=False and nothing traded)
 COMBOS = {f"c{i}": typed_frame(n, seed=i) for i, n in enumerate([5, 0, 9, 3, 12])}
 GRID_ORDER = ["c3", "c0", "c4", "c1", "c2"]
-
-
 # parameter values per combo, as a grid gives them
 PARAM_VALUES = {c: {"target": 10 + int(c[1:]) * 2.5, "instrument": "ES",
                     "trade_days": [0, int(c[1:])]} for c in COMBOS}
-SPEC = Spec(PARAM_VALUES)
+AXES = ["target", "instrument", "trade_days"]
 
 
-def summary_rows(combo_ids):
-    return [{"combo_id": c, **combo_metrics(COMBOS[c])} for c in combo_ids]
+def in_grid_order(order=GRID_ORDER, values=PARAM_VALUES):
+    """What the runner hands compaction: each combo's axis values, in grid order."""
+    return {c: values[c] for c in order}
 
 
-def run_tasks(root, batches):
+def daily_cents(frame: pd.DataFrame) -> np.ndarray:
+    cents = np.zeros(len(DAYS), np.int64)
+    days = np.asarray(pd.DatetimeIndex(frame["date"]).asi8 // 86_400_000_000_000)
+    np.add.at(cents, np.searchsorted(DAYS, days), np.rint(frame["net_usd"] * 100).astype(int))
+    return cents
+
+
+def write_task(store, combo_ids, trades=True, task_id=None):
+    """Publish a task the way the worker encodes one."""
+    task_id = task_id or task_id_for(combo_ids)
+    frames = [COMBOS[c] for c in combo_ids]
+    table = pa.concat_tables([to_table(COMBOS[c].assign(combo_id=c), TRADES_SCHEMA)
+                              for c in combo_ids] or [TRADES_SCHEMA.empty_table()])
+    daily = daily_table(combo_ids, DAYS, np.array([daily_cents(f) for f in frames]))
+    trades_bytes, daily_bytes = encode_shards(task_id, combo_ids, [len(f) for f in frames],
+                                              table if trades else None, daily)
+    summaries = [{"combo_id": c, **combo_metrics(COMBOS[c], DATES)} for c in combo_ids]
+    store.write_task(task_id, summaries, trades_bytes, daily_bytes)
+    return task_id
+
+
+def run_tasks(root, batches, trades=True):
     store = SweepStore(root)
     store.prepare("spec1", "data1", {"name": "demo"})
     for batch in batches:
-        trades = pa.concat_tables([trades_table(COMBOS[c], c) for c in batch])
-        store.write_task(task_id_for(batch), trades, summary_rows(batch))
+        write_task(store, batch, trades)
     return store
+
+
+def compact_all(store, order=GRID_ORDER, **options):
+    return compact(store, in_grid_order(order), AXES, DAYS, **options)
+
+
+def finished(store, trades=True):
+    return finished_combos(find_sources(store, DAYS, with_trades=trades))
 
 
 def test_schemas_are_explicit():
@@ -138,28 +137,24 @@ def test_all_null_columns_keep_their_types(tmp_path):
     frame["direction"] = pd.Series([None] * 3, dtype=object)  # all null, object dtype
     frame["entry_time"] = pd.NaT
     frame["profit"] = np.nan
-    store = SweepStore(tmp_path)
-    store.prepare("s", "d", {})
-    summary = pd.DataFrame(summary_rows(["c0"])).assign(extra="ignored")
-    store.write_task("t1", frame.assign(combo_id="c0"), summary)
-    assert pq.read_schema(tmp_path / "shards/t1.trades.parquet").remove_metadata() \
-        == TRADES_SCHEMA
-    assert pq.read_schema(tmp_path / "shards/t1.summary.parquet").remove_metadata() \
-        == SHARD_SUMMARY_SCHEMA
+    table = to_table(frame.assign(combo_id="c0"), TRADES_SCHEMA)
+    assert table.schema == TRADES_SCHEMA
+    store = run_tasks(tmp_path, [["c0"]])
+    assert pq.read_schema(store.shard_path(task_id_for(["c0"]), ".summary.parquet")
+                          ).remove_metadata() == SHARD_SUMMARY_SCHEMA
     # c1 never finished: its values type the columns (types never depend on what finished)
-    spec = Spec({"c0": {"target": None, "instrument": None},
-                 "c1": {"target": 12.5, "instrument": "ES"}})
-    summary = compact_all(store, grid(["c0", "c1"]), spec)
-    assert pq.read_schema(tmp_path / "summary.parquet").remove_metadata() \
-        == summary_schema(PARAMS)
+    values = {"c0": {"target": None, "instrument": None},
+              "c1": {"target": 12.5, "instrument": "ES"}}
+    summary = compact(store, values, ["target", "instrument"], DAYS)
+    assert pq.read_schema(tmp_path / SUMMARY).remove_metadata() == summary_schema(PARAMS)
     assert summary["target"].isna().all() and summary["instrument"].isna().all()
 
 
 def test_atomic_write_leaves_no_temp_file(tmp_path):
     run_tasks(tmp_path, [["c0", "c1"]])
+    task = task_id_for(["c0", "c1"])
     assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == sorted(
-        [f"{task_id_for(['c0', 'c1'])}.trades.parquet",
-         f"{task_id_for(['c0', 'c1'])}.summary.parquet"])
+        f"{task}{suffix}" for suffix in (".trades.parquet", ".daily.parquet", ".summary.parquet"))
     target = tmp_path / "x.bin"
     target.write_bytes(b"old")
     with pytest.raises(RuntimeError), atomic_write(target) as handle:
@@ -169,14 +164,24 @@ def test_atomic_write_leaves_no_temp_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "shards", "x.bin"]
 
 
-def test_trades_shard_without_summary_is_not_finished(tmp_path):
+def test_shards_say_what_they_hold(tmp_path):
+    store = run_tasks(tmp_path, [["c2", "c0"]])
+    task = task_id_for(["c2", "c0"])
+    for suffix in (".trades.parquet", ".daily.parquet", ".summary.parquet"):
+        metadata = pq.read_schema(store.shard_path(task, suffix)).metadata
+        assert metadata[b"research.task"] == task.encode()
+        assert json.loads(metadata[b"research.combos"]) == ["c2", "c0"]
+    rows = pq.read_schema(store.shard_path(task, ".trades.parquet")).metadata[b"research.rows"]
+    assert json.loads(rows) == [["c2", 9], ["c0", 5]]
+
+
+def test_a_task_without_its_summary_shard_is_not_finished(tmp_path):
     store = run_tasks(tmp_path, [["c0"]])
-    # a crash between the two renames: trades published, summary (commit marker) not
-    write_parquet(trades_table(COMBOS["c2"], "c2"),
-                            tmp_path / "shards/t9.trades.parquet")
-    assert store.finished() == {"c0"}
-    store.write_task("t9", trades_table(COMBOS["c2"], "c2"), summary_rows(["c2"]))
-    assert store.finished() == {"c0", "c2"}
+    task = write_task(store, ["c2"])
+    store.shard_path(task, ".summary.parquet").unlink()  # a crash before the commit marker
+    assert finished(store) == {"c0"}
+    write_task(store, ["c2"])
+    assert finished(store) == {"c0", "c2"}
 
 
 def test_resume_sees_finished_combos_and_cleans_temp_files(tmp_path):
@@ -185,13 +190,11 @@ def test_resume_sees_finished_combos_and_cleans_temp_files(tmp_path):
     leftover.write_bytes(b"partial")
     again = SweepStore(tmp_path)
     again.prepare("spec1", "data1", {"name": "demo"})
-    done = again.finished()
-    assert done == {"c0", "c2", "c3"} and "c1" not in done
+    assert finished(again) == {"c0", "c2", "c3"}
     assert not leftover.exists()
-    no_axes = Spec({c: {} for c in COMBOS})
-    summary, _ = compact_summary(again, axis_values(grid(GRID_ORDER), no_axes), no_axes.axes)
+    summary = compact_all(again)
     row = summary.set_index("combo_id").loc["c2"].to_dict()
-    assert {"combo_id": "c2", **row} == {"combo_id": "c2", **combo_metrics(COMBOS["c2"])}
+    assert {k: row[k] for k in METRIC_COLUMNS} == combo_metrics(COMBOS["c2"], DATES)
 
 
 @pytest.mark.parametrize("spec, data, changed", [("spec2", "data1", "different spec"),
@@ -214,13 +217,13 @@ def test_shards_without_manifest_are_refused(tmp_path):
 
 def test_fresh_wipes_only_our_files(tmp_path):
     store = run_tasks(tmp_path, [["c0"], ["c2"]])
-    compact_all(store, grid(GRID_ORDER), SPEC)
+    compact_all(store, keep_shards=True)
     (tmp_path / heatmap_name("a", "b", "total_profit")).write_bytes(b"png")
     (tmp_path / "notes.txt").write_text("mine")
     (tmp_path / "shards" / "keep.parquet").write_bytes(b"other")
     fresh = SweepStore(tmp_path)
     fresh.prepare("spec2", "data2", {"name": "new"}, fresh=True)
-    assert fresh.finished() == set()
+    assert finished(fresh) == set()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "notes.txt", "shards"]
     assert [p.name for p in (tmp_path / "shards").iterdir()] == ["keep.parquet"]
     manifest = fresh.read_manifest()
@@ -232,18 +235,18 @@ def test_fresh_wipes_only_our_files(tmp_path):
 def test_compaction_bytes_do_not_depend_on_batching(tmp_path, row_group_rows):
     one = run_tasks(tmp_path / "a", [["c0", "c1"], ["c2", "c3", "c4"]])
     two = run_tasks(tmp_path / "b", [["c4"], ["c2", "c0"], ["c3", "c1"]])
-    s1 = compact_all(one, grid(GRID_ORDER), SPEC, row_group_rows=row_group_rows)
-    s2 = compact_all(two, grid(GRID_ORDER), SPEC, row_group_rows=row_group_rows)
+    s1 = compact_all(one, row_group_rows=row_group_rows)
+    s2 = compact_all(two, row_group_rows=row_group_rows)
     pd.testing.assert_frame_equal(s1, s2)
-    for name in ("trades.parquet", "summary.parquet", "summary.csv"):
+    for name in (TRADES, SUMMARY, SUMMARY_CSV, DAILY):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     if row_group_rows == 4:
         assert pq.ParquetFile(tmp_path / "a/trades.parquet").metadata.num_row_groups == 8
 
 
-def test_compaction_follows_combo_order(tmp_path):
+def test_compaction_follows_grid_order(tmp_path):
     store = run_tasks(tmp_path, [["c2", "c0"], ["c4", "c3"]])  # c1 never finished
-    summary = compact_all(store, grid(GRID_ORDER), SPEC)
+    summary = compact_all(store)
     assert list(summary["combo_id"]) == ["c3", "c0", "c4", "c2"]
     assert list(summary.columns) == ["combo_id", "target", "instrument", "trade_days",
                                      *METRIC_COLUMNS]
@@ -260,38 +263,81 @@ def test_compaction_follows_combo_order(tmp_path):
     assert trades["date"].dtype == "datetime64[ns]"
     c4 = pd.read_parquet(tmp_path / "trades.parquet", filters=[("combo_id", "==", "c4")])
     pd.testing.assert_frame_equal(c4.drop(columns="combo_id"), COMBOS["c4"], check_dtype=False)
+    daily = read_daily(tmp_path / DAILY)
+    assert list(daily.columns) == ["c3", "c0", "c4", "c2"]
+    for combo in daily.columns:
+        assert round(daily[combo].sum(), 2) == round(COMBOS[combo]["net_usd"].sum(), 2)
+
+
+def test_compaction_reads_each_row_group_once_and_removes_the_shards(tmp_path):
+    store = run_tasks(tmp_path, [["c2", "c0"], ["c4", "c3"]])
+    groups = sum(pq.ParquetFile(p).num_row_groups for p in (tmp_path / "shards").glob("*.parquet")
+                 if not p.name.endswith(".summary.parquet"))
+    compaction = Compaction.of(store, in_grid_order(), AXES, DAYS)
+    compaction.write_summary()
+    assert compaction.write_rows() == groups  # every trades and daily row group decoded once
+    compact_all(store, keep_shards=True)
+    assert len(list((tmp_path / "shards").iterdir())) == 6
+    compact_all(store)
+    assert not list((tmp_path / "shards").iterdir())
+
+
+def test_a_compacted_folder_is_a_source_for_the_next_run(tmp_path):
+    store = run_tasks(tmp_path, [["c2", "c0"]])
+    compact_all(store)  # shards removed: c2 and c0 live in the compacted files only
+    assert finished(store) == {"c0", "c2"}
+    write_task(store, ["c4", "c3"])
+    both = compact_all(store)
+    reference = run_tasks(tmp_path / "ref", [["c2", "c0"], ["c4", "c3"]])
+    pd.testing.assert_frame_equal(both, compact_all(reference))
+    for name in (TRADES, SUMMARY, DAILY):
+        assert (tmp_path / name).read_bytes() == (tmp_path / "ref" / name).read_bytes()
+
+
+def test_a_grid_that_loses_values_keeps_only_its_combos(tmp_path):
+    store = run_tasks(tmp_path, [["c2", "c0", "c4"]])
+    compact_all(store)
+    summary = compact_all(store, order=["c4", "c2"])
+    assert list(summary["combo_id"]) == ["c4", "c2"]
+    assert list(read_daily(tmp_path / DAILY).columns) == ["c4", "c2"]
+
+
+def test_trades_not_stored(tmp_path):
+    store = run_tasks(tmp_path, [["c2", "c0"]], trades=False)
+    assert finished(store, trades=True) == set()  # a sweep that wants trades recomputes
+    assert finished(store, trades=False) == {"c0", "c2"}
+    summary = compact_all(store, store_trades=False)
+    assert len(summary) == 2 and not (tmp_path / TRADES).exists()
+    assert list(read_daily(tmp_path / DAILY).columns) == ["c0", "c2"]
+
+
+def test_compaction_refuses_rows_that_do_not_match_the_summary(tmp_path):
+    store = run_tasks(tmp_path, [["c2"], ["c4"]])
+    swap = store.shard_path(task_id_for(["c2"]), ".trades.parquet")
+    other = store.shard_path(task_id_for(["c4"]), ".trades.parquet")
+    # another shard's rows, with this shard's footer: the counts agree, the rows do not
+    table = pq.read_table(other).slice(0, 9)
+    metadata = pq.read_schema(swap).metadata
+    pq.write_table(table.replace_schema_metadata(metadata), swap)
+    with pytest.raises(CompactionError, match="do not match its summary"):
+        compact_all(store)
+
+
+def test_a_source_whose_files_disagree_gives_up_only_those_combos(tmp_path):
+    store = run_tasks(tmp_path, [["c2", "c0"], ["c3"]])
+    store.shard_path(task_id_for(["c2", "c0"]), ".trades.parquet").write_bytes(b"truncated")
+    assert finished(store) == {"c3"}
 
 
 def test_compact_of_nothing_writes_empty_typed_files(tmp_path):
     store = SweepStore(tmp_path)
     store.prepare("s", "d", {})
-    assert compact_all(store, grid(["c0"]), SPEC).empty
+    compaction = Compaction.of(store, in_grid_order(["c0"]), AXES, DAYS)
+    assert compaction.write_summary().empty
+    compaction.write_rows()
     assert pq.read_schema(tmp_path / "trades.parquet").remove_metadata() == TRADES_SCHEMA
     assert pq.read_table(tmp_path / "trades.parquet").num_rows == 0
-
-
-def test_write_task_guards(tmp_path):
-    store = run_tasks(tmp_path, [["c0"]])
-    with pytest.raises(ValueError, match="letters, digits"):
-        store.write_task("../evil", trades_table(COMBOS["c0"], "c0"), summary_rows(["c0"]))
-    with pytest.raises(ValueError, match="no summary"):
-        store.write_task("t2", trades_table(COMBOS["c0"], "c0"), summary_rows(["c2"]))
-    with pytest.raises(ValueError, match="holds other, finished combos"):
-        store.write_task(task_id_for(["c0"]), trades_table(COMBOS["c2"], "c2"),
-                         summary_rows(["c2"]))
-
-
-def test_manifest_updates_and_failures(tmp_path):
-    store = run_tasks(tmp_path, [["c0"]])
-    store.update_manifest(status="finished", counts={"ok": 1, "failed": 2})
-    failures = [{"combo_id": "aa", "params": {}, "error": "E2", "traceback": "t"},
-                {"combo_id": "zz", "params": {"target": 5}, "error": "E", "traceback": "tb"}]
-    store.update_manifest(failures=failures)
-    text = (tmp_path / "manifest.json").read_text()
-    manifest = json.loads(text)
-    assert text == json.dumps(manifest, sort_keys=True, indent=2) + "\n"
-    assert manifest["failures"] == failures == store.read_manifest()["failures"]
-    assert manifest["status"] == "finished" and manifest["name"] == "demo"
+    assert read_daily(tmp_path / DAILY).shape == (len(DAYS), 0)
 
 
 def test_task_ids_name_their_combos():
@@ -311,66 +357,43 @@ def test_environment_and_param_columns():
 
 
 def test_real_engine_frames_round_trip(tmp_path):
-    synthetic = pytest.importorskip("research.engine.synthetic")
+    from research import ResearchRunner
     from research.engine.results import categorize_text
     from research.engine.strategy import run_strategy
+    from research.engine.synthetic import synthetic_bars
+
+    bars = synthetic_bars("ES", "2024-01-01", "2024-01-31", 7)
+    sweep = ResearchRunner(data=bars, results_dir=tmp_path, backend="sequential",
+                           progress=False).run(grid={"target": [10, 15], "commission": [0, 2.5]},
+                                               base={"instrument": "ES"}, name="real")
+    assert sweep.summary["target"].dtype == "int64"
     from research.grid import build_spec
 
-    bars = synthetic.synthetic_bars("ES", "2024-01-01", "2024-01-31", 7)
-    spec = build_spec({"target": [10, 15]}, {"instrument": "ES"}, "real")
-    combos = spec.combos()
-    frames = {rp.combo_id: run_strategy(bars, rp) for rp in combos}
+    for rp in build_spec({"target": [10, 15], "commission": [0, 2.5]},
+                         {"instrument": "ES"}, "real").combos():
+        back = pd.read_parquet(sweep.path / "trades.parquet",
+                               filters=[("combo_id", "==", rp.combo_id)])
+        pd.testing.assert_frame_equal(categorize_text(back.drop(columns="combo_id")),
+                                      run_strategy(bars, rp))
+
+
+def test_write_task_publishes_the_bytes_as_they_are(tmp_path):
     store = SweepStore(tmp_path)
     store.prepare("s", "d", {})
-    for i, (combo_id, frame) in enumerate(frames.items()):
-        summary = pd.DataFrame([{"combo_id": combo_id, **combo_metrics(frame)}])
-        store.write_task(f"t{i}", trades_table(frame, combo_id), summary)
-    summary = compact_all(store, combos, spec)
-    assert summary["target"].dtype == "int64"
-    for combo_id, frame in frames.items():
-        back = pd.read_parquet(tmp_path / "trades.parquet",
-                               filters=[("combo_id", "==", combo_id)])
-        pd.testing.assert_frame_equal(categorize_text(back.drop(columns="combo_id")), frame)
-
-
-def test_compaction_reads_summary_shards_once(tmp_path, monkeypatch):
-    store = run_tasks(tmp_path / "a", [["c2", "c0"], ["c4", "c3"]])  # c1 never finished
-    reads = []
-    real = SweepStore.summaries
-    monkeypatch.setattr(SweepStore, "summaries",
-                        lambda self, *a, **k: reads.append(1) or real(self, *a, **k))
-    summary, where = compact_summary(store, axis_values(grid(GRID_ORDER), SPEC), SPEC.axes)
-    assert list(where) == ["c3", "c0", "c4", "c2"] == list(summary["combo_id"])
-    assert where == {"c3": task_id_for(["c4", "c3"]), "c0": task_id_for(["c2", "c0"]),
-                     "c4": task_id_for(["c4", "c3"]), "c2": task_id_for(["c2", "c0"])}
-    compact_trades(store, where)
-    assert len(reads) == 1
-    # compact is compact_summary + compact_trades: the same bytes
-    both = run_tasks(tmp_path / "b", [["c2", "c0"], ["c4", "c3"]])
-    compact_all(both, grid(GRID_ORDER), SPEC)
-    for name in (TRADES, SUMMARY, SUMMARY_CSV):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-
-
-def test_compact_trades_follows_the_mapping_order(tmp_path):
-    store = run_tasks(tmp_path, [["c2", "c0"], ["c4", "c3"]])
-    where = {"c4": task_id_for(["c4", "c3"]), "c2": task_id_for(["c2", "c0"])}
-    compact_trades(store, where)
-    trades = pd.read_parquet(tmp_path / TRADES)
-    expected = pd.concat([COMBOS[c].assign(combo_id=c) for c in ["c4", "c2"]])
-    expected = expected[["combo_id", *COLUMNS]].reset_index(drop=True)
-    pd.testing.assert_frame_equal(trades, expected, check_dtype=False)
-
-
-def test_write_task_publishes_trades_bytes_as_they_are(tmp_path):
-    store = SweepStore(tmp_path)
-    store.prepare("s", "d", {})
-    encoded = parquet_bytes(pa.concat_tables([trades_table(COMBOS[c], c) for c in ("c0", "c2")]))
-    store.write_task("t1", encoded, summary_rows(["c0", "c2"]))
-    assert (tmp_path / "shards/t1.trades.parquet").read_bytes() == encoded
-    assert store.finished() == {"c0", "c2"}
+    table = to_table(COMBOS["c0"].assign(combo_id="c0"), TRADES_SCHEMA)
+    trades, daily = encode_shards("t1", ["c0"], [5], table,
+                                  daily_table(["c0"], DAYS, daily_cents(COMBOS["c0"])[None]))
+    store.write_task("t1", [{"combo_id": "c0", **combo_metrics(COMBOS["c0"], DATES)}],
+                     trades, daily)
+    assert (tmp_path / "shards/t1.trades.parquet").read_bytes() == trades
+    assert (tmp_path / "shards/t1.daily.parquet").read_bytes() == daily
+    assert finished(store) == {"c0"}
     with pytest.raises(ValueError, match="summary row has no combo_id"):
-        store.write_task("t2", encoded, [{**summary_rows(["c0"])[0], "combo_id": None}])
+        store.write_task("t2", [{**combo_metrics(COMBOS["c0"]), "combo_id": None}],
+                         trades, daily)
+    with pytest.raises(ValueError, match="holds other, finished combos"):
+        store.write_task("t1", [{"combo_id": "c9", **combo_metrics(COMBOS["c0"])}],
+                         trades, daily)
 
 
 @pytest.mark.parametrize("text", ["{not json", "[1, 2]", "\udcff"])

@@ -15,6 +15,13 @@ from research.engine.sessions import SESSION_SLOTS, WEEKDAY_NAMES, minute_of_day
 from research.errors import ParamsError
 
 TARGET_MODES = ("fixed", "time")
+MAX_TARGET_TICKS = 10_000_000  # far beyond any price move, far below int64 overflow
+MAX_CONTRACTS = 100_000
+MAX_COMMISSION_USD = 100_000
+MAX_SLIPPAGE_TICKS = 10_000
+# Fields added after combo ids were first published: the canonical JSON names them only when
+# they differ from their defaults, so the id of every combo that does not use them is kept.
+LATER_FIELDS = ("contracts", "commission", "slippage_ticks")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +43,10 @@ class RunParams:
     market_close: str = "16:00"
     target_mode: str = "fixed"
     write_no_trade_rows: bool = True
+    # Costs (DESIGN §3: a stage after the exit walk): none by default, so rows are unchanged.
+    contracts: int = 1
+    commission: int | float = 0  # dollars per contract per round turn, exchange fees included
+    slippage_ticks: int = 0  # ticks lost on each fill, entry and exit
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -54,6 +65,10 @@ class RunParams:
         if not isinstance(self.write_no_trade_rows, bool):
             raise ParamsError(
                 f"write_no_trade_rows: {self.write_no_trade_rows!r} is not true or false")
+        set_(self, "contracts", _check_count("contracts", self.contracts, 1, MAX_CONTRACTS))
+        set_(self, "commission", _check_commission(self.commission))
+        set_(self, "slippage_ticks",
+             _check_count("slippage_ticks", self.slippage_ticks, 0, MAX_SLIPPAGE_TICKS))
         if self.stop_cap_ticks < 1:
             raise ParamsError(
                 f"stop_cap_multiple: {self.stop_cap_multiple} x target {self.target} is less "
@@ -76,6 +91,10 @@ class RunParams:
     def stop_cap_ticks(self) -> int:
         return math.floor(Decimal(repr(self.stop_cap_multiple)) * self.target_ticks)
 
+    @property
+    def commission_cents(self) -> int:
+        return int(Decimal(repr(self.commission)) * 100)
+
     def slots_for(self, session: str) -> tuple[str, ...]:
         """The slot labels that run for a session (Q17: empty or missing means all)."""
         chosen = dict(self.enabled_slots).get(session, ())
@@ -94,7 +113,12 @@ class RunParams:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """The canonical JSON behind combo_id (LATER_FIELDS only where not at default)."""
+        canonical = self.to_dict()
+        for name in LATER_FIELDS:
+            if canonical[name] == _DEFAULTS[name]:
+                del canonical[name]
+        return json.dumps(canonical, sort_keys=True, separators=(",", ":"))
 
     @property
     def combo_id(self) -> str:
@@ -112,6 +136,9 @@ class RunParams:
         if "instrument" not in clean:
             raise ParamsError("instrument: missing (one of " + ", ".join(INSTRUMENTS) + ")")
         return cls(**clean)
+
+
+_DEFAULTS = {f.name: f.default for f in fields(RunParams)}
 
 
 def _check_instrument(value: Any) -> str:
@@ -188,8 +215,40 @@ def _check_target(value: Any, spec: Instrument) -> int | float:
     if ticks != ticks.to_integral_value():
         raise ParamsError(
             f"target: {value!r} is not a multiple of the {spec.symbol} tick ({spec.tick})")
+    if ticks > MAX_TARGET_TICKS:
+        raise ParamsError(f"target: {value!r} is more than {MAX_TARGET_TICKS:,} {spec.symbol} "
+                          f"ticks ({spec.tick}); no price moves that far")
     # An integral target is an int so 10 and 10.0 are the same combo and print as "10".
     return int(value) if float(value).is_integer() else float(value)
+
+
+def _check_count(name: str, value: Any, low: int, high: int) -> int:
+    """A whole number in [low, high]; an integral float (2.0, from YAML) counts as one."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParamsError(f"{name}: {_short(value)} is not a whole number")
+    if not low <= value <= high:
+        raise ParamsError(f"{name}: {value} is not in [{low}, {high}]")
+    return value
+
+
+def _check_commission(value: Any) -> int | float:
+    """Dollars >= 0 in whole cents, so every cost is an exact number of cents."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ParamsError(f"commission: {_short(value)} is not a number of dollars")
+    if not 0 <= value <= MAX_COMMISSION_USD:
+        raise ParamsError(f"commission: {value!r} is not in [0, {MAX_COMMISSION_USD}] dollars")
+    cents = Decimal(repr(value)) * 100
+    if cents != cents.to_integral_value():
+        raise ParamsError(f"commission: {value!r} is not a whole number of cents")
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """repr of a user's value, cut to `limit` characters: messages stay one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _check_market_close(value: Any) -> None:

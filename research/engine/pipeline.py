@@ -1,8 +1,9 @@
-"""The one pipeline (DESIGN §3): bars -> ranges -> entries -> exits -> rows.
+"""The one pipeline (DESIGN §3): bars -> ranges -> entries -> exits -> rows -> costs.
 
 `run_strategy` runs it for one RunParams. A sweep's task runs the shared stages (ranges and
-entries) once for its RangeRules and the exit walk once per ExitRules, then rows for every
-combo. Both go through `Pipeline`, so the stages are put together in this one place.
+entries) once for its RangeRules, the exit walk once per ExitRules, the rows stage (which
+rows a combo writes) per combo, then the columns of all its combos at once, costs applied
+row-wise. Both go through `Pipeline`, so the stages are put together in this one place.
 
 >>> from research.engine.data import prepare_bars
 >>> from research.engine.synthetic import synthetic_bars
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from research.engine.bars import Bars
@@ -26,7 +28,13 @@ from research.engine.entry import EntryTable, detect_entries
 from research.engine.execution import ExitRules, TradeBatch, execute_trades
 from research.engine.params import RunParams
 from research.engine.ranges import RangeRules, RangeTable, build_slot_ranges
-from research.engine.results import trades_frame
+from research.engine.results import (
+    GatheredRows,
+    RowPiece,
+    gather_columns,
+    select_rows,
+    to_frame,
+)
 from research.parallel.processor import ParallelProcessor
 
 
@@ -45,7 +53,7 @@ class Stages:
     ranges: Callable[..., RangeTable] = build_slot_ranges
     entries: Callable[[Bars, RangeTable], EntryTable] = detect_entries
     exits: Callable[[Bars, RangeTable, EntryTable, ExitRules, int], TradeBatch] = execute_trades
-    rows: Callable[[Bars, RangeTable, TradeBatch, RunParams], pd.DataFrame] = trades_frame
+    rows: Callable[[Bars, RangeTable, TradeBatch, RunParams], np.ndarray] = select_rows
 
 
 ENGINE_STAGES = Stages()
@@ -99,11 +107,21 @@ class Pipeline:
                                                    self.as_of_ns))
         return TradeBatch.concat(parts)
 
-    def rows(self, shared: SharedRanges, trades: TradeBatch, rp: RunParams) -> pd.DataFrame:
-        """The typed result rows of one combo (§12 as amended)."""
+    def rows(self, shared: SharedRanges, trades: TradeBatch, rp: RunParams) -> np.ndarray:
+        """Which of the ranges one combo writes (§12 as amended)."""
         return self.stages.rows(self.bars, shared.table, trades, rp)
+
+    def columns(self, shared: SharedRanges, walks: list[TradeBatch],
+                pieces: list[RowPiece]) -> GatheredRows:
+        """The typed columns of several combos' rows (see results.gather_columns)."""
+        return gather_columns(self.bars.instrument, shared.table, walks, pieces)
+
+    def frame(self, shared: SharedRanges, trades: TradeBatch, rp: RunParams) -> pd.DataFrame:
+        """One combo's typed result frame."""
+        piece = RowPiece.of(rp, self.rows(shared, trades, rp))
+        return to_frame(self.columns(shared, [trades], [piece]).columns)
 
     def run(self, rp: RunParams) -> pd.DataFrame:
         """Every stage for one RunParams."""
         shared = self.shared(RangeRules.from_params(rp))
-        return self.rows(shared, self.exits(shared, ExitRules.from_params(rp)), rp)
+        return self.frame(shared, self.exits(shared, ExitRules.from_params(rp)), rp)

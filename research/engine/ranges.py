@@ -217,6 +217,13 @@ def trading_days(bars: Bars) -> np.ndarray:
     return candidates[present].astype(np.int64)
 
 
+def weekday_trading_days(bars: Bars) -> np.ndarray:
+    """The trading dates a range can fall on (Mon-Fri labels, §5.3): the dates of the daily
+    P&L series, one value per date whether or not a combo traded."""
+    days = trading_days(bars)
+    return days[weekday_of(days) < 5]
+
+
 @numba.njit(nogil=True, cache=True)
 def _session_windows(ts, high, low, start_ns, end_ns, window_end_ns):  # pragma: no cover
     """§6 for one session's slots on every day: the windows share the session start and

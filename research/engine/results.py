@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from research.engine.bars import Bars
 from research.engine.clock import NS_PER_DAY, utc_to_chicago
 from research.engine.codes import LONG, NO_ENTRY, NO_TRADE, RESULT_NAMES, SHORT, SIDE_NAMES
+from research.engine.costs import CostRules, Dollars, dollars
 from research.engine.execution import TradeBatch
+from research.engine.instruments import Instrument
 from research.engine.params import RunParams
 from research.engine.ranges import RangeTable
 from research.engine.sessions import ALL_SLOTS, SESSIONS, minute_of_day
 
 TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")
 TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result")
+USD_COLUMNS = ("gross_usd", "costs_usd", "net_usd")
 # The typed result frame: same columns and dtypes every time, also when empty (Q26 fix).
 COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
            "entry_time", "exit_time", "entry_price", "exit_price", "stop_distance", "target",
-           "peak", "range", "profit", "open_as_of_time")
+           "peak", "range", "profit", *USD_COLUMNS, "open_as_of_time")
 LEGACY_COLUMNS = ("Date", "Time", "EntryTime", "ExitTime", "EntryPrice", "ExitPrice",
                   "StopLoss", "Target", "Peak", "Direction", "Result", "Range", "Stream",
                   "Instrument", "Session", "Profit", "open_as_of_time")
@@ -27,40 +32,144 @@ DIRECTION_NAMES = tuple(SIDE_NAMES[side] for side in (SHORT, NO_ENTRY, LONG))  #
 SLOT_MINUTES = np.array([minute_of_day(slot) for slot in ALL_SLOTS])  # ascending
 
 
-def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> pd.DataFrame:
-    """One typed row per range, sorted by date then slot (the table's order)."""
-    if not rp.write_no_trade_rows:
-        keep = batch.result != NO_TRADE
-        table, batch = table[keep], batch[keep]
-    spec = bars.instrument
-    n = len(table)
-    traded = batch.result != NO_TRADE
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Typed rows as plain arrays, in COLUMNS order: codes into fixed label sets for text
+    columns (`labels`), int64 UTC ns (NAT_NS: none) for stamps, float64 for the rest.
+
+    `trades_frame` wraps them for pandas and a sweep's worker for arrow, so both tables
+    come from the very same arrays.
+    """
+
+    values: dict[str, np.ndarray]
+    labels: dict[str, tuple[str, ...]]
+
+    def __len__(self) -> int:
+        return len(self.values["date"])
+
+
+def profit_ticks(batch: TradeBatch) -> np.ndarray:
+    """(exit - entry) x side in ticks; 0 for NoTrade rows."""
     side = batch.direction.astype(np.int64)
-    profit_ticks = np.where(traded, (batch.exit_ticks - batch.entry_ticks) * side, 0)
+    return np.where(batch.result != NO_TRADE, (batch.exit_ticks - batch.entry_ticks) * side, 0)
+
+
+def select_rows(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> np.ndarray:
+    """The rows stage: which ranges a combo writes, all or only its trades (§12, as
+    write_no_trade_rows says)."""
+    if rp.write_no_trade_rows:
+        return np.arange(len(batch))
+    return np.flatnonzero(batch.result != NO_TRADE)
+
+
+@dataclass(frozen=True, slots=True)
+class RowPiece:
+    """One combo's share of a task's rows: `rows` of walk number `walk`, and what turns
+    them into its own columns (the target column, the costs)."""
+
+    rows: np.ndarray
+    walk: int
+    target: float
+    costs: CostRules
+
+    @classmethod
+    def of(cls, rp: RunParams, rows: np.ndarray, walk: int = 0) -> RowPiece:
+        return cls(rows, walk, float(rp.target), CostRules.from_params(rp))
+
+
+@dataclass(frozen=True, slots=True)
+class GatheredRows:
+    """Several combos' rows, combo after combo: their columns, and the ranges, trades and
+    dollars (cents) they came from, row for row (what metrics read)."""
+
+    columns: Columns
+    ranges: RangeTable
+    trades: TradeBatch
+    money: Dollars
+    lengths: np.ndarray  # rows per combo
+
+
+def gather_columns(instrument: Instrument, table: RangeTable, walks: list[TradeBatch],
+                   pieces: list[RowPiece]) -> GatheredRows:
+    """The columns of several combos' rows at once, combo after combo: ranges and trades
+    are gathered by index (never rebuilt per combo), costs applied row-wise."""
+    lengths = np.array([len(p.rows) for p in pieces], np.int64)
+    offsets = np.cumsum([0] + [len(w) for w in walks])[:-1]
+    range_idx = np.concatenate([p.rows for p in pieces]) if pieces else np.empty(0, np.int64)
+    trade_idx = range_idx + np.repeat([offsets[p.walk] for p in pieces], lengths).astype(np.int64)
+    ranges = table[range_idx]
+    trades = TradeBatch.concat(walks)[trade_idx]
+    round_turn = [p.costs.round_turn_cents(instrument) for p in pieces]
+    money = dollars(profit_ticks(trades), trades.result != NO_TRADE, instrument,
+                    contracts=np.repeat([p.costs.contracts for p in pieces], lengths),
+                    round_turn_cents=np.repeat(round_turn, lengths))
+    targets = np.repeat([p.target for p in pieces], lengths).astype(np.float64)
+    return GatheredRows(row_columns(instrument, ranges, trades, targets, money), ranges, trades,
+                        money, lengths)
+
+
+def row_columns(instrument: Instrument, table: RangeTable, batch: TradeBatch,
+                target: float | np.ndarray, money: Dollars) -> Columns:
+    """The typed columns of rows whose ranges, trades, targets (points) and dollars are given
+    row for row (one combo's, or many combos' gathered together)."""
+    spec = instrument
+    n = len(table)
     slot_codes = np.searchsorted(SLOT_MINUTES, table.slot_minute)
-    columns = {
-        "date": pd.Series((table.trading_day * NS_PER_DAY).astype("datetime64[ns]")),
-        # Text columns are categoricals over fixed label sets: cheap to build, and the
-        # same dtype for every run of an instrument.
-        "slot": _labels(slot_codes, ALL_SLOTS),
-        "session": _labels(table.session_code, SESSIONS),
-        "instrument": _labels(np.zeros(n, np.int64), (spec.symbol,)),
-        "stream": _labels(table.session_code, tuple(spec.stream(s) for s in SESSIONS)),
-        "direction": _labels(side + 1, DIRECTION_NAMES),
-        "result": _labels(batch.result, RESULT_NAMES),
-        "entry_time": _times(batch.entry_ts_ns),
-        "exit_time": _times(batch.exit_ts_ns),
+    values = {
+        "date": table.trading_day.astype(np.int64) * NS_PER_DAY,
+        "slot": slot_codes,
+        "session": table.session_code,
+        "instrument": np.zeros(n, np.int64),
+        "stream": table.session_code,
+        "direction": batch.direction.astype(np.int64) + 1,
+        "result": batch.result,
+        "entry_time": batch.entry_ts_ns,
+        "exit_time": batch.exit_ts_ns,
         "entry_price": _points(batch.entry_ticks, spec.tick, spec.decimals),
         "exit_price": _points(batch.exit_ticks, spec.tick, spec.decimals),
         "stop_distance": _points(batch.stop_distance_ticks, spec.tick, spec.decimals),
-        "target": pd.Series(np.full(n, float(rp.target))),
+        "target": np.broadcast_to(np.asarray(target, np.float64), (n,)),
         "peak": _points(batch.peak_ticks, spec.tick, spec.decimals),
         "range": _points(table.range_size_ticks, spec.tick, spec.decimals),
         # DECISIONS Q12/Q13: every micro profit is scaled, with one more decimal.
-        "profit": _points(profit_ticks, spec.tick * spec.profit_scale, spec.profit_decimals),
-        "open_as_of_time": _times(batch.open_as_of_ns),
+        "profit": _points(profit_ticks(batch), spec.tick * spec.profit_scale,
+                          spec.profit_decimals),
+        "gross_usd": _usd(money.gross_cents),
+        "costs_usd": _usd(money.costs_cents),
+        "net_usd": _usd(money.net_cents),
+        "open_as_of_time": batch.open_as_of_ns,
     }
-    return pd.DataFrame(columns)
+    return Columns(values, text_labels(spec))
+
+
+def text_labels(instrument: Instrument) -> dict[str, tuple[str, ...]]:
+    """The fixed categories of each text column: the same for every run of an instrument."""
+    return {"slot": ALL_SLOTS, "session": SESSIONS, "instrument": (instrument.symbol,),
+            "stream": tuple(instrument.stream(s) for s in SESSIONS),
+            "direction": DIRECTION_NAMES, "result": RESULT_NAMES}
+
+
+def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> pd.DataFrame:
+    """One typed row per range, sorted by date then slot (the table's order)."""
+    piece = RowPiece.of(rp, select_rows(bars, table, batch, rp))
+    return to_frame(gather_columns(bars.instrument, table, [batch], [piece]).columns)
+
+
+def to_frame(columns: Columns) -> pd.DataFrame:
+    """The typed DataFrame: text as categoricals over fixed label sets (cheap to build, the
+    same dtype for every run of an instrument), stamps in Chicago time."""
+    out = {}
+    for name in COLUMNS:
+        values = columns.values[name]
+        if name in columns.labels:
+            out[name] = _labels(values, columns.labels[name])
+        elif name in TIME_COLUMNS:
+            out[name] = pd.Series(utc_to_chicago(values))
+        elif name == "date":
+            out[name] = pd.Series(values.astype("datetime64[ns]"))
+        else:
+            out[name] = pd.Series(np.array(values, np.float64))
+    return pd.DataFrame(out)
 
 
 def categorize_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -78,14 +187,15 @@ def _labels(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Series:
                                                categories=list(categories)))
 
 
-def _times(ts_ns: np.ndarray) -> pd.Series:
-    return pd.Series(utc_to_chicago(ts_ns))
-
-
-def _points(ticks: np.ndarray, tick: float, decimals: int) -> pd.Series:
+def _points(ticks: np.ndarray, tick: float, decimals: int) -> np.ndarray:
     # Rounding the float product gives the nearest double to the decimal value;
     # adding 0.0 turns -0.0 into 0.0.
-    return pd.Series(np.round(np.asarray(ticks, dtype=np.float64) * tick, decimals) + 0.0)
+    return np.round(np.asarray(ticks, dtype=np.float64) * tick, decimals) + 0.0
+
+
+def _usd(cents: np.ndarray) -> np.ndarray:
+    """Whole cents as dollars: the nearest double to each exact amount."""
+    return np.asarray(cents, np.float64) / 100 + 0.0
 
 
 def to_legacy(frame: pd.DataFrame) -> pd.DataFrame:

@@ -88,7 +88,7 @@ def run_strategy(data: BarsInput, rp: RunParams, *,
         pipeline = dataclasses.replace(pipeline, processor=ParallelProcessor(max_workers=1))
     trades = pipeline.exits(shared, ExitRules.from_params(rp))
     logger.debug("ran %d ranges: %s", len(shared), pipeline.processor.stats)
-    return pipeline.rows(shared, trades, rp)
+    return pipeline.frame(shared, trades, rp)
 
 
 def _ranges_upper_bound(bars: Bars, rules: RangeRules) -> int:

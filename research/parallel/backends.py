@@ -1,8 +1,7 @@
 """One façade over the backends (like joblib's): loky, sequential or dask behind one call.
 
 Nothing else in the package knows which backend runs: the runner hands tasks to
-`run_tasks` and consumes results in completion order; `start_workers` spawns and warms
-the worker processes ahead of the first task where that pays.
+`run_tasks` and consumes results in completion order.
 
 >>> list(run_tasks(pow, 2, [3, 4], (), ParallelSpec(backend="sequential").resolved(), 1))
 [8, 16]
@@ -10,7 +9,6 @@ the worker processes ahead of the first task where that pays.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -47,22 +45,3 @@ def worker_config(backend: str) -> joblib.parallel_config:
     if backend == "sequential":
         return joblib.parallel_config(backend="sequential")
     return joblib.parallel_config(backend="loky", inner_max_num_threads=1)
-
-
-def start_workers(settings: ParallelSpec, processes: int,
-                  warm_up: Callable[[], Any]) -> threading.Thread:
-    """Spawn the loky workers and run `warm_up` in each, on a background thread.
-
-    Otherwise workers spawn and import the engine when the first task arrives, on the
-    critical path; loky keeps them for the run's own Parallel call. Other backends (or a
-    single process) need nothing: the returned thread ends at once.
-    """
-    def spawn() -> None:
-        if settings.backend == "loky" and processes > 1:
-            with worker_config("loky"):
-                joblib.Parallel(n_jobs=processes)(
-                    joblib.delayed(warm_up)() for _ in range(processes))
-
-    thread = threading.Thread(target=spawn, name="research-start-workers", daemon=True)
-    thread.start()
-    return thread

@@ -9,7 +9,7 @@ settings actually used, recorded in the manifest.
 
 >>> spec_layer = ParallelSpec(backend="dask", scheduler="tcp://10.0.0.5:8786", max_cpus=32)
 >>> ParallelSpec(backend="loky").over(spec_layer).resolved().to_dict()
-{'backend': 'loky', 'max_cpus': 32, 'scheduler': None}
+{'backend': 'loky', 'max_cpus': 32, 'scheduler': None, 'batch_size': None}
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class ParallelSpec:
     backend: str | None = None
     max_cpus: int | str | None = None
     scheduler: str | None = None  # a dask scheduler address; None: a local cluster
+    batch_size: int | None = None  # combos per task; None: planned (see plan.Plan)
 
     def __post_init__(self) -> None:
         if self.backend is not None and self.backend not in BACKENDS:
@@ -45,6 +46,11 @@ class ParallelSpec:
                                            or not self.scheduler.strip()):
             raise SpecError(f"parallel.scheduler: {self.scheduler!r} is not a string or null "
                             "(a dask scheduler address, e.g. tcp://HOST:8786)")
+        if self.batch_size is not None and (isinstance(self.batch_size, bool)
+                                            or not isinstance(self.batch_size, int)
+                                            or self.batch_size < 1):
+            raise SpecError(f"parallel.batch_size: {self.batch_size!r} is not a whole number "
+                            ">= 1 (combos per task) or null")
 
     def over(self, lower: ParallelSpec) -> ParallelSpec:
         """These settings, falling back to `lower`'s where unset (see the module doc)."""
@@ -53,7 +59,8 @@ class ParallelSpec:
             backend=self.backend if self.backend is not None else lower.backend,
             max_cpus=self.max_cpus if self.max_cpus is not None else lower.max_cpus,
             scheduler=self.scheduler if self.scheduler is not None
-            else lower.scheduler if inherit_scheduler else None)
+            else lower.scheduler if inherit_scheduler else None,
+            batch_size=self.batch_size if self.batch_size is not None else lower.batch_size)
 
     def resolved(self) -> ParallelSpec:
         """The settings as run: a backend, the budget as an int, a scheduler only for dask."""
@@ -63,7 +70,7 @@ class ParallelSpec:
                             f"{backend!r}; a scheduler needs backend dask (--backend dask), or "
                             "leave the scheduler out")
         return ParallelSpec(backend=backend, max_cpus=resolve_budget(self.max_cpus),
-                            scheduler=self.scheduler)
+                            scheduler=self.scheduler, batch_size=self.batch_size)
 
     @property
     def budget(self) -> int:
@@ -71,7 +78,8 @@ class ParallelSpec:
         return resolve_budget(self.max_cpus)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"backend": self.backend, "max_cpus": self.max_cpus, "scheduler": self.scheduler}
+        return {"backend": self.backend, "max_cpus": self.max_cpus, "scheduler": self.scheduler,
+                "batch_size": self.batch_size}
 
 
 def _check_max_cpus(value: Any) -> int | str:
