@@ -6,18 +6,24 @@
 >>> sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="demo")
 >>> list(sweep.summary["target"]), sweep.failed
 ([10, 15], [])
+>>> daily = sweep.daily()  # net $ per trading date (rows) and combo (columns)
+>>> bool((daily.sum().round(2) == sweep.summary.set_index("combo_id")["net_profit_usd"]).all())
+True
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from research.daily import DAILY, read_daily
 from research.engine.results import categorize_text
+from research.errors import ResearchError
 from research.store import MANIFEST, SUMMARY, TRADES
 
 
@@ -44,5 +50,13 @@ class Sweep:
 
     def trades(self, combo_id: str | None = None) -> pd.DataFrame:
         """Every combo's rows with combo_id, or only `combo_id`'s (the typed columns)."""
+        if not (self.path / TRADES).exists():
+            raise ResearchError(f"{self.path}: no {TRADES}: this sweep stored no trades "
+                                "(store_trades: none); its summary and daily matrix are there")
         filters = None if combo_id is None else [("combo_id", "==", combo_id)]
         return categorize_text(pd.read_parquet(self.path / TRADES, filters=filters))
+
+    def daily(self, combo_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """The daily matrix: index the trading dates, columns combo_id (grid order), values
+        net $ after costs (0 where a combo did not trade); only `combo_ids` if given."""
+        return read_daily(self.path / DAILY, combo_ids)

@@ -1,8 +1,9 @@
 """The plan of a sweep: which combos run together (tasks) and on how many processes x threads.
 
 Combos that share a RangeRules share ranges and entries, so a task holds combos of one
-key only, in grid order (so each task covers a run of its group's grid positions). The
-plan only changes how work is spread, never the results.
+key only; within a key, combos sharing an ExitRules (differing only in costs) come
+together, so they share the walk. The plan only changes how work is spread, never the
+results.
 
 >>> from research.engine.params import RunParams
 >>> combos = [RunParams(instrument="ES", target=t) for t in (10, 15, 20)]
@@ -18,6 +19,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from research.engine.execution import ExitRules
 from research.engine.params import RunParams
 from research.engine.ranges import RangeRules
 from research.parallel.budget import split_budget
@@ -80,14 +82,17 @@ class Plan:
 
 def plan_tasks(combos: Sequence[RunParams], processes: int,
                batch_size: int | None = None) -> list[Task]:
-    """Group combos by RangeRules, keeping their order, and cut each group into batches."""
+    """Group combos by RangeRules, then by ExitRules (both in order of first appearance,
+    combos in grid order within), and cut each group into batches."""
     if batch_size is None:
         batch_size = _even_batch(len(combos), processes)
-    groups: dict[RangeRules, list[RunParams]] = {}
+    groups: dict[RangeRules, dict[ExitRules, list[RunParams]]] = {}
     for rp in combos:
-        groups.setdefault(RangeRules.from_params(rp), []).append(rp)
+        walks = groups.setdefault(RangeRules.from_params(rp), {})
+        walks.setdefault(ExitRules.from_params(rp), []).append(rp)
     tasks = []
-    for members in groups.values():
+    for walks in groups.values():
+        members = [rp for same_walk in walks.values() for rp in same_walk]
         for start in range(0, len(members), batch_size):
             batch = tuple(members[start:start + batch_size])
             tasks.append(Task(task_id_for(rp.combo_id for rp in batch), batch))
@@ -95,7 +100,9 @@ def plan_tasks(combos: Sequence[RunParams], processes: int,
 
 
 def _even_batch(n_combos: int, processes: int) -> int:
-    return max(1, math.ceil(n_combos / (processes * TASKS_PER_PROCESS)))
+    """A few tasks per process, so processes stay evenly loaded; one process needs one."""
+    tasks = processes * TASKS_PER_PROCESS if processes > 1 else 1
+    return max(1, math.ceil(n_combos / tasks))
 
 
 def _slots(rp: RunParams) -> int:

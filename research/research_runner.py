@@ -20,6 +20,7 @@ import numpy as np
 
 from research.compaction import Compaction, find_sources, finished_combos
 from research.engine.bars import Bars
+from research.engine.fills import fill_check
 from research.engine.inputs import BarsInput, to_bars
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Stages
@@ -188,7 +189,8 @@ class ResearchRunner:
     def _manifest(self, spec: SweepSpec, bars: Bars, n_combos: int) -> dict[str, Any]:
         # spec_hash and data_fingerprint are added by SweepStore.prepare.
         return {**environment(), "spec": spec.to_dict(), "source": spec.source,
-                "grid_size": n_combos, "data": data_facts(bars)}
+                "grid_size": n_combos, "data": data_facts(bars),
+                "fills": fill_check(bars).to_dict()}
 
     def _progress(self, total: int, initial: int):
         from tqdm import tqdm

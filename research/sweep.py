@@ -32,6 +32,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int,
                         help="combos per task (default: planned from the grid and the data)")
     parser.add_argument("--results-dir", default="results", help="output root (default: results)")
+    parser.add_argument("--store-trades", choices=("all", "none"),
+                        help="store every trade (all) or only the summary and daily matrix "
+                        "(none, for very large grids); default: the spec's, else all")
+    parser.add_argument("--keep-shards", action="store_true",
+                        help="keep the per-task shards after compaction (default: removed)")
     parser.add_argument("--fresh", action="store_true",
                         help="discard earlier results of this sweep instead of resuming")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no table")
@@ -67,7 +72,8 @@ def _run(args: argparse.Namespace, stages: Stages) -> int:
     # The flags are the runner's arguments, so they win over the spec's parallel: section.
     runner = ResearchRunner(results_dir=args.results_dir, max_cpus=args.max_cpus,
                             backend=args.backend, scheduler=args.scheduler,
-                            batch_size=args.batch_size,
+                            batch_size=args.batch_size, store_trades=args.store_trades,
+                            keep_shards=args.keep_shards,
                             progress=not args.quiet, stages=stages)
     sweep = runner.run_spec(spec, fresh=args.fresh)
     failed = sweep.failed
