@@ -25,7 +25,7 @@ import joblib
 import pandas as pd
 
 from research.engine.bars import ARRAY_FIELDS, Bars
-from research.engine.data import bars_fingerprint, load_bars, prepare_bars
+from research.engine.data import bars_fingerprint, describe_bars, load_bars, prepare_bars
 from research.engine.entry import EntryTable, detect_entries
 from research.engine.execution import ExitRules, TradeBatch, execute_trades
 from research.engine.params import RunParams
@@ -365,8 +365,7 @@ class ResearchRunner:
             if spec.data.synthetic is not None:
                 data = synthetic_bars(**spec.data.synthetic_kwargs())
             else:
-                data = load_bars(spec.data.path, spec.data.timezone, instrument=instrument,
-                                 start=spec.data.start, end=spec.data.end)
+                data = load_bars(spec.data.path, **spec.data.load_kwargs())
         if data is None:
             raise SpecError("data: missing; give ResearchRunner(data=...) or a spec with data")
         if isinstance(data, Bars):
@@ -381,7 +380,7 @@ class ResearchRunner:
                 "grid_size": n_combos,
                 "data": {"source": bars.source, "instrument": bars.instrument.symbol,
                          "rows": len(bars), "first_ts_ns": int(bars.ts_ns[0]),
-                         "last_ts_ns": bars.last_ts_ns}}
+                         "last_ts_ns": bars.last_ts_ns, **describe_bars(bars)}}
 
     def _progress(self, total: int, initial: int):
         from tqdm import tqdm

@@ -82,6 +82,7 @@ def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
         "target": np.full(n, 10.0), "peak": rng.integers(0, 40, n) / 4,
         "range": rng.integers(1, 40, n) / 4, "profit": profit,
         "open_as_of_time": pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[ns, {CHI}]"),
+        "contract": pd.Series([""] * n, dtype="str"),
     })[list(COLUMNS)]
 
 

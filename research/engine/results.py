@@ -13,11 +13,12 @@ from research.engine.ranges import RangeTable
 from research.engine.sessions import ALL_SLOTS, SESSIONS, minute_of_day
 
 TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")
-TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result")
+TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result", "contract")
 # The typed result frame: same columns and dtypes every time, also when empty (Q26 fix).
 COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
            "entry_time", "exit_time", "entry_price", "exit_price", "stop_loss", "target",
-           "peak", "range", "profit", "open_as_of_time")
+           "peak", "range", "profit", "open_as_of_time",
+           "contract")  # the range's contract ("" when the data names none); not legacy
 LEGACY_COLUMNS = ("Date", "Time", "EntryTime", "ExitTime", "EntryPrice", "ExitPrice",
                   "StopLoss", "Target", "Peak", "Direction", "Result", "Range", "Stream",
                   "Instrument", "Session", "Profit", "open_as_of_time")
@@ -58,6 +59,8 @@ def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams
         # DECISIONS Q12/Q13: every micro profit is scaled, with one more decimal.
         "profit": _points(profit_ticks, spec.tick * spec.profit_scale, spec.profit_decimals),
         "open_as_of_time": _times(batch.open_as_of_ns),
+        # One contract per trading date (DATA_FORMATS "Rolls"): the range's first bar's.
+        "contract": _labels(bars.contract_code[table.start_idx], bars.contracts),
     }
     return pd.DataFrame(columns)
 
@@ -65,11 +68,13 @@ def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams
 def categorize_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns read back as strings (from parquet) -> the categoricals of trades_frame."""
     symbols = sorted(set(frame["instrument"].astype(str)))
+    contracts = sorted(set(frame["contract"].astype(str))) if "contract" in frame else []
     categories = {"slot": ALL_SLOTS, "session": SESSIONS, "instrument": symbols,
+                  "contract": contracts,
                   "stream": [symbol + s[-1] for symbol in symbols for s in SESSIONS],
                   "direction": DIRECTION_NAMES, "result": RESULT_NAMES}
     return frame.astype({name: pd.CategoricalDtype(list(values))
-                         for name, values in categories.items()})
+                         for name, values in categories.items() if name in frame})
 
 
 def _labels(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Series:

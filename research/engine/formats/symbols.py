@@ -81,6 +81,6 @@ def symbol_from_file_name(file: Path) -> str | None:
     if firstrate and firstrate.group(1) in INSTRUMENTS:
         return f"{firstrate.group(1)}{firstrate.group(2)}{firstrate.group(3)[-1]}"
     plain = _PLAIN_NAME.match(stem)
-    if plain and plain.group(1) in INSTRUMENTS:
-        return plain.group(1)
+    if plain and parse_symbol(plain.group(1)).kind in (KIND_INSTRUMENT, KIND_CONTRACT):
+        return plain.group(1)  # ES.txt, ESH24.txt
     return None
