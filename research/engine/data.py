@@ -115,13 +115,14 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
     ticks = {name: _to_ticks(prices[name], spec, snap_to_tick, rows, name, source)
              for name in PRICE_COLUMNS}
     _check_ohlc(ticks, prices, rows, source)
+    minute_of_day, trading_day = wall_clock_labels(timestamps.chicago_wall_ns(utc_ns))
     contracts, contract_code = _contract_codes(df, rows, codes, symbols)
+    _one_contract_per_date(trading_day, contract_code, contracts, source)
     keep = _time_order_without_duplicates(utc_ns, ticks, rows, source)
     if keep is not None:
         utc_ns, contract_code = utc_ns[keep], contract_code[keep]
+        minute_of_day, trading_day = minute_of_day[keep], trading_day[keep]
         ticks = {name: values[keep] for name, values in ticks.items()}
-    minute_of_day, trading_day = wall_clock_labels(timestamps.chicago_wall_ns(utc_ns))
-    _one_contract_per_date(trading_day, contract_code, contracts, source)
     return Bars(instrument=spec, ts_ns=_fresh(utc_ns, np.int64),
                 open_ticks=_fresh(ticks["open"], np.int64),
                 high_ticks=_fresh(ticks["high"], np.int64),
@@ -152,10 +153,11 @@ def _one_contract_per_date(trading_day: np.ndarray, contract_code: np.ndarray,
     """Contracts are never mixed within a trading date (DATA_FORMATS "Contracts")."""
     if len(contracts) < 2:
         return
-    mixed = np.flatnonzero((trading_day[1:] == trading_day[:-1])
-                           & (contract_code[1:] != contract_code[:-1]))
+    pairs = np.unique(trading_day.astype(np.int64) * len(contracts) + contract_code)
+    pair_days = pairs // len(contracts)
+    mixed = np.flatnonzero(pair_days[1:] == pair_days[:-1])
     if mixed.size:
-        day = trading_day[mixed[0]]
+        day = pair_days[mixed[0]]
         names = sorted({contracts[code] or "(none)" for code in contract_code[trading_day == day]})
         raise DataError(f"{source}: trading date {_iso(int(day))} mixes contracts "
                         f"{', '.join(names)}; load_bars(..., roll='volume') keeps one "

@@ -24,7 +24,7 @@ FIXED_POINT_ABOVE = 1e7  # no futures price in points is this high; 1e9-scaled o
 HALT_START_MINUTE = 16 * 60  # CME Globex halts 16:00-17:00 Chicago every trading day
 HALT_MINUTES = 60
 MIN_DAYS_FOR_HALT_CHECK = 3  # fewer trading dates say too little about a daily halt
-HALT_EMPTY_SHARE = 0.001  # a halt window may hold this share of the bars (stray prints)
+HALT_EMPTY_SHARE = 0.5  # a halt window holds fewer bars than half a usual minute's count
 # Zones offered when the halt is whole hours off (the ones minute-bar exports use).
 ZONE_SUGGESTIONS = ("America/New_York", "America/Chicago", "America/Denver",
                     "America/Los_Angeles", "UTC", "Europe/London", "Europe/Berlin",
@@ -64,7 +64,8 @@ def halt_warnings(utc_ns: np.ndarray, source: str, timezone: str,
     counts = np.bincount(wall_minutes % MINUTES_PER_DAY, minlength=MINUTES_PER_DAY)
     window = np.convolve(np.r_[counts, counts[:HALT_MINUTES - 1]], np.ones(HALT_MINUTES, int),
                          mode="valid")  # window[m]: bars at minutes m .. m+59 (circular)
-    empty = window <= HALT_EMPTY_SHARE * utc_ns.size
+    usual_minute = np.median(counts[counts > 0])
+    empty = window < HALT_EMPTY_SHARE * usual_minute
     if empty[HALT_START_MINUTE] or not empty.any():
         return []  # the halt is where it should be, or the data shows no daily halt at all
     offsets = (np.flatnonzero(empty) - HALT_START_MINUTE + 720) % MINUTES_PER_DAY - 720
