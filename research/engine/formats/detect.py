@@ -133,10 +133,17 @@ def looks_like(fields: Sequence[str], first_line: str, has_header: bool) -> Vend
     return None
 
 
-def hint(fields: Sequence[str], first_line: str = "", has_header: bool = True) -> str:
-    """'; this looks like Sierra Chart: format: sierrachart' when a format fits, else ''."""
+def hint(fields: Sequence[str], first_line: str = "", has_header: bool = True,
+         current: str = "") -> str:
+    """'; this looks like Sierra Chart: format: sierrachart' when another format fits, else ''.
+
+    >>> hint(["Date", "Time", "Open", "High", "Low", "Last", "Volume"])
+    '; this looks like Sierra Chart: format: sierrachart'
+    """
     guess = looks_like(fields, first_line, has_header)
-    return "" if guess is None else f"; this looks like {guess.title}: format: {guess.name}"
+    if guess is None or guess.name == current:
+        return ""
+    return f"; this looks like {guess.title}: format: {guess.name}"
 
 
 def describe_found(seen: Detected) -> str:

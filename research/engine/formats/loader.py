@@ -31,9 +31,9 @@ from research.engine.formats import (
     ninjatrader,
     sierrachart,
 )
-from research.engine.formats.base import RawTable, found
+from research.engine.formats.base import RawTable
 from research.engine.formats.checks import DataWarning, check_fixed_point, halt_warnings
-from research.engine.formats.detect import Detected, detect, hint
+from research.engine.formats.detect import Detected, describe_found, detect, hint
 from research.engine.formats.files import bar_files
 from research.engine.formats.rolls import Roll, choose_contracts
 from research.engine.formats.rows import float_prices, rows_of, take
@@ -133,7 +133,8 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     detected = detect(file, options.format, options.columns)
     raw = _read_raw(file, detected, options.columns)
     _require_columns(raw, detected, source)
-    rows, names, contracts, spreads, holds = _select(raw, options, source)
+    rows, names, contracts, spreads, holds = _select(raw, options, source,
+                                                     describe_found(detected))
     zone = options.timezone or raw.fmt.timezone
     stamps = options.timestamps or raw.fmt.stamps
     utc_ns = _utc_ns(raw, rows, zone, source)
@@ -175,7 +176,14 @@ def _read_raw(file: Path, detected: Detected, columns: Mapping[str, str | int] |
         return delimited.read(file, detected, columns)
     if name == "databento" and detected.kind == "dbn":
         return dbn.read(file, detected)
-    return READERS[name](file, detected)
+    try:
+        return READERS[name](file, detected)
+    except DataError as exc:
+        if not detected.fmt.header and ": cannot read:" in str(exc):  # e.g. too few fields
+            raise DataError(f"{exc}; expected the {detected.fmt.title} layout "
+                            f"{detected.fmt.layout} ({describe_found(detected)})"
+                            f"{_hint(detected, name)}") from None
+        raise
 
 
 def _require_columns(raw: RawTable, detected: Detected, source: str) -> None:
@@ -186,16 +194,20 @@ def _require_columns(raw: RawTable, detected: Detected, source: str) -> None:
         shown = ", ".join(repr(raw.column(name)) for name in missing)
         raise DataError(f"{source}: missing column(s) {shown}; bars need timestamp, open, "
                         f"high, low, close, instrument ({raw.fmt.name} layout: "
-                        f"{raw.fmt.layout}); {found(raw.found_columns)}"
-                        f"{hint(detected.fields, detected.first_line, detected.has_header)}")
+                        f"{raw.fmt.layout}); {describe_found(detected)}"
+                        f"{_hint(detected, raw.fmt.name)}")
 
 
-def _select(raw: RawTable, options: LoadOptions, source: str
+def _hint(detected: Detected, current: str) -> str:
+    return hint(detected.fields, detected.first_line, detected.has_header, current)
+
+
+def _select(raw: RawTable, options: LoadOptions, source: str, found_text: str
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[str, ...]]:
     """Rows of the instrument, their instrument names and contracts, spreads, what it holds."""
     frame, wanted = raw.frame, options.instrument
     if "symbol" not in frame.columns:
-        return _whole_file(raw, options, source)
+        return _whole_file(raw, options, source, found_text)
     codes, symbols = classify(frame["symbol"])
     holds = tuple(sorted({symbol.name for symbol in symbols}))
     spread_codes = [code for code, symbol in enumerate(symbols) if symbol.kind == KIND_SPREAD
@@ -212,7 +224,7 @@ def _select(raw: RawTable, options: LoadOptions, source: str
     return rows, names, contracts, spreads, holds
 
 
-def _whole_file(raw: RawTable, options: LoadOptions, source: str
+def _whole_file(raw: RawTable, options: LoadOptions, source: str, found_text: str
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[str, ...]]:
     """A file of one instrument: named by the file name, else by `instrument`."""
     frame, wanted = raw.frame, options.instrument
@@ -220,7 +232,7 @@ def _whole_file(raw: RawTable, options: LoadOptions, source: str
     root = named.root if named is not None else wanted
     if root is None:
         raise DataError(f"{source}: missing column(s) 'instrument' and no instrument given "
-                        f"({found(raw.found_columns)}); give instrument: ES (in a spec, "
+                        f"({found_text}); give instrument: ES (in a spec, "
                         "base.instrument is the default) or name the file after it (ES.txt)")
     holds = (named.name,) if named is not None else (root,)
     if wanted is not None and root != wanted:

@@ -71,7 +71,7 @@ def head_lines(file: Path, head: bytes) -> list[str]:
 
 
 def _decode(file: Path, head: bytes) -> str:
-    text = head.decode("utf-8-sig", errors="strict") if _is_utf8(head) else None
+    text = head.decode("utf-8-sig", errors="ignore") if _is_utf8(head) else None
     if text is None:
         bad = _first_bad_byte(head)
         raise DataError(f"{file}: is not UTF-8 text (byte {bad} of the decompressed data); "
@@ -83,7 +83,8 @@ def _is_utf8(head: bytes) -> bool:
     try:
         head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return exc.start >= len(head) - 3  # a character cut at the HEAD_BYTES boundary
+        # a character cut at the HEAD_BYTES boundary is not an encoding error
+        return len(head) == HEAD_BYTES and exc.start >= len(head) - 3
     return True
 
 
