@@ -14,6 +14,7 @@ import pytest
 from research.engine.bars import MARKET_FIELDS
 from research.engine.data import bars_fingerprint, describe_bars, load_bars, prepare_bars
 from research.engine.synthetic import synthetic_bars
+from research.errors import DataError, SpecError
 from research.grid import spec_from_dict
 from research.research_runner import ResearchRunner
 from tests import bar_writers as write
@@ -137,3 +138,85 @@ def test_end_stamped_canonical_file_loads_like_the_open_stamped_one(tmp_path, es
 
 def test_describe_bars_without_contracts(reference):
     assert describe_bars(reference) == {"format": "", "contracts": [], "roll_dates": []}
+
+
+# ---------------------------------------------------------------- the spec's data keys
+
+
+def test_spec_data_keys_reach_load_bars(tmp_path, layout_files):
+    path = layout_files["ES_bars.csv.gz"][0]
+    spec = spec_from_dict({"data": {"path": str(path), "columns": write.GENERIC_COLUMNS,
+                                    "timestamps": "open", "roll": "none",
+                                    "snap_to_tick": True},
+                           "base": {"instrument": "ES"}})
+    assert spec.data.load_kwargs() == {
+        "format": "auto", "columns": write.GENERIC_COLUMNS, "timestamps": "open",
+        "roll": "none", "snap_to_tick": True, "instrument": "ES", "timezone": None,
+        "start": None, "end": None}
+    assert load_bars(spec.data.path, **spec.data.load_kwargs()).attrs["format"] == "delimited"
+
+
+def test_old_specs_keep_their_hash_and_new_keys_change_it(layout_files):
+    path = str(layout_files["canonical.csv"][0])
+    old = spec_from_dict({"data": {"path": path}, "base": {"instrument": "ES"}})
+    assert old.data.to_dict() == {"path": path, "synthetic": None,
+                                  "timezone": "America/Chicago", "start": None, "end": None}
+    explicit = spec_from_dict({"data": {"path": path, "format": "auto", "roll": "volume",
+                                        "instrument": "es"}, "base": {"instrument": "ES"}})
+    assert explicit.spec_hash == old.spec_hash
+    kibot = spec_from_dict({"data": {"path": path, "format": "canonical", "timestamps": "close"},
+                            "base": {"instrument": "ES"}})
+    assert kibot.spec_hash != old.spec_hash
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"format": "csv"}, r"^data\.format: 'csv' is not one of auto, canonical"),
+    ({"roll": "front"}, r"^data\.roll: 'front' is not one of volume, none"),
+    ({"timestamps": 1}, r"^data\.timestamps: 1 is not one of open, close"),
+    ({"snap_to_tick": "yes"}, r"^data\.snap_to_tick: 'yes' is not true or false"),
+    ({"columns": {"when": "Time"}}, r"^data\.columns: unknown key\(s\) \['when'\]"),
+    ({"instrument": "NQ"}, r"^data\.instrument: 'NQ' is not base\.instrument 'ES'"),
+])
+def test_spec_data_key_mistakes_are_named(layout_files, data, message):
+    path = str(layout_files["canonical.csv"][0])
+    with pytest.raises(SpecError, match=message):
+        spec_from_dict({"data": {"path": path, **data}, "base": {"instrument": "ES"}})
+
+
+def test_spec_snap_to_tick_rounds_off_grid_prices(tmp_path, es_frame):
+    off = es_frame.assign(close=es_frame["close"] + 0.1)
+    path = write.canonical_csv(off.assign(high=off[["high", "close"]].max(axis=1)),
+                               tmp_path / "off.csv")
+    with pytest.raises(DataError, match=r"off the ES tick grid"):
+        prepare_bars(load_bars(path), "ES")
+    spec = spec_from_dict({"data": {"path": str(path), "snap_to_tick": True},
+                           "base": {"instrument": "ES"}})
+    bars = prepare_bars(load_bars(spec.data.path, **spec.data.load_kwargs()), "ES")
+    assert len(bars) == len(es_frame)
+
+
+# ---------------------------------------------------------------- the inspector
+
+
+def test_the_inspector_shows_format_contracts_and_problems(layout_files, capsys):
+    from research.data import main
+
+    assert main([str(layout_files["ES 03-24.Last.txt"][0])]) == 0
+    screen = capsys.readouterr().out
+    for text in ("ES 03-24.Last.txt: ninjatrader (detected); timezone America/Chicago; "
+                 "timestamps close;", "columns: date <- stamp, time <- stamp",
+                 "ES: ", "contract ESH4: 2024-02-26 .. 2024-03-22", "first bar: 2024-02-26 00:00:00-06:00",
+                 "bars per trading date: min ", "longest gaps (besides the daily halt",
+                 "problems: none found"):
+        assert text in screen, text
+
+
+def test_the_inspector_shows_warnings_and_exits_2_on_unreadable_data(layout_files, tmp_path,
+                                                                    capsys):
+    from research.data import main
+
+    assert main([str(layout_files["ES.txt"][0]), "--timezone", "America/Chicago"]) == 0
+    assert "problems:\n  " in capsys.readouterr().out
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert main([str(tmp_path / "empty.csv")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'empty.csv'}: is empty")
