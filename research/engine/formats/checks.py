@@ -16,7 +16,6 @@ import pandas as pd
 
 from research.engine.clock import MINUTES_PER_DAY, NS_PER_MINUTE
 from research.engine.errors_rows import fail_rows
-from research.engine.timestamps import chicago_wall_ns
 
 log = logging.getLogger("research.engine.data")
 
@@ -53,12 +52,13 @@ def check_fixed_point(prices: np.ndarray, rows: np.ndarray, column: str, source:
                   " Databento's raw form): format: databento", rows[huge], prices[huge])
 
 
-def halt_warnings(utc_ns: np.ndarray, source: str, timezone: str,
+def halt_warnings(wall_ns: np.ndarray, utc_ns: np.ndarray, source: str, timezone: str,
                   stamps: str) -> list[DataWarning]:
-    """Where the data's daily halt lies in Chicago time, against where it should (16:00)."""
+    """Where the data's daily halt lies in Chicago time (`wall_ns`, naive), against where it
+    should (16:00-17:00)."""
     if utc_ns.size == 0:
         return []
-    wall_minutes = chicago_wall_ns(utc_ns) // NS_PER_MINUTE
+    wall_minutes = wall_ns // NS_PER_MINUTE
     if np.unique(wall_minutes // MINUTES_PER_DAY).size < MIN_DAYS_FOR_HALT_CHECK:
         return []
     counts = np.bincount(wall_minutes % MINUTES_PER_DAY, minlength=MINUTES_PER_DAY)

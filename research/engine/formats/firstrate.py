@@ -26,4 +26,11 @@ def read(file: Path, detected: Detected) -> RawTable:
     frame = read_text(file, sep=",", header=None, names=list(NAMES), usecols=range(6),
                       dtype={"timestamp": str})
     return RawTable(frame=frame, fmt=detected.fmt, found_columns=detected.fields,
-                    symbol=symbol_from_file_name(file), auto=detected.auto)
+                    symbol=symbol_from_file_name(file), auto=detected.auto,
+                    stamp_format=_stamp_format(detected.first_line))
+
+
+def _stamp_format(first_line: str) -> str:
+    """FirstRate writes seconds (`09:31:00`); some exports stop at minutes (`09:31`)."""
+    stamp = first_line.split(",", 1)[0]
+    return "%Y-%m-%d %H:%M:%S" if stamp.count(":") == 2 else "%Y-%m-%d %H:%M"

@@ -92,6 +92,7 @@ class _Part:
     """One file's kept rows, converted."""
 
     utc_ns: np.ndarray
+    wall_ns: np.ndarray  # Chicago wall clock of utc_ns (one tz conversion per file)
     prices: dict[str, np.ndarray]
     volume: np.ndarray | None
     names: np.ndarray  # the instrument column as read (stripped, upper-cased; roots of contracts)
@@ -115,7 +116,8 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
         _nothing_selected(source, options, reports)
     keep, rolls = _one_contract_per_date(combined, options.roll, source)
     if keep is not None:
-        combined = _Part(utc_ns=combined.utc_ns[keep], volume=None, names=combined.names[keep],
+        combined = _Part(utc_ns=combined.utc_ns[keep], wall_ns=combined.wall_ns[keep],
+                         volume=None, names=combined.names[keep],
                          prices={k: v[keep] for k, v in combined.prices.items()},
                          contracts=combined.contracts[keep])
     frame = pd.DataFrame({"timestamp": utc_to_chicago(combined.utc_ns), **combined.prices,
@@ -143,14 +145,16 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     prices = {name: _prices(raw, name, rows, source) for name in PRICE_COLUMNS}
     volume = float_prices(raw.frame["volume"], rows, raw.column("volume"), source) \
         if "volume" in raw.frame.columns else None
-    inside = _inside_dates(utc_ns, options)
+    wall_ns = timestamps.chicago_wall_ns(utc_ns)
+    inside = _inside_dates(wall_ns, options)
     if inside is not None:
-        utc_ns, names, contracts = utc_ns[inside], names[inside], contracts[inside]
+        utc_ns, wall_ns = utc_ns[inside], wall_ns[inside]
+        names, contracts = names[inside], contracts[inside]
         prices = {name: values[inside] for name, values in prices.items()}
         volume = None if volume is None else volume[inside]
     if options.snap_to_tick:
         prices = _snapped(prices, names)
-    warnings = halt_warnings(utc_ns, source, zone, stamps)
+    warnings = halt_warnings(wall_ns, utc_ns, source, zone, stamps)
     report = FileReport(source=source, format=raw.fmt.name, detected=detected.auto,
                         timezone=zone, stamps=stamps, rows=int(utc_ns.size), spreads=spreads,
                         columns={name: raw.column(name) for name in raw.frame.columns},
@@ -159,7 +163,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
              " (detected)" if detected.auto else "", zone, stamps, utc_ns.size)
     if spreads:
         log.info("%s: dropped %d spread row(s)", source, spreads)
-    return _Part(utc_ns=utc_ns, prices=prices, volume=volume, names=names,
+    return _Part(utc_ns=utc_ns, wall_ns=wall_ns, prices=prices, volume=volume, names=names,
                  contracts=contracts), report, warnings
 
 
@@ -276,10 +280,10 @@ def _prices(raw: RawTable, name: str, rows: np.ndarray, source: str) -> np.ndarr
     return prices
 
 
-def _inside_dates(utc_ns: np.ndarray, options: LoadOptions) -> np.ndarray | None:
+def _inside_dates(wall_ns: np.ndarray, options: LoadOptions) -> np.ndarray | None:
     if options.first_day is None and options.last_day is None:
         return None
-    days = timestamps.chicago_wall_ns(utc_ns) // NS_PER_DAY
+    days = wall_ns // NS_PER_DAY
     inside = np.ones(days.size, dtype=bool)
     if options.first_day is not None:
         inside &= days >= options.first_day
@@ -307,6 +311,7 @@ def _concat(parts: list[_Part]) -> _Part:
         return parts[0]
     volumes = [part.volume for part in parts]
     return _Part(utc_ns=np.concatenate([part.utc_ns for part in parts]),
+                 wall_ns=np.concatenate([part.wall_ns for part in parts]),
                  prices={name: np.concatenate([part.prices[name] for part in parts])
                          for name in PRICE_COLUMNS},
                  volume=None if any(v is None for v in volumes) else np.concatenate(volumes),
@@ -319,22 +324,36 @@ def _one_contract_per_date(part: _Part, rule: str, source: str
     """Per instrument with contract symbols: the rows of each date's contract, and rolls."""
     if not part.utc_ns.size or not (part.contracts != "").any():
         return None, {}
-    _, trading_day = wall_clock_labels(timestamps.chicago_wall_ns(part.utc_ns))
+    _, trading_day = wall_clock_labels(part.wall_ns)
     keep = np.ones(part.utc_ns.size, dtype=bool)
     rolls: dict[str, list[Roll]] = {}
-    roots = pd.Series(part.names).fillna("").to_numpy(dtype=object)
-    for root in sorted(set(roots)):
-        mine = np.flatnonzero(roots == root)
-        contracts, codes = np.unique(part.contracts[mine].astype(str), return_inverse=True)
+    root_codes, roots = pd.factorize(pd.Series(part.names).fillna(""))
+    for root_code, root in enumerate(roots):
+        mine = np.flatnonzero(root_codes == root_code) if len(roots) > 1 else \
+            np.arange(part.utc_ns.size)
+        codes, contracts = _sorted_codes(part.contracts[mine])
+        if len(contracts) == 1:
+            rolls[root] = []
+            continue
         volume = None if part.volume is None else part.volume[mine]
-        chosen, rolls[root] = choose_contracts(trading_day[mine], codes, list(contracts),
-                                               volume, rule, source)
+        chosen, rolls[root] = choose_contracts(trading_day[mine], codes, contracts, volume,
+                                               rule, source)
         if chosen is not None:
             keep[mine] = chosen
         for roll in rolls[root]:
             log.info("%s: %s rolls from %s to %s on %s", source, root, roll.before, roll.after,
                      roll.date)
     return (None if keep.all() else keep), rolls
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Codes into the sorted distinct values (a hash factorize: no sort of every row)."""
+    codes, uniques = pd.factorize(values)
+    names = [str(name) for name in uniques]
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], [names[i] for i in order]
 
 
 def _nothing_selected(source: str, options: LoadOptions, reports: list[FileReport]) -> None:

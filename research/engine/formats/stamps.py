@@ -31,8 +31,8 @@ def date_time_ns(dates: pd.Series, times: pd.Series, rows: np.ndarray, source: s
 
 def _dates_ns(dates: pd.Series, rows: np.ndarray, source: str,
               date_formats: Sequence[str | None], name: str) -> np.ndarray:
-    codes, uniques = pd.factorize(dates.astype(str).str.strip(), use_na_sentinel=True)
-    parsed = _parse_dates(pd.Index(uniques), date_formats)
+    codes, uniques = pd.factorize(dates, use_na_sentinel=True)  # strip the few uniques only
+    parsed = _parse_dates(pd.Index([str(value).strip() for value in uniques]), date_formats)
     unique_ns = parsed.as_unit("ns").asi8 if parsed.notna().all() else None
     bad_unique = np.flatnonzero(np.asarray(parsed.isna()))
     bad = np.flatnonzero((codes < 0) | np.isin(codes, bad_unique))
@@ -60,8 +60,9 @@ def _parse_dates(values: pd.Index, date_formats: Sequence[str | None]) -> pd.Dat
 
 
 def _times_ns(times: pd.Series, rows: np.ndarray, source: str, name: str) -> np.ndarray:
-    codes, uniques = pd.factorize(times.astype(str).str.strip(), use_na_sentinel=True)
-    unique_ns = np.array([_time_of_day_ns(str(value)) for value in uniques], dtype=np.int64)
+    codes, uniques = pd.factorize(times, use_na_sentinel=True)
+    unique_ns = np.array([_time_of_day_ns(str(value).strip()) for value in uniques],
+                         dtype=np.int64)
     bad = np.flatnonzero((codes < 0) | (unique_ns[codes] < 0) if len(uniques) else codes < 0)
     if bad.size:
         fail_rows(source, name, "with a time of day that does not parse (expected HH:MM, "
