@@ -31,6 +31,8 @@ from research.errors import DataError, ResearchError
 SHOWN_FILES = 8
 SHOWN_GAPS = 5
 REGULAR_HALT = (15 * 60 + 59, 17 * 60)  # last bar before, first bar after the daily halt
+# Minutes a regular halt (61) or weekend (2,941) lasts, give or take a DST change's hour.
+REGULAR_GAP_MINUTES = ((61 - 60, 61 + 60), (2941 - 60, 2941 + 60))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -123,7 +125,10 @@ def _instrument_lines(bars: Bars, report: LoadReport) -> list[str]:
 
 def _gaps(bars: Bars) -> list[str]:
     minutes = np.diff(bars.ts_ns) // NS_PER_MINUTE
-    regular = (bars.minute_of_day[:-1] == REGULAR_HALT[0]) & \
+    usual = np.zeros(minutes.size, dtype=bool)
+    for shortest, longest in REGULAR_GAP_MINUTES:
+        usual |= (minutes >= shortest) & (minutes <= longest)
+    regular = usual & (bars.minute_of_day[:-1] == REGULAR_HALT[0]) & \
         (bars.minute_of_day[1:] == REGULAR_HALT[1])
     order = [i for i in np.argsort(-minutes, kind="stable") if minutes[i] > 1 and not regular[i]]
     if not order:

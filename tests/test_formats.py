@@ -205,7 +205,8 @@ def test_the_inspector_shows_format_contracts_and_problems(layout_files, capsys)
     screen = capsys.readouterr().out
     for text in ("ES 03-24.Last.txt: ninjatrader (detected); timezone America/Chicago; "
                  "timestamps close;", "columns: date <- stamp, time <- stamp",
-                 "ES: ", "contract ESH4: 2024-02-26 .. 2024-03-22", "first bar: 2024-02-26 00:00:00-06:00",
+                 "ES: ", "contract ESH4: 2024-02-26 .. 2024-03-22",
+                 "first bar: 2024-02-26 00:00:00-06:00",
                  "bars per trading date: min ", "longest gaps (besides the daily halt",
                  "problems: none found"):
         assert text in screen, text
