@@ -116,3 +116,13 @@ def test_contract_symbols_in_the_instrument_column_are_that_instrument(tmp_path)
     with pytest.raises(DataError, match=r"no NQ rows in <frame> \(column 'instrument' "
                                         r"holds: ESH4\)"):
         prepare_bars(frame.assign(instrument="ESH4"), "NQ")
+
+
+def test_a_folder_of_per_contract_files_rolls_by_volume(tmp_path, two_contracts):
+    frame = two_contracts[0]
+    for contract, name in (("ESH4", "ES_H24_1min.txt"), ("ESM4", "ES_M24_1min.txt")):
+        write.firstrate(frame[frame["contract"] == contract], tmp_path / name)
+    bars = prepare_bars(load_bars(tmp_path, instrument="ES"), "ES")
+    assert describe_bars(bars)["roll_dates"] == [
+        {"date": "2024-03-13", "from": "ESH4", "to": "ESM4"}]
+    assert bars.source_format == "firstrate"

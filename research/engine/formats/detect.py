@@ -58,7 +58,7 @@ def detect(file: Path, format: str = "auto",
     if format not in FORMAT_NAMES:
         raise DataError(f"{file}: format: {shorten(format)} is not one of "
                         f"{', '.join(FORMAT_NAMES)}")
-    kind = kind_of(file)
+    kind = call_guarded(file, lambda: kind_of(file))
     if kind == "parquet":
         names = tuple(call_guarded(file, lambda: _parquet_names(file)))
         return _choose(file, format, columns, Detected(fmt=FORMATS["canonical"], kind=kind,
