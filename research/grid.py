@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from research.engine.clock import CHICAGO
-from research.engine.data import BAR_FILE_SUFFIXES, bar_files
+from research.engine.data import BAR_FILE_SUFFIXES, ScanLimitError, bar_files, check_load_keys
 from research.engine.instruments import INSTRUMENTS
 from research.engine.params import RunParams
 from research.engine.sessions import ALL_SLOTS, session_of_slot
@@ -41,7 +41,12 @@ from research.parallel.settings import ParallelSpec
 DEFAULT_SPEC_NAME = "sweep"
 TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades")
 STORE_TRADES = ("all", "none")  # store every combo's trades, or only summary and daily
-DATA_KEYS = ("path", "synthetic", "timezone", "start", "end")
+DATA_KEYS = ("path", "synthetic", "format", "columns", "instrument", "timezone", "timestamps",
+             "roll", "start", "end", "snap_to_tick")
+# The load keys a spec may leave out, and their defaults: left out, they are not in the spec's
+# dict (so specs written before these keys keep their spec hash).
+LOAD_DEFAULTS = MappingProxyType({"format": "auto", "columns": None, "timestamps": None,
+                                  "roll": "volume", "snap_to_tick": False})
 SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
 PARALLEL_KEYS = tuple(f.name for f in fields(ParallelSpec))
 SLOT_AXIS = "slot"
@@ -57,20 +62,31 @@ Grid = tuple[tuple[str, tuple[Any, ...]], ...]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataSpec:
-    """Bars from a file/glob/folder ``path`` (absolute) or ``synthetic`` bars.
+    """Bars from a file/glob/folder ``path`` (absolute) or ``synthetic`` bars, and how to
+    read them (``load_bars``' keys; ``instrument`` defaults to ``base.instrument``).
 
     ``path_as_written`` keeps the spec's text so the spec hash ignores the working dir.
+
+    >>> DataSpec(path="ES.txt", format="kibot", instrument="ES").load_kwargs()["format"]
+    'kibot'
     """
 
     path: str | None = None
     synthetic: tuple[tuple[str, Any], ...] | None = None
-    timezone: str = CHICAGO
+    format: str = "auto"
+    columns: tuple[tuple[str, Any], ...] | None = None
+    instrument: str | None = None
+    timezone: str | None = None  # None: the format's zone (America/Chicago for canonical)
+    timestamps: str | None = None  # None: the format's stamp convention
+    roll: str = "volume"
     start: str | None = None
     end: str | None = None
+    snap_to_tick: bool = False
     path_as_written: str | None = None
 
     def __post_init__(self) -> None:
-        _check_data_source(self.path, self.synthetic, self.timezone, self.start, self.end)
+        _check_data_source(self.path, self.synthetic, self.timezone, self.start, self.end,
+                           **self._load_keys())
 
     def synthetic_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``synthetic_bars``: instrument, start, end, seed."""
@@ -78,10 +94,29 @@ class DataSpec:
             raise ValueError("data: not a synthetic data spec")
         return dict(self.synthetic)
 
+    def load_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``load_bars(self.path, **...)``."""
+        return {**self._load_keys(), "instrument": self.instrument, "timezone": self.timezone,
+                "start": self.start, "end": self.end}
+
+    def _load_keys(self) -> dict[str, Any]:
+        columns = None if self.columns is None else dict(self.columns)
+        return {"format": self.format, "columns": columns, "timestamps": self.timestamps,
+                "roll": self.roll, "snap_to_tick": self.snap_to_tick}
+
     def to_dict(self) -> dict[str, Any]:
+        """The data section as given. Load keys at their default are left out, and an unset
+        timezone is written as America/Chicago (what it means for canonical files), so a spec
+        written before the vendor formats keeps its spec hash."""
         synthetic = None if self.synthetic is None else dict(self.synthetic)
-        return {"path": self.path_as_written or self.path, "synthetic": synthetic,
-                "timezone": self.timezone, "start": self.start, "end": self.end}
+        timezone = self.timezone
+        if timezone is None and self.format in ("auto", "canonical"):
+            timezone = CHICAGO
+        out = {"path": self.path_as_written or self.path, "synthetic": synthetic,
+               "timezone": timezone, "start": self.start, "end": self.end}
+        out.update({key: value for key, value in self._load_keys().items()
+                    if value != LOAD_DEFAULTS[key]})
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -278,30 +313,61 @@ def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataS
         raise SpecError(f"data: expected a mapping of {', '.join(DATA_KEYS)}, got {raw!r}")
     _check_keys("data", raw, DATA_KEYS)
     path, synthetic = raw.get("path"), raw.get("synthetic")
-    timezone = raw.get("timezone", CHICAGO)
-    _check_data_source(path, synthetic, timezone, raw.get("start"), raw.get("end"))
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise SpecError(f"data.timezone: {timezone!r} is not an IANA time zone "
-                        "(e.g. America/Chicago)") from None
+    timezone = raw.get("timezone")
+    load_keys = {key: raw.get(key, default) for key, default in LOAD_DEFAULTS.items()}
+    _check_data_source(path, synthetic, timezone, raw.get("start"), raw.get("end"),
+                       **load_keys)
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise SpecError(f"data.timezone: {timezone!r} is not an IANA time zone "
+                            "(e.g. America/Chicago)") from None
     start, end = _date_range("data", raw.get("start"), raw.get("end"))
     if synthetic is not None:
-        return DataSpec(synthetic=_parse_synthetic(synthetic, instrument), timezone=timezone,
-                        start=start, end=end)
-    return DataSpec(path=_resolve_path(path, base_dir), path_as_written=path,
-                    timezone=timezone, start=start, end=end)
+        return DataSpec(synthetic=_parse_synthetic(synthetic, instrument), start=start, end=end)
+    _check_load_keys(load_keys)
+    columns = load_keys.pop("columns")
+    return DataSpec(path=_resolve_path(path, base_dir, "delimited" if columns
+                                       else load_keys["format"]),
+                    path_as_written=path, timezone=timezone, start=start, end=end,
+                    instrument=_data_instrument(raw.get("instrument"), instrument),
+                    columns=None if columns is None else tuple(columns.items()), **load_keys)
 
 
-def _check_data_source(path: Any, synthetic: Any, timezone: Any, start: Any, end: Any) -> None:
+def _check_load_keys(load_keys: Mapping[str, Any]) -> None:
+    """format, columns, timestamps, roll, snap_to_tick: the checks load_bars makes."""
+    try:
+        check_load_keys("data", **load_keys)
+    except DataError as exc:
+        raise SpecError(str(exc).replace("data: ", "data.", 1)) from None
+
+
+def _data_instrument(written: Any, instrument: str) -> str:
+    """data.instrument names the instrument of files without an instrument column; the sweep
+    trades base.instrument, so it must be that one (left out, it follows base)."""
+    if written is None:
+        return instrument
+    name = written.strip().upper() if isinstance(written, str) else written
+    if name != instrument:
+        raise SpecError(f"data.instrument: {written!r} is not base.instrument {instrument!r}; "
+                        "the sweep trades base.instrument, so the data's instrument is that "
+                        "one (leave data.instrument out to follow base.instrument)")
+    return instrument
+
+
+def _check_data_source(path: Any, synthetic: Any, timezone: Any, start: Any, end: Any,
+                       **load_keys: Any) -> None:
     """Exactly one source; synthetic data has its dates inside synthetic and is Chicago bars
-    by construction, so data.start/end (or a timezone other than Chicago) would be ignored."""
+    by construction, so data.start/end, a timezone other than Chicago or a load key would be
+    ignored."""
     if (path is None) == (synthetic is None):
         raise SpecError("data: give exactly one of path (file, glob or folder) or synthetic")
     if synthetic is None:
         return
     given = [key for key, value in (("start", start), ("end", end)) if value is not None]
     given += ["timezone"] if timezone not in (None, CHICAGO) else []
+    given += [key for key, value in load_keys.items() if value != LOAD_DEFAULTS[key]]
     if given:
         raise SpecError(f"data.{', data.'.join(given)}: not used with synthetic data; synthetic "
                         "data takes start/end inside synthetic: (data.synthetic.start, "
@@ -345,7 +411,7 @@ def _date_range(where: str, *dates: Any) -> list[str | None]:
     return out
 
 
-def _resolve_path(raw: Any, base_dir: str | Path | None) -> str:
+def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -> str:
     """As written from the CWD first, then next to the spec; it must match some data."""
     if not isinstance(raw, str) or not raw:
         raise SpecError(f"data.path: {raw!r} is not a path string")
@@ -355,7 +421,9 @@ def _resolve_path(raw: Any, base_dir: str | Path | None) -> str:
     problems = []
     for candidate in candidates:
         try:
-            bar_files(candidate)  # as load_bars reads it: a file, a folder or a glob
+            bar_files(candidate, format=format)  # as load_bars reads it: file, folder or glob
+        except ScanLimitError as exc:
+            raise SpecError(f"data.path: {exc}") from None
         except DataError as exc:
             problems.append(str(exc))
             continue

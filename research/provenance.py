@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from research.engine.bars import ARRAY_FIELDS, Bars
+from research.engine.bars import MARKET_FIELDS, Bars
+from research.engine.data import describe_bars
 
 DISTRIBUTIONS = ("research", "numpy", "pandas", "pyarrow", "numba", "joblib")
 
@@ -47,9 +48,15 @@ def git_commit() -> str | None:
 
 
 def bars_fingerprint(bars: Bars) -> str:
-    """sha256 of the symbol and every array's bytes: equal fingerprints mean equal data."""
+    """sha256 of the symbol and the market arrays' bytes: equal fingerprints mean equal data.
+
+    Contract symbols are left out on purpose (`MARKET_FIELDS`): the same bars give the same
+    fingerprint whichever file they came from (a Databento file names contracts, a Kibot one
+    does not), so resume works across them; a results folder's trades then name the
+    contracts of the run that wrote each shard.
+    """
     digest = hashlib.sha256(bars.instrument.symbol.encode())
-    for name in ARRAY_FIELDS:
+    for name in MARKET_FIELDS:
         values = np.ascontiguousarray(getattr(bars, name))
         digest.update(f"|{name}:{values.dtype.str}:{values.size}|".encode())
         digest.update(memoryview(values).cast("B"))
@@ -57,7 +64,8 @@ def bars_fingerprint(bars: Bars) -> str:
 
 
 def data_facts(bars: Bars) -> dict[str, Any]:
-    """The manifest's data section: where the bars came from and what they span."""
+    """The manifest's data section: where the bars came from, what they span, their format,
+    contracts and roll dates."""
     return {"source": bars.source, "instrument": bars.instrument.symbol, "rows": len(bars),
             "first_ts_ns": int(bars.ts_ns[0]) if len(bars) else None,
-            "last_ts_ns": bars.last_ts_ns}
+            "last_ts_ns": bars.last_ts_ns, **describe_bars(bars)}

@@ -182,9 +182,7 @@ class ResearchRunner:
             raise SpecError("data: missing; give ResearchRunner(data=...) or a spec with data")
         if spec.data.synthetic is not None:
             return to_bars(synthetic_bars(**spec.data.synthetic_kwargs()), instrument)
-        return to_bars(spec.data.path, instrument,
-                       load_options={"timezone": spec.data.timezone, "start": spec.data.start,
-                                     "end": spec.data.end})
+        return to_bars(spec.data.path, instrument, load_options=spec.data.load_kwargs())
 
     def _manifest(self, spec: SweepSpec, bars: Bars, n_combos: int) -> dict[str, Any]:
         # spec_hash and data_fingerprint are added by SweepStore.prepare.

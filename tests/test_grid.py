@@ -366,7 +366,8 @@ def test_load_spec_data_path_matching_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("path", "why"), [
-    ("bars/notes.txt", r"not a bar file \(expected \.parquet or \.csv\)"),
+    ("bars/notes.txt", r"not a bar file \(expected \.parquet or \.csv\), and its first line "
+                       r"is in no known layout: give format: or columns:"),
     ("bars", r"matches no \.parquet or \.csv bar file"),
     ("nope", r"no such file or folder"),
 ])

@@ -64,6 +64,7 @@ def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
         "range": rng.integers(1, 40, n) / 4, "profit": profit,
         "gross_usd": profit * 50, "costs_usd": costs, "net_usd": profit * 50 - costs,
         "open_as_of_time": pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[ns, {CHI}]"),
+        "contract": pd.Series([""] * n, dtype="str"),
     })[list(COLUMNS)]
 
 

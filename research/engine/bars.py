@@ -8,6 +8,8 @@ import numpy as np
 
 from research.engine.instruments import Instrument
 
+NO_CONTRACTS = ("",)  # the contracts of bars whose source names none: code 0 is ""
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Bars:
@@ -16,6 +18,9 @@ class Bars:
     Prices are int64 tick counts (price / tick), so every comparison is exact. ``trading_day``
     is the trading-date label in days since 1970-01-01 (bars from 23:00 Chicago belong to the
     next day, ENGINE_SPEC §5); ``minute_of_day`` is the Chicago wall-clock minute.
+    ``contract_code`` indexes ``contracts`` (sorted symbols, "" where the source names no
+    contract); it is constant within a trading date (DATA_FORMATS "Rolls"). Left out, it is
+    all zeros with ``contracts`` ("",). ``source_format`` is the format(s) the bars came from.
     """
 
     instrument: Instrument
@@ -27,6 +32,13 @@ class Bars:
     minute_of_day: np.ndarray  # int16
     trading_day: np.ndarray  # int32
     source: str = "<frame>"
+    contracts: tuple[str, ...] = NO_CONTRACTS
+    contract_code: np.ndarray | None = None  # int16 per bar; None: all zeros
+    source_format: str = ""
+
+    def __post_init__(self) -> None:
+        if self.contract_code is None:
+            object.__setattr__(self, "contract_code", np.zeros(len(self.ts_ns), np.int16))
 
     def __len__(self) -> int:
         return len(self.ts_ns)
@@ -40,5 +52,7 @@ class Bars:
         return int(self.ts_ns[-1]) if len(self.ts_ns) else np.iinfo(np.int64).min
 
 
-ARRAY_FIELDS = ("ts_ns", "open_ticks", "high_ticks", "low_ticks", "close_ticks",
+# The market data: what the fingerprint hashes (same bars from any file, same fingerprint).
+MARKET_FIELDS = ("ts_ns", "open_ticks", "high_ticks", "low_ticks", "close_ticks",
                  "minute_of_day", "trading_day")
+ARRAY_FIELDS = (*MARKET_FIELDS, "contract_code")  # every per-bar array (travels to workers)

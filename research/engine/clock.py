@@ -13,6 +13,7 @@ NS_PER_MINUTE = 60 * NS_PER_SECOND
 MINUTES_PER_DAY = 1440
 NS_PER_DAY = MINUTES_PER_DAY * NS_PER_MINUTE
 EPOCH = date(1970, 1, 1)  # day numbers (trading_day, calendar days) count from here
+NEXT_DAY_FROM_MINUTE = 23 * 60  # ENGINE_SPEC §5.1: bars from 23:00 carry the next date
 
 
 def chicago_to_utc_ns(days: np.ndarray, minutes: np.ndarray | int) -> np.ndarray:
@@ -64,3 +65,12 @@ def utc_to_chicago(utc_ns: np.ndarray) -> pd.DatetimeIndex:
     """UTC epoch ns (int64) as a tz-aware Chicago DatetimeIndex: the one tz conversion."""
     utc = pd.DatetimeIndex(np.asarray(utc_ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
     return utc.tz_convert(CHICAGO)
+
+
+def wall_clock_labels(wall_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Chicago minute of day (int16) and trading date (int32 days, +1 from 23:00, §5.1) of
+    naive Chicago wall-clock ns."""
+    wall_minutes = np.asarray(wall_ns, dtype=np.int64) // NS_PER_MINUTE
+    minute_of_day = wall_minutes % MINUTES_PER_DAY
+    trading_day = wall_minutes // MINUTES_PER_DAY + (minute_of_day >= NEXT_DAY_FROM_MINUTE)
+    return minute_of_day.astype(np.int16), trading_day.astype(np.int32)

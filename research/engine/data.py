@@ -1,76 +1,51 @@
 """Bar data in: files -> typed DataFrame (`load_bars`) -> one instrument's `Bars` (`prepare_bars`).
 
-`load_bars` rejects only what it cannot represent in its output dtypes (unreadable files,
-unparseable or DST-invalid timestamps, non-numeric prices). `prepare_bars` validates the content
-of the traded instrument's rows, and only those (DECISIONS Q24). Every row-level `DataError`
-names the source, the column, the total count and the first offending rows; a row number is
-the 0-based position among the data rows of the frame or file.
+`load_bars` reads every vendor format of DATA_FORMATS.md (`research.engine.formats`) and
+rejects only what it cannot represent in its output dtypes (unreadable files, unparseable or
+DST-invalid timestamps, non-numeric prices, fixed-point prices read as points). `prepare_bars`
+validates the content of the traded instrument's rows, and only those (DECISIONS Q24). Every
+row-level `DataError` names the source, the column, the total count and the first offending
+rows; a row number is the 0-based position among the data rows of the frame or file.
 """
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
+from collections.abc import Mapping
 from datetime import date, datetime
-from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from research.engine import timestamps
-from research.engine.bars import Bars
-from research.engine.clock import (
-    CHICAGO,
-    MINUTES_PER_DAY,
-    NS_PER_DAY,
-    NS_PER_MINUTE,
-    day_number,
-    utc_to_chicago,
-)
-from research.engine.errors_rows import SHOWN_ROWS, fail_rows
-from research.engine.instruments import ALIASES, INSTRUMENTS, Instrument
+from research.engine.bars import NO_CONTRACTS, Bars
+from research.engine.clock import CHICAGO, EPOCH, day_number, wall_clock_labels
+from research.engine.errors_rows import SHOWN_ROWS, fail_rows, shorten
+from research.engine.formats.base import FORMAT_NAMES, STAMPS
+from research.engine.formats.delimited import check_columns
+from research.engine.formats.files import BAR_FILE_SUFFIXES, ScanLimitError, bar_files
+from research.engine.formats.loader import LoadOptions, LoadReport, load_frame
+from research.engine.formats.rolls import ROLL_RULES
+from research.engine.formats.rows import float_prices, rows_of, take, tradable_instrument
+from research.engine.formats.symbols import classify
+from research.engine.instruments import Instrument
 from research.errors import DataError
 
 log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("timestamp", "open", "high", "low", "close", "instrument")
 PRICE_COLUMNS = ("open", "high", "low", "close")
-BAR_FILE_SUFFIXES = (".parquet", ".csv")
 FRAME_SOURCE = "<frame>"
 OFF_GRID_TOLERANCE_TICKS = 0.01
 MAX_ABS_TICKS = 2.0**53  # beyond this a float price no longer maps to one exact tick count
-NEXT_DAY_FROM_MINUTE = 23 * 60  # ENGINE_SPEC §5.1: bars from 23:00 carry the next date
+__all__ = ["BAR_FILE_SUFFIXES", "ScanLimitError", "bar_files", "describe_bars", "load_bars",
+           "prepare_bars", "tradable_instrument"]
 
 
 # ---------------------------------------------------------------- instruments
-
-
-def tradable_instrument(symbol: str, source: str) -> Instrument:
-    """The table row of an instrument argument (stripped, upper-cased); an alias or unknown
-    name is a DataError that starts with `source`."""
-    wanted = str(symbol).strip().upper()
-    if wanted in INSTRUMENTS:
-        return INSTRUMENTS[wanted]
-    hint = f" ({wanted} is {ALIASES[wanted]} in bar files: ask for {ALIASES[wanted]})" \
-        if wanted in ALIASES else ""
-    raise DataError(f"{source}: instrument argument: unknown instrument {symbol!r}{hint}; "
-                    f"known: {', '.join(INSTRUMENTS)}")
-
-
-def _instrument_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes into the distinct stripped, upper-cased values (factorize: no per-row Python)."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    return codes, [str(value).strip().upper() for value in uniques]
-
-
-def _rows_of(codes: np.ndarray, names: list[str], symbol: str) -> np.ndarray:
-    """Positions of the rows that belong to `symbol`, aliases included (MINUTEDATAEXPORT=ES)."""
-    wanted = [code for code, name in enumerate(names) if ALIASES.get(name, name) == symbol]
-    if len(wanted) == 1:
-        return np.flatnonzero(codes == wanted[0])
-    return np.flatnonzero(np.isin(codes, wanted))
 
 
 def _no_rows(symbol: str, names: list[str], source: str) -> NoReturn:
@@ -79,20 +54,6 @@ def _no_rows(symbol: str, names: list[str], source: str) -> NoReturn:
 
 
 # ---------------------------------------------------------------- prices
-
-
-def _float_prices(column: pd.Series, rows: np.ndarray, name: str, source: str) -> np.ndarray:
-    """The selected rows' prices as float64; text that is not a number is an error (NaN passes)."""
-    if pd.api.types.is_numeric_dtype(column.dtype):
-        prices = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        return prices if rows.size == len(prices) else prices[rows]
-    raw = column.to_numpy(dtype=object)
-    raw = raw if rows.size == len(raw) else raw[rows]
-    prices = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    bad = np.flatnonzero(np.isnan(prices) & ~pd.isna(raw))
-    if bad.size:
-        fail_rows(source, name, "with a non-numeric value", rows[bad], raw[bad])
-    return prices
 
 
 def _to_ticks(prices: np.ndarray, instrument: Instrument, snap_to_tick: bool,
@@ -144,26 +105,62 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
     source = _source_of(df, source)
     _require_columns(df, source)
     spec = tradable_instrument(instrument, source)
-    codes, names = _instrument_codes(df["instrument"])
-    rows = _rows_of(codes, names, spec.symbol)
+    codes, symbols = classify(df["instrument"])
+    rows = rows_of(codes, symbols, spec.symbol)
     if not rows.size:
-        _no_rows(spec.symbol, names, source)
-    utc_ns = timestamps.utc_ns(_take(df["timestamp"], rows), rows, timezone, source)
-    prices = {name: _float_prices(df[name], rows, name, source) for name in PRICE_COLUMNS}
+        _no_rows(spec.symbol, [symbol.name for symbol in symbols], source)
+    utc_ns = timestamps.utc_ns(take(df["timestamp"], rows), rows, timezone, source)
+    prices = {name: float_prices(df[name], rows, name, source) for name in PRICE_COLUMNS}
     ticks = {name: _to_ticks(prices[name], spec, snap_to_tick, rows, name, source)
              for name in PRICE_COLUMNS}
     _check_ohlc(ticks, prices, rows, source)
+    minute_of_day, trading_day = wall_clock_labels(timestamps.chicago_wall_ns(utc_ns))
+    contracts, contract_code = _contract_codes(df, rows, codes, symbols)
+    _one_contract_per_date(trading_day, contract_code, contracts, source)
     keep = _time_order_without_duplicates(utc_ns, ticks, rows, source)
     if keep is not None:
-        utc_ns = utc_ns[keep]
+        utc_ns, contract_code = utc_ns[keep], contract_code[keep]
+        minute_of_day, trading_day = minute_of_day[keep], trading_day[keep]
         ticks = {name: values[keep] for name, values in ticks.items()}
-    minute_of_day, trading_day = _wall_clock_labels(timestamps.chicago_wall_ns(utc_ns))
     return Bars(instrument=spec, ts_ns=_fresh(utc_ns, np.int64),
                 open_ticks=_fresh(ticks["open"], np.int64),
                 high_ticks=_fresh(ticks["high"], np.int64),
                 low_ticks=_fresh(ticks["low"], np.int64),
                 close_ticks=_fresh(ticks["close"], np.int64),
-                minute_of_day=minute_of_day, trading_day=trading_day, source=source)
+                minute_of_day=minute_of_day, trading_day=trading_day, source=source,
+                contracts=contracts, contract_code=_fresh(contract_code, np.int16),
+                source_format=str(df.attrs.get("format", "")))
+
+
+def _contract_codes(df: pd.DataFrame, rows: np.ndarray, codes: np.ndarray,
+                    symbols: list) -> tuple[tuple[str, ...], np.ndarray]:
+    """Each row's contract: the `contract` column, else the symbol's (ESZ4 in `instrument`)."""
+    if "contract" in df.columns:
+        names = take(df["contract"], rows).fillna("").astype(str).str.strip().str.upper()
+        per_row = names.to_numpy(dtype=object)
+    elif any(symbol.contract for symbol in symbols):
+        per_row = np.array([*(symbol.contract for symbol in symbols), ""],
+                           dtype=object)[codes[rows]]
+    else:
+        return NO_CONTRACTS, np.zeros(rows.size, np.int16)
+    contracts, code = np.unique(per_row.astype(str), return_inverse=True)
+    return tuple(str(name) for name in contracts), code.astype(np.int16)
+
+
+def _one_contract_per_date(trading_day: np.ndarray, contract_code: np.ndarray,
+                           contracts: tuple[str, ...], source: str) -> None:
+    """Contracts are never mixed within a trading date (DATA_FORMATS "Contracts")."""
+    if len(contracts) < 2:
+        return
+    pairs = np.unique(trading_day.astype(np.int64) * len(contracts) + contract_code)
+    pair_days = pairs // len(contracts)
+    mixed = np.flatnonzero(pair_days[1:] == pair_days[:-1])
+    if mixed.size:
+        day = pair_days[mixed[0]]
+        names = sorted({contracts[code] or "(none)" for code in contract_code[trading_day == day]})
+        raise DataError(f"{source}: trading date {_iso(int(day))} mixes contracts "
+                        f"{', '.join(names)}; load_bars(..., roll='volume') keeps one "
+                        "contract per date")
 
 
 def _source_of(df: pd.DataFrame, source: str) -> str:
@@ -177,10 +174,6 @@ def _require_columns(df: pd.DataFrame, source: str) -> None:
         hint = " (it is the index: reset_index() first)" if df.index.name in missing else ""
         raise DataError(f"{source}: missing column(s) {', '.join(map(repr, missing))}{hint}; "
                         f"bars need {', '.join(REQUIRED_COLUMNS)}")
-
-
-def _take(column: pd.Series, rows: np.ndarray) -> pd.Series:
-    return column if rows.size == len(column) else column.iloc[rows]
 
 
 def _time_order_without_duplicates(utc_ns: np.ndarray, ticks: dict[str, np.ndarray],
@@ -213,80 +206,102 @@ def _time_order_without_duplicates(utc_ns: np.ndarray, ticks: dict[str, np.ndarr
     return positions[keep]
 
 
-def _wall_clock_labels(wall_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Chicago minute of day (int16) and trading date (int32 days, +1 from 23:00, §5.1)."""
-    wall_minutes = wall_ns // NS_PER_MINUTE
-    minute_of_day = wall_minutes % MINUTES_PER_DAY
-    trading_day = wall_minutes // MINUTES_PER_DAY + (minute_of_day >= NEXT_DAY_FROM_MINUTE)
-    return minute_of_day.astype(np.int16), trading_day.astype(np.int32)
-
-
 def _fresh(values: np.ndarray, dtype: type) -> np.ndarray:
     """An owned contiguous array: Bars must never be a view into the caller's frame."""
     return np.array(values, dtype=dtype, copy=True, order="C")
+
+
+def _iso(day: int) -> str:
+    return (EPOCH + pd.Timedelta(days=day).to_pytimedelta()).isoformat()
 
 
 # ---------------------------------------------------------------- load
 
 
 DateLike = str | date | datetime | pd.Timestamp | None
+ColumnsLike = Mapping[str, str | int] | None
 
 
-def load_bars(path: str | os.PathLike[str], timezone: str = CHICAGO, *,
-              instrument: str | None = None, start: DateLike = None,
-              end: DateLike = None) -> pd.DataFrame:
-    """Read bar files into timestamp (tz Chicago, ns), open/high/low/close (float64), instrument.
+def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: ColumnsLike = None,
+              instrument: str | None = None, timezone: str | None = None,
+              timestamps: str | None = None, roll: str = "volume", start: DateLike = None,
+              end: DateLike = None, snap_to_tick: bool = False) -> pd.DataFrame:
+    """Read bar files into timestamp (tz Chicago, ns, the bar's open), open/high/low/close
+    (float64), instrument and, when the files name contracts, contract.
 
-    `path` is a .parquet or .csv file, a glob, or a folder (searched recursively); files are
-    read in sorted order, rows in file order. Naive timestamps are wall time in `timezone`.
-    `instrument` keeps only its rows (MINUTEDATAEXPORT counts as ES); `start`/`end` are
-    inclusive dates of the Chicago timestamp. Other columns are dropped.
+    `path` is a file, a glob, or a folder (searched recursively, within bounds); files are
+    read in sorted order, rows in file order. `format` is one of FORMAT_NAMES (`auto` detects
+    it from the header or first line; `columns` maps any other delimited text). Naive stamps
+    are wall time in `timezone` (default: the format's zone); `timestamps` is `open` or
+    `close` (default: the format's convention; `close` shifts bars to their open minute).
+    `instrument` keeps its rows, and names the instrument of a file without an instrument
+    column. Several contracts: one per trading date, chosen by `roll` (`volume` or `none`);
+    spreads are dropped. `start`/`end` are inclusive Chicago dates. `snap_to_tick` rounds
+    prices to the tick. Other columns are dropped.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
+    >>> _ = path.write_text("12/02/2024,09:31,6045.25,6046,6045,6045.75,812\\n")
+    >>> frame = load_bars(path)
+    >>> str(frame["timestamp"][0]), frame.attrs["format"]
+    ('2024-12-02 08:31:00-06:00', 'kibot')
     """
-    files = bar_files(path)
-    source = os.fspath(path)
-    symbol = None if instrument is None else tradable_instrument(instrument, source).symbol
-    first_day, last_day = day_number_of(start, "start"), day_number_of(end, "end")
-    frames = [_load_file(file, timezone, symbol, first_day, last_day) for file in files]
-    frames = [frame for frame in frames if len(frame)] or frames[:1]  # concat warns on empties
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    if frame.empty and (symbol is not None or first_day is not None or last_day is not None):
-        what = f"{symbol} rows" if symbol else "rows"
-        raise DataError(f"no {what} in {source} between {start or 'the start'} and "
-                        f"{end or 'the end'}")
-    frame.attrs["source"] = source
+    frame, _ = load_with_report(path, format=format, columns=columns, instrument=instrument,
+                                timezone=timezone, timestamps=timestamps, roll=roll,
+                                start=start, end=end, snap_to_tick=snap_to_tick)
     return frame
 
 
-def bar_files(path: str | os.PathLike[str]) -> list[Path]:
-    """The bar files a path names, as `load_bars` reads them: itself, a folder's bar files
-    (recursive) or a glob's matches (folders among them searched too), in sorted order.
-    A DataError starting with the path when it names no BAR_FILE_SUFFIXES file."""
-    text = os.fspath(path)
-    candidate = Path(text)
-    if candidate.is_dir():
-        files = _bar_files_under(candidate)
-    elif glob.has_magic(text):
-        files = []
-        for match in sorted(glob.glob(text, recursive=True)):
-            found = Path(match)
-            if found.is_dir():
-                files.extend(_bar_files_under(found))
-            elif found.suffix.lower() in BAR_FILE_SUFFIXES:
-                files.append(found)
-    elif candidate.is_file():
-        if candidate.suffix.lower() not in BAR_FILE_SUFFIXES:
-            raise DataError(f"{text}: not a bar file (expected .parquet or .csv)")
-        files = [candidate]
-    else:
-        raise DataError(f"{text}: no such file or folder")
-    if not files:
-        raise DataError(f"{text}: matches no .parquet or .csv bar file")
-    return files
+def load_with_report(path: str | os.PathLike[str], **kwargs: Any) -> tuple[pd.DataFrame,
+                                                                           LoadReport]:
+    """`load_bars` and what it found: each file's format, zone, stamps, rolls, warnings."""
+    options = load_options(os.fspath(path), **kwargs)
+    return load_frame(path, options)
 
 
-def _bar_files_under(folder: Path) -> list[Path]:
-    return sorted(file for file in folder.rglob("*")
-                  if file.is_file() and file.suffix.lower() in BAR_FILE_SUFFIXES)
+def load_options(source: str, *, format: str = "auto", columns: ColumnsLike = None,
+                 instrument: str | None = None, timezone: str | None = None,
+                 timestamps: str | None = None, roll: str = "volume", start: DateLike = None,
+                 end: DateLike = None, snap_to_tick: bool = False) -> LoadOptions:
+    """`load_bars`' keywords checked; a DataError starts with `source` and names the key."""
+    check_load_keys(source, format=format, columns=columns, timezone=timezone,
+                    timestamps=timestamps, roll=roll, snap_to_tick=snap_to_tick)
+    symbol = None if instrument is None else tradable_instrument(instrument, source).symbol
+    return LoadOptions(format=format, columns=columns, instrument=symbol, timezone=timezone,
+                       timestamps=timestamps, roll=roll, first_day=day_number_of(start, "start"),
+                       last_day=day_number_of(end, "end"), snap_to_tick=snap_to_tick)
+
+
+def check_load_keys(source: str, *, format: object = "auto", columns: object = None,
+                    timezone: object = None, timestamps: object = None, roll: object = "volume",
+                    snap_to_tick: object = False) -> None:
+    """The keys that need no file, checked alone (also for a sweep spec's data section)."""
+    def refuse(key: str, value: object, allowed: str) -> NoReturn:
+        raise DataError(f"{source}: {key}: {shorten(value)} is not {allowed}")
+
+    if format not in FORMAT_NAMES:
+        refuse("format", format, f"one of {', '.join(FORMAT_NAMES)}")
+    if columns is not None:
+        try:
+            check_columns(columns)
+        except DataError as exc:
+            raise DataError(f"{source}: {exc}") from None
+    if timezone is not None and not _is_zone(timezone):
+        refuse("timezone", timezone, "an IANA time zone (e.g. America/New_York)")
+    if timestamps is not None and timestamps not in STAMPS:
+        refuse("timestamps", timestamps, f"one of {', '.join(STAMPS)}")
+    if roll not in ROLL_RULES:
+        refuse("roll", roll, f"one of {', '.join(ROLL_RULES)}")
+    if not isinstance(snap_to_tick, bool):
+        refuse("snap_to_tick", snap_to_tick, "true or false")
+
+
+def _is_zone(value: object) -> bool:
+    try:
+        ZoneInfo(str(value)) if isinstance(value, str) and value else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return isinstance(value, str) and bool(value)
 
 
 def day_number_of(value: DateLike, name: str) -> int | None:
@@ -296,51 +311,29 @@ def day_number_of(value: DateLike, name: str) -> int | None:
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
-        raise DataError(f"{name}: not a date: {value!r}") from exc
+        raise DataError(f"{name}: not a date: {shorten(value)}") from exc
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(CHICAGO)
     return day_number(stamp.date())
 
 
-def _load_file(file: Path, timezone: str, symbol: str | None, first_day: int | None,
-               last_day: int | None) -> pd.DataFrame:
-    source = str(file)
-    raw = _read_table(file)
-    _require_columns(raw, source)
-    codes, names = _instrument_codes(raw["instrument"])
-    rows = np.arange(len(raw)) if symbol is None else _rows_of(codes, names, symbol)
-    utc_ns = timestamps.utc_ns(_take(raw["timestamp"], rows), rows, timezone, source)
-    prices = {name: _float_prices(raw[name], rows, name, source) for name in PRICE_COLUMNS}
-    instruments = np.array([*names, np.nan], dtype=object)[codes[rows]]  # code -1 = missing
-    if first_day is not None or last_day is not None:
-        days = timestamps.chicago_wall_ns(utc_ns) // NS_PER_DAY
-        inside = np.ones(days.size, dtype=bool)
-        if first_day is not None:
-            inside &= days >= first_day
-        if last_day is not None:
-            inside &= days <= last_day
-        utc_ns, instruments = utc_ns[inside], instruments[inside]
-        prices = {name: values[inside] for name, values in prices.items()}
-    return pd.DataFrame({"timestamp": utc_to_chicago(utc_ns), **prices,
-                         "instrument": instruments})
+def describe_bars(bars: Bars) -> dict[str, Any]:
+    """What the manifest records about where bars came from: format, contracts, rolls.
 
-
-def _read_table(file: Path) -> pd.DataFrame:
-    """The bar columns of one file; anything unreadable becomes a DataError naming it."""
-    try:
-        if file.suffix.lower() == ".parquet":
-            return _read_parquet(file)
-        return pd.read_csv(file, usecols=lambda name: name in REQUIRED_COLUMNS,
-                           skipinitialspace=True)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"{file}: cannot read: {exc}") from exc
-
-
-def _read_parquet(file: Path) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    present = [name for name in REQUIRED_COLUMNS if name in pq.read_schema(file).names]
-    table = pd.read_parquet(file, columns=present)
-    if "timestamp" not in table.columns and table.index.name == "timestamp":
-        table = table.reset_index()
-    return table
+    >>> from research.engine.synthetic import synthetic_bars
+    >>> describe_bars(prepare_bars(synthetic_bars("ES", "2024-01-08", "2024-01-09"), "ES"))
+    {'format': '', 'contracts': [], 'roll_dates': []}
+    """
+    if bars.contracts == NO_CONTRACTS or not len(bars):
+        return {"format": bars.source_format, "contracts": [], "roll_dates": []}
+    days, codes = bars.trading_day, bars.contract_code
+    contracts = []
+    for code, name in enumerate(bars.contracts):
+        mine = days[codes == code]
+        if mine.size:
+            contracts.append({"contract": name, "first_date": _iso(int(mine.min())),
+                              "last_date": _iso(int(mine.max()))})
+    changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    rolls = [{"date": _iso(int(days[i])), "from": bars.contracts[codes[i - 1]],
+              "to": bars.contracts[codes[i]]} for i in changes]
+    return {"format": bars.source_format, "contracts": contracts, "roll_dates": rolls}

@@ -10,6 +10,7 @@ import numpy as np
 from research.errors import DataError
 
 SHOWN_ROWS = 5
+SHOWN_CHARS = 60  # a value from a file or spec is cut to this many characters in messages
 
 
 def fail_rows(source: str, column: str, problem: str, rows: np.ndarray,
@@ -24,4 +25,18 @@ def fail_rows(source: str, column: str, problem: str, rows: np.ndarray,
 
 
 def _show(value: object) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
+    return shorten(value)
+
+
+def shorten(value: object, limit: int = SHOWN_CHARS) -> str:
+    """`repr` of text (`str` of anything else), cut so that no message prints an unbounded
+    value from a file or spec.
+
+    >>> shorten("x" * 100, 12)
+    "'xxxxxxx...(100 chars)"
+    """
+    text = repr(value) if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str) else len(text)
+    return f"{text[:limit - 4]}...({size} chars)"

@@ -40,7 +40,7 @@ def to_bars(data: BarsInput, instrument: str, *, snap_to_tick: bool = False,
                             f"the parameters ask for {instrument}")
         return data
     if isinstance(data, (str, os.PathLike)):
-        data = load_bars(data, instrument=instrument, **(load_options or {}))
+        data = load_bars(data, **{**(load_options or {}), "instrument": instrument})
     if isinstance(data, pd.DataFrame):
         return prepare_bars(data, instrument, snap_to_tick=snap_to_tick)
     raise InputTypeError(f"data: expected a DataFrame of bars, prepared Bars or a path, got "

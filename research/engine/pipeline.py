@@ -114,7 +114,7 @@ class Pipeline:
     def columns(self, shared: SharedRanges, walks: list[TradeBatch],
                 pieces: list[RowPiece]) -> GatheredRows:
         """The typed columns of several combos' rows (see results.gather_columns)."""
-        return gather_columns(self.bars.instrument, shared.table, walks, pieces)
+        return gather_columns(self.bars, shared.table, walks, pieces)
 
     def frame(self, shared: SharedRanges, trades: TradeBatch, rp: RunParams) -> pd.DataFrame:
         """One combo's typed result frame."""

@@ -12,18 +12,18 @@ from research.engine.clock import NS_PER_DAY, utc_to_chicago
 from research.engine.codes import LONG, NO_ENTRY, NO_TRADE, RESULT_NAMES, SHORT, SIDE_NAMES
 from research.engine.costs import CostRules, Dollars, dollars
 from research.engine.execution import TradeBatch
-from research.engine.instruments import Instrument
 from research.engine.params import RunParams
 from research.engine.ranges import RangeTable
 from research.engine.sessions import ALL_SLOTS, SESSIONS, minute_of_day
 
 TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")
-TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result")
+TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result", "contract")
 USD_COLUMNS = ("gross_usd", "costs_usd", "net_usd")
 # The typed result frame: same columns and dtypes every time, also when empty (Q26 fix).
 COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
            "entry_time", "exit_time", "entry_price", "exit_price", "stop_distance", "target",
-           "peak", "range", "profit", *USD_COLUMNS, "open_as_of_time")
+           "peak", "range", "profit", *USD_COLUMNS, "open_as_of_time",
+           "contract")  # the range's contract ("" when the data names none); not legacy
 LEGACY_COLUMNS = ("Date", "Time", "EntryTime", "ExitTime", "EntryPrice", "ExitPrice",
                   "StopLoss", "Target", "Peak", "Direction", "Result", "Range", "Stream",
                   "Instrument", "Session", "Profit", "open_as_of_time")
@@ -89,7 +89,7 @@ class GatheredRows:
     lengths: np.ndarray  # rows per combo
 
 
-def gather_columns(instrument: Instrument, table: RangeTable, walks: list[TradeBatch],
+def gather_columns(bars: Bars, table: RangeTable, walks: list[TradeBatch],
                    pieces: list[RowPiece]) -> GatheredRows:
     """The columns of several combos' rows at once, combo after combo: ranges and trades
     are gathered by index (never rebuilt per combo), costs applied row-wise."""
@@ -99,20 +99,21 @@ def gather_columns(instrument: Instrument, table: RangeTable, walks: list[TradeB
     trade_idx = range_idx + np.repeat([offsets[p.walk] for p in pieces], lengths).astype(np.int64)
     ranges = table[range_idx]
     trades = TradeBatch.concat(walks)[trade_idx]
+    instrument = bars.instrument
     round_turn = [p.costs.round_turn_cents(instrument) for p in pieces]
     money = dollars(profit_ticks(trades), trades.result != NO_TRADE, instrument,
                     contracts=np.repeat([p.costs.contracts for p in pieces], lengths),
                     round_turn_cents=np.repeat(round_turn, lengths))
     targets = np.repeat([p.target for p in pieces], lengths).astype(np.float64)
-    return GatheredRows(row_columns(instrument, ranges, trades, targets, money), ranges, trades,
+    return GatheredRows(row_columns(bars, ranges, trades, targets, money), ranges, trades,
                         money, lengths)
 
 
-def row_columns(instrument: Instrument, table: RangeTable, batch: TradeBatch,
+def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
                 target: float | np.ndarray, money: Dollars) -> Columns:
     """The typed columns of rows whose ranges, trades, targets (points) and dollars are given
     row for row (one combo's, or many combos' gathered together)."""
-    spec = instrument
+    spec = bars.instrument
     n = len(table)
     slot_codes = np.searchsorted(SLOT_MINUTES, table.slot_minute)
     values = {
@@ -138,21 +139,25 @@ def row_columns(instrument: Instrument, table: RangeTable, batch: TradeBatch,
         "costs_usd": _usd(money.costs_cents),
         "net_usd": _usd(money.net_cents),
         "open_as_of_time": batch.open_as_of_ns,
+        # One contract per trading date (DATA_FORMATS "Rolls"): the range's first bar's.
+        "contract": bars.contract_code[table.start_idx],
     }
-    return Columns(values, text_labels(spec))
+    return Columns(values, text_labels(bars))
 
 
-def text_labels(instrument: Instrument) -> dict[str, tuple[str, ...]]:
-    """The fixed categories of each text column: the same for every run of an instrument."""
+def text_labels(bars: Bars) -> dict[str, tuple[str, ...]]:
+    """The fixed categories of each text column: the same for every run of an instrument
+    (and, for contracts, of a data set)."""
+    instrument = bars.instrument
     return {"slot": ALL_SLOTS, "session": SESSIONS, "instrument": (instrument.symbol,),
             "stream": tuple(instrument.stream(s) for s in SESSIONS),
-            "direction": DIRECTION_NAMES, "result": RESULT_NAMES}
+            "direction": DIRECTION_NAMES, "result": RESULT_NAMES, "contract": bars.contracts}
 
 
 def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> pd.DataFrame:
     """One typed row per range, sorted by date then slot (the table's order)."""
     piece = RowPiece.of(rp, select_rows(bars, table, batch, rp))
-    return to_frame(gather_columns(bars.instrument, table, [batch], [piece]).columns)
+    return to_frame(gather_columns(bars, table, [batch], [piece]).columns)
 
 
 def to_frame(columns: Columns) -> pd.DataFrame:
@@ -175,11 +180,13 @@ def to_frame(columns: Columns) -> pd.DataFrame:
 def categorize_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns read back as strings (from parquet) -> the categoricals of trades_frame."""
     symbols = sorted(set(frame["instrument"].astype(str)))
+    contracts = sorted(set(frame["contract"].astype(str))) if "contract" in frame else []
     categories = {"slot": ALL_SLOTS, "session": SESSIONS, "instrument": symbols,
+                  "contract": contracts,
                   "stream": [symbol + s[-1] for symbol in symbols for s in SESSIONS],
                   "direction": DIRECTION_NAMES, "result": RESULT_NAMES}
     return frame.astype({name: pd.CategoricalDtype(list(values))
-                         for name, values in categories.items()})
+                         for name, values in categories.items() if name in frame})
 
 
 def _labels(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Series:

@@ -13,6 +13,30 @@ from research.engine.errors_rows import SHOWN_ROWS, fail_rows
 from research.errors import DataError
 
 _OFFSET_TAIL = re.compile(r"([+-])(\d{2}):(\d{2})")
+PANDAS_RANGE = "pandas' datetime range (1677-09-21 .. 2262-04-11)"
+
+
+def in_ns_range(stamps: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The stamps with those outside nanosecond range (pandas 3 parses year 9999 as us) as NaT,
+    in ns."""
+    if stamps.unit == "ns":
+        return stamps
+    utc = stamps if stamps.tz is None else stamps.tz_convert(None)
+    inside = (utc >= pd.Timestamp.min) & (utc <= pd.Timestamp.max) | stamps.isna()
+    if not inside.all():
+        stamps = stamps.where(inside)
+    return stamps.as_unit("ns")
+
+
+def _check_range(stamps: pd.DatetimeIndex, values: pd.Series, rows: np.ndarray,
+                 source: str) -> pd.DatetimeIndex:
+    """A stamp outside pandas' ns range (year 9999, 1677) is a row error, not a traceback."""
+    ranged = in_ns_range(stamps)
+    bad = np.flatnonzero(np.asarray(ranged.isna()) & ~np.asarray(stamps.isna()))
+    if bad.size:
+        fail_rows(source, "timestamp", f"with a timestamp outside {PANDAS_RANGE}", rows[bad],
+                  [str(value) for value in np.asarray(values, dtype=object)[bad[:SHOWN_ROWS]]])
+    return ranged
 
 
 def utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str) -> np.ndarray:
@@ -23,14 +47,14 @@ def utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str) -> n
         fail_rows(source, "timestamp", "with a missing timestamp", rows[missing],
                   ["missing"] * SHOWN_ROWS, described=True)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        stamps = pd.DatetimeIndex(values)
+        stamps = _check_range(pd.DatetimeIndex(values), values, rows, source)
     elif pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
-        stamps = _parse_text(values, rows, source)
+        stamps = _check_range(_parse_text(values, rows, source), values, rows, source)
     else:
         raise DataError(f"{source}: column 'timestamp': expected datetimes or ISO 8601 text, "
                         f"got dtype {values.dtype}")
     if stamps.tz is None:
-        return _localise(stamps, timezone, rows, source)
+        return localise(stamps, timezone, rows, source)
     return stamps.as_unit("ns").asi8
 
 
@@ -94,14 +118,16 @@ def _strip_suffixes(values: pd.Series, row_suffix: np.ndarray) -> pd.Series:
 def _parse_iso(values: pd.Series, rows: np.ndarray, source: str,
                originals: pd.Series | None = None) -> pd.DatetimeIndex:
     """ISO 8601 text -> datetimes; the rows that do not parse are named with their `originals`."""
+    parsed = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # pandas 2: mixed zones -> object
             parsed = pd.to_datetime(values, format="ISO8601")
-        if pd.api.types.is_datetime64_any_dtype(parsed.dtype):
-            return pd.DatetimeIndex(parsed)
     except (ValueError, TypeError, OverflowError):
         pass
+    if parsed is not None and pd.api.types.is_datetime64_any_dtype(parsed.dtype):
+        return _check_range(pd.DatetimeIndex(parsed), values if originals is None
+                            else originals, rows, source)
     coerced = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
     bad = np.flatnonzero(np.asarray(coerced.isna(), dtype=bool))
     if bad.size:
@@ -112,7 +138,7 @@ def _parse_iso(values: pd.Series, rows: np.ndarray, source: str,
                     "read; write UTC offsets as ±HH:MM on every row")
 
 
-def _localise(wall: pd.DatetimeIndex, timezone: str, rows: np.ndarray,
+def localise(wall: pd.DatetimeIndex, timezone: str, rows: np.ndarray,
               source: str) -> np.ndarray:
     """Naive wall time -> UTC ns; a DST-skipped or repeated wall time is an error naming it."""
     try:

@@ -1,0 +1,371 @@
+"""Files -> one frame of bars in the engine's convention, for every format alike.
+
+Per file: detect (or take) the format, read it into the loader's names, keep the rows of the
+instrument (spreads dropped and counted), convert stamps to UTC (naive ones in `timezone`,
+else the format's zone), shift end stamps to the bar's open, read prices (fixed point
+divided), filter dates, snap, check. Then all files together: one contract per trading
+date (`rolls`). Row numbers in errors are 0-based positions among a file's data rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from research.engine import timestamps
+from research.engine.clock import NS_PER_DAY, NS_PER_MINUTE, utc_to_chicago, wall_clock_labels
+from research.engine.errors_rows import fail_rows
+from research.engine.formats import (
+    canonical,
+    databento,
+    dbn,
+    delimited,
+    firstrate,
+    kibot,
+    ninjatrader,
+    sierrachart,
+)
+from research.engine.formats.base import RawTable
+from research.engine.formats.checks import DataWarning, check_fixed_point, halt_warnings
+from research.engine.formats.detect import Detected, describe_found, detect, hint
+from research.engine.formats.files import bar_files
+from research.engine.formats.rolls import Roll, choose_contracts
+from research.engine.formats.rows import float_prices, rows_of, take
+from research.engine.formats.stamps import date_time_ns
+from research.engine.formats.symbols import KIND_SPREAD, classify, parse_symbol
+from research.engine.instruments import INSTRUMENTS
+from research.errors import DataError
+
+log = logging.getLogger("research.engine.data")
+
+PRICE_COLUMNS = ("open", "high", "low", "close")
+READERS = {"canonical": canonical.read, "databento": databento.read,
+           "ninjatrader": ninjatrader.read, "sierrachart": sierrachart.read,
+           "kibot": kibot.read, "firstrate": firstrate.read}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadOptions:
+    """`load_bars`' keywords, checked (`instrument` is a table symbol, dates day numbers)."""
+
+    format: str = "auto"
+    columns: Mapping[str, str | int] | None = None
+    instrument: str | None = None
+    timezone: str | None = None
+    timestamps: str | None = None
+    roll: str = "volume"
+    first_day: int | None = None
+    last_day: int | None = None
+    snap_to_tick: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileReport:
+    """What one file turned out to be, for the log, the manifest and the inspector."""
+
+    source: str
+    format: str
+    detected: bool  # by format: auto
+    timezone: str
+    stamps: str
+    columns: dict[str, str]  # loader name -> the file's column
+    rows: int  # rows kept
+    spreads: int  # spread rows dropped
+    holds: tuple[str, ...]  # the distinct instruments/contracts the file names
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadReport:
+    files: list[FileReport]
+    rolls: dict[str, list[Roll]]  # instrument -> the dates its contract changes
+    warnings: list[DataWarning] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Part:
+    """One file's kept rows, converted."""
+
+    utc_ns: np.ndarray
+    wall_ns: np.ndarray  # Chicago wall clock of utc_ns (one tz conversion per file)
+    prices: dict[str, np.ndarray]
+    volume: np.ndarray | None
+    names: np.ndarray  # the instrument column as read (stripped, upper-cased; roots of contracts)
+    contracts: np.ndarray  # contract symbol per row, "" for none
+
+
+def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.DataFrame,
+                                                                            LoadReport]:
+    """Every file of `path` in the engine's convention, and what was found on the way."""
+    source = os.fspath(path)
+    files = bar_files(path, format="delimited" if options.columns else options.format)
+    parts, reports, warnings = [], [], []
+    for file in files:
+        part, report, found_warnings = read_file(file, options)
+        parts.append(part)
+        reports.append(report)
+        warnings.extend(found_warnings)
+    combined = _concat(parts)
+    if not combined.utc_ns.size and (options.instrument or options.first_day is not None
+                                     or options.last_day is not None):
+        _nothing_selected(source, options, reports)
+    keep, rolls = _one_contract_per_date(combined, options.roll, source)
+    if keep is not None:
+        combined = _Part(utc_ns=combined.utc_ns[keep], wall_ns=combined.wall_ns[keep],
+                         volume=None, names=combined.names[keep],
+                         prices={k: v[keep] for k, v in combined.prices.items()},
+                         contracts=combined.contracts[keep])
+    frame = pd.DataFrame({"timestamp": utc_to_chicago(combined.utc_ns), **combined.prices,
+                          "instrument": combined.names})
+    if (combined.contracts != "").any():
+        frame["contract"] = combined.contracts
+    frame.attrs["source"] = source
+    frame.attrs["format"] = ",".join(sorted({report.format for report in reports}))
+    return frame, LoadReport(files=reports, rolls=rolls, warnings=warnings)
+
+
+def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list[DataWarning]]:
+    """One file's rows of the instrument, converted and checked."""
+    source = str(file)
+    detected = detect(file, options.format, options.columns)
+    raw = _read_raw(file, detected, options.columns)
+    _require_columns(raw, detected, source)
+    rows, names, contracts, spreads, holds = _select(raw, options, source,
+                                                     describe_found(detected))
+    zone = options.timezone or raw.fmt.timezone
+    stamps = options.timestamps or raw.fmt.stamps
+    utc_ns = _utc_ns(raw, rows, zone, source)
+    if stamps == "close":  # DATA_FORMATS: end stamps 17:01 ... 16:00 -> the bar's open minute
+        utc_ns = utc_ns - NS_PER_MINUTE
+    prices = {name: _prices(raw, name, rows, source) for name in PRICE_COLUMNS}
+    volume = float_prices(raw.frame["volume"], rows, raw.column("volume"), source) \
+        if "volume" in raw.frame.columns else None
+    wall_ns = timestamps.chicago_wall_ns(utc_ns)
+    inside = _inside_dates(wall_ns, options)
+    if inside is not None:
+        utc_ns, wall_ns = utc_ns[inside], wall_ns[inside]
+        names, contracts = names[inside], contracts[inside]
+        prices = {name: values[inside] for name, values in prices.items()}
+        volume = None if volume is None else volume[inside]
+    if options.snap_to_tick:
+        prices = _snapped(prices, names)
+    warnings = halt_warnings(wall_ns, utc_ns, source, zone, stamps)
+    report = FileReport(source=source, format=raw.fmt.name, detected=detected.auto,
+                        timezone=zone, stamps=stamps, rows=int(utc_ns.size), spreads=spreads,
+                        columns={name: raw.column(name) for name in raw.frame.columns},
+                        holds=holds)
+    log.info("%s: format %s%s, timezone %s, timestamps %s, %d rows", source, raw.fmt.name,
+             " (detected)" if detected.auto else "", zone, stamps, utc_ns.size)
+    if spreads:
+        log.info("%s: dropped %d spread row(s)", source, spreads)
+    return _Part(utc_ns=utc_ns, wall_ns=wall_ns, prices=prices, volume=volume, names=names,
+                 contracts=contracts), report, warnings
+
+
+def _read_raw(file: Path, detected: Detected, columns: Mapping[str, str | int] | None
+              ) -> RawTable:
+    name = detected.fmt.name
+    if columns and name != "delimited":
+        raise DataError(f"{file}: columns: is for delimited text (format: auto or "
+                        f"delimited); format: {name} has its own layout")
+    if name == "delimited":
+        if not columns:
+            raise DataError(f"{file}: format: delimited needs a columns: mapping, e.g. "
+                            "columns: {date: Date, time: Time, close: Last}")
+        return delimited.read(file, detected, columns)
+    if name == "databento" and detected.kind == "dbn":
+        return dbn.read(file, detected)
+    try:
+        return READERS[name](file, detected)
+    except DataError as exc:
+        if not detected.fmt.header and ": cannot read:" in str(exc):  # e.g. too few fields
+            raise DataError(f"{exc}; expected the {detected.fmt.title} layout "
+                            f"{detected.fmt.layout} ({describe_found(detected)})"
+                            f"{_hint(detected, name)}") from None
+        raise
+
+
+def _require_columns(raw: RawTable, detected: Detected, source: str) -> None:
+    present = set(raw.frame.columns)
+    stamp = ["timestamp"] if "date" not in present else ["date", "time"]
+    missing = [name for name in (*stamp, *PRICE_COLUMNS) if name not in present]
+    if missing:
+        shown = ", ".join(repr(raw.column(name)) for name in missing)
+        raise DataError(f"{source}: missing column(s) {shown}; bars need timestamp, open, "
+                        f"high, low, close, instrument ({raw.fmt.name} layout: "
+                        f"{raw.fmt.layout}); {describe_found(detected)}"
+                        f"{_hint(detected, raw.fmt.name)}")
+
+
+def _hint(detected: Detected, current: str) -> str:
+    return hint(detected.fields, detected.first_line, detected.has_header, current)
+
+
+def _select(raw: RawTable, options: LoadOptions, source: str, found_text: str
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[str, ...]]:
+    """Rows of the instrument, their instrument names and contracts, spreads, what it holds."""
+    frame, wanted = raw.frame, options.instrument
+    if "symbol" not in frame.columns:
+        return _whole_file(raw, options, source, found_text)
+    codes, symbols = classify(frame["symbol"])
+    holds = tuple(sorted({symbol.name for symbol in symbols}))
+    spread_codes = [code for code, symbol in enumerate(symbols) if symbol.kind == KIND_SPREAD
+                    and (wanted is None or symbol.root == wanted)]
+    spreads = int(np.isin(codes, spread_codes).sum()) if spread_codes else 0
+    if wanted is not None:
+        rows = rows_of(codes, symbols, wanted)
+    else:
+        rows = np.flatnonzero(~np.isin(codes, spread_codes)) if spreads else \
+            np.arange(len(frame))
+    labels = [symbol.root if symbol.contract else symbol.name for symbol in symbols]
+    names = np.array([*labels, np.nan], dtype=object)[codes[rows]]
+    contracts = np.array([*(s.contract for s in symbols), ""], dtype=object)[codes[rows]]
+    return rows, names, contracts, spreads, holds
+
+
+def _whole_file(raw: RawTable, options: LoadOptions, source: str, found_text: str
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[str, ...]]:
+    """A file of one instrument: named by the file name, else by `instrument`."""
+    frame, wanted = raw.frame, options.instrument
+    named = parse_symbol(raw.symbol) if raw.symbol else None
+    root = named.root if named is not None else wanted
+    if root is None:
+        raise DataError(f"{source}: missing column(s) 'instrument' and no instrument given "
+                        f"({found_text}); give instrument: ES (in a spec, "
+                        "base.instrument is the default) or name the file after it (ES.txt)")
+    holds = (named.name,) if named is not None else (root,)
+    if wanted is not None and root != wanted:
+        return np.array([], dtype=np.int64), *_empty(2), 0, holds
+    rows = np.arange(len(frame))
+    names = np.full(rows.size, root, dtype=object)
+    if "contract" in frame.columns:
+        contracts = frame["contract"].fillna("").astype(str).str.strip().str.upper()
+        contracts = contracts.to_numpy(dtype=object)
+    else:
+        contracts = np.full(rows.size, named.contract if named is not None else "", dtype=object)
+    return rows, names, contracts, 0, holds
+
+
+def _empty(count: int) -> list[np.ndarray]:
+    return [np.array([], dtype=object) for _ in range(count)]
+
+
+def _utc_ns(raw: RawTable, rows: np.ndarray, zone: str, source: str) -> np.ndarray:
+    frame = raw.frame
+    if "date" in frame.columns:
+        wall = date_time_ns(take(frame["date"], rows), take(frame["time"], rows), rows, source,
+                            raw.date_formats, (raw.column("date"), raw.column("time")))
+        return timestamps.localise(pd.DatetimeIndex(wall.view("M8[ns]")), zone, rows, source)
+    values = take(frame["timestamp"], rows)
+    if raw.stamp_format:
+        parsed = pd.to_datetime(values, format=raw.stamp_format, errors="coerce")
+        bad = np.flatnonzero(np.asarray(parsed.isna()))
+        if bad.size:
+            fail_rows(source, raw.column("timestamp"), f"with a stamp that does not parse as "
+                      f"{raw.stamp_format}", rows[bad], values.to_numpy()[bad])
+        values = parsed
+    return timestamps.utc_ns(values, rows, zone, source)
+
+
+def _prices(raw: RawTable, name: str, rows: np.ndarray, source: str) -> np.ndarray:
+    prices = float_prices(raw.frame[name], rows, raw.column(name), source)
+    if raw.units_per_point != 1.0:
+        return prices / raw.units_per_point  # correctly rounded: the nearest double, exact ticks
+    check_fixed_point(prices, rows, raw.column(name), source)
+    return prices
+
+
+def _inside_dates(wall_ns: np.ndarray, options: LoadOptions) -> np.ndarray | None:
+    if options.first_day is None and options.last_day is None:
+        return None
+    days = wall_ns // NS_PER_DAY
+    inside = np.ones(days.size, dtype=bool)
+    if options.first_day is not None:
+        inside &= days >= options.first_day
+    if options.last_day is not None:
+        inside &= days <= options.last_day
+    return inside
+
+
+def _snapped(prices: dict[str, np.ndarray], names: np.ndarray) -> dict[str, np.ndarray]:
+    """Prices rounded to their instrument's tick (snap_to_tick), so prepare_bars takes them."""
+    out = {name: values.copy() for name, values in prices.items()}
+    for symbol in {name for name in names if isinstance(name, str)}:
+        spec = INSTRUMENTS.get(symbol) or INSTRUMENTS.get(parse_symbol(symbol).root or "")
+        if spec is None:
+            continue
+        mine = names == symbol
+        for values in out.values():
+            values[mine] = np.round(np.rint(values[mine] / spec.tick) * spec.tick,
+                                    spec.decimals)
+    return out
+
+
+def _concat(parts: list[_Part]) -> _Part:
+    if len(parts) == 1:
+        return parts[0]
+    volumes = [part.volume for part in parts]
+    return _Part(utc_ns=np.concatenate([part.utc_ns for part in parts]),
+                 wall_ns=np.concatenate([part.wall_ns for part in parts]),
+                 prices={name: np.concatenate([part.prices[name] for part in parts])
+                         for name in PRICE_COLUMNS},
+                 volume=None if any(v is None for v in volumes) else np.concatenate(volumes),
+                 names=np.concatenate([part.names for part in parts]),
+                 contracts=np.concatenate([part.contracts for part in parts]))
+
+
+def _one_contract_per_date(part: _Part, rule: str, source: str
+                           ) -> tuple[np.ndarray | None, dict[str, list[Roll]]]:
+    """Per instrument with contract symbols: the rows of each date's contract, and rolls."""
+    if not part.utc_ns.size or not (part.contracts != "").any():
+        return None, {}
+    _, trading_day = wall_clock_labels(part.wall_ns)
+    keep = np.ones(part.utc_ns.size, dtype=bool)
+    rolls: dict[str, list[Roll]] = {}
+    root_codes, roots = pd.factorize(pd.Series(part.names).fillna(""))
+    for root_code, root in enumerate(roots):
+        mine = np.flatnonzero(root_codes == root_code) if len(roots) > 1 else \
+            np.arange(part.utc_ns.size)
+        codes, contracts = _sorted_codes(part.contracts[mine])
+        if len(contracts) == 1:
+            rolls[root] = []
+            continue
+        volume = None if part.volume is None else part.volume[mine]
+        chosen, rolls[root] = choose_contracts(trading_day[mine], codes, contracts, volume,
+                                               rule, source)
+        if chosen is not None:
+            keep[mine] = chosen
+        for roll in rolls[root]:
+            log.info("%s: %s rolls from %s to %s on %s", source, root, roll.before, roll.after,
+                     roll.date)
+    return (None if keep.all() else keep), rolls
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Codes into the sorted distinct values (a hash factorize: no sort of every row)."""
+    codes, uniques = pd.factorize(values)
+    names = [str(name) for name in uniques]
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], [names[i] for i in order]
+
+
+def _nothing_selected(source: str, options: LoadOptions, reports: list[FileReport]) -> None:
+    what = f"{options.instrument} rows" if options.instrument else "rows"
+    holds = sorted({name for report in reports for name in report.holds})
+    held = f" (the data holds: {', '.join(holds[:12])}{' ...' if len(holds) > 12 else ''})" \
+        if holds and options.first_day is None and options.last_day is None else ""
+    if options.first_day is None and options.last_day is None:
+        raise DataError(f"no {what} in {source}{held}")
+    raise DataError(f"no {what} in {source} between {_day(options.first_day, 'the start')} "
+                    f"and {_day(options.last_day, 'the end')}")
+
+
+def _day(day: int | None, default: str) -> str:
+    return default if day is None else Roll(trading_day=day, before="", after="").date

@@ -1,0 +1,95 @@
+"""One contract per trading date (DATA_FORMATS.md "Rolls"): choose it, list the roll dates.
+
+`roll: volume` (the default) takes the contract with the most volume on the previous trading
+date of the data (on the first date: that date's), among the contracts that have bars on the
+date; ties go to the most volume on the date itself, then to the first name. `roll: none`
+refuses a date with bars of several contracts. Prices are never adjusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+
+from research.engine.clock import EPOCH
+from research.errors import DataError
+
+ROLL_RULES = ("volume", "none")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Roll:
+    """The contract changes on `trading_day` (days since 1970-01-01).
+
+    >>> Roll(trading_day=20070, before="ESZ4", after="ESH5").date
+    '2024-12-13'
+    """
+
+    trading_day: int
+    before: str
+    after: str
+
+    @property
+    def date(self) -> str:
+        return (EPOCH + timedelta(days=self.trading_day)).isoformat()
+
+
+def choose_contracts(trading_day: np.ndarray, contract_code: np.ndarray,
+                     contracts: Sequence[str], volume: np.ndarray | None, rule: str,
+                     source: str) -> tuple[np.ndarray | None, list[Roll]]:
+    """Rows to keep (None: all) and the rolls, for one instrument's rows.
+
+    >>> days, codes = np.array([1, 1, 2, 2]), np.array([0, 1, 0, 1])
+    >>> keep, rolls = choose_contracts(days, codes, ["ESH5", "ESZ4"], np.array([1., 5, 9, 2]),
+    ...                                "volume", "f")
+    >>> keep.tolist(), rolls
+    ([False, True, False, True], [])
+    """
+    days, day_index = np.unique(trading_day, return_inverse=True)
+    cells = day_index * len(contracts) + contract_code
+    shape = (len(days), len(contracts))
+    present = np.bincount(cells, minlength=shape[0] * shape[1]).reshape(shape) > 0
+    several = np.flatnonzero(present.sum(axis=1) > 1)
+    if not several.size:
+        chosen = present.argmax(axis=1)
+        return None, _rolls(days, chosen, contracts)
+    if rule == "none" or volume is None:
+        _refuse(source, days[several], present[several], contracts, rule, len(several))
+    weights = np.nan_to_num(np.asarray(volume, dtype=np.float64))
+    day_volume = np.bincount(cells, weights=weights,
+                             minlength=shape[0] * shape[1]).reshape(shape)
+    chosen = _by_previous_volume(present, day_volume)
+    keep = contract_code == chosen[day_index]
+    return keep, _rolls(days, chosen, contracts)
+
+
+def _by_previous_volume(present: np.ndarray, day_volume: np.ndarray) -> np.ndarray:
+    chosen = np.empty(len(present), dtype=np.int64)
+    for day in range(len(present)):
+        candidates = np.flatnonzero(present[day])
+        previous = day_volume[max(day - 1, 0)][candidates]
+        today = day_volume[day][candidates]
+        chosen[day] = candidates[np.lexsort((candidates, -today, -previous))[0]]
+    return chosen
+
+
+def _rolls(days: np.ndarray, chosen: np.ndarray, contracts: Sequence[str]) -> list[Roll]:
+    changes = np.flatnonzero(chosen[1:] != chosen[:-1]) + 1
+    return [Roll(trading_day=int(days[i]), before=contracts[chosen[i - 1]],
+                 after=contracts[chosen[i]]) for i in changes]
+
+
+def _refuse(source: str, days: np.ndarray, present: np.ndarray, contracts: Sequence[str],
+            rule: str, count: int) -> None:
+    names = ", ".join(contracts[code] or "(no contract)" for code in np.flatnonzero(present[0]))
+    date = Roll(trading_day=int(days[0]), before="", after="").date
+    if rule == "none":
+        fix = ("roll: none takes one contract per date: use roll: volume (the default) to "
+               "choose one, or load one contract's file")
+    else:
+        fix = "roll: volume needs a volume column: add one, or load one contract per date"
+    raise DataError(f"{source}: {count} trading date(s) hold bars of several contracts; "
+                    f"first: {date} ({names}); {fix}")

@@ -1,0 +1,152 @@
+"""Bytes in: decompression (.gz, .zst), the first lines for detection, and read_csv guarded.
+
+zstd goes through pyarrow's codec (already a dependency), gzip through pandas/gzip. Every
+failure to read (missing, binary, not UTF-8, empty, truncated archive) is a DataError that
+names the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from research.engine.formats.base import shorten
+from research.errors import DataError
+
+HEAD_BYTES = 64 * 1024  # enough for a header and a few rows of any layout
+SEPARATORS = (",", ";", "\t")
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+DBN_MAGIC = b"DBN"
+PARQUET_MAGIC = b"PAR1"
+
+
+def compression_of(file: Path, first_bytes: bytes) -> str | None:
+    """'gzip', 'zstd' or None, from the magic bytes (a misnamed archive still opens)."""
+    if first_bytes.startswith(GZIP_MAGIC):
+        return "gzip"
+    if first_bytes.startswith(ZSTD_MAGIC):
+        return "zstd"
+    return None
+
+
+def open_bytes(file: Path) -> IO[bytes]:
+    """The file's decompressed bytes as a stream; a DataError if it cannot be opened."""
+    try:
+        with open(file, "rb") as raw:
+            magic = raw.read(4)
+        kind = compression_of(file, magic)
+        if kind == "gzip":
+            return gzip.open(file, "rb")
+        if kind == "zstd":
+            return pa.CompressedInputStream(pa.OSFile(str(file)), "zstd")
+        return open(file, "rb")
+    except OSError as exc:
+        raise DataError(f"{file}: cannot read: {exc.strerror or exc}") from None
+
+
+def read_head(file: Path) -> bytes:
+    """The first HEAD_BYTES decompressed bytes (fewer for a short file)."""
+    with guarded(file), open_bytes(file) as stream:
+        return stream.read(HEAD_BYTES)
+
+
+def head_lines(file: Path, head: bytes) -> list[str]:
+    """The head's complete lines as text; binary or non-UTF-8 data is a DataError."""
+    if not head.strip():
+        raise DataError(f"{file}: is empty (no bars; expected a header or a first row)")
+    if b"\x00" in head:
+        raise DataError(f"{file}: is binary, not text bars (a NUL byte at {head.index(0)}); "
+                        "bars are .parquet, .dbn or delimited text (.csv, .txt, .gz, .zst)")
+    text = _decode(file, head)
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    if len(head) == HEAD_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last one may be cut mid-line
+    return [line for line in lines if line.strip()]
+
+
+def _decode(file: Path, head: bytes) -> str:
+    text = head.decode("utf-8-sig", errors="ignore") if _is_utf8(head) else None
+    if text is None:
+        bad = _first_bad_byte(head)
+        raise DataError(f"{file}: is not UTF-8 text (byte {bad} of the decompressed data); "
+                        "save the export as UTF-8 (or plain ASCII)")
+    return text
+
+
+def _is_utf8(head: bytes) -> bool:
+    try:
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # a character cut at the HEAD_BYTES boundary is not an encoding error
+        return len(head) == HEAD_BYTES and exc.start >= len(head) - 3
+    return True
+
+
+def _first_bad_byte(head: bytes) -> int:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
+
+
+def separator_of(line: str) -> str:
+    """The most frequent of `,` `;` tab in a line (`,` when none is there).
+
+    >>> separator_of("20241202 093100;6045.25;6046;6045;6045.75;812")
+    ';'
+    """
+    counts = {sep: line.count(sep) for sep in SEPARATORS}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def split_fields(line: str, sep: str) -> list[str]:
+    return [field.strip().strip('"') for field in line.split(sep)]
+
+
+def read_text(file: Path, **read_csv: Any) -> pd.DataFrame:
+    """pd.read_csv over the decompressed stream; failures become DataErrors naming the file."""
+    with guarded(file), open_bytes(file) as stream:
+        return pd.read_csv(stream, engine="c", **read_csv)
+
+
+class guarded:
+    """Turns what pandas, gzip and pyarrow raise on unreadable input into one DataError."""
+
+    def __init__(self, file: Path, what: str = "cannot read") -> None:
+        self.file, self.what = file, what
+
+    def __enter__(self) -> guarded:
+        return self
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or isinstance(exc, DataError):
+            return False
+        if isinstance(exc, pd.errors.EmptyDataError):
+            raise DataError(f"{self.file}: is empty (no bars; expected a header or a first "
+                            "row)") from None
+        if isinstance(exc, EOFError) or "truncated" in str(exc).lower() \
+                or "end-of-stream" in str(exc).lower():
+            raise DataError(f"{self.file}: is a truncated archive (the compressed data ends "
+                            "early); download or copy it again") from None
+        if isinstance(exc, UnicodeDecodeError):
+            raise DataError(f"{self.file}: is not UTF-8 text (byte {exc.start}); save the "
+                            "export as UTF-8") from None
+        if isinstance(exc, (OSError, ValueError, pa.ArrowException, gzip.BadGzipFile)):
+            detail = getattr(exc, "strerror", None) or str(exc).splitlines()[0] if str(exc) \
+                else type(exc).__name__
+            raise DataError(f"{self.file}: {self.what}: {shorten(detail, 160).strip(chr(39))}") \
+                from None
+        return False
+
+
+def call_guarded(file: Path, fn: Callable[[], Any], what: str = "cannot read") -> Any:
+    with guarded(file, what):
+        return fn()
