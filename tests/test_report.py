@@ -64,21 +64,28 @@ def test_heatmap_cells_take_the_best_over_other_axes(tmp_path):
 def test_top_order_and_ties_follow_grid_order():
     s = summary(target=[10, 15, 20, 25])
     s["total_profit"] = [5.0, 9.0, 5.0, np.nan]
-    top = top_combos(s, n=3)
+    top = top_combos(s, "total_profit", n=3)
     assert list(top["combo_id"]) == ["c01", "c00", "c02"]  # tie 5.0: grid order
-    assert list(top_combos(s, n=10)["combo_id"]) == ["c01", "c00", "c02", "c03"]
+    assert list(top_combos(s, "total_profit", n=10)["combo_id"]) == ["c01", "c00", "c02", "c03"]
+    with pytest.raises(ValueError, match="rank by 'nope': not a summary column"):
+        top_combos(s, "nope")
 
 
-def test_format_top_is_a_plain_table():
+def test_format_top_is_a_plain_table_ranked_by_net_dollars():
     s = summary(target=[10, 15], t1_fraction=[0.5, 0.65])
-    s["total_profit"] = [1.0, 4.0, 3.0, 2.0]
+    s["net_profit_usd"] = [50.0, 2000.0, 1500.5, 100.0]
     s["win_rate"] = [0.5, 0.25, 0.125, 1.0]
     text = format_top(s, ["target", "t1_fraction"], n=2)
     lines = text.splitlines()
-    assert lines[0] == "Top 2 of 4 combos by total_profit"
+    assert lines[0] == "Top 2 of 4 combos by net_profit_usd"
     assert lines[1].split() == ["rank", "combo_id", "target", "t1_fraction", "trades",
-                                "win_rate", "total_profit", "profit_factor", "max_drawdown"]
-    assert lines[2].split()[:7] == ["1", "c01", "10", "0.65", "10", "25.0%", "4.00"]
+                                "win_rate", "net_profit_usd", "profit_factor_usd",
+                                "max_drawdown_usd", "sharpe"]
+    assert lines[2].split()[:7] == ["1", "c01", "10", "0.65", "10", "25.0%", "2,000.00"]
     assert lines[3].split()[:2] == ["2", "c02"]
     assert len(lines) == 4
+    by_points = format_top(s.assign(total_profit=[9.0, 1.0, 2.0, 3.0]), ["target"], n=1,
+                           by="total_profit").splitlines()
+    assert by_points[0] == "Top 1 of 4 combos by total_profit"
+    assert by_points[1].split()[-1] == "total_profit" and by_points[2].split()[1] == "c00"
     assert format_top(s.iloc[:0], ["target"]) == "no finished combos"
