@@ -30,10 +30,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from research.daily import DAILY, daily_schema
+from research.engine.errors_rows import shorten
 from research.errors import ResearchError
 from research.files import ROW_GROUP_ROWS, WRITE_OPTIONS, atomic_write, write_parquet
 from research.store import (
     DAILY_SUFFIX,
+    SHARD_TASK_KEY,
     SUMMARY,
     SUMMARY_CSV,
     SUMMARY_SUFFIX,
@@ -89,7 +91,7 @@ class Compaction:
     its source. `write_summary` first (the report can start on it), then `write_rows`.
 
     >>> import tempfile
-    >>> store = SweepStore(tempfile.mkdtemp()); store.prepare("s", "d", {})
+    >>> store = SweepStore(tempfile.mkdtemp()); store.prepare({"data_fingerprint": "d"}, {})
     >>> dates = np.array([19724, 19725])  # 2024-01-02 and 03
     >>> Compaction.of(store, {"a1b2": {"target": 10}}, ["target"], dates).write_summary().empty
     True
@@ -106,7 +108,7 @@ class Compaction:
     @classmethod
     def of(cls, store: SweepStore, axis_values: AxisValues, axes: Sequence[str],
            dates: np.ndarray, *, store_trades: bool = True) -> Compaction:
-        sources = tuple(find_sources(store, dates, with_trades=store_trades))
+        sources = find_sources(store, dates, with_trades=store_trades).usable
         picks = tuple(_pick(sources, axis_values))
         logger.info("compacting %d of %d combos into %s", len(picks), len(axis_values),
                     store.root)
@@ -143,49 +145,55 @@ def compact(store: SweepStore, axis_values: AxisValues, axes: Sequence[str],
     return summary
 
 
-def find_sources(store: SweepStore, dates: np.ndarray, with_trades: bool = True) -> list[Source]:
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Where finished combos can be read from, and what was wrong with what could not be
+    used (name -> problem, in words): a shard's task id, or "compacted"."""
+
+    usable: tuple[Source, ...]
+    problems: dict[str, str]
+
+    def finished(self) -> set[str]:
+        """Every combo some source holds whole."""
+        return {combo for source in self.usable for combo in source.combos()}
+
+
+def find_sources(store: SweepStore, dates: np.ndarray, with_trades: bool = True) -> Sources:
     """The committed shards (by task id) and then the last compacted files whose daily rows
     run over `dates`; where a combo is in several, the first source wins (a shard is newer
-    than the compacted files)."""
+    than the compacted files). Checks footers and combo ids only: no full re-read."""
     expected = daily_schema(dates).remove_metadata()
-    sources = []
-    for task_id in store.committed_tasks():
-        trades = store.shard_path(task_id, TRADES_SUFFIX)
-        source = _source(task_id, store.shard_path(task_id, SUMMARY_SUFFIX),
-                         store.shard_path(task_id, DAILY_SUFFIX),
-                         trades if trades.exists() else None, with_trades, expected)
-        if source is not None:
-            sources.append(source)
+    usable, problems = [], {}
+    candidates = [(task_id, store.shard_path(task_id, SUMMARY_SUFFIX),
+                   store.shard_path(task_id, DAILY_SUFFIX),
+                   store.shard_path(task_id, TRADES_SUFFIX)) for task_id in store.committed_tasks()]
     if (store.root / SUMMARY).exists():
-        trades = store.root / TRADES
-        compacted = _source("compacted", store.root / SUMMARY, store.root / DAILY,
-                            trades if trades.exists() else None, with_trades, expected)
-        if compacted is not None:
-            sources.append(compacted)
-    return sources
-
-
-def finished_combos(sources: Sequence[Source]) -> set[str]:
-    """Every combo some source holds whole."""
-    return {combo for source in sources for combo in source.combos()}
+        candidates.append(("compacted", store.root / SUMMARY, store.root / DAILY,
+                           store.root / TRADES))
+    for name, summary, daily, trades in candidates:
+        source, problem = _source(name, summary, daily, trades if trades.exists() else None,
+                                  with_trades, expected)
+        if source is not None:
+            usable.append(source)
+        if problem is not None:
+            problems[name] = problem
+    return Sources(tuple(usable), problems)
 
 
 def _source(name: str, summary_path: Path, daily_path: Path, trades_path: Path | None,
-            with_trades: bool, daily: pa.Schema) -> Source | None:
-    """A source of the combos its files agree on; None when they cannot be read or their
-    daily rows run over other dates than `daily`'s."""
+            with_trades: bool, daily: pa.Schema) -> tuple[Source | None, str | None]:
+    """A source of the combos its files agree on, and the problem with the rest, if any."""
     try:
         if pq.read_schema(daily_path).remove_metadata() != daily:
-            logger.warning("%s: daily rows over other trading dates; its combos will be "
-                           "computed again", name)
-            return None
+            return None, "its daily rows run over other trading dates"
         summary = to_table(pq.read_table(summary_path), SHARD_SUMMARY_SCHEMA)
         daily_ids = pq.read_table(daily_path, columns=["combo_id"]).column("combo_id")
         trade_counts = _trade_counts(trades_path) if trades_path is not None else None
+        foreign = _foreign_task(name, (summary_path, daily_path, trades_path))
     except (OSError, ValueError, pa.ArrowException) as exc:
-        logger.warning("%s: unreadable results (%s); its combos will be computed again",
-                       summary_path.parent / name, exc)
-        return None
+        return None, f"unreadable ({type(exc).__name__}: {shorten(str(exc))})"
+    if foreign:
+        return None, foreign
     ids = summary.column("combo_id").to_pylist()
     ranges = summary.column("ranges").to_pylist()
     usable = set(ids) & set(daily_ids.to_pylist())
@@ -200,11 +208,24 @@ def _source(name: str, summary_path: Path, daily_path: Path, trades_path: Path |
     elif with_trades:
         usable = set()
     keep = [i for i, combo in enumerate(ids) if combo in usable]
+    problem = None
     if len(keep) < len(ids):
-        logger.warning("%s: %d of %d combos lack rows in its files; they will be computed "
-                       "again", name, len(ids) - len(keep), len(ids))
+        problem = f"{len(ids) - len(keep)} of {len(ids)} combos lack rows in its files"
     return Source(name, summary.take(pa.array(keep, pa.int64())), daily_path, trades_path,
-                  starts)
+                  starts), problem
+
+
+def _foreign_task(name: str, paths: Sequence[Path | None]) -> str | None:
+    """A shard file that names another task in its footer was put there from elsewhere."""
+    if name == "compacted":
+        return None
+    for path in paths:
+        if path is None:
+            continue
+        task = (pq.read_schema(path).metadata or {}).get(SHARD_TASK_KEY, b"").decode()
+        if task != name:
+            return f"{path.name} holds task {shorten(task)}'s rows"
+    return None
 
 
 def _trade_counts(path: Path) -> list[tuple[str, int]]:

@@ -19,3 +19,8 @@ class SpecError(ResearchError, ValueError):
 
 class InputTypeError(ResearchError, TypeError):
     """An argument of the wrong type (a path where a frame was expected, text for a number)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what `timeout`, docker and batch schedulers send), handled like Ctrl-C:
+    finished combos are kept and the manifest says "interrupted"."""

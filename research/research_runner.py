@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from research.compaction import Compaction, find_sources, finished_combos
+from research.compaction import Compaction, find_sources
 from research.engine.bars import Bars
 from research.engine.fills import fill_check
 from research.engine.inputs import BarsInput, to_bars
@@ -28,11 +29,12 @@ from research.engine.ranges import weekday_trading_days
 from research.engine.synthetic import synthetic_bars
 from research.errors import ResearchError, SpecError
 from research.grid import SweepSpec, build_spec, check_store_trades
+from research.lock import hold
 from research.outputs import Sweep
 from research.parallel.backends import run_tasks
 from research.parallel.settings import ParallelSpec
 from research.plan import Plan
-from research.provenance import bars_fingerprint, data_facts, environment
+from research.provenance import data_facts, environment, explain_change, trusted_facts
 from research.report import write_heatmaps
 from research.store import StoreWriteError, SweepStore
 from research.worker import failure_record, run_task
@@ -73,17 +75,32 @@ class ResearchRunner:
         return self.run_spec(build_spec(grid or {}, base, name), fresh=fresh)
 
     def run_spec(self, spec: SweepSpec, *, fresh: bool = False) -> Sweep:
-        """Run a validated spec; finished combos of an earlier run of it are skipped."""
+        """Run a validated spec; finished combos of an earlier run are reused (the same
+        data and engine: see SweepStore.prepare), so a grown grid runs only its new combos."""
         started = time.perf_counter()
         settings = self.parallel.over(spec.parallel).resolved()
+        store = SweepStore(self.results_dir / spec.name)
+        try:
+            with hold(store.root):  # one writer per results folder
+                return self._run_locked(spec, store, settings, fresh, started)
+        except OSError as exc:  # the store's own writes: not any combo's fault
+            error = StoreWriteError.from_os_error(exc, store.root)
+            with suppress(OSError):
+                store.release_reserve()  # the disk may be full: room for the last word
+                store.update_manifest(status="failed", reason=str(error))
+            raise error from exc
+
+    def _run_locked(self, spec: SweepSpec, store: SweepStore, settings: ParallelSpec,
+                    fresh: bool, started: float) -> Sweep:
         store_trades = (self.store_trades or spec.store_trades) == "all"
         combos = list({rp.combo_id: rp for rp in spec.combos()}.values())
-        store = SweepStore(self.results_dir / spec.name)
+        if len(spec.axes) >= 2:  # there will be heatmaps to draw at the end
+            _preload_matplotlib()
         bars = self._bars(spec, combos[0].instrument)
-        store.prepare(spec.spec_hash, bars_fingerprint(bars),
-                      self._manifest(spec, bars, len(combos)), fresh=fresh)
+        store.prepare(trusted_facts(bars), self._manifest(spec, bars, len(combos)),
+                      fresh=fresh, explain=explain_change)
         dates = weekday_trading_days(bars)
-        done = finished_combos(find_sources(store, dates, with_trades=store_trades))
+        done = _reusable(store, dates, store_trades)
         todo = [rp for rp in combos if rp.combo_id not in done]
         plan = Plan.for_combos(todo, settings.budget, settings.batch_size, n_dates=len(dates))
         logger.info("%s: %d combos, %d already done", spec.name, len(combos), len(done))
@@ -93,20 +110,16 @@ class ResearchRunner:
                                                             store_trades=store_trades)
             compact_started = time.perf_counter()
             heatmaps = self._compact(spec, combos, store, dates, store_trades)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
             store.update_manifest(status="interrupted")
             raise
         except ResearchError as exc:  # bad input found late, e.g. an unreachable scheduler
             store.update_manifest(status="failed", reason=str(exc))
             raise
-        except OSError as exc:  # the store's own writes: not any combo's fault
-            error = StoreWriteError.from_os_error(exc, store.root)
-            with suppress(OSError):
-                store.update_manifest(status="failed", reason=str(error))
-            raise error from exc
         store.update_manifest(
             status="complete" if not failures else "failed",
             combos_ok=len(combos) - len(failures), combos_failed=len(failures),
+            combos_run=sum(len(task.combos) for task in plan.tasks),
             failures=failures, heatmaps=heatmaps, store_trades=store_trades,
             timings={"total_s": round(time.perf_counter() - started, 3),
                      "compact_s": round(time.perf_counter() - compact_started, 3), **timings})
@@ -185,7 +198,7 @@ class ResearchRunner:
         return to_bars(spec.data.path, instrument, load_options=spec.data.load_kwargs())
 
     def _manifest(self, spec: SweepSpec, bars: Bars, n_combos: int) -> dict[str, Any]:
-        # spec_hash and data_fingerprint are added by SweepStore.prepare.
+        # the trusted facts (data fingerprint, engine version, layout) are added by prepare
         return {**environment(), "spec": spec.to_dict(), "source": spec.source,
                 "grid_size": n_combos, "data": data_facts(bars),
                 "fills": fill_check(bars).to_dict()}
@@ -196,3 +209,27 @@ class ResearchRunner:
         enabled = self.progress and sys.stderr.isatty()
         return tqdm(total=total, initial=initial, unit="combo", disable=not enabled,
                     file=sys.stderr, dynamic_ncols=True)
+
+
+def _reusable(store: SweepStore, dates: np.ndarray, store_trades: bool) -> set[str]:
+    """The finished combos a resumed sweep may skip. A shard whose files disagree (truncated,
+    empty, deleted or swapped: its footers say so) is discarded, said in one line, and its
+    combos run again; so are combos the compacted files do not hold whole."""
+    sources = find_sources(store, dates, with_trades=store_trades)
+    for name, problem in sources.problems.items():
+        where = store.root if name == "compacted" else store.shards / name
+        logger.warning("%s: %s; its combos will be computed again", where, problem)
+        if name != "compacted":
+            store.discard_task(name)
+    return {combo for source in sources.usable if source.name not in sources.problems
+            or source.name == "compacted" for combo in source.combos()}
+
+
+def _preload_matplotlib() -> None:
+    """Import matplotlib on a background thread while the sweep runs: its ~0.5-1 s of imports
+    then overlap the GIL-free kernels instead of delaying the heatmaps at the end."""
+    def load() -> None:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+
+    threading.Thread(target=load, name="research-preload", daemon=True).start()

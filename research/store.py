@@ -8,18 +8,20 @@ parameters are typed or named.
 
 >>> import tempfile
 >>> store = SweepStore(tempfile.mkdtemp())
->>> store.prepare("spec-hash", "data-fingerprint", {"name": "demo"})
+>>> store.prepare({"data_fingerprint": "d41d8c"}, {"name": "demo"})
 >>> store.read_manifest()["status"], store.committed_tasks()
 ('running', [])
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import os
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,9 @@ logger = logging.getLogger(__name__)
 MANIFEST, TRADES, SUMMARY, SUMMARY_CSV = ("manifest.json", "trades.parquet", "summary.parquet",
                                           "summary.csv")
 SHARDS = "shards"
+REPORT, ROBUSTNESS = "report.html", "robustness.json"
+OUR_FILES = (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV, DAILY, REPORT, ROBUSTNESS)
+RESERVE, RESERVE_BYTES = ".reserve", 256 * 1024
 TRADES_SUFFIX, DAILY_SUFFIX, SUMMARY_SUFFIX = (".trades.parquet", ".daily.parquet",
                                               ".summary.parquet")
 SHARD_SUFFIXES = (TRADES_SUFFIX, DAILY_SUFFIX, SUMMARY_SUFFIX)
@@ -86,9 +91,14 @@ class SweepStore:
         self.shards = self.root / SHARDS
 
     # ---- lifecycle ----
-    def prepare(self, spec_hash: str, data_fingerprint: str, manifest: Mapping[str, Any],
-                fresh: bool = False) -> None:
-        """Start or resume: refuse results of another spec or data unless `fresh` wipes them."""
+    def prepare(self, trusted: Mapping[str, Any], manifest: Mapping[str, Any],
+                fresh: bool = False, explain: Callable[[Mapping, Mapping], str] | None = None,
+                ) -> None:
+        """Start or resume. Results are reused while the `trusted` facts (data fingerprint,
+        engine version, layout) are the manifest's: a combo's rows depend on nothing else
+        than those and its own parameters, so a grid may grow or shrink. Otherwise refuse,
+        saying what changed (`explain(old_manifest, new_manifest)`), unless `fresh` moves the
+        old results aside."""
         try:
             self.shards.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # the folder (or shards/) is a file, or not ours to write
@@ -96,39 +106,56 @@ class SweepStore:
                                      f"choose another sweep name or results folder") from exc
         for folder in (self.root, self.shards):  # temp files of a crashed write
             remove_temp_files(folder)
+        new = {**manifest, **trusted, "status": "running"}
         if fresh:
-            self._wipe()
+            self._move_aside()
         else:
-            self._check_same_inputs(spec_hash, data_fingerprint)
-        self._write_manifest({**manifest, "spec_hash": spec_hash,
-                              "data_fingerprint": data_fingerprint, "status": "running"})
+            self._check_trusted(trusted, new, explain)
+        self._write_manifest(new)
+        self._reserve()
 
-    def _check_same_inputs(self, spec_hash: str, data_fingerprint: str) -> None:
-        advice = ("use --fresh (CLI) or fresh=True to start over, or choose another sweep name")
+    def _check_trusted(self, trusted: Mapping[str, Any], new: Mapping[str, Any],
+                       explain: Callable[[Mapping, Mapping], str] | None) -> None:
+        advice = ("use --fresh (CLI) or fresh=True to start over (the old results are moved "
+                  "aside), or choose another sweep name")
         old = self.read_manifest()
         if old is None:
-            if any(self.shards.glob("*" + SUMMARY_SUFFIX)):
-                raise StoreMismatchError(f"{self.root}: holds result shards but no {MANIFEST}, "
-                                         f"so they cannot be matched to this sweep; {advice}")
+            if any(self.shards.glob("*" + SUMMARY_SUFFIX)) or (self.root / SUMMARY).exists():
+                raise StoreMismatchError(f"{self.root}: holds results but no {MANIFEST}, so "
+                                         f"they cannot be matched to this sweep; {advice}")
             return
-        changed = [what for what, key, new in (("spec", "spec_hash", spec_hash),
-                                                ("data", "data_fingerprint", data_fingerprint))
-                   if old.get(key) != new]
-        if changed:
-            raise StoreMismatchError(
-                f"{self.root}: holds results of a different {' and '.join(changed)} "
-                f"(spec hash {old.get('spec_hash')!r} -> {spec_hash!r}, data fingerprint "
-                f"{old.get('data_fingerprint')!r} -> {data_fingerprint!r}); {advice}")
+        if any(old.get(key) != value for key, value in trusted.items()):
+            changed = explain(old, new) if explain else ", ".join(
+                key for key, value in trusted.items() if old.get(key) != value)
+            raise StoreMismatchError(f"{self.root}: holds results of other inputs: {changed} "
+                                     f"changed; {advice}")
 
-    def _wipe(self) -> None:
-        """Delete only the files of this layout; anything else in the folder stays."""
-        ours = [self.root / name for name in (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV, DAILY)]
-        ours += self.root.glob(HEATMAP_GLOB)
-        for suffix in SHARD_SUFFIXES:
-            ours += self.shards.glob("*" + suffix)
+    def _move_aside(self) -> None:
+        """--fresh: our files go to a sibling folder <name>.old-<time>; others stay put."""
+        ours = [self.root / name for name in OUR_FILES if (self.root / name).exists()]
+        ours += sorted(self.root.glob(HEATMAP_GLOB))
+        shards = [path for suffix in SHARD_SUFFIXES for path in self.shards.glob("*" + suffix)]
+        if not ours and not shards:
+            return
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        aside = self.root.with_name(f"{self.root.name}.old-{stamp}")
+        (aside / SHARDS).mkdir(parents=True, exist_ok=True)
         for path in ours:
-            path.unlink(missing_ok=True)
-        logger.info("fresh start: removed previous results in %s", self.root)
+            os.replace(path, aside / path.name)
+        for path in shards:
+            os.replace(path, aside / SHARDS / path.name)
+        logger.warning("fresh start: moved the previous results of %s to %s", self.root, aside)
+
+    def _reserve(self) -> None:
+        """Keep RESERVE_BYTES on disk for the manifest's last word if the disk fills up."""
+        path = self.root / RESERVE
+        if not path.exists() or path.stat().st_size < RESERVE_BYTES:
+            with open(path, "wb") as handle:
+                handle.write(bytes(RESERVE_BYTES))
+
+    def release_reserve(self) -> None:
+        """Free the reserve (the disk is full), so the manifest can still be written."""
+        (self.root / RESERVE).unlink(missing_ok=True)
 
     # ---- manifest ----
     def read_manifest(self) -> dict[str, Any] | None:
@@ -191,6 +218,11 @@ class SweepStore:
         """The task ids whose summary shard (commit marker) exists, sorted."""
         return sorted(path.name[: -len(SUMMARY_SUFFIX)]
                       for path in self.shards.glob("*" + SUMMARY_SUFFIX))
+
+    def discard_task(self, task_id: str) -> None:
+        """Delete one task's shards (found damaged): its combos will run again."""
+        for suffix in SHARD_SUFFIXES:
+            self.shard_path(task_id, suffix).unlink(missing_ok=True)
 
     def remove_shards(self) -> None:
         """Delete every shard (after a compaction that holds them all)."""

@@ -1,18 +1,20 @@
 """Command line: python -m research.sweep SPEC.yaml [options].
 
-Exit codes: 0 all combos finished, 1 some combos failed, 2 bad input, 3 the results could
-not be written (disk full, no permission), 130 interrupted.
+Exit codes: 0 all combos finished, 1 some combos failed, 2 bad input (or the results folder
+is being written by another run), 3 the results could not be written (disk full, no
+permission), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from research.engine.pipeline import ENGINE_STAGES, Stages
-from research.errors import ResearchError
+from research.errors import ResearchError, Terminated
 from research.parallel.settings import BACKENDS
 from research.store import MANIFEST, StoreWriteError
 
@@ -49,8 +51,13 @@ def main(argv: Sequence[str] | None = None, *, stages: Stages = ENGINE_STAGES) -
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return _run(args, stages)
+    except Terminated:
+        print("terminated: finished combos are kept; run the same command again to continue",
+              file=sys.stderr)
+        return 128 + signal.SIGTERM
     except StoreWriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -61,6 +68,12 @@ def main(argv: Sequence[str] | None = None, *, stages: Stages = ENGINE_STAGES) -
         print("interrupted: finished combos are kept; run the same command again to continue",
               file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(f"signal {signum}")
 
 
 def _run(args: argparse.Namespace, stages: Stages) -> int:

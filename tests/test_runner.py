@@ -15,7 +15,7 @@ from research.engine.execution import execute_trades
 from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.engine.results import select_rows
 from research.engine.synthetic import synthetic_bars
-from research.grid import load_spec
+from research.grid import load_spec, spec_from_dict
 from research.parallel.backends import run_tasks
 from research.parallel.settings import ParallelSpec
 from research.plan import plan_tasks
@@ -23,7 +23,15 @@ from research.research_runner import ResearchRunner
 from research.store import StoreMismatchError
 from research.worker import run_task
 
-from .helpers import ROOT, children_of, cli, digests, small_spec, wait_for_first_shard
+from .helpers import (
+    OUTPUTS,
+    ROOT,
+    children_of,
+    cli,
+    digests,
+    small_spec,
+    wait_for_first_shard,
+)
 
 
 def run(spec, tmp_path, label, **options):
@@ -115,22 +123,46 @@ def test_a_combo_that_raises_is_recorded_and_the_rest_finish(tmp_path):
     assert again.failed == [] and len(again.summary) == 16
 
 
-def test_changed_spec_refuses_to_mix_unless_fresh(tmp_path):
+def with_data(spec, **synthetic):
+    d = spec.to_dict()
+    d["data"] = {"synthetic": {**d["data"]["synthetic"], **synthetic}}
+    return spec_from_dict(d)
+
+
+def test_changed_data_refuses_to_mix_unless_fresh(tmp_path):
     run(small_spec(), tmp_path, "mix", backend="sequential")
-    changed = small_spec(slot=["07:30"], target=[10, 20])
-    with pytest.raises(StoreMismatchError, match="fresh"):
+    changed = with_data(small_spec(), end="2024-05-15")
+    with pytest.raises(StoreMismatchError, match=r"the data \(spec data.synthetic: .*"
+                                                 r"bars \d[\d,]* -> \d[\d,]*.*--fresh"):
         run(changed, tmp_path, "mix", backend="sequential")
     sweep = ResearchRunner(results_dir=tmp_path / "mix", backend="sequential",
                            progress=False).run_spec(changed, fresh=True)
-    assert len(sweep.summary) == 2
+    assert len(sweep.summary) == 16 and sweep.manifest["combos_run"] == 16
+    assert sorted(p.name[:9] for p in (tmp_path / "mix").iterdir()) == ["small", "small.old"]
 
 
 def test_resume_skips_finished_combos(tmp_path):
     first = run(small_spec(), tmp_path, "resume", backend="sequential")
-    shards = sorted((first.path / "shards").iterdir())
+    assert not list((first.path / "shards").iterdir())  # compacted, then removed
     again = run(small_spec(), tmp_path, "resume", backend="sequential")
-    assert sorted((again.path / "shards").iterdir()) == shards
-    assert again.manifest["budget"]["tasks"] == 0
+    assert again.manifest["budget"]["tasks"] == 0 and again.manifest["combos_run"] == 0
+    assert digests(again.path) == digests(first.path)
+
+
+def test_a_grown_grid_runs_only_its_new_combos(tmp_path):
+    small = small_spec(name="grow", slot=["07:30", "10:00"], target=[10, 15])
+    grown = small_spec(name="grow", slot=["07:30", "10:00"], target=[10, 12.5, 15])
+    first = run(small, tmp_path, "grow", backend="sequential", keep_shards=True)
+    old_shards = {p.name: p.read_bytes() for p in (first.path / "shards").iterdir()}
+    again = run(grown, tmp_path, "grow", backend="sequential", keep_shards=True)
+    assert again.manifest["combos_run"] == 2  # the two combos of target 12.5
+    for name, content in old_shards.items():  # the old combos' shards are not rewritten
+        assert (again.path / "shards" / name).read_bytes() == content
+    fresh = run(grown, tmp_path, "fresh-grown", backend="sequential")
+    assert digests(again.path, (*OUTPUTS, "daily.parquet")) == \
+        digests(fresh.path, (*OUTPUTS, "daily.parquet"))
+    shrunk = run(small, tmp_path, "grow", backend="sequential")  # and back: nothing to run
+    assert shrunk.manifest["combos_run"] == 0 and len(shrunk.summary) == 4
 
 
 def test_notebook_api_run_with_a_frame(tmp_path):
@@ -245,14 +277,20 @@ def test_cli_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path, spec_te
     assert message in err and "Traceback" not in err
 
 
-def test_cli_refuses_a_changed_spec_and_fresh_starts_over(tmp_path):
+def test_cli_grows_a_grid_refuses_changed_data_and_fresh_starts_over(tmp_path):
     spec_path = tmp_path / "s.yaml"
-    base = "name: s\nbase: {instrument: ES}\ndata: {synthetic: {end: 2024-01-31}}\n"
-    spec_path.write_text(base + "grid: {target: [10]}\n")
+    base = "name: s\nbase: {instrument: ES}\n"
+    spec_path.write_text(base + "data: {synthetic: {end: 2024-01-31}}\ngrid: {target: [10]}\n")
     assert cli(spec_path, "--results-dir", tmp_path, "--quiet").wait(timeout=120) == 0
-    spec_path.write_text(base + "grid: {target: [15]}\n")
+    spec_path.write_text(base + "data: {synthetic: {end: 2024-01-31}}\n"
+                                "grid: {target: [10, 15]}\n")
+    assert cli(spec_path, "--results-dir", tmp_path, "--quiet").wait(timeout=120) == 0
+    spec_path.write_text(base + "data: {synthetic: {end: 2024-02-29}}\n"
+                                "grid: {target: [10, 15]}\n")
     proc = cli(spec_path, "--results-dir", tmp_path, "--quiet")
-    assert proc.wait(timeout=120) == 2 and "--fresh" in proc.stderr.read()
+    assert proc.wait(timeout=120) == 2
+    err = proc.stderr.read()
+    assert "the data (" in err and "--fresh" in err and "Traceback" not in err
     fresh = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--fresh")
     assert fresh.wait(timeout=120) == 0
 

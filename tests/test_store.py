@@ -8,14 +8,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from research.compaction import Compaction, CompactionError, compact, find_sources, finished_combos
+from research.compaction import Compaction, CompactionError, compact, find_sources
 from research.daily import DAILY, daily_table, read_daily
 from research.engine.results import COLUMNS
 from research.errors import ResearchError
 from research.files import ROW_GROUP_ROWS, atomic_write
 from research.metrics import METRIC_COLUMNS, combo_metrics
 from research.plan import task_id_for
-from research.provenance import environment
+from research.provenance import environment, explain_change
 from research.store import (
     HEATMAP_GLOB,
     MANIFEST,
@@ -37,6 +37,7 @@ from research.tables import (
 
 CHI = "America/Chicago"
 PARAMS = [("target", pa.float64()), ("instrument", pa.string())]
+TRUSTED = {"data_fingerprint": "data1", "engine_version": "1", "layout": 2}
 DATES = pd.date_range("2024-01-02", periods=15, freq="D", unit="ns")  # every row's date
 DAYS = np.asarray(DATES.asi8 // 86_400_000_000_000, np.int64)
 
@@ -105,7 +106,7 @@ def write_task(store, combo_ids, trades=True, task_id=None):
 
 def run_tasks(root, batches, trades=True):
     store = SweepStore(root)
-    store.prepare("spec1", "data1", {"name": "demo"})
+    store.prepare(TRUSTED, {"name": "demo"})
     for batch in batches:
         write_task(store, batch, trades)
     return store
@@ -116,7 +117,7 @@ def compact_all(store, order=GRID_ORDER, **options):
 
 
 def finished(store, trades=True):
-    return finished_combos(find_sources(store, DAYS, with_trades=trades))
+    return find_sources(store, DAYS, with_trades=trades).finished()
 
 
 def test_schemas_are_explicit():
@@ -162,7 +163,8 @@ def test_atomic_write_leaves_no_temp_file(tmp_path):
         handle.write(b"half")
         raise RuntimeError("crash")
     assert target.read_bytes() == b"old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "shards", "x.bin"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".reserve", "manifest.json", "shards",
+                                                          "x.bin"]
 
 
 def test_shards_say_what_they_hold(tmp_path):
@@ -190,7 +192,7 @@ def test_resume_sees_finished_combos_and_cleans_temp_files(tmp_path):
     leftover = tmp_path / "shards" / ".t5.trades.parquet.0123456789ab.tmp"
     leftover.write_bytes(b"partial")
     again = SweepStore(tmp_path)
-    again.prepare("spec1", "data1", {"name": "demo"})
+    again.prepare(TRUSTED, {"name": "demo"})
     assert finished(again) == {"c0", "c2", "c3"}
     assert not leftover.exists()
     summary = compact_all(again)
@@ -198,38 +200,68 @@ def test_resume_sees_finished_combos_and_cleans_temp_files(tmp_path):
     assert {k: row[k] for k in METRIC_COLUMNS} == combo_metrics(COMBOS["c2"], DATES)
 
 
-@pytest.mark.parametrize("spec, data, changed", [("spec2", "data1", "different spec"),
-                                                 ("spec1", "data2", "different data"),
-                                                 ("spec2", "data2", "spec and data")])
-def test_changed_inputs_are_refused(tmp_path, spec, data, changed):
+@pytest.mark.parametrize("changed, said", [
+    ({"data_fingerprint": "data2"}, "data_fingerprint changed"),
+    ({"engine_version": "9"}, "engine_version changed"),
+    ({"data_fingerprint": "data2", "layout": 3}, "data_fingerprint, layout changed")])
+def test_results_of_other_inputs_are_refused(tmp_path, changed, said):
     run_tasks(tmp_path, [["c0"]])
-    with pytest.raises(StoreMismatchError, match=changed) as info:
-        SweepStore(tmp_path).prepare(spec, data, {})
+    with pytest.raises(StoreMismatchError, match=said) as info:
+        SweepStore(tmp_path).prepare({**TRUSTED, **changed}, {})
     assert str(tmp_path) in str(info.value) and "--fresh" in str(info.value)
     assert isinstance(info.value, ResearchError)
+
+
+def test_the_refusal_says_what_changed_in_words(tmp_path):
+    old = {"spec": {"data": {"path": "es.csv", "end": "2024-06-28"}},
+           "data": {"instrument": "ES", "rows": 100_000, "last_ts_ns": 1_719_610_740 * 10**9},
+           **TRUSTED}
+    store = SweepStore(tmp_path)
+    store.prepare(TRUSTED, old)
+    new = {"spec": {"data": {"path": "es.csv", "end": "2024-07-05"}},
+           "data": {"instrument": "ES", "rows": 101_380, "last_ts_ns": 1_720_215_540 * 10**9}}
+    with pytest.raises(StoreMismatchError) as info:
+        store.prepare({**TRUSTED, "data_fingerprint": "data2"}, new, explain=explain_change)
+    message = str(info.value)
+    assert "the data (spec data.end: '2024-06-28' -> '2024-07-05'" in message
+    assert "bars 100,000 -> 101,380" in message
+    assert "last bar 2024-06-28 16:39 -> 2024-07-05 16:39" in message
+    assert "data2" not in message and "data1" not in message  # no raw fingerprints
+
+
+def test_a_grown_grid_is_not_a_change(tmp_path):
+    store = run_tasks(tmp_path, [["c0"]])
+    store.prepare(TRUSTED, {"spec": {"grid": {"target": [10, 15, 20]}}})  # accepted
+    assert finished(store) == {"c0"}
 
 
 def test_shards_without_manifest_are_refused(tmp_path):
     run_tasks(tmp_path, [["c0"]])
     (tmp_path / "manifest.json").unlink()
     with pytest.raises(StoreMismatchError, match="no manifest.json"):
-        SweepStore(tmp_path).prepare("spec1", "data1", {})
+        SweepStore(tmp_path).prepare(TRUSTED, {})
 
 
-def test_fresh_wipes_only_our_files(tmp_path):
-    store = run_tasks(tmp_path, [["c0"], ["c2"]])
+def test_fresh_moves_only_our_files_aside(tmp_path):
+    root = tmp_path / "demo"
+    store = run_tasks(root, [["c0"], ["c2"]])
     compact_all(store, keep_shards=True)
-    (tmp_path / heatmap_name("a", "b", "total_profit")).write_bytes(b"png")
-    (tmp_path / "notes.txt").write_text("mine")
-    (tmp_path / "shards" / "keep.parquet").write_bytes(b"other")
-    fresh = SweepStore(tmp_path)
-    fresh.prepare("spec2", "data2", {"name": "new"}, fresh=True)
+    (root / heatmap_name("a", "b", "total_profit")).write_bytes(b"png")
+    (root / "notes.txt").write_text("mine")
+    (root / "shards" / "keep.parquet").write_bytes(b"other")
+    before = {name: (root / name).read_bytes() for name in (SUMMARY, TRADES, DAILY, MANIFEST)}
+    fresh = SweepStore(root)
+    fresh.prepare({**TRUSTED, "data_fingerprint": "data2"}, {"name": "new"}, fresh=True)
     assert finished(fresh) == set()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "notes.txt", "shards"]
-    assert [p.name for p in (tmp_path / "shards").iterdir()] == ["keep.parquet"]
+    assert sorted(p.name for p in root.iterdir()) == [".reserve", "manifest.json", "notes.txt",
+                                                      "shards"]
+    assert [p.name for p in (root / "shards").iterdir()] == ["keep.parquet"]
     manifest = fresh.read_manifest()
-    assert (manifest["spec_hash"], manifest["status"], manifest["name"]) == (
-        "spec2", "running", "new")
+    assert (manifest["data_fingerprint"], manifest["status"], manifest["name"]) == (
+        "data2", "running", "new")
+    [aside] = [p for p in tmp_path.iterdir() if p.name.startswith("demo.old-")]
+    assert {name: (aside / name).read_bytes() for name in before} == before
+    assert len(list((aside / "shards").iterdir())) == 6
 
 
 @pytest.mark.parametrize("row_group_rows", [4, ROW_GROUP_ROWS])
@@ -332,7 +364,7 @@ def test_a_source_whose_files_disagree_gives_up_only_those_combos(tmp_path):
 
 def test_compact_of_nothing_writes_empty_typed_files(tmp_path):
     store = SweepStore(tmp_path)
-    store.prepare("s", "d", {})
+    store.prepare(TRUSTED, {})
     compaction = Compaction.of(store, in_grid_order(["c0"]), AXES, DAYS)
     assert compaction.write_summary().empty
     compaction.write_rows()
@@ -380,7 +412,7 @@ def test_real_engine_frames_round_trip(tmp_path):
 
 def test_write_task_publishes_the_bytes_as_they_are(tmp_path):
     store = SweepStore(tmp_path)
-    store.prepare("s", "d", {})
+    store.prepare(TRUSTED, {})
     table = to_table(COMBOS["c0"].assign(combo_id="c0"), TRADES_SCHEMA)
     trades, daily = encode_shards("t1", ["c0"], [5], table,
                                   daily_table(["c0"], DAYS, daily_cents(COMBOS["c0"])[None]))
@@ -402,13 +434,13 @@ def test_unreadable_manifest_is_refused_naming_it(tmp_path, text):
     run_tasks(tmp_path, [["c0"]])
     (tmp_path / MANIFEST).write_bytes(text.encode("utf-8", "surrogateescape"))
     for call in (lambda: SweepStore(tmp_path).read_manifest(),
-                 lambda: SweepStore(tmp_path).prepare("spec1", "data1", {})):
+                 lambda: SweepStore(tmp_path).prepare(TRUSTED, {})):
         with pytest.raises(StoreMismatchError, match="manifest") as info:
             call()
         assert str(tmp_path / MANIFEST) in str(info.value) and "--fresh" in str(info.value)
         assert isinstance(info.value, ResearchError)
     fresh = SweepStore(tmp_path)  # --fresh starts over without reading it
-    fresh.prepare("spec1", "data1", {}, fresh=True)
+    fresh.prepare(TRUSTED, {}, fresh=True)
     assert fresh.read_manifest()["status"] == "running"
 
 
@@ -421,7 +453,7 @@ def test_results_path_that_is_a_file_is_refused(tmp_path, file_at):
         root.mkdir()
         (root / file_at).write_text("not a folder")
     with pytest.raises(StoreMismatchError, match="cannot be used as a results folder") as info:
-        SweepStore(root).prepare("s", "d", {})
+        SweepStore(root).prepare(TRUSTED, {})
     assert str(root) in str(info.value)
     assert isinstance(info.value, ResearchError)
 

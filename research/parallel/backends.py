@@ -9,6 +9,9 @@ Nothing else in the package knows which backend runs: the runner hands tasks to
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -34,7 +37,10 @@ def run_tasks(fn: Callable[..., T], data: Any, tasks: Sequence[Any], extra_args:
         yield from dask_results(fn, data, tasks, extra_args, scheduler=settings.scheduler,
                                 n_workers=processes)
         return
-    calls = (joblib.delayed(fn)(data, task, *extra_args) for task in tasks)
+    if settings.backend == "loky" and processes > 1:
+        calls = (joblib.delayed(in_worker)(fn, data, task, *extra_args) for task in tasks)
+    else:  # in this process: no parent to watch
+        calls = (joblib.delayed(fn)(data, task, *extra_args) for task in tasks)
     with worker_config(settings.backend):
         yield from joblib.Parallel(n_jobs=processes, return_as="generator_unordered")(calls)
 
@@ -45,3 +51,30 @@ def worker_config(backend: str) -> joblib.parallel_config:
     if backend == "sequential":
         return joblib.parallel_config(backend="sequential")
     return joblib.parallel_config(backend="loky", inner_max_num_threads=1)
+
+
+def in_worker(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a worker process that ends itself once its parent is gone."""
+    _watch_parent()
+    return fn(*args)
+
+
+_WATCHED: list[int] = []  # the parent pid this worker process watches, once started
+PARENT_CHECK_S = 1.0
+
+
+def _watch_parent() -> None:
+    """Exit this worker within PARENT_CHECK_S of its parent's death (SIGKILL, OOM): loky
+    workers otherwise wait on their queue for minutes, holding their memory. A thread
+    compares the parent pid with the one seen at start (an orphan is re-parented)."""
+    if _WATCHED:
+        return
+    parent = os.getppid()
+    _WATCHED.append(parent)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="research-parent-watch", daemon=True).start()
