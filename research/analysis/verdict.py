@@ -1,0 +1,83 @@
+"""The verdict in plain words: what the numbers say about the in-sample winner (§6).
+
+The overall call rests on the two tests that correct for having tried N combos: the
+deflated Sharpe (significant at DSR >= 0.95) and the SPA test (p <= 0.05). Both significant,
+with PBO below 0.5 and a profitable walk-forward (where computed): evidence of an edge.
+Neither significant: no evidence. Anything else: mixed evidence.
+
+>>> from research.analysis.sharpe import DeflatedSharpe
+>>> deflated = DeflatedSharpe(sharpe=0.05, n_obs=252, skew=0.0, kurtosis=3.0, n_trials=980,
+...                           sharpe_variance=0.001, sr0=0.1, psr=0.79, dsr=0.2)
+>>> evidence_of(deflated, spa_pvalue=0.4, pbo=0.6, oos_net_usd=-3120.0)
+'no evidence'
+"""
+
+from __future__ import annotations
+
+from research.analysis.cscv import Cscv
+from research.analysis.sharpe import DeflatedSharpe
+from research.analysis.spa import Spa
+from research.analysis.walkforward import WalkForward
+
+DSR_SIGNIFICANT = 0.95
+SPA_SIGNIFICANT = 0.05
+PBO_RANDOM = 0.5  # at or above: the selection is no better than a random pick
+EVIDENCE, MIXED, NO_EVIDENCE = "evidence", "mixed", "no evidence"
+_HEADLINE = {EVIDENCE: "Evidence of an edge", MIXED: "Mixed evidence",
+             NO_EVIDENCE: "No evidence of an edge"}
+
+
+def evidence_of(deflated: DeflatedSharpe, spa_pvalue: float, pbo: float | None,
+                oos_net_usd: float | None) -> str:
+    """EVIDENCE, MIXED or NO_EVIDENCE (the module's rule)."""
+    dsr_ok = deflated.dsr is not None and deflated.dsr >= DSR_SIGNIFICANT
+    spa_ok = spa_pvalue <= SPA_SIGNIFICANT
+    if not dsr_ok and not spa_ok:
+        return NO_EVIDENCE
+    supports = [pbo is None or pbo < PBO_RANDOM, oos_net_usd is None or oos_net_usd > 0]
+    return EVIDENCE if dsr_ok and spa_ok and all(supports) else MIXED
+
+
+def verdict_text(evidence: str, walk_forward: WalkForward, cscv: Cscv,
+                 deflated: DeflatedSharpe, spa: Spa) -> str:
+    """One paragraph: the headline, then a sentence per method."""
+    sentences = [_HEADLINE[evidence], f"{_pbo_words(cscv)}; {_walk_forward_words(walk_forward)}",
+                 _dsr_words(deflated), _spa_words(spa, deflated.n_trials)]
+    return ". ".join(sentences) + "."
+
+
+def _pbo_words(cscv: Cscv) -> str:
+    if cscv.pbo is None:
+        return f"PBO not computed ({cscv.skipped})"
+    if cscv.pbo >= PBO_RANDOM:
+        return (f"PBO {cscv.pbo:.2f}: the in-sample winner is no better than a random pick "
+                "out of sample")
+    return (f"PBO {cscv.pbo:.2f}: the in-sample winner ends in the bottom half out of sample "
+            f"in {cscv.pbo:.0%} of the {cscv.splits:,} splits")
+
+
+def _walk_forward_words(wf: WalkForward) -> str:
+    if wf.oos_net_usd is None:
+        return f"walk-forward skipped ({wf.skipped})"
+    earned = "earned" if wf.oos_net_usd > 0 else "lost"
+    return (f"walk-forward {earned} ${abs(wf.oos_net_usd):,.0f} out of sample (t = "
+            f"{wf.oos_tstat:.2f} over {len(wf.folds)} folds, {wf.distinct_choices} distinct "
+            f"choices)")
+
+
+def _dsr_words(deflated: DeflatedSharpe) -> str:
+    trials = f"{deflated.n_trials:,} tries"
+    if deflated.dsr is None:
+        return f"DSR undefined: the winner's returns are too skewed for the formula at {trials}"
+    level = ("above" if deflated.dsr >= DSR_SIGNIFICANT else "not clearly above")
+    return (f"DSR {deflated.dsr:.2f}: the winner's Sharpe ({deflated.sharpe:.3f} a day) is "
+            f"{level} what the best of {trials} with no edge would show "
+            f"({deflated.sr0:.3f})")
+
+
+def _spa_words(spa: Spa, n_trials: int) -> str:
+    if spa.pvalue <= SPA_SIGNIFICANT:
+        return (f"SPA p-value {spa.pvalue:.3f}: the best combo beats not trading even "
+                f"allowing for {n_trials:,} combos")
+    return (f"SPA p-value {spa.pvalue:.3f}: a winner this good is not unusual among "
+            f"{n_trials:,} combos even if none beats not trading")
