@@ -31,20 +31,26 @@ COMBO_STATS = "combo_stats.parquet"
 
 @dataclass(frozen=True, slots=True)
 class FolderInputs:
-    """What ``analyze`` needs, as read from a results folder."""
+    """What ``analyze`` needs, as read from a results folder; ``config`` is the spec's
+    ``analysis:`` section (the defaults where it has none)."""
 
     daily: pd.DataFrame
     params: pd.DataFrame
     axes: Mapping[str, Sequence[Any]]
     n_failed: int
+    config: AnalysisConfig
 
 
 def analyze_folder(results_dir: str | Path,
                    config: AnalysisConfig | None = None) -> Robustness:
-    """Analyse a sweep's results folder and write its two files there; returns the result."""
+    """Analyse a sweep's results folder and write its two files there; returns the result.
+
+    `config` None means the sweep spec's ``analysis:`` settings (the defaults where none).
+    """
     root = Path(results_dir)
     inputs = read_inputs(root)
-    result = analyze(inputs.daily, inputs.params, inputs.axes, config, inputs.n_failed)
+    result = analyze(inputs.daily, inputs.params, inputs.axes, config or inputs.config,
+                     inputs.n_failed)
     write_outputs(root, result)
     logger.info("robustness of %s: %s", root, result.verdict)
     return result
@@ -57,7 +63,8 @@ def read_inputs(results_dir: str | Path) -> FolderInputs:
         raise AnalysisError(f"{root}: not a folder; give a sweep's results folder "
                             "(results/<name>/)")
     manifest = _read_manifest(root / MANIFEST)
-    grid = (manifest.get("spec") or {}).get("grid")
+    spec = manifest.get("spec") or {}
+    grid = spec.get("grid")
     if not isinstance(grid, Mapping):
         raise AnalysisError(f"{root / MANIFEST}: has no spec.grid (the grid's axes and "
                             "values); is it a sweep's manifest?")
@@ -74,9 +81,10 @@ def read_inputs(results_dir: str | Path) -> FolderInputs:
         raise AnalysisError(f"{root}: {SUMMARY} and {DAILY} list different combos (e.g. "
                             f"{extra}); run the sweep again to rewrite both")
     params = summary.set_index("combo_id")[[axis for axis in grid if axis in summary]]
-    return FolderInputs(daily[order], params, {axis: list(values) for axis, values in
-                                               grid.items()},
-                        int(manifest.get("combos_failed") or 0))
+    axes = {axis: list(values) for axis, values in grid.items()}
+    config = AnalysisConfig.from_mapping(spec.get("analysis"), where=f"{MANIFEST}: analysis")
+    return FolderInputs(daily[order], params, axes, int(manifest.get("combos_failed") or 0),
+                        config)
 
 
 def write_outputs(results_dir: str | Path, result: Robustness) -> None:

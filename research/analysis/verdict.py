@@ -15,13 +15,16 @@ Neither significant: no evidence. Anything else: mixed evidence.
 from __future__ import annotations
 
 from research.analysis.cscv import Cscv
+from research.analysis.robustness import Robustness
 from research.analysis.sharpe import DeflatedSharpe
 from research.analysis.spa import Spa
+from research.analysis.stats import SQRT_PERIODS_PER_YEAR
 from research.analysis.walkforward import WalkForward
 
 DSR_SIGNIFICANT = 0.95
 SPA_SIGNIFICANT = 0.05
 PBO_RANDOM = 0.5  # at or above: the selection is no better than a random pick
+PBO_LOW = 0.1  # below: worded as how often the winner stays in the top half
 EVIDENCE, MIXED, NO_EVIDENCE = "evidence", "mixed", "no evidence"
 _HEADLINE = {EVIDENCE: "Evidence of an edge", MIXED: "Mixed evidence",
              NO_EVIDENCE: "No evidence of an edge"}
@@ -52,6 +55,9 @@ def _pbo_words(cscv: Cscv) -> str:
     if cscv.pbo >= PBO_RANDOM:
         return (f"PBO {cscv.pbo:.2f}: the in-sample winner is no better than a random pick "
                 "out of sample")
+    if cscv.pbo < PBO_LOW:
+        return (f"PBO {cscv.pbo:.2f}: the in-sample winner stays in the top half out of "
+                f"sample in {1 - cscv.pbo:.0%} of the {cscv.splits:,} splits")
     return (f"PBO {cscv.pbo:.2f}: the in-sample winner ends in the bottom half out of sample "
             f"in {cscv.pbo:.0%} of the {cscv.splits:,} splits")
 
@@ -60,9 +66,10 @@ def _walk_forward_words(wf: WalkForward) -> str:
     if wf.oos_net_usd is None:
         return f"walk-forward skipped ({wf.skipped})"
     earned = "earned" if wf.oos_net_usd > 0 else "lost"
+    choices = "1 combo chosen" if wf.distinct_choices == 1 else \
+        f"{wf.distinct_choices} distinct combos chosen"
     return (f"walk-forward {earned} ${abs(wf.oos_net_usd):,.0f} out of sample (t = "
-            f"{wf.oos_tstat:.2f} over {len(wf.folds)} folds, {wf.distinct_choices} distinct "
-            f"choices)")
+            f"{wf.oos_tstat:.2f} over {len(wf.folds)} folds, {choices})")
 
 
 def _dsr_words(deflated: DeflatedSharpe) -> str:
@@ -81,3 +88,41 @@ def _spa_words(spa: Spa, n_trials: int) -> str:
                 f"allowing for {n_trials:,} combos")
     return (f"SPA p-value {spa.pvalue:.3f}: a winner this good is not unusual among "
             f"{n_trials:,} combos even if none beats not trading")
+
+
+def key_numbers(result: Robustness) -> str:
+    """The analysis' main figures, one method a line, for a terminal."""
+    wf, splits, d, spa = result.walk_forward, result.cscv, result.deflated, result.spa
+    params = ", ".join(f"{axis} {value}" for axis, value in result.best_params.items())
+    lines = [f"{result.n_trials:,} combos ({result.n_failed} failed), {result.n_dates} trading "
+             f"dates {result.first_date}..{result.last_date}, chosen by {result.metric}",
+             f"  in-sample best  {result.best_combo_id} ({params}): Sharpe {d.sharpe:.3f} a day "
+             f"({d.sharpe * SQRT_PERIODS_PER_YEAR:.2f} annualised), "
+             f"net {_usd(result.best_net_usd)}"]
+    if wf.oos_net_usd is None:
+        lines.append(f"  walk-forward    skipped: {wf.skipped}")
+    else:
+        wfe = f"{wf.wfe:.2f}" if wf.wfe is not None else f"n/a ({wf.wfe_note})"
+        lines.append(f"  walk-forward    {wf.train}/{wf.test}/{wf.step} "
+                     f"{'anchored' if wf.anchored else 'rolling'}: OOS net "
+                     f"{_usd(wf.oos_net_usd)}, Sharpe {wf.oos_sharpe:.2f}, "
+                     f"t {wf.oos_tstat:.2f}, WFE {wfe}, "
+                     f"{wf.distinct_choices} distinct of {len(wf.folds)} folds")
+    if splits.pbo is None:
+        lines.append(f"  PBO (CSCV)      skipped: {splits.skipped}")
+    else:
+        lines.append(f"  PBO (CSCV)      {splits.pbo:.3f} over {splits.splits:,} splits of "
+                     f"{splits.blocks} blocks ({splits.dropped_dates} earliest dates dropped), "
+                     f"P(OOS loss) {splits.prob_oos_loss:.3f}")
+    dsr = "undefined" if d.dsr is None else f"{d.dsr:.3f}"
+    lines += [f"  deflated Sharpe DSR {dsr} (SR0 {d.sr0:.3f} a day for N = {d.n_trials:,}, "
+              f"V = {d.sharpe_variance:.3g})",
+              f"  SPA             p {spa.pvalue:.3f} (lower {spa.pvalue_lower:.3f}, upper "
+              f"{spa.pvalue_upper:.3f}; {spa.reps} reps, block {spa.block_length})",
+              f"  plateau         the best's score {result.best_plateau_score:.3g}, rank "
+              f"{result.best_plateau_rank:,} of {result.n_trials:,} after smoothing"]
+    return "\n".join(lines)
+
+
+def _usd(amount: float) -> str:
+    return f"-${-amount:,.0f}" if amount < 0 else f"${amount:,.0f}"
