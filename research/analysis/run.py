@@ -35,7 +35,13 @@ from research.analysis.resample import choose_block_length, stationary_counts
 from research.analysis.robustness import BootstrapSettings, Robustness
 from research.analysis.sharpe import deflate_best
 from research.analysis.spa import spa_test
-from research.analysis.stats import METRICS, sharpe_daily, to_cents, window_moments
+from research.analysis.stats import (
+    METRICS,
+    check_exact,
+    sharpe_daily,
+    to_cents,
+    window_moments,
+)
 from research.analysis.verdict import evidence_of, verdict_text
 from research.analysis.walkforward import walk_forward
 from research.daily import CENTS_PER_DOLLAR
@@ -57,6 +63,7 @@ def analyze(daily: pd.DataFrame, params: pd.DataFrame, axes: Mapping[str, Sequen
     _check_inputs(daily, params)
     combo_ids = [str(combo) for combo in daily.columns]
     cents = to_cents(daily.to_numpy())
+    check_exact(cents)
     dates = pd.DatetimeIndex(daily.index)
     grid = grid_positions(params.loc[daily.columns], axes)
     full = window_moments(cents, 0, len(dates))

@@ -28,6 +28,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from research.analysis.errors import AnalysisError
 from research.daily import CENTS_PER_DOLLAR
 
 PERIODS_PER_YEAR = 252  # trading dates per year: annualised = per period x sqrt(252)
@@ -52,6 +53,24 @@ def to_cents(daily_usd: np.ndarray) -> np.ndarray:
     [125, -10]
     """
     return np.rint(np.asarray(daily_usd, dtype=np.float64) * CENTS_PER_DOLLAR).astype(np.int64)
+
+
+def check_exact(cents: np.ndarray) -> None:
+    """Refuse a matrix whose sums of squares could overflow int64 (over all its dates).
+
+    >>> check_exact(np.array([[10**12], [0]]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    research.analysis.errors.AnalysisError: daily: ... over 2 dates (the limit is $15,185,002.49)
+    """
+    if not cents.size:
+        return
+    largest = int(np.abs(cents).max())
+    if len(cents) * largest**2 >= _INT64_SAFE:
+        limit = math.isqrt(_INT64_SAFE // len(cents)) / CENTS_PER_DOLLAR
+        raise AnalysisError(f"daily: a daily net of ${largest / CENTS_PER_DOLLAR:,.2f} is too "
+                            f"large for exact cents arithmetic over {len(cents)} dates (the "
+                            f"limit is ${limit:,.2f})")
 
 
 def window_moments(cents: np.ndarray, start: int, stop: int) -> Moments:

@@ -170,8 +170,9 @@ def _stitched(settings: dict[str, Any], folds: tuple[Fold, ...], chosen: list[in
     if is_net_cents > 0:
         wfe, note = (oos_net_cents / n) / (is_net_cents / is_dates), None
     else:  # §1: a ratio over a loss would read backwards; say so instead
+        sign = "-" if is_net_cents < 0 else ""
         wfe, note = None, (f"undefined: the chosen combos' in-sample net is "
-                           f"${is_net_cents / CENTS_PER_DOLLAR:,.2f} (<= 0)")
+                           f"{sign}${abs(is_net_cents) / CENTS_PER_DOLLAR:,.2f} (<= 0)")
     series = pd.Series(oos_cents / CENTS_PER_DOLLAR, index=oos_dates, name="oos_net_usd")
     return WalkForward(**settings, folds=folds, oos_net_usd=oos_net_cents / CENTS_PER_DOLLAR,
                        oos_sharpe=sharpe * SQRT_PERIODS_PER_YEAR,
