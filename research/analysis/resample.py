@@ -54,7 +54,8 @@ def choose_block_length(cents: np.ndarray, configured: int | None) -> tuple[int,
     average = cents.mean(axis=1)
     if len(average) < 2 or np.all(average == average[0]):
         return 1, BLOCK_FALLBACK
-    estimate = float(optimal_block_length(average)["stationary"].iloc[0])
+    with np.errstate(divide="ignore", invalid="ignore"):  # short, sparse series: 0/0 inside
+        estimate = float(optimal_block_length(average)["stationary"].iloc[0])
     if not math.isfinite(estimate):
         return 1, BLOCK_FALLBACK
     return min(max(1, math.ceil(estimate)), len(average)), BLOCK_FROM_DATA
