@@ -59,7 +59,7 @@ def test_identical_columns_get_identical_values():
 def test_exact_matmul_is_exact_on_both_paths():
     weights = np.array([[1, 2, 0], [3, 0, 1]])
     small = np.array([[1, -2], [3, 4], [5, -6]])
-    assert exact_matmul(weights, small).tolist() == [[7, 6], [8, -12]]
+    assert exact_matmul(weights, small).tolist() == [[7.0, 6.0], [8.0, -12.0]]
     big = np.array([[2**52 + 1], [1], [2**52 - 1]])  # past 2**53: the int64 path
     assert exact_matmul(weights, big).tolist() == [[2**52 + 3], [3 * 2**52 + 3 + 2**52 - 1]]
 

@@ -9,7 +9,8 @@ rank) and the logit λ = ln(ω / (1 − ω)); PBO is the share of splits with λ
 
 Vectorised over splits: per-block moments are summed once, and a chunk of splits at a
 time becomes one exact matrix product (splits x blocks) @ (blocks x combos), so memory
-stays near CHUNK_BYTES whatever the number of combos.
+stays near CHUNK_BYTES (or one split's arrays, 96 bytes a combo) whatever the number of
+combos.
 
 >>> cents = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])   # a earns early, b late
 >>> result = cscv(cents, blocks=2, metric="net_usd")
@@ -28,7 +29,9 @@ import numpy as np
 
 from research.analysis.stats import METRICS, exact_matmul
 
-CHUNK_BYTES = 100 * 2**20  # working memory of one chunk of splits
+# Working memory of one chunk of splits: cache-sized, which measured 4x faster here than
+# 100 MiB chunks (the arrays are read a few times each); never less than one split.
+CHUNK_BYTES = 4 * 2**20
 _ARRAYS_PER_CHUNK = 12  # (splits x combos) arrays alive at once in _score_chunk, with temps
 
 

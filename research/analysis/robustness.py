@@ -44,7 +44,8 @@ class BootstrapSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Robustness:
-    """Everything the analysis found; ``combo_stats`` is the per-combo table."""
+    """Everything the analysis found; ``combo_stats`` is the per-combo table, ``seconds``
+    the time each stage took (not part of robustness.json, which must not vary)."""
 
     n_trials: int
     n_failed: int
@@ -66,6 +67,7 @@ class Robustness:
     evidence: str
     verdict: str
     combo_stats: pd.DataFrame = field(repr=False, compare=False)
+    seconds: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """robustness.json as a dict (rounded, no NaN)."""

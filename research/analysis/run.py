@@ -18,7 +18,9 @@ stationary-bootstrap resamples for SPA and the intervals, plateaus -> Robustness
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,13 +32,14 @@ from research.analysis.cscv import cscv
 from research.analysis.errors import AnalysisError
 from research.analysis.intervals import bootstrap_intervals
 from research.analysis.plateau import neighbour_table, plateau_scores, rank_descending
-from research.analysis.positions import grid_positions
+from research.analysis.positions import GridPositions, grid_positions
 from research.analysis.resample import choose_block_length, stationary_counts
 from research.analysis.robustness import BootstrapSettings, Robustness
-from research.analysis.sharpe import deflate_best
+from research.analysis.sharpe import DeflatedSharpe, deflate_best
 from research.analysis.spa import spa_test
 from research.analysis.stats import (
     METRICS,
+    Moments,
     check_exact,
     sharpe_daily,
     to_cents,
@@ -57,43 +60,90 @@ def analyze(daily: pd.DataFrame, params: pd.DataFrame, axes: Mapping[str, Sequen
 
     `params` is indexed by combo_id with a column per grid axis (values as written in the
     spec); `axes` maps each axis to its values in the spec's order; `n_failed` counts the
-    sweep's combos that did not finish (reported next to DSR's N).
+    sweep's combos that did not finish (reported next to DSR's N). The result's
+    ``seconds`` says how long each stage took.
     """
     config = config or AnalysisConfig()
-    _check_inputs(daily, params)
-    combo_ids = [str(combo) for combo in daily.columns]
-    cents = to_cents(daily.to_numpy())
-    check_exact(cents)
-    dates = pd.DatetimeIndex(daily.index)
-    grid = grid_positions(params.loc[daily.columns], axes)
-    full = window_moments(cents, 0, len(dates))
-    metric_values = METRICS[config.metric](full.n, full.total, full.total_sq)
-    sharpes = sharpe_daily(full.n, full.total, full.total_sq)
-    best = int(np.argmax(metric_values))  # ties: the lowest index, in grid order
-    deflated = deflate_best(cents[:, best] / CENTS_PER_DOLLAR, sharpes, float(sharpes[best]))
-    wf = walk_forward(cents, dates, combo_ids, grid.params_of, train=config.train,
-                      test=config.test, step=config.step_dates, anchored=config.anchored,
-                      metric=config.metric)
-    splits = cscv(cents, blocks=config.blocks, metric=config.metric)
-    block_length, source = choose_block_length(cents, config.block_length)
-    counts = stationary_counts(len(dates), block_length, config.bootstrap_reps, config.seed)
-    spa = spa_test(cents, counts, block_length)
-    intervals = bootstrap_intervals(cents, counts)
-    plateau, neighbours = plateau_scores(metric_values, neighbour_table(grid))
+    clock = _Stopwatch()
+    data = clock("prepare", _prepare, daily, params, axes, config.metric)
+    deflated = clock("dsr", _deflate, data)
+    wf = clock("walk_forward", walk_forward, data.cents, data.dates, data.combo_ids,
+               data.grid.params_of, train=config.train, test=config.test,
+               step=config.step_dates, anchored=config.anchored, metric=config.metric)
+    splits = clock("cscv", cscv, data.cents, blocks=config.blocks, metric=config.metric)
+    block_length, source = clock("resample", choose_block_length, data.cents,
+                                 config.block_length)
+    counts = clock("resample", stationary_counts, len(data.dates), block_length,
+                   config.bootstrap_reps, config.seed)
+    spa = clock("spa", spa_test, data.cents, counts, block_length)
+    intervals = clock("intervals", bootstrap_intervals, data.cents, counts)
+    plateau, neighbours = clock("plateau", plateau_scores, data.metric_values,
+                                neighbour_table(data.grid))
     evidence = evidence_of(deflated, spa.pvalue, splits.pbo, wf.oos_net_usd)
+    best = data.best
     return Robustness(
-        n_trials=len(combo_ids), n_failed=n_failed, n_dates=len(dates),
-        first_date=dates[0].date().isoformat(), last_date=dates[-1].date().isoformat(),
-        metric=config.metric, best_combo_id=combo_ids[best], best_params=grid.params_of(best),
-        best_metric=float(metric_values[best]),
-        best_net_usd=int(full.total[best]) / CENTS_PER_DOLLAR, deflated=deflated, spa=spa,
-        bootstrap=BootstrapSettings(reps=config.bootstrap_reps, block_length=block_length,
-                                    block_length_source=source, seed=config.seed),
+        n_trials=len(data.combo_ids), n_failed=n_failed, n_dates=len(data.dates),
+        first_date=data.dates[0].date().isoformat(),
+        last_date=data.dates[-1].date().isoformat(), metric=config.metric,
+        best_combo_id=data.combo_ids[best], best_params=data.grid.params_of(best),
+        best_metric=float(data.metric_values[best]),
+        best_net_usd=int(data.full.total[best]) / CENTS_PER_DOLLAR, deflated=deflated,
+        spa=spa, bootstrap=BootstrapSettings(reps=config.bootstrap_reps,
+                                             block_length=block_length,
+                                             block_length_source=source, seed=config.seed),
         walk_forward=wf, cscv=splits, best_plateau_score=float(plateau[best]),
         best_plateau_rank=int(rank_descending(plateau)[best]), evidence=evidence,
         verdict=verdict_text(evidence, wf, splits, deflated, spa),
-        combo_stats=combo_table(combo_ids, cents, full, metric_values, intervals, plateau,
-                                neighbours))
+        combo_stats=combo_table(data.combo_ids, data.cents, data.full, data.metric_values,
+                                intervals, plateau, neighbours),
+        seconds=dict(clock.seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The checked inputs in the form every method takes, and the whole-sample figures."""
+
+    combo_ids: list[str]
+    cents: np.ndarray  # (dates x combos) int64
+    dates: pd.DatetimeIndex
+    grid: GridPositions
+    full: Moments
+    metric_values: np.ndarray
+    sharpes: np.ndarray  # per period
+    best: int  # the in-sample best by the metric; ties: the lowest index, in grid order
+
+
+def _prepare(daily: pd.DataFrame, params: pd.DataFrame, axes: Mapping[str, Sequence[Any]],
+             metric: str) -> _Prepared:
+    _check_inputs(daily, params)
+    cents = to_cents(daily.to_numpy())
+    check_exact(cents)
+    full = window_moments(cents, 0, len(cents))
+    metric_values = METRICS[metric](full.n, full.total, full.total_sq)
+    return _Prepared([str(combo) for combo in daily.columns], cents,
+                     pd.DatetimeIndex(daily.index), grid_positions(params.loc[daily.columns], axes),
+                     full, metric_values, sharpe_daily(full.n, full.total, full.total_sq),
+                     int(np.argmax(metric_values)))
+
+
+def _deflate(data: _Prepared) -> DeflatedSharpe:
+    """§3 for the in-sample best among all the combos' per-period Sharpe ratios."""
+    best = data.best
+    return deflate_best(data.cents[:, best] / CENTS_PER_DOLLAR, data.sharpes,
+                        float(data.sharpes[best]))
+
+
+class _Stopwatch:
+    """Calls a stage and adds its wall time to ``seconds[stage]``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, stage: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        result = fn(*args, **kwargs)
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
+        return result
 
 
 def _check_inputs(daily: pd.DataFrame, params: pd.DataFrame) -> None:

@@ -85,29 +85,29 @@ def window_moments(cents: np.ndarray, start: int, stop: int) -> Moments:
 
 
 def exact_matmul(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``weights @ values`` for non-negative integer weights and int64 values, exactly.
+    """``weights @ values`` for non-negative integer weights and integer values, exactly.
 
     Through float64 BLAS when no partial sum can reach 2**53 (integers are exact below
-    it, so the order BLAS adds them in does not matter), else in int64 (slower, as exact).
+    it, so the order BLAS adds them in does not matter): the result is then integer-valued
+    float64. Otherwise in int64 (slower, as exact).
 
     >>> exact_matmul(np.array([[1, 1, 0]]), np.array([[2**40], [3], [5]])).tolist()
-    [[1099511627779]]
+    [[1099511627779.0]]
     """
     weights = np.asarray(weights)
     if not values.size or not weights.size:
-        return np.zeros((weights.shape[0], values.shape[1]), dtype=np.int64)
+        return np.zeros((weights.shape[0], values.shape[1]))
     bound = int(weights.sum(axis=1).max()) * int(np.abs(values).max())
     if bound < _FLOAT_EXACT:
-        product = weights.astype(np.float64) @ values.astype(np.float64)
-        return product.astype(np.int64)
+        return weights.astype(np.float64) @ values.astype(np.float64)
     return weights.astype(np.int64) @ values.astype(np.int64)
 
 
 def sharpe_daily(n: int, total: np.ndarray, total_sq: np.ndarray) -> np.ndarray:
     """Per-period Sharpe (mean / sd, ddof 1) from exact moments; 0 where sd = 0 or n < 2.
 
-    mean / sd = Σx · √((n − 1) / n) / √(n·Σx² − (Σx)²), the numerator under the root
-    taken in exact int64 arithmetic while it cannot overflow.
+    mean / sd = Σx · √((n − 1) / n) / √(n·Σx² − (Σx)²), the term under the root taken
+    exactly while it can be (see _variance_numerator).
 
     >>> sharpe_daily(4, np.array([4, 8]), np.array([6, 16])).round(6).tolist()
     [1.224745, 0.0]
@@ -132,14 +132,19 @@ def net_usd(n: int, total: np.ndarray, total_sq: np.ndarray) -> np.ndarray:
 
 
 def _variance_numerator(n: int, total: np.ndarray, total_sq: np.ndarray) -> np.ndarray:
-    """n·Σx² − (Σx)² >= 0: int64 (exact) unless an operand could overflow, then float64."""
+    """n·Σx² − (Σx)² >= 0 from integer moments (int64 or integer-valued float64): exact in
+    float64 while both terms are below 2**53 (the usual case), else in int64 while they
+    cannot overflow, else rounded in float64."""
     if total.size == 0:
         return np.zeros(total.shape)
     largest = max(n * int(total_sq.max()), int(np.abs(total).max()) ** 2)
+    if largest < _FLOAT_EXACT:
+        return n * total_sq.astype(np.float64, copy=False) - \
+            np.square(total.astype(np.float64, copy=False))
     if largest < _INT64_SAFE:
         return (n * total_sq.astype(np.int64) - total.astype(np.int64) ** 2).astype(np.float64)
-    exact = n * total_sq.astype(np.float64) - total.astype(np.float64) ** 2
-    return np.maximum(exact, 0.0)
+    rounded = n * total_sq.astype(np.float64) - total.astype(np.float64) ** 2
+    return np.maximum(rounded, 0.0)
 
 
 Metric = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
