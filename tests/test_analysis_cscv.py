@@ -82,7 +82,8 @@ def test_chunking_over_splits_does_not_change_anything(monkeypatch):
     rng = np.random.default_rng(6)
     cents = rng.integers(-5_000, 5_000, size=(100, 30))
     whole = cscv(cents, blocks=10, metric="sharpe")
-    monkeypatch.setattr(cscv_module, "CHUNK_BYTES", 1)  # one split per chunk
+    monkeypatch.setattr(cscv_module, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(cscv_module, "MIN_CHUNK_SPLITS", 1)  # one split per chunk
     chunked = cscv(cents, blocks=10, metric="sharpe")
     np.testing.assert_array_equal(whole.logits, chunked.logits)
     assert (whole.pbo, whole.degradation_slope) == (chunked.pbo, chunked.degradation_slope)

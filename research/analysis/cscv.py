@@ -9,8 +9,8 @@ rank) and the logit λ = ln(ω / (1 − ω)); PBO is the share of splits with λ
 
 Vectorised over splits: per-block moments are summed once, and a chunk of splits at a
 time becomes one exact matrix product (splits x blocks) @ (blocks x combos), so memory
-stays near CHUNK_BYTES (or one split's arrays, 96 bytes a combo) whatever the number of
-combos.
+stays bounded whatever the number of combos: near CHUNK_BYTES, or MIN_CHUNK_SPLITS
+splits' arrays (about 770 bytes a combo) for very many combos.
 
 >>> cents = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])   # a earns early, b late
 >>> result = cscv(cents, blocks=2, metric="net_usd")
@@ -27,11 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from research.analysis.stats import METRICS, exact_matmul
+from research.analysis.stats import METRICS
 
 # Working memory of one chunk of splits: cache-sized, which measured 4x faster here than
-# 100 MiB chunks (the arrays are read a few times each); never less than one split.
+# 100 MiB chunks for 980 combos (the arrays are read a few times each). At least
+# MIN_CHUNK_SPLITS splits, so that many combos do not re-read the block sums once a split
+# (2x slower at 100,000 combos, where a chunk is then about 77 MB).
 CHUNK_BYTES = 4 * 2**20
+MIN_CHUNK_SPLITS = 8
+_FLOAT_EXACT = 2**53  # integers below it are exact in float64, sums of them too
 _ARRAYS_PER_CHUNK = 12  # (splits x combos) arrays alive at once in _score_chunk, with temps
 
 
@@ -83,13 +87,11 @@ def cscv(cents: np.ndarray, *, blocks: int, metric: str) -> Cscv:
     if block_dates == 0:
         return _skipped(blocks, dropped, f"the data have {n_dates} trading dates, fewer "
                         f"than the {blocks} blocks")
-    kept = cents[dropped:].reshape(blocks, block_dates, n_combos)
-    block_total = kept.sum(axis=1)
-    block_total_sq = np.einsum("bdc,bdc->bc", kept, kept)
-    masks = split_masks(blocks)
-    chunk = max(1, CHUNK_BYTES // (_ARRAYS_PER_CHUNK * 8 * n_combos))
-    parts = [_score_chunk(masks[start:start + chunk], block_total, block_total_sq,
-                          block_dates * blocks // 2, METRICS[metric])
+    sums = _block_sums(cents[dropped:], blocks)
+    masks = split_masks(blocks).astype(sums.total.dtype)
+    chunk = max(MIN_CHUNK_SPLITS, CHUNK_BYTES // (_ARRAYS_PER_CHUNK * 8 * n_combos))
+    parts = [_score_chunk(masks[start:start + chunk], sums, block_dates * blocks // 2,
+                          METRICS[metric])
              for start in range(0, len(masks), chunk)]
     logits, is_metric, oos_metric = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
     slope, intercept = _least_squares(is_metric, oos_metric)
@@ -100,20 +102,41 @@ def cscv(cents: np.ndarray, *, blocks: int, metric: str) -> Cscv:
                 is_metric=is_metric, oos_metric=oos_metric)
 
 
-def _score_chunk(masks: np.ndarray, block_total: np.ndarray, block_total_sq: np.ndarray,
-                 half_dates: int, score: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True, slots=True)
+class _BlockSums:
+    """Per block and combo Σx and Σx² of cents, and their sums over all blocks."""
+
+    total: np.ndarray  # (blocks x combos)
+    total_sq: np.ndarray
+    grand_total: np.ndarray  # (combos,)
+    grand_total_sq: np.ndarray
+
+
+def _block_sums(cents: np.ndarray, blocks: int) -> _BlockSums:
+    """Exact sums, as float64 when every split's sums stay below 2**53 (then the split
+    products run in BLAS and are still exact integers), else as int64 (as exact, slower)."""
+    kept = cents.reshape(blocks, len(cents) // blocks, cents.shape[1])
+    total, total_sq = kept.sum(axis=1), np.einsum("bdc,bdc->bc", kept, kept)
+    grand_sq = total_sq.sum(axis=0)  # bounds every split's Σx² and, squared, its |Σx|
+    if grand_sq.size and int(grand_sq.max()) >= _FLOAT_EXACT:
+        return _BlockSums(total, total_sq, total.sum(axis=0), grand_sq)
+    as_float = [a.astype(np.float64) for a in (total, total_sq, total.sum(axis=0), grand_sq)]
+    return _BlockSums(*as_float)
+
+
+def _score_chunk(masks: np.ndarray, sums: _BlockSums, half_dates: int,
+                 score: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each split of the chunk: the in-sample winner's logit and its IS / OOS metric."""
-    is_total = exact_matmul(masks, block_total)
-    is_total_sq = exact_matmul(masks, block_total_sq)
+    is_total, is_total_sq = masks @ sums.total, masks @ sums.total_sq
     in_sample = score(half_dates, is_total, is_total_sq)
-    out_sample = score(half_dates, block_total.sum(axis=0) - is_total,
-                       block_total_sq.sum(axis=0) - is_total_sq)
+    out_sample = score(half_dates, sums.grand_total - is_total,
+                       sums.grand_total_sq - is_total_sq)
     rows = np.arange(len(masks))
     winner = np.argmax(in_sample, axis=1)  # ties: the lowest index, as in walk-forward
     winner_oos = out_sample[rows, winner]
     below = np.count_nonzero(out_sample < winner_oos[:, None], axis=1)
     equal = np.count_nonzero(out_sample == winner_oos[:, None], axis=1)  # n* included
-    omega = (below + (equal + 1) / 2) / (block_total.shape[1] + 1)  # average rank / (N+1)
+    omega = (below + (equal + 1) / 2) / (sums.total.shape[1] + 1)  # average rank / (N+1)
     return np.log(omega / (1 - omega)), in_sample[rows, winner], winner_oos
 
 

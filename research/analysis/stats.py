@@ -47,12 +47,15 @@ class Moments:
 
 
 def to_cents(daily_usd: np.ndarray) -> np.ndarray:
-    """Net dollars as int64 whole cents (a daily file holds whole cents already).
+    """Net dollars as int64 whole cents (a daily file holds whole cents already), in C
+    order: a DataFrame's values come column-major, and row windows and blocks of a
+    column-major matrix made BLAS several times slower here.
 
     >>> to_cents(np.array([1.25, -0.1])).tolist()
     [125, -10]
     """
-    return np.rint(np.asarray(daily_usd, dtype=np.float64) * CENTS_PER_DOLLAR).astype(np.int64)
+    cents = np.rint(np.asarray(daily_usd, dtype=np.float64) * CENTS_PER_DOLLAR)
+    return np.ascontiguousarray(cents, dtype=np.int64)
 
 
 def check_exact(cents: np.ndarray) -> None:
