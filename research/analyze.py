@@ -26,6 +26,11 @@ defaults: --train 126 --test 21 --step = test, rolling, --metric sharpe, --block
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command's options (``--help`` lists them, with examples).
+
+    >>> parse_args(["results/demo", "--train", "63"]).train
+    63
+    """
     parser = argparse.ArgumentParser(
         prog="python -m research.analyze", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -50,6 +55,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit code (the error line goes to stderr).
+
+    >>> main(["no/such/folder"])
+    2
+    """
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)

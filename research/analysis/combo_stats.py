@@ -41,7 +41,8 @@ COMBO_STATS_SCHEMA = pa.schema(
 def combo_table(combo_ids: Sequence[str], cents: np.ndarray, full: Moments,
                 metric_values: np.ndarray, intervals: Intervals, plateau: np.ndarray,
                 neighbour_counts: np.ndarray) -> pd.DataFrame:
-    """The table's columns from the analysis' per-combo arrays."""
+    """The table's columns from the analysis' per-combo arrays (``analyze`` builds it: its
+    result's ``combo_stats``)."""
     sharpe = sharpe_daily(full.n, full.total, full.total_sq) * SQRT_PERIODS_PER_YEAR
     return pd.DataFrame({
         "combo_id": list(combo_ids),
@@ -59,7 +60,14 @@ def combo_table(combo_ids: Sequence[str], cents: np.ndarray, full: Moments,
 
 def combo_stats_table(frame: pd.DataFrame) -> pa.Table:
     """The table as written: COMBO_STATS_SCHEMA, floats rounded to FLOAT_DECIMALS (and
-    -0.0 made 0.0) like the summary's, so the same inputs give the same bytes."""
+    -0.0 made 0.0) like the summary's, so the same inputs give the same bytes.
+
+    >>> row = {name: [0] for name in _INT_COLUMNS}
+    >>> frame = pd.DataFrame({name: row.get(name, [-0.0]) for name in _COLUMNS})
+    >>> table = combo_stats_table(frame.assign(combo_id="a", net_usd=1 / 3))
+    >>> table.schema == COMBO_STATS_SCHEMA, table.column("net_usd")[0].as_py()
+    (True, 0.3333333333)
+    """
     floats = [name for name in _COLUMNS if COMBO_STATS_SCHEMA.field(name).type == pa.float64()]
     rounded = frame.assign(**{name: np.round(frame[name].to_numpy(), FLOAT_DECIMALS) + 0.0
                               for name in floats})

@@ -39,6 +39,9 @@ class AnalysisConfig:
     - ``block_length``: the bootstrap's mean block length in dates; None (or "auto") picks
       it from the data with ``arch.bootstrap.optimal_block_length``.
     - ``enabled``: False turns the analysis off at the end of a sweep.
+
+    >>> AnalysisConfig(train=63, anchored=True).step_dates
+    21
     """
 
     train: int = 126

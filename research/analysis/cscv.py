@@ -11,11 +11,6 @@ Vectorised over splits: per-block moments are summed once, and a chunk of splits
 time becomes one exact matrix product (splits x blocks) @ (blocks x combos), so memory
 stays bounded whatever the number of combos: near CHUNK_BYTES, or MIN_CHUNK_SPLITS
 splits' arrays (about 770 bytes a combo) for very many combos.
-
->>> cents = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])   # a earns early, b late
->>> result = cscv(cents, blocks=2, metric="net_usd")
->>> result.splits, result.pbo                   # each split's winner is last out of sample
-(2, 1.0)
 """
 
 from __future__ import annotations
@@ -81,7 +76,13 @@ def split_masks(blocks: int) -> np.ndarray:
 
 def cscv(cents: np.ndarray, *, blocks: int, metric: str) -> Cscv:
     """CSCV on a (dates x combos) int64 matrix of daily cents; skipped when there are fewer
-    dates than blocks."""
+    dates than blocks.
+
+    >>> cents = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])   # a earns early, b late
+    >>> result = cscv(cents, blocks=2, metric="net_usd")
+    >>> result.splits, result.pbo                   # each split's winner is last out of sample
+    (2, 1.0)
+    """
     n_dates, n_combos = cents.shape
     block_dates, dropped = divmod(n_dates, blocks)
     if block_dates == 0:

@@ -46,6 +46,19 @@ def analyze_folder(results_dir: str | Path,
     """Analyse a sweep's results folder and write its two files there; returns the result.
 
     `config` None means the sweep spec's ``analysis:`` settings (the defaults where none).
+
+    >>> import json, pathlib, tempfile, numpy as np, pandas as pd
+    >>> from research.daily import write_daily
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"combo_id": ["a", "b"], "target": [10, 15]}).to_parquet(root / SUMMARY)
+    >>> cents = np.random.default_rng(0).integers(-9000, 9000, (2, 60))
+    >>> write_daily(root / DAILY, ["a", "b"], np.arange(19724, 19784), cents)
+    >>> spec = {"grid": {"target": [10, 15]}, "analysis": {"train": 30, "test": 10, "blocks": 4}}
+    >>> _ = (root / MANIFEST).write_text(json.dumps({"spec": spec}))
+    >>> analyze_folder(root).walk_forward.train
+    30
+    >>> sorted(path.name for path in root.iterdir())
+    ['combo_stats.parquet', 'daily.parquet', 'manifest.json', 'robustness.json', 'summary.parquet']
     """
     root = Path(results_dir)
     inputs = read_inputs(root)
@@ -57,7 +70,13 @@ def analyze_folder(results_dir: str | Path,
 
 
 def read_inputs(results_dir: str | Path) -> FolderInputs:
-    """The daily matrix (in the summary's order), parameters, axes and failure count."""
+    """The daily matrix (in the summary's order), parameters, axes and failure count.
+
+    >>> read_inputs("no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    research.analysis.errors.AnalysisError: no/such/folder: not a folder; give a sweep's ...
+    """
     root = Path(results_dir)
     if not root.is_dir():
         raise AnalysisError(f"{root}: not a folder; give a sweep's results folder "
@@ -88,7 +107,8 @@ def read_inputs(results_dir: str | Path) -> FolderInputs:
 
 
 def write_outputs(results_dir: str | Path, result: Robustness) -> None:
-    """robustness.json and combo_stats.parquet, each published atomically."""
+    """robustness.json and combo_stats.parquet, each published atomically (an example:
+    ``analyze_folder``)."""
     root = Path(results_dir)
     with atomic_write(root / ROBUSTNESS) as handle:
         handle.write(result.to_json().encode("utf-8"))

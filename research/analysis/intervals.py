@@ -8,12 +8,6 @@ statistic over the replications. Here the resamples (``resample``) enter as a co
 matrix, so a replication's sums are one exact matrix product, and combos are taken a
 chunk at a time: memory stays near CHUNK_BYTES, and the tests hold the bounds equal to
 arch's.
-
->>> from research.analysis.resample import stationary_counts
->>> cents = np.array([[100, 0], [-50, 0], [200, 0], [0, 0], [150, 0]])
->>> ci = bootstrap_intervals(cents, stationary_counts(5, 1, 500, seed=0))
->>> bool(ci.mean_low[0] < 0.8 < ci.mean_high[0]), float(ci.mean_low[1]), float(ci.sharpe_high[1])
-(True, 0.0, 0.0)
 """
 
 from __future__ import annotations
@@ -42,7 +36,16 @@ class Intervals:
 
 
 def bootstrap_intervals(cents: np.ndarray, counts: np.ndarray) -> Intervals:
-    """Percentile intervals for a (dates x combos) cents matrix, resamples `counts`."""
+    """Percentile intervals for a (dates x combos) cents matrix, resamples `counts`.
+
+    >>> from research.analysis.resample import stationary_counts
+    >>> cents = np.array([[100, 0], [-50, 0], [200, 0], [0, 0], [150, 0]])
+    >>> ci = bootstrap_intervals(cents, stationary_counts(5, 1, 500, seed=0))
+    >>> bool(ci.mean_low[0] < 0.8 < ci.mean_high[0])   # the mean is $0.80
+    True
+    >>> float(ci.mean_low[1]), float(ci.sharpe_high[1])  # never traded: no spread at all
+    (0.0, 0.0)
+    """
     n_dates, n_combos = cents.shape
     chunk = max(1, CHUNK_BYTES // (_ARRAYS_PER_CHUNK * 8 * max(len(counts), n_dates)))
     parts = []

@@ -7,15 +7,6 @@ in time order (``SESSION_SLOTS``): 08:00's neighbours are 07:30 and 09:00, never
 neighbour that is not in the results (a failed combo) is left out. The plateau score is
 the median metric of the combo and its neighbours: a lone good cell scores low, a plateau
 near its own value.
-
->>> import pandas as pd
->>> from research.analysis.positions import grid_positions
->>> targets = {"target": [10, 15, 20, 25, 30]}
->>> grid = grid_positions(pd.DataFrame(targets), targets)
->>> spike, _ = plateau_scores(np.array([0.0, 0.0, 3.0, 0.0, 0.0]), neighbour_table(grid))
->>> ridge, _ = plateau_scores(np.array([0.0, 3.0, 3.0, 3.0, 0.0]), neighbour_table(grid))
->>> spike.tolist(), ridge.tolist()
-([0.0, 0.0, 0.0, 0.0, 0.0], [1.5, 3.0, 3.0, 3.0, 1.5])
 """
 
 from __future__ import annotations
@@ -32,7 +23,14 @@ NO_NEIGHBOUR = -1
 
 def neighbour_table(grid: GridPositions) -> np.ndarray:
     """(combos x 2·axes) int64: each combo's previous and next neighbour on every axis, as
-    a combo index, or NO_NEIGHBOUR."""
+    a combo index, or NO_NEIGHBOUR.
+
+    >>> import pandas as pd
+    >>> from research.analysis.positions import grid_positions
+    >>> slots = {"slot": ["08:00", "09:00", "09:30"]}
+    >>> neighbour_table(grid_positions(pd.DataFrame(slots), slots)).tolist()
+    [[-1, 1], [0, -1], [-1, -1]]
+    """
     codes = np.ravel_multi_index(tuple(grid.index.T), grid.shape) if grid.axes else \
         np.zeros(len(grid.index), dtype=np.int64)
     combo_at = np.full(int(np.prod(grid.shape)), NO_NEIGHBOUR, dtype=np.int64)
@@ -54,7 +52,17 @@ def neighbour_table(grid: GridPositions) -> np.ndarray:
 
 def plateau_scores(metric_values: np.ndarray,
                    neighbours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Median metric over each combo and its neighbours, and how many neighbours it had."""
+    """Median metric over each combo and its neighbours, and how many neighbours it had.
+
+    >>> import pandas as pd
+    >>> from research.analysis.positions import grid_positions
+    >>> targets = {"target": [10, 15, 20, 25, 30]}
+    >>> grid = grid_positions(pd.DataFrame(targets), targets)
+    >>> spike, _ = plateau_scores(np.array([0.0, 0.0, 3.0, 0.0, 0.0]), neighbour_table(grid))
+    >>> ridge, _ = plateau_scores(np.array([0.0, 3.0, 3.0, 3.0, 0.0]), neighbour_table(grid))
+    >>> spike.tolist(), ridge.tolist()
+    ([0.0, 0.0, 0.0, 0.0, 0.0], [1.5, 3.0, 3.0, 3.0, 1.5])
+    """
     present = neighbours != NO_NEIGHBOUR
     around = np.where(present, metric_values[np.where(present, neighbours, 0)], np.nan)
     cells = np.column_stack([metric_values, around])

@@ -4,11 +4,6 @@ A sweep's grid is a cartesian product of axes written in the spec (``manifest.js
 ``spec.grid``), and its summary holds each combo's axis values as written: numbers, slot
 labels, booleans, or JSON text for list-valued axes (``trade_days``). Positions make the
 plateau's neighbours and the walk-forward's parameters plain index arithmetic.
-
->>> params = pd.DataFrame({"slot": ["07:30", "08:00"], "target": [10, 10]}, index=["a", "b"])
->>> grid = grid_positions(params, {"slot": ["07:30", "08:00"], "target": [10, 15]})
->>> grid.index.tolist(), grid.params_of(1)
-([[0, 0], [1, 0]], {'slot': '08:00', 'target': 10})
 """
 
 from __future__ import annotations
@@ -48,6 +43,11 @@ def grid_positions(params: pd.DataFrame, axes: Mapping[str, Sequence[Any]]) -> G
 
     Numbers match by value (10 == 10.0), text exactly, lists and mappings by canonical JSON
     (so the summary's '["Mon","Tue"]' matches the spec's [Mon, Tue]).
+
+    >>> params = pd.DataFrame({"slot": ["07:30", "08:00"], "target": [10, 10]}, index=["a", "b"])
+    >>> grid = grid_positions(params, {"slot": ["07:30", "08:00"], "target": [10, 15]})
+    >>> grid.index.tolist(), grid.params_of(1)
+    ([[0, 0], [1, 0]], {'slot': '08:00', 'target': 10})
     """
     names = tuple(axes)
     if missing := [name for name in names if name not in params.columns]:

@@ -8,10 +8,6 @@ and the seed, never on the data (``update_indices``, arch 8). So bootstrapping t
 (dates x combos) matrix with that seed. Row r of the count matrix says how often each date
 appears in resample r; a resampled sum over dates is then counts @ values, one exact
 matrix product for every combo at once (see ``spa`` and ``intervals``).
-
->>> counts = stationary_counts(n_dates=5, block_length=2, reps=3, seed=0)
->>> counts.shape, counts.sum(axis=1).tolist()
-((3, 5), [5, 5, 5])
 """
 
 from __future__ import annotations
@@ -26,7 +22,12 @@ BLOCK_FROM_CONFIG, BLOCK_FROM_DATA, BLOCK_FALLBACK = ("config", "optimal_block_l
 
 
 def stationary_counts(n_dates: int, block_length: int, reps: int, seed: int) -> np.ndarray:
-    """(reps x n_dates) int64: how often each date appears in each arch resample."""
+    """(reps x n_dates) int64: how often each date appears in each arch resample.
+
+    >>> counts = stationary_counts(n_dates=5, block_length=2, reps=3, seed=0)
+    >>> counts.shape, counts.sum(axis=1).tolist()
+    ((3, 5), [5, 5, 5])
+    """
     bootstrap = StationaryBootstrap(block_length, np.arange(n_dates), seed=seed)
     counts = np.empty((reps, n_dates), dtype=np.int64)
     for rep, (positional, _) in enumerate(bootstrap.bootstrap(reps)):

@@ -4,12 +4,6 @@
 Floats are rounded to FLOAT_DECIMALS like the summary's, -0.0 becomes 0.0, and an undefined
 number is null with a note saying why, so the file never holds NaN or Infinity and the
 same inputs and seed give the same bytes.
-
->>> print(format_json({"logits": [0.5, -1.25], "wfe": None}), end="")
-{
-  "logits": [0.5, -1.25],
-  "wfe": null
-}
 """
 
 from __future__ import annotations
@@ -103,7 +97,14 @@ class Robustness:
 
 
 def format_json(value: Any) -> str:
-    """Indented JSON whose lists of plain values stay on one line (the 12,870 logits)."""
+    """Indented JSON whose lists of plain values stay on one line (the 12,870 logits).
+
+    >>> print(format_json({"logits": [0.5, -1.25], "wfe": None}), end="")
+    {
+      "logits": [0.5, -1.25],
+      "wfe": null
+    }
+    """
     return _format(value, 0) + "\n"
 
 

@@ -2,17 +2,6 @@
 
 check the inputs -> int64 cents -> walk-forward, CSCV, deflated Sharpe, one shared set of
 stationary-bootstrap resamples for SPA and the intervals, plateaus -> Robustness.
-
->>> import pandas as pd, numpy as np
->>> dates = pd.bdate_range("2024-01-01", periods=40, name="date")
->>> rng = np.random.default_rng(0)
->>> daily = pd.DataFrame(rng.integers(-300, 300, (40, 3)) * 1.0, index=dates,
-...                      columns=["a", "b", "c"])
->>> params = pd.DataFrame({"target": [10, 15, 20]}, index=["a", "b", "c"])
->>> config = AnalysisConfig(train=20, test=10, blocks=4, bootstrap_reps=200)
->>> result = analyze(daily, params, {"target": [10, 15, 20]}, config)
->>> result.n_trials, len(result.walk_forward.folds), result.cscv.splits
-(3, 2, 6)
 """
 
 from __future__ import annotations
@@ -62,6 +51,17 @@ def analyze(daily: pd.DataFrame, params: pd.DataFrame, axes: Mapping[str, Sequen
     spec); `axes` maps each axis to its values in the spec's order; `n_failed` counts the
     sweep's combos that did not finish (reported next to DSR's N). The result's
     ``seconds`` says how long each stage took.
+
+    >>> import pandas as pd, numpy as np
+    >>> dates = pd.bdate_range("2024-01-01", periods=40, name="date")
+    >>> rng = np.random.default_rng(0)
+    >>> daily = pd.DataFrame(rng.integers(-300, 300, (40, 3)) * 1.0, index=dates,
+    ...                      columns=["a", "b", "c"])
+    >>> params = pd.DataFrame({"target": [10, 15, 20]}, index=["a", "b", "c"])
+    >>> config = AnalysisConfig(train=20, test=10, blocks=4, bootstrap_reps=200)
+    >>> result = analyze(daily, params, {"target": [10, 15, 20]}, config)
+    >>> result.n_trials, len(result.walk_forward.folds), result.cscv.splits
+    (3, 2, 6)
     """
     config = config or AnalysisConfig()
     clock = _Stopwatch()

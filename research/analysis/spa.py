@@ -16,13 +16,6 @@ else.) arch keeps a (combos x reps x 3) array and copies the matrix once per rep
 10,000 combos take 9 s and 240 MB there. Here the same resamples (``resample``) enter as
 one count matrix, combos are taken a chunk at a time and only the running maxima are
 kept, so memory stays near CHUNK_BYTES. The tests hold the p-values equal to arch's.
-
->>> rng = np.random.default_rng(1)
->>> cents = rng.integers(-500, 500, size=(60, 4))
->>> from research.analysis.resample import stationary_counts
->>> spa = spa_test(cents, stationary_counts(60, 3, 200, seed=0), block_length=3)
->>> 0 <= spa.pvalue_lower <= spa.pvalue <= spa.pvalue_upper <= 1
-True
 """
 
 from __future__ import annotations
@@ -56,7 +49,15 @@ class Spa:
 
 
 def spa_test(cents: np.ndarray, counts: np.ndarray, block_length: int) -> Spa:
-    """SPA on a (dates x combos) cents matrix with the resamples `counts` (reps x dates)."""
+    """SPA on a (dates x combos) cents matrix with the resamples `counts` (reps x dates).
+
+    >>> rng = np.random.default_rng(1)
+    >>> cents = rng.integers(-500, 500, size=(60, 4))
+    >>> from research.analysis.resample import stationary_counts
+    >>> spa = spa_test(cents, stationary_counts(60, 3, 200, seed=0), block_length=3)
+    >>> 0 <= spa.pvalue_lower <= spa.pvalue <= spa.pvalue_upper <= 1
+    True
+    """
     n_dates, n_combos = cents.shape
     reps = len(counts)
     kernel = _kernel_weights(n_dates, block_length)

@@ -4,12 +4,6 @@ The overall call rests on the two tests that correct for having tried N combos: 
 deflated Sharpe (significant at DSR >= 0.95) and the SPA test (p <= 0.05). Both significant,
 with PBO below 0.5 and a profitable walk-forward (where computed): evidence of an edge.
 Neither significant: no evidence. Anything else: mixed evidence.
-
->>> from research.analysis.sharpe import DeflatedSharpe
->>> deflated = DeflatedSharpe(sharpe=0.05, n_obs=252, skew=0.0, kurtosis=3.0, n_trials=980,
-...                           sharpe_variance=0.001, sr0=0.1, psr=0.79, dsr=0.2)
->>> evidence_of(deflated, spa_pvalue=0.4, pbo=0.6, oos_net_usd=-3120.0)
-'no evidence'
 """
 
 from __future__ import annotations
@@ -32,7 +26,14 @@ _HEADLINE = {EVIDENCE: "Evidence of an edge", MIXED: "Mixed evidence",
 
 def evidence_of(deflated: DeflatedSharpe, spa_pvalue: float, pbo: float | None,
                 oos_net_usd: float | None) -> str:
-    """EVIDENCE, MIXED or NO_EVIDENCE (the module's rule)."""
+    """EVIDENCE, MIXED or NO_EVIDENCE (the module's rule).
+
+    >>> from research.analysis.sharpe import DeflatedSharpe
+    >>> deflated = DeflatedSharpe(sharpe=0.05, n_obs=252, skew=0.0, kurtosis=3.0, n_trials=980,
+    ...                           sharpe_variance=0.001, sr0=0.1, psr=0.79, dsr=0.2)
+    >>> evidence_of(deflated, spa_pvalue=0.4, pbo=0.6, oos_net_usd=-3120.0)
+    'no evidence'
+    """
     dsr_ok = deflated.dsr is not None and deflated.dsr >= DSR_SIGNIFICANT
     spa_ok = spa_pvalue <= SPA_SIGNIFICANT
     if not dsr_ok and not spa_ok:
@@ -43,7 +44,8 @@ def evidence_of(deflated: DeflatedSharpe, spa_pvalue: float, pbo: float | None,
 
 def verdict_text(evidence: str, walk_forward: WalkForward, cscv: Cscv,
                  deflated: DeflatedSharpe, spa: Spa) -> str:
-    """One paragraph: the headline, then a sentence per method."""
+    """One paragraph: the headline, then a sentence per method (see ``key_numbers``'
+    example for a whole analysis)."""
     sentences = [_HEADLINE[evidence], f"{_pbo_words(cscv)}; {_walk_forward_words(walk_forward)}",
                  _dsr_words(deflated), _spa_words(spa, deflated.n_trials)]
     return ". ".join(sentences) + "."
@@ -91,7 +93,20 @@ def _spa_words(spa: Spa, n_trials: int) -> str:
 
 
 def key_numbers(result: Robustness) -> str:
-    """The analysis' main figures, one method a line, for a terminal."""
+    """The analysis' main figures, one method a line, for a terminal.
+
+    >>> import numpy as np, pandas as pd
+    >>> from research.analysis import AnalysisConfig, analyze
+    >>> rng = np.random.default_rng(3)
+    >>> daily = pd.DataFrame(rng.integers(-300, 300, (60, 2)) * 1.0, columns=["a", "b"],
+    ...                      index=pd.bdate_range("2024-01-01", periods=60, name="date"))
+    >>> result = analyze(daily, pd.DataFrame({"target": [10, 15]}, index=["a", "b"]),
+    ...                  {"target": [10, 15]}, AnalysisConfig(train=30, test=10, blocks=4))
+    >>> print(key_numbers(result).splitlines()[0])
+    2 combos (0 failed), 60 trading dates 2024-01-01..2024-03-22, chosen by sharpe
+    >>> result.verdict.split(".")[0] in ("No evidence of an edge", "Mixed evidence")
+    True
+    """
     wf, splits, d, spa = result.walk_forward, result.cscv, result.deflated, result.spa
     params = ", ".join(f"{axis} {value}" for axis, value in result.best_params.items())
     lines = [f"{result.n_trials:,} combos ({result.n_failed} failed), {result.n_dates} trading "

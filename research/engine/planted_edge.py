@@ -16,9 +16,6 @@ Bars before the first planted breakout are untouched. Combos trading
 the edge slot have a real edge; the others only what overlaps with its drift. Not a model
 of any market. The defaults (80 % of the dates, 3 ticks a bar for 20 bars on 09:30) make an
 edge that a year of ES shows clearly.
-
->>> PlantedEdge(slot="09:30", share=0.5).minutes
-20
 """
 
 from __future__ import annotations
@@ -48,6 +45,9 @@ class PlantedEdge:
     - ``share``: the share of trading dates that get the drift, drawn from the seed;
     - ``drift_ticks_per_minute``: the drift, in ticks per bar, in the breakout's direction;
     - ``minutes``: how many bars after the breakout bar it lasts (1..MAX_DRIFT_MINUTES).
+
+    >>> PlantedEdge(slot="09:30", share=0.5).minutes
+    20
     """
 
     slot: str = "09:30"
@@ -74,7 +74,14 @@ class PlantedEdge:
 
 def plant_edge(frame: pd.DataFrame, edge: PlantedEdge, seed: int) -> pd.DataFrame:
     """`frame` (one instrument's bars in time order, as synthetic_bars makes them) with the
-    edge planted; the same frame, edge and seed give the same bars."""
+    edge planted; the same frame, edge and seed give the same bars.
+
+    >>> from research.engine.synthetic import synthetic_bars
+    >>> plain = synthetic_bars("ES", "2024-03-04", "2024-03-08", seed=2)
+    >>> planted = plant_edge(plain, PlantedEdge(share=1.0), seed=2)
+    >>> planted.shape == plain.shape, bool(planted["timestamp"].equals(plain["timestamp"]))
+    (True, True)
+    """
     instrument = str(frame["instrument"].iloc[0])
     bars = prepare_bars(frame, instrument)
     if len(bars) != len(frame):
