@@ -29,17 +29,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from research.analysis.config import AnalysisConfig
 from research.engine.clock import CHICAGO
 from research.engine.data import BAR_FILE_SUFFIXES, ScanLimitError, bar_files, check_load_keys
 from research.engine.instruments import INSTRUMENTS
 from research.engine.params import RunParams
-from research.engine.sessions import ALL_SLOTS, session_of_slot
+from research.engine.sessions import ALL_SLOTS, SLOT_AXIS, session_of_slot
 from research.engine.synthetic import SYNTHETIC_DEFAULTS
 from research.errors import DataError, ParamsError, SpecError
 from research.parallel.settings import ParallelSpec
 
 DEFAULT_SPEC_NAME = "sweep"
-TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades")
+TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades", "analysis")
 STORE_TRADES = ("all", "none")  # store every combo's trades, or only summary and daily
 DATA_KEYS = ("path", "synthetic", "format", "columns", "instrument", "timezone", "timestamps",
              "roll", "start", "end", "snap_to_tick")
@@ -49,7 +50,6 @@ LOAD_DEFAULTS = MappingProxyType({"format": "auto", "columns": None, "timestamps
                                   "roll": "volume", "snap_to_tick": False})
 SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
 PARALLEL_KEYS = tuple(f.name for f in fields(ParallelSpec))
-SLOT_AXIS = "slot"
 SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots")  # what a slot sets by itself
 LIST_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days")
 PARAM_FIELDS = tuple(f.name for f in fields(RunParams))
@@ -129,6 +129,7 @@ class SweepSpec:
     grid: Grid
     parallel: ParallelSpec = field(default_factory=ParallelSpec)
     store_trades: str = "all"
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     source: str = "<dict>"
     # axis -> {normalised RunParams value: value as written}; building it checks each value
     _lookup: dict[str, dict[Any, Any]] = field(init=False, repr=False, compare=False)
@@ -176,7 +177,8 @@ class SweepSpec:
         return copy.deepcopy({
             "name": self.name, "data": self.data and self.data.to_dict(),
             "base": dict(self.base), "grid": {axis: list(vals) for axis, vals in self.grid},
-            "parallel": self.parallel.to_dict(), "store_trades": self.store_trades})
+            "parallel": self.parallel.to_dict(), "store_trades": self.store_trades,
+            "analysis": self.analysis.to_dict()})
 
 
 class _SpecLoader(yaml.SafeLoader):
@@ -227,6 +229,7 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "<dict>",
     return SweepSpec(name=name, data=data_spec, base=MappingProxyType(base), grid=grid,
                      parallel=_parse_parallel(_given(d, "parallel")),
                      store_trades=check_store_trades(d.get("store_trades")) or "all",
+                     analysis=AnalysisConfig.from_mapping(_given(d, "analysis")),
                      source=source)
 
 

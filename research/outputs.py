@@ -9,6 +9,8 @@
 >>> daily = sweep.daily()  # net $ per trading date (rows) and combo (columns)
 >>> bool((daily.sum().round(2) == sweep.summary.set_index("combo_id")["net_profit_usd"]).all())
 True
+>>> sweep.robustness().n_trials  # is the best of them skill or luck? (see the README)
+2
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from research.analysis import AnalysisConfig, Robustness, analyze_folder
 from research.daily import DAILY, read_daily
 from research.engine.results import categorize_text
 from research.errors import ResearchError
@@ -55,6 +58,12 @@ class Sweep:
                                 "(store_trades: none); its summary and daily matrix are there")
         filters = None if combo_id is None else [("combo_id", "==", combo_id)]
         return categorize_text(pd.read_parquet(self.path / TRADES, filters=filters))
+
+    def robustness(self, config: AnalysisConfig | None = None) -> Robustness:
+        """Walk-forward, PBO, deflated Sharpe, SPA, intervals and plateaus of this sweep
+        (ROBUSTNESS.md), from its daily matrix; `config` None means the spec's settings.
+        Rewrites the folder's robustness.json and combo_stats.parquet."""
+        return analyze_folder(self.path, config)
 
     def daily(self, combo_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The daily matrix: index the trading dates, columns combo_id (grid order), values

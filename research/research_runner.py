@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from research.analysis import AnalysisConfig, AnalysisError, analyze_folder
 from research.compaction import Compaction, find_sources
 from research.engine.bars import Bars
 from research.engine.fills import fill_check
@@ -47,7 +48,9 @@ class ResearchRunner:
 
     `max_cpus`, `backend` and `scheduler` override the spec's ``parallel:`` section where
     given (see ParallelSpec), `store_trades` ("all" or "none") the spec's. `keep_shards`
-    keeps the shards after compaction. `stages` swaps engine stages, a seam for tests.
+    keeps the shards after compaction. `analysis=False` skips the robustness analysis
+    (the spec's ``analysis: {enabled: false}`` too). `stages` swaps engine stages, a seam
+    for tests.
 
     >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-03-31"))
     >>> sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="demo")
@@ -58,11 +61,13 @@ class ResearchRunner:
                  max_cpus: int | str | None = None, backend: str | None = None,
                  progress: bool = True, scheduler: str | None = None,
                  batch_size: int | None = None, stages: Stages = ENGINE_STAGES,
-                 store_trades: str | None = None, keep_shards: bool = False) -> None:
+                 store_trades: str | None = None, keep_shards: bool = False,
+                 analysis: bool = True) -> None:
         self.parallel = ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler,
                                      batch_size=batch_size)
         self.store_trades = check_store_trades(store_trades)
         self.keep_shards = keep_shards
+        self.analysis = analysis
         self.data = data
         self.results_dir = Path(results_dir)
         self.progress = progress
@@ -116,13 +121,15 @@ class ResearchRunner:
         except ResearchError as exc:  # bad input found late, e.g. an unreachable scheduler
             store.update_manifest(status="failed", reason=str(exc))
             raise
+        timings = {"total_s": round(time.perf_counter() - started, 3),
+                   "compact_s": round(time.perf_counter() - compact_started, 3), **timings}
         store.update_manifest(
             status="complete" if not failures else "failed",
             combos_ok=len(combos) - len(failures), combos_failed=len(failures),
             combos_run=sum(len(task.combos) for task in plan.tasks),
-            failures=failures, heatmaps=heatmaps, store_trades=store_trades,
-            timings={"total_s": round(time.perf_counter() - started, 3),
-                     "compact_s": round(time.perf_counter() - compact_started, 3), **timings})
+            failures=failures, heatmaps=heatmaps, store_trades=store_trades, timings=timings)
+        if spec.analysis.enabled and self.analysis:
+            store.update_manifest(analysis=_analyze(store, spec.analysis))
         return Sweep(store.root)
 
     # -- how to run it --
@@ -209,6 +216,19 @@ class ResearchRunner:
         enabled = self.progress and sys.stderr.isatty()
         return tqdm(total=total, initial=initial, unit="combo", disable=not enabled,
                     file=sys.stderr, dynamic_ncols=True)
+
+
+def _analyze(store: SweepStore, config: AnalysisConfig) -> dict[str, Any]:
+    """The robustness analysis of the finished sweep (research.analysis), written beside
+    its results; a sweep it cannot analyse (one combo, too few dates) says why instead."""
+    started = time.perf_counter()
+    try:
+        result = analyze_folder(store.root, config)
+    except AnalysisError as exc:
+        logger.warning("robustness analysis skipped: %s", exc)
+        return {"status": "skipped", "reason": str(exc)}
+    return {"status": "done", "verdict": result.verdict,
+            "seconds": round(time.perf_counter() - started, 3)}
 
 
 def _reusable(store: SweepStore, dates: np.ndarray, store_trades: bool) -> set[str]:

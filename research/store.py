@@ -39,8 +39,8 @@ logger = logging.getLogger(__name__)
 MANIFEST, TRADES, SUMMARY, SUMMARY_CSV = ("manifest.json", "trades.parquet", "summary.parquet",
                                           "summary.csv")
 SHARDS = "shards"
-REPORT, ROBUSTNESS = "report.html", "robustness.json"
-OUR_FILES = (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV, DAILY, REPORT, ROBUSTNESS)
+REPORT, ROBUSTNESS, COMBO_STATS = "report.html", "robustness.json", "combo_stats.parquet"
+OUR_FILES = (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV, DAILY, REPORT, ROBUSTNESS, COMBO_STATS)
 RESERVE, RESERVE_BYTES = ".reserve", 256 * 1024
 TRADES_SUFFIX, DAILY_SUFFIX, SUMMARY_SUFFIX = (".trades.parquet", ".daily.parquet",
                                               ".summary.parquet")

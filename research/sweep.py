@@ -39,6 +39,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "(none, for very large grids); default: the spec's, else all")
     parser.add_argument("--keep-shards", action="store_true",
                         help="keep the per-task shards after compaction (default: removed)")
+    parser.add_argument("--no-analysis", action="store_true",
+                        help="skip the robustness analysis at the end (python -m "
+                        "research.analyze RESULTS_DIR runs it later)")
     parser.add_argument("--fresh", action="store_true",
                         help="discard earlier results of this sweep instead of resuming")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no table")
@@ -86,13 +89,16 @@ def _run(args: argparse.Namespace, stages: Stages) -> int:
     runner = ResearchRunner(results_dir=args.results_dir, max_cpus=args.max_cpus,
                             backend=args.backend, scheduler=args.scheduler,
                             batch_size=args.batch_size, store_trades=args.store_trades,
-                            keep_shards=args.keep_shards,
+                            keep_shards=args.keep_shards, analysis=not args.no_analysis,
                             progress=not args.quiet, stages=stages)
     sweep = runner.run_spec(spec, fresh=args.fresh)
     failed = sweep.failed
     if not args.quiet:
         print(format_top(sweep.summary, spec.axes, n=10))
     print(f"results: {sweep.path}")
+    analysis = sweep.manifest.get("analysis") or {}
+    if analysis.get("verdict"):
+        print(analysis["verdict"])
     if failed:
         print(f"{len(failed)} combo(s) failed; see {sweep.path / MANIFEST}",
               file=sys.stderr)

@@ -9,6 +9,7 @@ SESSION_SLOTS: dict[str, tuple[str, ...]] = {
 }
 SESSIONS: tuple[str, ...] = tuple(SESSION_SLOTS)  # a session's code is its index here
 ALL_SLOTS: tuple[str, ...] = tuple(s for slots in SESSION_SLOTS.values() for s in slots)
+SLOT_AXIS = "slot"  # a sweep axis of slot labels: each sets its session and that one slot
 WEEKDAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri")
 
 

@@ -6,6 +6,9 @@ Chicago wall time and localised, so it stays fixed across DST changes. A few hol
 whole session, a few end it at 12:00, and ~0.5% of minutes are missing at random. Prices are an
 integer random walk in ticks with U-shaped intraday volatility that peaks just after 08:30.
 Everything is vectorised and derives from `numpy.random.default_rng(seed)` only.
+
+As a test device, ``edge=PlantedEdge(...)`` plants a real edge on one slot (see
+``research.engine.planted_edge``); without it the bars are exactly those of the seed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from research.engine.clock import (
 )
 from research.engine.data import DateLike, day_number_of, tradable_instrument
 from research.engine.instruments import Instrument
+from research.engine.planted_edge import PlantedEdge, plant_edge
 from research.errors import DataError
 
 SESSION_OPEN_MINUTE = 17 * 60  # on the evening before the trading day
@@ -48,12 +52,20 @@ DAILY_VOLATILITY: dict[str, float] = {"ES": 0.010, "NQ": 0.013, "YM": 0.009, "CL
 
 def synthetic_bars(instrument: str = "ES", start: DateLike = SYNTHETIC_DEFAULTS["start"],
                    end: DateLike = SYNTHETIC_DEFAULTS["end"],
-                   seed: int = SYNTHETIC_DEFAULTS["seed"]) -> pd.DataFrame:
+                   seed: int = SYNTHETIC_DEFAULTS["seed"], *,
+                   edge: PlantedEdge | None = None) -> pd.DataFrame:
     """Minute bars of `instrument` whose Chicago dates lie in [start, end]; same args, same frame.
+
+    `edge` (a test device) plants follow-through after one slot's breakouts on a seeded
+    share of the dates; None (the default) leaves the walk without any edge.
 
     >>> df = synthetic_bars("ES", "2024-01-08", "2024-01-12", seed=1)
     >>> list(df.columns)
     ['timestamp', 'open', 'high', 'low', 'close', 'instrument']
+    >>> planted = synthetic_bars("ES", "2024-01-08", "2024-01-12", seed=1,
+    ...                          edge=PlantedEdge(share=1.0))
+    >>> bool((planted["close"] != df["close"]).any())
+    True
     """
     spec = tradable_instrument(instrument, "synthetic_bars")
     first_day, last_day = day_number_of(start, "start"), day_number_of(end, "end")
@@ -65,12 +77,13 @@ def synthetic_bars(instrument: str = "ES", start: DateLike = SYNTHETIC_DEFAULTS[
     open_, high, low, close = _price_ticks(wall_minutes, spec, rng)
     stamps = pd.DatetimeIndex((wall_minutes * NS_PER_MINUTE).view("M8[ns]"))
     stamps = stamps.tz_localize(CHICAGO, ambiguous="raise", nonexistent="raise")
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "timestamp": stamps,
         **{name: np.round(ticks * spec.tick, spec.decimals)
            for name, ticks in (("open", open_), ("high", high), ("low", low), ("close", close))},
         "instrument": np.full(wall_minutes.size, spec.symbol, dtype=object),
     })
+    return frame if edge is None else plant_edge(frame, edge, seed)
 
 
 # ---------------------------------------------------------------- schedule

@@ -1,0 +1,128 @@
+"""The analysis of a results folder: read its summary, daily matrix and manifest, write
+``robustness.json`` and ``combo_stats.parquet`` beside them (each atomically).
+
+>>> ROBUSTNESS, COMBO_STATS
+('robustness.json', 'combo_stats.parquet')
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from research.analysis.combo_stats import combo_stats_table
+from research.analysis.config import AnalysisConfig
+from research.analysis.errors import AnalysisError
+from research.analysis.robustness import Robustness
+from research.analysis.run import analyze
+from research.daily import DAILY, read_daily
+from research.files import atomic_write, parquet_bytes
+from research.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FolderInputs:
+    """What ``analyze`` needs, as read from a results folder; ``config`` is the spec's
+    ``analysis:`` section (the defaults where it has none)."""
+
+    daily: pd.DataFrame
+    params: pd.DataFrame
+    axes: Mapping[str, Sequence[Any]]
+    n_failed: int
+    config: AnalysisConfig
+
+
+def analyze_folder(results_dir: str | Path,
+                   config: AnalysisConfig | None = None) -> Robustness:
+    """Analyse a sweep's results folder and write its two files there; returns the result.
+
+    `config` None means the sweep spec's ``analysis:`` settings (the defaults where none).
+
+    >>> import json, pathlib, tempfile, numpy as np, pandas as pd
+    >>> from research.daily import write_daily
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"combo_id": ["a", "b"], "target": [10, 15]}).to_parquet(root / SUMMARY)
+    >>> cents = np.random.default_rng(0).integers(-9000, 9000, (2, 60))
+    >>> write_daily(root / DAILY, ["a", "b"], np.arange(19724, 19784), cents)
+    >>> spec = {"grid": {"target": [10, 15]}, "analysis": {"train": 30, "test": 10, "blocks": 4}}
+    >>> _ = (root / MANIFEST).write_text(json.dumps({"spec": spec}))
+    >>> analyze_folder(root).walk_forward.train
+    30
+    >>> sorted(path.name for path in root.iterdir())
+    ['combo_stats.parquet', 'daily.parquet', 'manifest.json', 'robustness.json', 'summary.parquet']
+    """
+    root = Path(results_dir)
+    inputs = read_inputs(root)
+    result = analyze(inputs.daily, inputs.params, inputs.axes, config or inputs.config,
+                     inputs.n_failed)
+    write_outputs(root, result)
+    logger.info("robustness of %s: %s", root, result.verdict)
+    return result
+
+
+def read_inputs(results_dir: str | Path) -> FolderInputs:
+    """The daily matrix (in the summary's order), parameters, axes and failure count.
+
+    >>> read_inputs("no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    research.analysis.errors.AnalysisError: no/such/folder: not a folder; give a sweep's ...
+    """
+    root = Path(results_dir)
+    if not root.is_dir():
+        raise AnalysisError(f"{root}: not a folder; give a sweep's results folder "
+                            "(results/<name>/)")
+    manifest = _read_manifest(root / MANIFEST)
+    spec = manifest.get("spec") or {}
+    grid = spec.get("grid")
+    if not isinstance(grid, Mapping):
+        raise AnalysisError(f"{root / MANIFEST}: has no spec.grid (the grid's axes and "
+                            "values); is it a sweep's manifest?")
+    for name, what in ((SUMMARY, "the per-combo summary"), (DAILY, "the daily net $ matrix")):
+        if not (root / name).is_file():
+            raise AnalysisError(f"{root}: no {name} ({what}); it is written at the end of "
+                                "a sweep: run the sweep again (python -m research.sweep "
+                                "SPEC.yaml) to complete the folder")
+    summary = pd.read_parquet(root / SUMMARY)
+    daily = read_daily(root / DAILY)
+    order = summary["combo_id"].astype(str).tolist()
+    if set(order) != set(daily.columns):
+        extra = sorted(set(daily.columns) ^ set(order))[:3]
+        raise AnalysisError(f"{root}: {SUMMARY} and {DAILY} list different combos (e.g. "
+                            f"{extra}); run the sweep again to rewrite both")
+    params = summary.set_index("combo_id")[[axis for axis in grid if axis in summary]]
+    axes = {axis: list(values) for axis, values in grid.items()}
+    config = AnalysisConfig.from_mapping(spec.get("analysis"), where=f"{MANIFEST}: analysis")
+    return FolderInputs(daily[order], params, axes, int(manifest.get("combos_failed") or 0),
+                        config)
+
+
+def write_outputs(results_dir: str | Path, result: Robustness) -> None:
+    """robustness.json and combo_stats.parquet, each published atomically (an example:
+    ``analyze_folder``)."""
+    root = Path(results_dir)
+    with atomic_write(root / ROBUSTNESS) as handle:
+        handle.write(result.to_json().encode("utf-8"))
+    with atomic_write(root / COMBO_STATS) as handle:
+        handle.write(parquet_bytes(combo_stats_table(result.combo_stats)))
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AnalysisError(f"{path.parent}: no {MANIFEST}; give a sweep's results folder "
+                            "(results/<name>/)") from None
+    except (OSError, ValueError) as exc:
+        raise AnalysisError(f"{path}: cannot be read as a manifest ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise AnalysisError(f"{path}: holds JSON {type(manifest).__name__}, not a manifest")
+    return manifest

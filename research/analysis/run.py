@@ -1,0 +1,175 @@
+"""analyze(): every method of ROBUSTNESS.md on one daily matrix, in one call.
+
+check the inputs -> int64 cents -> walk-forward, CSCV, deflated Sharpe, one shared set of
+stationary-bootstrap resamples for SPA and the intervals, plateaus -> Robustness.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research.analysis.combo_stats import combo_table
+from research.analysis.config import AnalysisConfig
+from research.analysis.cscv import cscv
+from research.analysis.errors import AnalysisError
+from research.analysis.intervals import bootstrap_intervals
+from research.analysis.plateau import neighbour_table, plateau_scores, rank_descending
+from research.analysis.positions import GridPositions, grid_positions
+from research.analysis.resample import choose_block_length, stationary_counts
+from research.analysis.robustness import BootstrapSettings, Robustness
+from research.analysis.sharpe import DeflatedSharpe, deflate_best
+from research.analysis.spa import spa_test
+from research.analysis.stats import (
+    METRICS,
+    Moments,
+    check_exact,
+    sharpe_daily,
+    to_cents,
+    window_moments,
+)
+from research.analysis.verdict import evidence_of, verdict_text
+from research.analysis.walkforward import walk_forward
+from research.daily import CENTS_PER_DOLLAR
+
+logger = logging.getLogger(__name__)
+MIN_COMBOS = 2  # selection needs a choice
+MIN_DATES = 3  # a Sharpe needs two dates, SPA's ln ln T a third
+
+
+def analyze(daily: pd.DataFrame, params: pd.DataFrame, axes: Mapping[str, Sequence[Any]],
+            config: AnalysisConfig | None = None, n_failed: int = 0) -> Robustness:
+    """Analyse a (dates x combos) matrix of daily net $ (``research.daily.read_daily``).
+
+    `params` is indexed by combo_id with a column per grid axis (values as written in the
+    spec); `axes` maps each axis to its values in the spec's order; `n_failed` counts the
+    sweep's combos that did not finish (reported next to DSR's N). The result's
+    ``seconds`` says how long each stage took.
+
+    >>> import pandas as pd, numpy as np
+    >>> dates = pd.bdate_range("2024-01-01", periods=40, name="date")
+    >>> rng = np.random.default_rng(0)
+    >>> daily = pd.DataFrame(rng.integers(-300, 300, (40, 3)) * 1.0, index=dates,
+    ...                      columns=["a", "b", "c"])
+    >>> params = pd.DataFrame({"target": [10, 15, 20]}, index=["a", "b", "c"])
+    >>> config = AnalysisConfig(train=20, test=10, blocks=4, bootstrap_reps=200)
+    >>> result = analyze(daily, params, {"target": [10, 15, 20]}, config)
+    >>> result.n_trials, len(result.walk_forward.folds), result.cscv.splits
+    (3, 2, 6)
+    """
+    config = config or AnalysisConfig()
+    clock = _Stopwatch()
+    data = clock("prepare", _prepare, daily, params, axes, config.metric)
+    deflated = clock("dsr", _deflate, data)
+    wf = clock("walk_forward", walk_forward, data.cents, data.dates, data.combo_ids,
+               data.grid.params_of, train=config.train, test=config.test,
+               step=config.step_dates, anchored=config.anchored, metric=config.metric)
+    splits = clock("cscv", cscv, data.cents, blocks=config.blocks, metric=config.metric)
+    block_length, source = clock("resample", choose_block_length, data.cents,
+                                 config.block_length)
+    counts = clock("resample", stationary_counts, len(data.dates), block_length,
+                   config.bootstrap_reps, config.seed)
+    spa = clock("spa", spa_test, data.cents, counts, block_length)
+    intervals = clock("intervals", bootstrap_intervals, data.cents, counts)
+    plateau, neighbours = clock("plateau", plateau_scores, data.metric_values,
+                                neighbour_table(data.grid))
+    evidence = evidence_of(deflated, spa.pvalue, splits.pbo, wf.oos_net_usd)
+    best = data.best
+    return Robustness(
+        n_trials=len(data.combo_ids), n_failed=n_failed, n_dates=len(data.dates),
+        first_date=data.dates[0].date().isoformat(),
+        last_date=data.dates[-1].date().isoformat(), metric=config.metric,
+        best_combo_id=data.combo_ids[best], best_params=data.grid.params_of(best),
+        best_metric=float(data.metric_values[best]),
+        best_net_usd=int(data.full.total[best]) / CENTS_PER_DOLLAR, deflated=deflated,
+        spa=spa, bootstrap=BootstrapSettings(reps=config.bootstrap_reps,
+                                             block_length=block_length,
+                                             block_length_source=source, seed=config.seed),
+        walk_forward=wf, cscv=splits, best_plateau_score=float(plateau[best]),
+        best_plateau_rank=int(rank_descending(plateau)[best]), evidence=evidence,
+        verdict=verdict_text(evidence, wf, splits, deflated, spa),
+        combo_stats=combo_table(data.combo_ids, data.cents, data.full, data.metric_values,
+                                intervals, plateau, neighbours),
+        seconds=dict(clock.seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The checked inputs in the form every method takes, and the whole-sample figures."""
+
+    combo_ids: list[str]
+    cents: np.ndarray  # (dates x combos) int64
+    dates: pd.DatetimeIndex
+    grid: GridPositions
+    full: Moments
+    metric_values: np.ndarray
+    sharpes: np.ndarray  # per period
+    best: int  # the in-sample best by the metric; ties: the lowest index, in grid order
+
+
+def _prepare(daily: pd.DataFrame, params: pd.DataFrame, axes: Mapping[str, Sequence[Any]],
+             metric: str) -> _Prepared:
+    values = _checked_values(daily, params)
+    cents = to_cents(values)
+    del values  # at 100,000 combos a copy of the matrix is 200 MB
+    check_exact(cents)
+    full = window_moments(cents, 0, len(cents))
+    metric_values = METRICS[metric](full.n, full.total, full.total_sq)
+    return _Prepared([str(combo) for combo in daily.columns], cents,
+                     pd.DatetimeIndex(daily.index), grid_positions(params.loc[daily.columns], axes),
+                     full, metric_values, sharpe_daily(full.n, full.total, full.total_sq),
+                     int(np.argmax(metric_values)))
+
+
+def _deflate(data: _Prepared) -> DeflatedSharpe:
+    """§3 for the in-sample best among all the combos' per-period Sharpe ratios."""
+    best = data.best
+    return deflate_best(data.cents[:, best] / CENTS_PER_DOLLAR, data.sharpes,
+                        float(data.sharpes[best]))
+
+
+class _Stopwatch:
+    """Calls a stage and adds its wall time to ``seconds[stage]``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, stage: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        result = fn(*args, **kwargs)
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
+        return result
+
+
+def _checked_values(daily: pd.DataFrame, params: pd.DataFrame) -> np.ndarray:
+    """The matrix's values, once its shape and values are checked and every combo has its
+    parameters."""
+    if not isinstance(daily, pd.DataFrame) or not isinstance(daily.index, pd.DatetimeIndex):
+        raise AnalysisError("daily: expected a DataFrame indexed by trading date "
+                            "(research.daily.read_daily gives one)")
+    n_dates, n_combos = daily.shape
+    if n_combos < MIN_COMBOS:
+        raise AnalysisError(f"daily: {n_combos} combo(s); the analysis needs at least "
+                            f"{MIN_COMBOS} to choose from")
+    if n_dates < MIN_DATES:
+        raise AnalysisError(f"daily: {n_dates} trading date(s); the analysis needs at least "
+                            f"{MIN_DATES}")
+    if not daily.index.is_monotonic_increasing or not daily.index.is_unique:
+        raise AnalysisError("daily: the dates must be unique and in order")
+    if not daily.columns.is_unique:
+        raise AnalysisError("daily: a combo_id appears twice")
+    values = daily.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():
+        bad = daily.columns[~np.isfinite(values).all(axis=0)][:3].tolist()
+        raise AnalysisError(f"daily: NaN or infinite values in combo(s) {bad}; a date "
+                            "without a trade is 0")
+    if missing := [combo for combo in daily.columns if combo not in params.index][:3]:
+        raise AnalysisError(f"params: no parameters for combo(s) {missing} of the daily "
+                            "matrix")
+    return values
