@@ -1,26 +1,66 @@
-"""Sweep throughput: combos/s, peak RSS of the whole process tree, time outside the engine.
+"""Sweep throughput and memory, whole process, measured side by side in one run.
 
-    python benchmarks/sweep.py [--grids default 980] [--max-cpus 1 2] [--backend loky]
+    python benchmarks/sweep.py [--cases floor default grow costs split big huge] [--repeat 3]
 
-Each (grid, max_cpus) runs in a fresh subprocess (`python -m research.sweep --fresh`)
-while this script samples the RSS of that process and all its children. Prints JSON;
-the 2-vs-1 ratio is measured side by side in one run. Also checks that every setting
-wrote byte-identical summary.csv and trades.parquet.
+Each sweep runs in a fresh subprocess (`python -m research.sweep SPEC --fresh --quiet
+--no-analysis`) while this script samples the RSS of that process and all its children.
+Runs of a comparison alternate (A B A B ...), so drift on a shared machine hits both; the
+JSON gives median, min and max. The goals (issue 14):
+
+- floor:   the 980 grid x one year at --max-cpus 1 is at most 3x the numba floor
+           (benchmarks/floor.py, run here in the same process as this script).
+- default: the default sweep warm (numba cache filled) is at most 2.5 s.
+- costs:   the 980 grid x 5 commission values costs well under 2x the grid alone.
+- split:   2 processes vs 1 on 5,040 combos: at least 1.6x.
+- big:     20,160 combos at --max-cpus 2: under 90 s with trades, under 40 s without;
+           peak RSS of the tree at most 1.2 GB and within 10% of the 980 grid's.
+- huge:    100,800 combos without trades: time and memory.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).parents[1]
-GRIDS = {"default": ROOT / "sweeps" / "grid.yaml", "980": ROOT / "sweeps" / "example_980.yaml"}
+SLOTS = ["07:30", "08:00", "09:00", "09:30", "10:00", "10:30", "11:00"]
+YEAR = {"synthetic": {"instrument": "ES", "start": "2024-01-01", "end": "2024-12-31",
+                      "seed": 7}}
+
+
+def grid_spec(name: str, **grid) -> dict:
+    return {"name": name, "data": YEAR, "base": {"instrument": "ES"}, "grid": grid}
+
+
+def steps(first: float, step: float, count: int) -> list[float]:
+    return [round(first + i * step, 4) for i in range(count)]
+
+
+SPECS = {
+    "default": None,  # sweeps/grid.yaml
+    "980": grid_spec("g980", slot=SLOTS, target=[10, 15, 20, 25, 30, 35, 40],
+                     t1_fraction=[0.5, 0.6, 0.65, 0.8],
+                     stop_cap_multiple=[1.0, 1.5, 2.0, 3.0, 4.0]),
+    "980x5": grid_spec("g4900", slot=SLOTS, target=[10, 15, 20, 25, 30, 35, 40],
+                       t1_fraction=[0.5, 0.6, 0.65, 0.8],
+                       stop_cap_multiple=[1.0, 1.5, 2.0, 3.0, 4.0],
+                       commission=[0, 1.5, 2.5, 4.0, 5.0]),
+    "5040": grid_spec("g5040", slot=SLOTS, target=steps(2.5, 2.5, 24),
+                      t1_fraction=steps(0.4, 0.1, 6), stop_cap_multiple=steps(1, 1, 5)),
+    "20160": grid_spec("g20160", slot=SLOTS, target=steps(2.5, 2.5, 24),
+                       t1_fraction=steps(0.3, 0.1, 8), stop_cap_multiple=steps(0.5, 0.5, 15)),
+    "100800": grid_spec("g100800", slot=SLOTS, target=steps(2.5, 2.5, 24),
+                        t1_fraction=steps(0.05, 0.05, 20), stop_cap_multiple=steps(0.5, 0.25, 30)),
+}
 
 
 def tree_rss_bytes(pid: int) -> int:
@@ -45,51 +85,132 @@ def tree_rss_bytes(pid: int) -> int:
     return sum(rss.get(p, 0) for p in family)
 
 
-def run_one(spec: Path, max_cpus: int, backend: str, results: Path) -> dict:
+def run_sweep(case: str, folder: Path, *options: str) -> dict:
+    """One whole-process sweep: wall seconds, peak RSS of the tree, the manifest's figures."""
+    if SPECS[case] is None:
+        spec = ROOT / "sweeps" / "grid.yaml"
+    else:
+        spec = folder / f"{case}.yaml"
+        spec.write_text(yaml.safe_dump(SPECS[case]))
     command = [sys.executable, "-m", "research.sweep", str(spec), "--quiet", "--fresh",
-               "--max-cpus", str(max_cpus), "--backend", backend, "--results-dir", str(results)]
+               "--no-analysis", "--results-dir", str(folder / "results"), *options]
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, tree_rss_bytes(proc.pid))
-        time.sleep(0.05)
+        time.sleep(0.02)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.read().decode())
-    folder = next(p for p in results.iterdir() if (p / "manifest.json").exists())
-    manifest = json.loads((folder / "manifest.json").read_text())
-    timings, budget = manifest["timings"], manifest["budget"]
-    engine_wall = timings["engine_s"] / max(1, budget["processes"])
-    return {
-        "max_cpus": max_cpus, "backend": backend, "processes": budget["processes"],
-        "threads": budget["threads"], "combos": manifest["grid_size"],
-        "wall_s": round(wall, 2), "combos_per_s": round(manifest["grid_size"] / wall, 1),
-        "peak_rss_tree_mb": round(peak / 1e6, 1),
-        "outside_engine_share": round(1 - engine_wall / wall, 3),
-        "timings": timings,
-        "digest": {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()[:16]
-                   for name in ("summary.csv", "trades.parquet")},
-    }
+        raise RuntimeError(proc.stderr.read().decode()[-2000:])
+    manifest = next((folder / "results").glob("*/manifest.json"))
+    facts = json.loads(manifest.read_text())
+    return {"wall_s": wall, "peak_rss_mb": peak / 1e6, "combos": facts["grid_size"],
+            "processes": facts["budget"]["processes"], "threads": facts["budget"]["threads"],
+            "tasks": facts["budget"]["tasks"], "timings": facts["timings"]}
+
+
+def spread(values: list[float], digits: int = 3) -> dict:
+    return {"median": round(statistics.median(values), digits), "min": round(min(values), digits),
+            "max": round(max(values), digits)}
+
+
+def alternate(runs: dict[str, tuple], repeat: int) -> dict[str, list[dict]]:
+    """Each named run `repeat` times, alternating between them."""
+    out: dict[str, list[dict]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, (case, options) in runs.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                out[name].append(run_sweep(case, Path(tmp), *options))
+    return out
+
+
+def summarise(samples: list[dict]) -> dict:
+    return {"combos": samples[0]["combos"], "split": f"{samples[0]['processes']} processes x "
+            f"{samples[0]['threads']} threads, {samples[0]['tasks']} tasks",
+            "wall_s": spread([s["wall_s"] for s in samples], 2),
+            "peak_rss_mb": spread([s["peak_rss_mb"] for s in samples], 0),
+            "last_timings": samples[-1]["timings"]}
+
+
+def case_floor(repeat: int) -> dict:
+    sys.path.insert(0, str(Path(__file__).parent))  # run as a script or as benchmarks.sweep
+    from floor import grid_arrays, run_floor
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "980.yaml"
+        spec.write_text(yaml.safe_dump(SPECS["980"]))
+        bars, combos = grid_arrays(str(spec))
+    run_floor(bars, combos[:1])
+    floor_s, sweep = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run_floor(bars, combos)
+        floor_s.append(time.perf_counter() - started)
+        with tempfile.TemporaryDirectory() as tmp:
+            sweep.append(run_sweep("980", Path(tmp), "--max-cpus", "1"))
+    ratios = [s["wall_s"] / f for s, f in zip(sweep, floor_s, strict=True)]
+    return {"floor_s": spread(floor_s), "sweep": summarise(sweep), "ratio": spread(ratios, 2),
+            "goal": "ratio <= 3"}
+
+
+def case_default(repeat: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        run_sweep("default", Path(tmp))  # fill numba's cache: "warm"
+    samples = alternate({"default": ("default", ())}, repeat)["default"]
+    return {**summarise(samples), "goal": "wall_s <= 2.5"}
+
+
+def case_costs(repeat: int) -> dict:
+    runs = alternate({"alone": ("980", ("--max-cpus", "1")),
+                      "x5": ("980x5", ("--max-cpus", "1"))}, repeat)
+    ratios = [b["wall_s"] / a["wall_s"] for a, b in zip(runs["alone"], runs["x5"], strict=True)]
+    return {"alone": summarise(runs["alone"]), "x5_commissions": summarise(runs["x5"]),
+            "ratio": spread(ratios, 2), "goal": "ratio well under 2"}
+
+
+def case_split(repeat: int) -> dict:
+    runs = alternate({"one": ("5040", ("--max-cpus", "1", "--store-trades", "all")),
+                      "two": ("5040", ("--max-cpus", "2", "--store-trades", "all"))}, repeat)
+    ratios = [a["wall_s"] / b["wall_s"] for a, b in zip(runs["one"], runs["two"], strict=True)]
+    return {"one_process": summarise(runs["one"]), "two_processes": summarise(runs["two"]),
+            "speedup": spread(ratios, 2), "goal": "speedup >= 1.6"}
+
+
+def case_big(repeat: int) -> dict:
+    runs = alternate({"980": ("980", ("--max-cpus", "2")),
+                      "trades": ("20160", ("--max-cpus", "2")),
+                      "no_trades": ("20160", ("--max-cpus", "2", "--store-trades", "none"))},
+                     repeat)
+    rss = [b["peak_rss_mb"] / a["peak_rss_mb"] for a, b in
+           zip(runs["980"], runs["trades"], strict=True)]
+    return {"grid_980": summarise(runs["980"]), "with_trades": summarise(runs["trades"]),
+            "without_trades": summarise(runs["no_trades"]), "rss_20160_over_980": spread(rss, 2),
+            "goal": "with trades < 90 s, without < 40 s, peak RSS <= 1200 MB and <= 1.1x"}
+
+
+def case_huge(repeat: int) -> dict:
+    runs = alternate({"huge": ("100800", ("--max-cpus", "2", "--store-trades", "none",
+                                          "--max-combos", "200000"))}, repeat)
+    return summarise(runs["huge"])
+
+
+CASES = {"floor": case_floor, "default": case_default, "costs": case_costs,
+         "split": case_split, "big": case_big, "huge": case_huge}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--grids", nargs="+", default=["default", "980"], choices=list(GRIDS))
-    parser.add_argument("--max-cpus", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--backend", default="loky", choices=("loky", "sequential", "dask"))
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", nargs="+", default=["floor", "default", "costs", "split"],
+                        choices=list(CASES))
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    report = {"benchmark": "sweep", "backend": args.backend, "grids": {}}
-    with tempfile.TemporaryDirectory() as tmp:
-        for grid in args.grids:
-            runs = [run_one(GRIDS[grid], n, args.backend, Path(tmp) / f"{grid}-{n}")
-                    for n in args.max_cpus]
-            base = runs[0]["wall_s"]
-            for run in runs:
-                run["speedup_vs_first"] = round(base / run["wall_s"], 2)
-            report["grids"][grid] = {
-                "runs": runs,
-                "identical_outputs": len({json.dumps(r["digest"]) for r in runs}) == 1}
+    report = {"benchmark": "sweep", "python": sys.version.split()[0],
+              "usable_cores": len(os.sched_getaffinity(0))}
+    for name in args.cases:
+        report[name] = CASES[name](args.repeat)
+        print(json.dumps({name: report[name]}), file=sys.stderr)  # progress, case by case
     print(json.dumps(report, indent=2))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from research.store import (
 from research.tables import (
     SHARD_SUMMARY_SCHEMA,
     TRADES_SCHEMA,
+    ParamColumns,
     param_columns_for,
     param_table,
     summary_schema,
@@ -80,6 +81,7 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class _Pick:
     combo_id: str
+    values: Mapping[str, Any]  # its parameter values as written
     source: int
     row: int  # in the source's summary and daily file
     rows: int  # trades rows (the summary's `ranges`)
@@ -93,30 +95,33 @@ class Compaction:
     >>> import tempfile
     >>> store = SweepStore(tempfile.mkdtemp()); store.prepare({"data_fingerprint": "d"}, {})
     >>> dates = np.array([19724, 19725])  # 2024-01-02 and 03
-    >>> Compaction.of(store, {"a1b2": {"target": 10}}, ["target"], dates).write_summary().empty
+    >>> grid = [("a1b2", {"target": 10})]
+    >>> Compaction.of(store, grid, [("target", pa.int64())], dates).write_summary().empty
     True
     """
 
     store: SweepStore
     sources: tuple[Source, ...]
     picks: tuple[_Pick, ...]
-    axis_values: AxisValues
-    axes: tuple[str, ...]
+    columns: ParamColumns
     store_trades: bool
     dates: np.ndarray  # the data's trading dates, day numbers: the daily matrix's rows
 
     @classmethod
-    def of(cls, store: SweepStore, axis_values: AxisValues, axes: Sequence[str],
-           dates: np.ndarray, *, store_trades: bool = True) -> Compaction:
+    def of(cls, store: SweepStore, grid: Iterable[tuple[str, Mapping[str, Any]]],
+           columns: ParamColumns, dates: np.ndarray, *,
+           store_trades: bool = True) -> Compaction:
+        """`grid`: every combo's id and parameter values in grid order, read once (it may be
+        a generator); `columns`: the summary's parameter columns, typed over the whole grid
+        (so types never depend on which combos finished)."""
         sources = find_sources(store, dates, with_trades=store_trades).usable
-        picks = tuple(_pick(sources, axis_values))
-        logger.info("compacting %d of %d combos into %s", len(picks), len(axis_values),
-                    store.root)
-        return cls(store, sources, picks, axis_values, tuple(axes), store_trades, dates)
+        picks = tuple(_pick(sources, grid))
+        logger.info("compacting %d combos into %s", len(picks), store.root)
+        return cls(store, sources, picks, tuple(columns), store_trades, dates)
 
     def write_summary(self) -> pd.DataFrame:
         """summary.parquet and summary.csv; returns the summary."""
-        return _write_summary(self.store, self.sources, self.picks, self.axis_values, self.axes)
+        return _write_summary(self.store, self.sources, self.picks, self.columns)
 
     def write_rows(self, row_group_rows: int = ROW_GROUP_ROWS) -> int:
         """daily.parquet and trades.parquet (removed when trades are not stored). Returns
@@ -137,7 +142,9 @@ def compact(store: SweepStore, axis_values: AxisValues, axes: Sequence[str],
     """Write every compacted file for the finished combos of `axis_values` (the grid, in
     order) over trading `dates`, then remove the shards unless `keep_shards`. Returns the
     summary."""
-    compaction = Compaction.of(store, axis_values, axes, dates, store_trades=store_trades)
+    columns = param_columns_for(axis_values.values(), list(axes))
+    compaction = Compaction.of(store, axis_values.items(), columns, dates,
+                               store_trades=store_trades)
     summary = compaction.write_summary()
     compaction.write_rows(row_group_rows)
     if not keep_shards:
@@ -234,25 +241,24 @@ def _trade_counts(path: Path) -> list[tuple[str, int]]:
     return [tuple(pair) for pair in json.loads(metadata.get(TRADE_ROWS_KEY, b"[]"))]
 
 
-def _pick(sources: Sequence[Source], axis_values: AxisValues) -> list[_Pick]:
+def _pick(sources: Sequence[Source], grid: Iterable[tuple[str, Mapping[str, Any]]],
+          ) -> list[_Pick]:
     """The finished combos of the grid, in grid order, each from its first source."""
     where: dict[str, tuple[int, int, int]] = {}
     for s, source in enumerate(sources):
         ranges = source.summary.column("ranges").to_pylist()
         for row, combo in enumerate(source.combos()):
             where.setdefault(combo, (s, row, ranges[row]))
-    return [_Pick(combo, *where[combo]) for combo in axis_values if combo in where]
+    return [_Pick(combo, values, *where[combo]) for combo, values in grid if combo in where]
 
 
 def _write_summary(store: SweepStore, sources: Sequence[Source], picks: Sequence[_Pick],
-                   axis_values: AxisValues, axes: Sequence[str]) -> pd.DataFrame:
-    """summary.parquet and summary.csv: combo_id, the parameter columns (typed over the whole
-    grid, so types never depend on which combos finished), then the metrics."""
-    columns = param_columns_for(axis_values.values(), list(axes))
+                   columns: ParamColumns) -> pd.DataFrame:
+    """summary.parquet and summary.csv: combo_id, the parameter columns, then the metrics."""
     offsets = np.cumsum([0] + [len(s.summary) for s in sources])
     metrics = pa.concat_tables([s.summary for s in sources] or [SHARD_SUMMARY_SCHEMA.empty_table()])
     metrics = metrics.take(pa.array([offsets[p.source] + p.row for p in picks], pa.int64()))
-    params = param_table([axis_values[p.combo_id] for p in picks], columns)
+    params = param_table([p.values for p in picks], columns)
     summary = pa.Table.from_arrays([metrics.column("combo_id"), *params.columns,
                                     *metrics.columns[1:]], schema=summary_schema(columns))
     write_parquet(summary, store.root / SUMMARY)

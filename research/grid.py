@@ -38,9 +38,14 @@ from research.engine.sessions import ALL_SLOTS, SLOT_AXIS, session_of_slot
 from research.engine.synthetic import SYNTHETIC_DEFAULTS
 from research.errors import DataError, ParamsError, SpecError
 from research.parallel.settings import ParallelSpec
+from research.tables import param_columns_for
 
 DEFAULT_SPEC_NAME = "sweep"
-TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades", "analysis")
+TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades", "analysis",
+            "max_combos")
+# A grid above this many combos must be asked for (max_combos: / --max-combos): a typo in a
+# spec should not start a sweep of hours, and every combo costs memory while it is planned.
+DEFAULT_MAX_COMBOS = 100_000
 STORE_TRADES = ("all", "none")  # store every combo's trades, or only summary and daily
 DATA_KEYS = ("path", "synthetic", "format", "columns", "instrument", "timezone", "timestamps",
              "roll", "start", "end", "snap_to_tick")
@@ -130,6 +135,7 @@ class SweepSpec:
     parallel: ParallelSpec = field(default_factory=ParallelSpec)
     store_trades: str = "all"
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    max_combos: int = DEFAULT_MAX_COMBOS
     source: str = "<dict>"
     # axis -> {normalised RunParams value: value as written}; building it checks each value
     _lookup: dict[str, dict[Any, Any]] = field(init=False, repr=False, compare=False)
@@ -147,12 +153,22 @@ class SweepSpec:
 
     def iter_combos(self) -> Iterator[RunParams]:
         """The combos one at a time, first axis slowest (like ``itertools.product``)."""
+        return (params for params, _ in self.iter_grid())
+
+    def iter_grid(self) -> Iterator[tuple[RunParams, dict[str, Any]]]:
+        """Each combo with its axis values as written (the summary's columns), in grid
+        order, one at a time: a large grid is never held whole."""
         for point in itertools.product(*(values for _, values in self.grid)):
             chosen = dict(zip(self.axes, point, strict=True))
             try:
-                yield RunParams.from_dict(_expand_slot({**self.base, **chosen}))
+                yield RunParams.from_dict(_expand_slot({**self.base, **chosen})), chosen
             except ParamsError as exc:  # values valid alone may clash (stop cap x target)
                 raise SpecError(f"grid combo {chosen}: {exc}") from None
+
+    def param_columns(self) -> list[tuple[str, Any]]:
+        """The summary's parameter columns and types, from every value of every axis."""
+        return [param_columns_for([{axis: v} for v in values], [axis])[0]
+                for axis, values in self.grid]
 
     def combos(self) -> list[RunParams]:
         return list(self.iter_combos())
@@ -178,7 +194,7 @@ class SweepSpec:
             "name": self.name, "data": self.data and self.data.to_dict(),
             "base": dict(self.base), "grid": {axis: list(vals) for axis, vals in self.grid},
             "parallel": self.parallel.to_dict(), "store_trades": self.store_trades,
-            "analysis": self.analysis.to_dict()})
+            "analysis": self.analysis.to_dict(), "max_combos": self.max_combos})
 
 
 class _SpecLoader(yaml.SafeLoader):
@@ -230,6 +246,7 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "<dict>",
                      parallel=_parse_parallel(_given(d, "parallel")),
                      store_trades=check_store_trades(d.get("store_trades")) or "all",
                      analysis=AnalysisConfig.from_mapping(_given(d, "analysis")),
+                     max_combos=check_max_combos(d.get("max_combos")) or DEFAULT_MAX_COMBOS,
                      source=source)
 
 
@@ -238,6 +255,23 @@ def build_spec(grid: Mapping[str, Any], base: Mapping[str, Any] | None,
     """A data-less spec for ``ResearchRunner.run``, which is handed its data directly."""
     spec = {"name": name or DEFAULT_SPEC_NAME, "base": base, "grid": grid}
     return spec_from_dict(spec, data_required=False)
+
+
+def check_max_combos(value: Any) -> int | None:
+    """``max_combos``: the largest grid the sweep may run; None when not given."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 1):
+        raise SpecError(f"max_combos: {value!r} is not a whole number >= 1")
+    return value
+
+
+def check_grid_size(spec: SweepSpec, max_combos: int | None = None) -> None:
+    """Refuse, before any work, a grid larger than it was allowed to be."""
+    limit = max_combos or spec.max_combos
+    if spec.size > limit:
+        raise SpecError(f"grid: {spec.size:,} combos, more than the {limit:,} allowed; ask for "
+                        f"them with --max-combos {spec.size} (or max_combos: {spec.size} in the "
+                        "spec), or make the grid smaller")
 
 
 def check_store_trades(value: Any) -> str | None:

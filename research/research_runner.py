@@ -7,15 +7,17 @@ is the only writer of the results folder (`store.py`).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,12 +26,17 @@ from research.compaction import Compaction, find_sources
 from research.engine.bars import Bars
 from research.engine.fills import fill_check
 from research.engine.inputs import BarsInput, to_bars
-from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.engine.ranges import weekday_trading_days
 from research.engine.synthetic import synthetic_bars
 from research.errors import ResearchError, SpecError
-from research.grid import SweepSpec, build_spec, check_store_trades
+from research.grid import (
+    SweepSpec,
+    build_spec,
+    check_grid_size,
+    check_max_combos,
+    check_store_trades,
+)
 from research.lock import hold
 from research.outputs import Sweep
 from research.parallel.backends import run_tasks
@@ -41,11 +48,37 @@ from research.store import StoreWriteError, SweepStore
 from research.worker import failure_record, run_task
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+PLAN_CHUNK = 50_000  # combos planned and run at a time: a huge grid is never held whole
+
+
+@dataclass(slots=True)
+class _GridRun:
+    """What the chunks of one sweep did, added up."""
+
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    combos_run: int = 0
+
+    def add(self, plan: Plan, failures: list[dict[str, Any]], timings: dict[str, float]) -> None:
+        self.failures.extend(failures)
+        self.combos_run += sum(len(task.combos) for task in plan.tasks)
+        for name, seconds in timings.items():
+            self.timings[name] = self.timings.get(name, 0.0) + seconds
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 class ResearchRunner:
     """Runs sweeps over one data set.
 
+    `max_combos` allows a grid larger than the spec's limit (grid.DEFAULT_MAX_COMBOS).
     `max_cpus`, `backend` and `scheduler` override the spec's ``parallel:`` section where
     given (see ParallelSpec), `store_trades` ("all" or "none") the spec's. `keep_shards`
     keeps the shards after compaction. `analysis=False` skips the robustness analysis
@@ -53,21 +86,26 @@ class ResearchRunner:
     for tests.
 
     >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-03-31"))
+    >>> runner.plan_chunk  # combos planned and run at a time
+    50000
     >>> sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="demo")
     >>> sweep.summary[["target", "total_profit"]]  # doctest: +SKIP
     """
+
+    plan_chunk = PLAN_CHUNK
 
     def __init__(self, data: BarsInput | None = None, results_dir: str | Path = "results",
                  max_cpus: int | str | None = None, backend: str | None = None,
                  progress: bool = True, scheduler: str | None = None,
                  batch_size: int | None = None, stages: Stages = ENGINE_STAGES,
                  store_trades: str | None = None, keep_shards: bool = False,
-                 analysis: bool = True) -> None:
+                 analysis: bool = True, max_combos: int | None = None) -> None:
         self.parallel = ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler,
                                      batch_size=batch_size)
         self.store_trades = check_store_trades(store_trades)
         self.keep_shards = keep_shards
         self.analysis = analysis
+        self.max_combos = check_max_combos(max_combos)
         self.data = data
         self.results_dir = Path(results_dir)
         self.progress = progress
@@ -84,6 +122,7 @@ class ResearchRunner:
         data and engine: see SweepStore.prepare), so a grown grid runs only its new combos."""
         started = time.perf_counter()
         settings = self.parallel.over(spec.parallel).resolved()
+        check_grid_size(spec, self.max_combos)
         store = SweepStore(self.results_dir / spec.name)
         try:
             with hold(store.root):  # one writer per results folder
@@ -98,23 +137,18 @@ class ResearchRunner:
     def _run_locked(self, spec: SweepSpec, store: SweepStore, settings: ParallelSpec,
                     fresh: bool, started: float) -> Sweep:
         store_trades = (self.store_trades or spec.store_trades) == "all"
-        combos = list({rp.combo_id: rp for rp in spec.combos()}.values())
         if len(spec.axes) >= 2:  # there will be heatmaps to draw at the end
             _preload_matplotlib()
-        bars = self._bars(spec, combos[0].instrument)
-        store.prepare(trusted_facts(bars), self._manifest(spec, bars, len(combos)),
+        bars = self._bars(spec, spec.base["instrument"])
+        store.prepare(trusted_facts(bars), self._manifest(spec, bars, spec.size),
                       fresh=fresh, explain=explain_change)
         dates = weekday_trading_days(bars)
         done = _reusable(store, dates, store_trades)
-        todo = [rp for rp in combos if rp.combo_id not in done]
-        plan = Plan.for_combos(todo, settings.budget, settings.batch_size, n_dates=len(dates))
-        logger.info("%s: %d combos, %d already done", spec.name, len(combos), len(done))
+        logger.info("%s: %d combos, %d finished earlier", spec.name, spec.size, len(done))
         try:
-            failures, timings = self._run_parallel_strategy(bars, plan, store, settings,
-                                                            total=len(combos),
-                                                            store_trades=store_trades)
+            run = self._run_grid(spec, bars, dates, done, store, settings, store_trades)
             compact_started = time.perf_counter()
-            heatmaps = self._compact(spec, combos, store, dates, store_trades)
+            heatmaps = self._compact(spec, store, dates, store_trades)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
             store.update_manifest(status="interrupted")
             raise
@@ -122,20 +156,37 @@ class ResearchRunner:
             store.update_manifest(status="failed", reason=str(exc))
             raise
         timings = {"total_s": round(time.perf_counter() - started, 3),
-                   "compact_s": round(time.perf_counter() - compact_started, 3), **timings}
+                   "compact_s": round(time.perf_counter() - compact_started, 3),
+                   **{name: round(seconds, 3) for name, seconds in run.timings.items()}}
         store.update_manifest(
-            status="complete" if not failures else "failed",
-            combos_ok=len(combos) - len(failures), combos_failed=len(failures),
-            combos_run=sum(len(task.combos) for task in plan.tasks),
-            failures=failures, heatmaps=heatmaps, store_trades=store_trades, timings=timings)
+            status="complete" if not run.failures else "failed",
+            combos_ok=spec.size - len(run.failures), combos_failed=len(run.failures),
+            combos_run=run.combos_run, failures=run.failures, heatmaps=heatmaps,
+            store_trades=store_trades, timings=timings)
         if spec.analysis.enabled and self.analysis:
             store.update_manifest(analysis=_analyze(store, spec.analysis))
         return Sweep(store.root)
 
     # -- how to run it --
 
+    def _run_grid(self, spec: SweepSpec, bars: Bars, dates: np.ndarray, done: set[str],
+                  store: SweepStore, settings: ParallelSpec, store_trades: bool) -> _GridRun:
+        """Every combo not `done`, planned and run PLAN_CHUNK combos at a time: the grid is
+        streamed, never held whole."""
+        run = _GridRun()
+        with self._progress(spec.size, 0) as bar:
+            for chunk in _chunks(spec.iter_combos(), self.plan_chunk):
+                todo = [rp for rp in chunk if rp.combo_id not in done]
+                bar.update(len(chunk) - len(todo))
+                plan = Plan.for_combos(todo, settings.budget, settings.batch_size,
+                                       n_dates=len(dates))
+                failures, timings = self._run_parallel_strategy(bars, plan, store, settings,
+                                                                store_trades, bar)
+                run.add(plan, failures, timings)
+        return run
+
     def _run_parallel_strategy(self, bars: Bars, plan: Plan, store: SweepStore,
-                               settings: ParallelSpec, total: int, store_trades: bool,
+                               settings: ParallelSpec, store_trades: bool, bar: Any,
                                ) -> tuple[list[dict[str, Any]], dict[str, float]]:
         """Fan the plan's tasks out on the backend (DESIGN §4); publish each result.
 
@@ -153,8 +204,7 @@ class ResearchRunner:
         results = run_tasks(run_task, bars, plan.tasks,
                             (bars.last_ts_ns, plan.threads, self.stages, store_trades),
                             settings, plan.processes)
-        with self._progress(total, total - sum(len(t.combos) for t in plan.tasks)) as bar, \
-                closing(results):
+        with closing(results):
             while pending:
                 try:
                     result = next(results)
@@ -175,14 +225,15 @@ class ResearchRunner:
                 del pending[result.task_id]
                 bar.update(len(result.summaries) + len(result.failures))
         timings["execute_s"] = time.perf_counter() - execute_started
-        return failures, {name: round(seconds, 3) for name, seconds in timings.items()}
+        return failures, timings
 
-    def _compact(self, spec: SweepSpec, combos: Sequence[RunParams], store: SweepStore,
-                 dates: np.ndarray, store_trades: bool) -> list[str]:
+    def _compact(self, spec: SweepSpec, store: SweepStore, dates: np.ndarray,
+                 store_trades: bool) -> list[str]:
         """The compacted files, then the shards go. Heatmaps (matplotlib, holds the GIL)
         are drawn while the rows are compacted (pyarrow, does not); returns their names."""
-        compaction = Compaction.of(store, {rp.combo_id: spec.axis_values(rp) for rp in combos},
-                                   spec.axes, dates, store_trades=store_trades)
+        grid = ((rp.combo_id, values) for rp, values in spec.iter_grid())
+        compaction = Compaction.of(store, grid, spec.param_columns(), dates,
+                                   store_trades=store_trades)
         summary = compaction.write_summary()
         with ThreadPoolExecutor(1, thread_name_prefix="research-heatmaps") as pool:
             heatmaps = pool.submit(write_heatmaps, summary, spec.axes, store.root)

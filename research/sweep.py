@@ -39,6 +39,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "(none, for very large grids); default: the spec's, else all")
     parser.add_argument("--keep-shards", action="store_true",
                         help="keep the per-task shards after compaction (default: removed)")
+    parser.add_argument("--max-combos", type=int,
+                        help="allow a grid of up to N combos (default: the spec's max_combos, "
+                        "else 100,000)")
     parser.add_argument("--no-analysis", action="store_true",
                         help="skip the robustness analysis at the end (python -m "
                         "research.analyze RESULTS_DIR runs it later)")
@@ -90,6 +93,7 @@ def _run(args: argparse.Namespace, stages: Stages) -> int:
                             backend=args.backend, scheduler=args.scheduler,
                             batch_size=args.batch_size, store_trades=args.store_trades,
                             keep_shards=args.keep_shards, analysis=not args.no_analysis,
+                            max_combos=args.max_combos,
                             progress=not args.quiet, stages=stages)
     sweep = runner.run_spec(spec, fresh=args.fresh)
     failed = sweep.failed

@@ -15,6 +15,7 @@ from research.engine.execution import execute_trades
 from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.engine.results import select_rows
 from research.engine.synthetic import synthetic_bars
+from research.errors import SpecError
 from research.grid import load_spec, spec_from_dict
 from research.parallel.backends import run_tasks
 from research.parallel.settings import ParallelSpec
@@ -58,6 +59,32 @@ def test_outputs_are_byte_identical_whatever_the_parallel_setting(reference, tmp
     sweep = run(small_spec(), tmp_path, "run", **options)
     assert digests(sweep.path) == digests(reference.path)
     assert sweep.manifest["status"] == "complete"
+
+
+class SmallChunks(ResearchRunner):
+    plan_chunk = 5  # a 16-combo grid is planned and run in 4 chunks
+
+
+def test_a_grid_streamed_in_chunks_gives_the_same_bytes(reference, tmp_path):
+    sweep = SmallChunks(results_dir=tmp_path, backend="sequential",
+                        progress=False).run_spec(small_spec())
+    assert digests(sweep.path) == digests(reference.path)
+    assert sweep.manifest["combos_run"] == 16
+
+
+def test_a_grid_larger_than_allowed_is_refused_before_any_work(tmp_path):
+    spec = small_spec()
+    with pytest.raises(SpecError, match=r"grid: 16 combos, more than the 10 allowed; ask for "
+                                        r"them with --max-combos 16"):
+        ResearchRunner(results_dir=tmp_path, progress=False, max_combos=10).run_spec(spec)
+    assert not (tmp_path / spec.name).exists()
+    d = spec.to_dict()
+    d["max_combos"] = 10
+    with pytest.raises(SpecError, match="max_combos: 16"):
+        ResearchRunner(results_dir=tmp_path, progress=False).run_spec(spec_from_dict(d))
+    sweep = ResearchRunner(results_dir=tmp_path, progress=False, backend="sequential",
+                           max_combos=16).run_spec(spec_from_dict(d))
+    assert len(sweep.summary) == 16
 
 
 def test_one_process_with_two_threads_equals_two_processes_with_one(tmp_path):

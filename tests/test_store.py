@@ -116,6 +116,11 @@ def compact_all(store, order=GRID_ORDER, **options):
     return compact(store, in_grid_order(order), AXES, DAYS, **options)
 
 
+def compaction_of(store, order=GRID_ORDER):
+    values = in_grid_order(order)
+    return Compaction.of(store, values.items(), param_columns_for(values.values(), AXES), DAYS)
+
+
 def finished(store, trades=True):
     return find_sources(store, DAYS, with_trades=trades).finished()
 
@@ -306,7 +311,7 @@ def test_compaction_reads_each_row_group_once_and_removes_the_shards(tmp_path):
     store = run_tasks(tmp_path, [["c2", "c0"], ["c4", "c3"]])
     groups = sum(pq.ParquetFile(p).num_row_groups for p in (tmp_path / "shards").glob("*.parquet")
                  if not p.name.endswith(".summary.parquet"))
-    compaction = Compaction.of(store, in_grid_order(), AXES, DAYS)
+    compaction = compaction_of(store)
     compaction.write_summary()
     assert compaction.write_rows() == groups  # every trades and daily row group decoded once
     compact_all(store, keep_shards=True)
@@ -365,7 +370,7 @@ def test_a_source_whose_files_disagree_gives_up_only_those_combos(tmp_path):
 def test_compact_of_nothing_writes_empty_typed_files(tmp_path):
     store = SweepStore(tmp_path)
     store.prepare(TRUSTED, {})
-    compaction = Compaction.of(store, in_grid_order(["c0"]), AXES, DAYS)
+    compaction = compaction_of(store, ["c0"])
     assert compaction.write_summary().empty
     compaction.write_rows()
     assert pq.read_schema(tmp_path / "trades.parquet").remove_metadata() == TRADES_SCHEMA
