@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from research.checks import check_runner_arguments
 from research.compaction import Compaction, find_sources, finished_combos
 from research.engine.bars import Bars
 from research.engine.fills import fill_check
@@ -57,6 +58,8 @@ class ResearchRunner:
                  progress: bool = True, scheduler: str | None = None,
                  batch_size: int | None = None, stages: Stages = ENGINE_STAGES,
                  store_trades: str | None = None, keep_shards: bool = False) -> None:
+        check_runner_arguments(data=data, results_dir=results_dir, progress=progress,
+                               keep_shards=keep_shards)
         self.parallel = ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler,
                                      batch_size=batch_size)
         self.store_trades = check_store_trades(store_trades)
