@@ -5,20 +5,27 @@ Three layers set it, each over the one before: the spec's ``parallel:`` section,
 as its arguments). A field left unset (None) inherits; a layer that switches to another
 ``backend`` drops the scheduler inherited from below, so ``--backend loky`` on a dask spec
 runs locally, while ``--scheduler`` on a loky spec is an error. `resolved()` gives the
-settings actually used, recorded in the manifest.
+settings actually used, recorded in the manifest. On the local backends (loky, sequential)
+the budget resolves to at most the usable cores, with a warning: more processes and threads
+than cores only thrash; only a dask cluster may be given a larger budget (its size).
 
 >>> spec_layer = ParallelSpec(backend="dask", scheduler="tcp://10.0.0.5:8786", max_cpus=32)
->>> ParallelSpec(backend="loky").over(spec_layer).resolved().to_dict()
+>>> ParallelSpec(backend="loky").over(spec_layer).to_dict()
 {'backend': 'loky', 'max_cpus': 32, 'scheduler': None, 'batch_size': None}
+>>> spec_layer.resolved().max_cpus
+32
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from research.errors import SpecError
-from research.parallel.budget import AUTO, resolve_budget
+from research.parallel.budget import AUTO, resolve_budget, usable_cores
+
+logger = logging.getLogger(__name__)
 
 BACKENDS = ("loky", "sequential", "dask")  # the one list of backend names
 DEFAULT_BACKEND = "loky"
@@ -69,7 +76,7 @@ class ParallelSpec:
             raise SpecError(f"parallel.scheduler: {self.scheduler!r} is set but the backend is "
                             f"{backend!r}; a scheduler needs backend dask (--backend dask), or "
                             "leave the scheduler out")
-        return ParallelSpec(backend=backend, max_cpus=resolve_budget(self.max_cpus),
+        return ParallelSpec(backend=backend, max_cpus=_capped_budget(self.max_cpus, backend),
                             scheduler=self.scheduler, batch_size=self.batch_size)
 
     @property
@@ -80,6 +87,17 @@ class ParallelSpec:
     def to_dict(self) -> dict[str, Any]:
         return {"backend": self.backend, "max_cpus": self.max_cpus, "scheduler": self.scheduler,
                 "batch_size": self.batch_size}
+
+
+def _capped_budget(max_cpus: int | str | None, backend: str) -> int:
+    """The budget asked for; on a local backend at most the usable cores (a warning says so)."""
+    budget = resolve_budget(max_cpus)
+    cores = usable_cores()
+    if backend != "dask" and budget > cores:
+        logger.warning("max_cpus %d is more than the %d usable cores; using %d (only a dask "
+                       "cluster may be told more)", budget, cores, cores)
+        return cores
+    return budget
 
 
 def _check_max_cpus(value: Any) -> int | str:
