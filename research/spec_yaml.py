@@ -73,7 +73,9 @@ def parse_spec_yaml(text: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = _cut(str(getattr(exc, "problem", None) or exc), _SHOWN_PROBLEM_CHARS)
+        context = getattr(exc, "context", None)  # e.g. "while parsing a flow sequence"
+        problem = str(getattr(exc, "problem", None) or exc)
+        problem = _cut(f"{context}, {problem}" if context else problem, _SHOWN_PROBLEM_CHARS)
         raise SpecError(f"invalid YAML{where}: {problem}") from None
 
 
