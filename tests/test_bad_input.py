@@ -380,6 +380,10 @@ PYTHON_CASES = [
      r"^parallel\.batch_size: -1 is not"),
     ("parallel-spec-batch-size-bool", lambda: ParallelSpec(batch_size=True), SpecError,
      r"^parallel\.batch_size: True is not"),
+    ("parallel-spec-backend-huge", lambda: ParallelSpec(backend="x" * 10_000), SpecError,
+     r"^parallel\.backend: 'x+\.\.\.\(10000 chars\) is not one of"),
+    ("parallel-spec-max-cpus-digits", lambda: ParallelSpec(max_cpus="9" * 5000), SpecError,
+     r"^parallel\.max_cpus: '9+\.\.\.\(5000 chars\) is not 'auto'"),
     # run_strategy
     ("run-rp-dict", lambda: run_strategy(MONTH, {"instrument": "ES"}), InputTypeError,
      r"^rp: expected RunParams, got dict"),
