@@ -3,12 +3,6 @@
 A wrong type fails here with one line naming the argument and what it takes, instead of a
 bare ``TypeError`` deep inside a run (or, for a string where a flag belongs, a silent yes).
 Values are checked where they are parsed (ParallelSpec, check_store_trades, RunParams).
-
->>> check_runner_arguments(data=None, results_dir="results", progress=True, keep_shards=False)
->>> check_runner_arguments(data=None, results_dir=5, progress=True, keep_shards=False)
-Traceback (most recent call last):
-...
-research.errors.InputTypeError: results_dir: expected a folder path (str or PathLike), got int
 """
 
 from __future__ import annotations
@@ -24,7 +18,15 @@ from research.errors import InputTypeError, shorten
 
 def check_runner_arguments(*, data: Any, results_dir: Any, progress: Any,
                            keep_shards: Any) -> None:
-    """The arguments of ``ResearchRunner(...)`` that no other check sees, by type."""
+    """The arguments of ``ResearchRunner(...)`` that no other check sees, by type.
+
+    >>> check_runner_arguments(data=None, results_dir="results", progress=True,
+    ...                        keep_shards=False)
+    >>> check_runner_arguments(data=None, results_dir=5, progress=True, keep_shards=False)
+    Traceback (most recent call last):
+    ...
+    research.errors.InputTypeError: results_dir: expected a folder path (str or PathLike), ...
+    """
     if data is not None and not isinstance(data, (pd.DataFrame, Bars, str, os.PathLike)):
         raise InputTypeError(f"data: expected a DataFrame of bars, prepared Bars, a path or "
                              f"None, got {type(data).__name__}")

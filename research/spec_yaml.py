@@ -61,7 +61,11 @@ def read_spec_yaml(path: Path) -> Any:
 
 
 def parse_spec_yaml(text: str) -> Any:
-    """The value of one YAML document of spec text, read within this module's bounds."""
+    """The value of one YAML document of spec text, read within this module's bounds.
+
+    >>> parse_spec_yaml("base: &b {instrument: ES}\\nnotes: *b")
+    {'base': {'instrument': 'ES'}, 'notes': {'instrument': 'ES'}}
+    """
     try:
         return yaml.load(text, Loader=_SpecLoader)
     except RecursionError:
