@@ -30,8 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from research.daily import DAILY, daily_schema
-from research.engine.errors_rows import shorten
-from research.errors import ResearchError
+from research.errors import ResearchError, shorten
 from research.files import ROW_GROUP_ROWS, WRITE_OPTIONS, atomic_write, write_parquet
 from research.store import (
     DAILY_SUFFIX,

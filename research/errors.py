@@ -1,4 +1,15 @@
-"""One family of errors a user can act on; the CLI prints them without a traceback."""
+"""One family of errors a user can act on; the CLI prints them without a traceback.
+
+Messages show a user's values through `shorten`, so that no message is unbounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+SHOWN_CHARS = 60  # a value from a file, a spec or a caller is cut to this many characters
+_MAX_DEPTH = 8  # nesting shown in a message; deeper levels are written "..."
+_MAX_INT_BITS = 3000  # str() refuses ints past 4300 digits; such an int is described instead
 
 
 class ResearchError(Exception):
@@ -24,3 +35,89 @@ class InputTypeError(ResearchError, TypeError):
 class Terminated(KeyboardInterrupt):
     """SIGTERM (what `timeout`, docker and batch schedulers send), handled like Ctrl-C:
     finished combos are kept and the manifest says "interrupted"."""
+
+
+def shorten(value: object, limit: int = SHOWN_CHARS) -> str:
+    """`repr` of text (`str` of anything else), cut to about `limit` characters.
+
+    Lists, tuples, sets and mappings are rendered only as far as the limit, so a huge or
+    alias-expanded value costs no more to show than a short one.
+
+    >>> shorten("x" * 100, 12)
+    "'xxxxxxx...(100 chars)"
+    >>> shorten(list(range(10**6)), 20)
+    '[0, 1, 2, 3, 4, ...(1000000 items)'
+    >>> shorten({"S1": ["07:30"]}), shorten(1.5)
+    ("{'S1': ['07:30']}", '1.5')
+    """
+    if isinstance(value, str):
+        text, size, unit = repr(value[:limit + 1]), len(value), "chars"
+    elif _is_container(value):
+        text, size, unit = _bounded_repr(value, limit), _size(value), "items"
+    else:
+        text = _scalar_text(value, str)
+        size, unit = len(text), "chars"
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 4]}...({size} {unit})"
+
+
+def _is_container(value: object) -> bool:
+    return isinstance(value, (list, tuple, set, frozenset, Mapping))
+
+
+def _size(value: object) -> int | str:
+    try:
+        return len(value)  # type: ignore[arg-type]
+    except TypeError:
+        return "?"
+
+
+def _bounded_repr(value: object, limit: int) -> str:
+    """The first characters of the value's repr (a little over `limit`), never the rest."""
+    out, used = [], 0
+    for piece in _pieces(value, 0, limit):
+        out.append(piece)
+        used += len(piece)
+        if used > limit:
+            break
+    return "".join(out)
+
+
+def _pieces(value: object, depth: int, limit: int) -> Iterator[str]:
+    """repr of `value` in pieces, lazily: the caller stops reading past its limit."""
+    if not _is_container(value):
+        yield repr(value[:limit + 1]) if isinstance(value, str) else _scalar_text(value, repr)
+        return
+    if depth >= _MAX_DEPTH:
+        yield "..."
+        return
+    if isinstance(value, Mapping):
+        yield "{"
+        for index, (key, item) in enumerate(value.items()):
+            yield ", " if index else ""
+            yield from _pieces(key, depth + 1, limit)
+            yield ": "
+            yield from _pieces(item, depth + 1, limit)
+        yield "}"
+        return
+    opening, closing = {list: "[]", tuple: "()"}.get(type(value), "{}")
+    if not value and opening == "{":
+        yield f"{type(value).__name__}()"
+        return
+    yield opening
+    for index, item in enumerate(value):  # type: ignore[arg-type]
+        yield ", " if index else ""
+        yield from _pieces(item, depth + 1, limit)
+    yield "," if isinstance(value, tuple) and len(value) == 1 else ""
+    yield closing
+
+
+def _scalar_text(value: object, render: Callable[[object], str]) -> str:
+    """str or repr of one value; an int too long to print and a failing repr are described."""
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        return f"<an integer of about {int(value.bit_length() * 0.30103):,} digits>"
+    try:
+        return render(value)
+    except Exception:  # noqa: BLE001 - a message must not fail on the value it shows
+        return f"<a {type(value).__name__}>"

@@ -11,7 +11,6 @@ naming the key path, the value and what is allowed, raised before any work start
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
 import hashlib
@@ -27,17 +26,16 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from research.analysis.config import AnalysisConfig
 from research.engine.clock import CHICAGO
 from research.engine.data import BAR_FILE_SUFFIXES, ScanLimitError, bar_files, check_load_keys
 from research.engine.instruments import INSTRUMENTS
 from research.engine.params import RunParams
 from research.engine.sessions import ALL_SLOTS, SLOT_AXIS, session_of_slot
-from research.engine.synthetic import SYNTHETIC_DEFAULTS
-from research.errors import DataError, ParamsError, SpecError
+from research.engine.synthetic import SYNTHETIC_DEFAULTS, check_synthetic_dates
+from research.errors import DataError, InputTypeError, ParamsError, SpecError, shorten
 from research.parallel.settings import ParallelSpec
+from research.spec_yaml import read_spec_yaml
 from research.tables import param_columns_for
 
 DEFAULT_SPEC_NAME = "sweep"
@@ -60,8 +58,7 @@ LIST_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days")
 PARAM_FIELDS = tuple(f.name for f in fields(RunParams))
 AXES = tuple(f for f in (*PARAM_FIELDS, SLOT_AXIS) if f != "instrument")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
-_INT_TAG = "tag:yaml.org,2002:int"
-_SAFE_RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
+MAX_PATH_CHARS = 4096  # Linux's PATH_MAX; a longer data.path names nothing
 Grid = tuple[tuple[str, tuple[Any, ...]], ...]
 
 
@@ -163,7 +160,7 @@ class SweepSpec:
             try:
                 yield RunParams.from_dict(_expand_slot({**self.base, **chosen})), chosen
             except ParamsError as exc:  # values valid alone may clash (stop cap x target)
-                raise SpecError(f"grid combo {chosen}: {exc}") from None
+                raise SpecError(f"grid combo {shorten(chosen, 120)}: {exc}") from None
 
     def param_columns(self) -> list[tuple[str, Any]]:
         """The summary's parameter columns and types, from every value of every axis."""
@@ -197,31 +194,20 @@ class SweepSpec:
             "analysis": self.analysis.to_dict(), "max_combos": self.max_combos})
 
 
-class _SpecLoader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1 base-60 ints, so an unquoted 10:30 stays '10:30'."""
-
-    yaml_implicit_resolvers = {char: [(tag, rx) for tag, rx in resolvers if tag != _INT_TAG]
-                               for char, resolvers in _SAFE_RESOLVERS.items()}
-
-
-_SpecLoader.add_implicit_resolver(_INT_TAG, re.compile(
-    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"))
-
-
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read a YAML spec; its name defaults to the file stem, data paths may be local to it."""
+    """Read a YAML spec; its name defaults to the file stem, data paths may be local to it.
+
+    The file is read within the bounds of ``research.spec_yaml`` (size, aliases, duplicate
+    keys). A SpecError starts with the file.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputTypeError(f"path: expected a spec file path (str or PathLike), got "
+                             f"{type(path).__name__}")
     path = Path(path)
-    try:
-        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_SpecLoader)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the spec ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    loaded = read_spec_yaml(path)
     if not isinstance(loaded, Mapping):
-        raise SpecError(f"{path}: expected a mapping of {', '.join(TOP_KEYS)}, got {loaded!r}")
+        raise SpecError(f"{path}: expected a mapping of {', '.join(TOP_KEYS)}, got "
+                        f"{shorten(loaded)}")
     try:
         return spec_from_dict({"name": path.stem, **loaded}, source=str(path),
                               base_dir=path.parent)
@@ -233,7 +219,7 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "<dict>",
                    base_dir: str | Path | None = None, data_required: bool = True) -> SweepSpec:
     """Validate a YAML-shaped mapping into a ``SweepSpec``; every section is checked."""
     if not isinstance(d, Mapping):
-        raise SpecError(f"spec: expected a mapping of {', '.join(TOP_KEYS)}, got {d!r}")
+        raise SpecError(f"spec: expected a mapping of {', '.join(TOP_KEYS)}, got {shorten(d)}")
     _check_keys("spec", d, TOP_KEYS)
     name = _check_name(d.get("name", DEFAULT_SPEC_NAME))
     base = _parse_base(_given(d, "base"))
@@ -278,7 +264,7 @@ def check_store_trades(value: Any) -> str | None:
     """``store_trades``: "all" (every combo's rows in trades.parquet) or "none" (only the
     summary and the daily matrix, for very large grids); None when not given."""
     if value is not None and value not in STORE_TRADES:
-        raise SpecError(f"store_trades: {value!r} is not one of {', '.join(STORE_TRADES)}")
+        raise SpecError(f"store_trades: {shorten(value)} is not one of {', '.join(STORE_TRADES)}")
     return value
 
 
@@ -290,32 +276,39 @@ def _given(d: Mapping[str, Any], key: str) -> Any:
 def _check_keys(where: str, d: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = [k for k in d if k not in allowed]
     if unknown:
-        raise SpecError(f"{where}: unknown key(s) {unknown}; allowed: {', '.join(allowed)}")
+        raise SpecError(f"{where}: unknown key(s) {shorten(unknown)}; allowed: "
+                        f"{', '.join(allowed)}")
+
+
+def _key(key: Any) -> str:
+    """A key as a message names it: an unknown key may be anything, of any length."""
+    return key if isinstance(key, str) and len(key) <= 40 else shorten(key, 40)
 
 
 def _check_name(name: Any) -> str:
     """The name is the results folder, so it must not climb out of results_dir."""
     if not isinstance(name, str):
-        raise SpecError(f"name: {name!r} is not a string")
+        raise SpecError(f"name: {shorten(name)} is not a string")
     if not _SAFE_NAME.fullmatch(name) or name in (".", ".."):
-        raise SpecError(f"name: {name!r} is not a safe folder name ([A-Za-z0-9._-]+)")
+        raise SpecError(f"name: {shorten(name)} is not a safe folder name ([A-Za-z0-9._-]+)")
     return name
 
 
 def _parse_base(raw: Any) -> dict[str, Any]:
     """Check base alone: known keys, the instrument, each field, then all together."""
     if not isinstance(raw, Mapping):
-        raise SpecError(f"base: expected a mapping of RunParams fields, got {raw!r}")
+        raise SpecError(f"base: expected a mapping of RunParams fields, got {shorten(raw)}")
     base = copy.deepcopy(dict(raw))
     for key in base:  # '_' keys are notes, skipped as RunParams.from_dict does
         if key not in (*PARAM_FIELDS, SLOT_AXIS) and not str(key).startswith("_"):
-            raise SpecError(f"base.{key}: unknown field; allowed: {', '.join(PARAM_FIELDS)}, "
+            raise SpecError(f"base.{_key(key)}: unknown field; allowed: {', '.join(PARAM_FIELDS)}, "
                             f"{SLOT_AXIS}")
     if "instrument" not in base:
         raise SpecError(f"base.instrument: missing; one of {', '.join(INSTRUMENTS)}")
     _check_slot_conflicts("base", base)
     for key, value in base.items():
-        _build(f"base.{key} = {value!r}", {"instrument": base["instrument"], key: value}, key)
+        _build(f"base.{key} = {shorten(value)}", {"instrument": base["instrument"], key: value},
+               key)
     _build("base", base, None)
     return base
 
@@ -323,17 +316,18 @@ def _parse_base(raw: Any) -> dict[str, Any]:
 def _parse_grid(raw: Any, base: Mapping[str, Any]) -> Grid:
     """Check the grid's shape; each value is checked against base by ``_axis_lookup``."""
     if not isinstance(raw, Mapping):
-        raise SpecError(f"grid: expected a mapping of axis -> list of values, got {raw!r}")
+        raise SpecError(f"grid: expected a mapping of axis -> list of values, got {shorten(raw)}")
     for axis, values in raw.items():
         if axis == "instrument":
             raise SpecError("grid.instrument: a sweep runs one instrument; set "
                             f"base.instrument instead (one of {', '.join(INSTRUMENTS)})")
         if axis not in AXES:
-            raise SpecError(f"grid.{axis}: unknown axis; allowed: {', '.join(AXES)}")
+            raise SpecError(f"grid.{_key(axis)}: unknown axis; allowed: {', '.join(AXES)}")
         if axis in base:
             raise SpecError(f"grid.{axis}: also set in base; give it in one place")
         if not isinstance(values, (list, tuple)) or not values:
-            raise SpecError(f"grid.{axis}: expected a non-empty list of values, got {values!r}")
+            raise SpecError(f"grid.{axis}: expected a non-empty list of values, got "
+                            f"{shorten(values)}")
     _check_slot_conflicts("grid", {**base, **raw})
     return tuple((axis, tuple(copy.deepcopy(values))) for axis, values in raw.items())
 
@@ -347,7 +341,7 @@ def _check_slot_conflicts(where: str, keys: Mapping[str, Any]) -> None:
 
 def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataSpec:
     if not isinstance(raw, Mapping):
-        raise SpecError(f"data: expected a mapping of {', '.join(DATA_KEYS)}, got {raw!r}")
+        raise SpecError(f"data: expected a mapping of {', '.join(DATA_KEYS)}, got {shorten(raw)}")
     _check_keys("data", raw, DATA_KEYS)
     path, synthetic = raw.get("path"), raw.get("synthetic")
     timezone = raw.get("timezone")
@@ -357,8 +351,8 @@ def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataS
     if timezone is not None:
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise SpecError(f"data.timezone: {timezone!r} is not an IANA time zone "
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: too long
+            raise SpecError(f"data.timezone: {shorten(timezone)} is not an IANA time zone "
                             "(e.g. America/Chicago)") from None
     start, end = _date_range("data", raw.get("start"), raw.get("end"))
     if synthetic is not None:
@@ -387,9 +381,10 @@ def _data_instrument(written: Any, instrument: str) -> str:
         return instrument
     name = written.strip().upper() if isinstance(written, str) else written
     if name != instrument:
-        raise SpecError(f"data.instrument: {written!r} is not base.instrument {instrument!r}; "
-                        "the sweep trades base.instrument, so the data's instrument is that "
-                        "one (leave data.instrument out to follow base.instrument)")
+        raise SpecError(f"data.instrument: {shorten(written)} is not base.instrument "
+                        f"{instrument!r}; the sweep trades base.instrument, so the data's "
+                        "instrument is that one (leave data.instrument out to follow "
+                        "base.instrument)")
     return instrument
 
 
@@ -414,22 +409,26 @@ def _check_data_source(path: Any, synthetic: Any, timezone: Any, start: Any, end
 def _parse_synthetic(raw: Any, instrument: str) -> tuple[tuple[str, Any], ...]:
     if not isinstance(raw, Mapping):
         raise SpecError(f"data.synthetic: expected a mapping of {', '.join(SYNTHETIC_KEYS)}, "
-                        f"got {raw!r}")
+                        f"got {shorten(raw)}")
     _check_keys("data.synthetic", raw, SYNTHETIC_KEYS)
     out = {"instrument": instrument, **SYNTHETIC_DEFAULTS, **raw}
     written = out["instrument"]
     out["instrument"] = written.strip().upper() if isinstance(written, str) else written
-    if out["instrument"] not in INSTRUMENTS:
-        raise SpecError(f"data.synthetic.instrument: {written!r} is not one of "
+    if not isinstance(out["instrument"], str) or out["instrument"] not in INSTRUMENTS:
+        raise SpecError(f"data.synthetic.instrument: {shorten(written)} is not one of "
                         f"{', '.join(INSTRUMENTS)}")
     if out["instrument"] != instrument:
-        raise SpecError(f"data.synthetic.instrument: {written!r} is not base.instrument "
+        raise SpecError(f"data.synthetic.instrument: {shorten(written)} is not base.instrument "
                         f"{instrument!r}; synthetic data is made for the instrument the sweep "
                         "trades (leave it out to follow base.instrument)")
     seed = out["seed"]
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SpecError(f"data.synthetic.seed: {seed!r} is not an integer >= 0")
+        raise SpecError(f"data.synthetic.seed: {shorten(seed)} is not an integer >= 0")
     out["start"], out["end"] = _date_range("data.synthetic", out["start"], out["end"])
+    try:
+        check_synthetic_dates(out["start"], out["end"])
+    except DataError as exc:
+        raise SpecError(f"data.synthetic: {exc}") from None
     return tuple(sorted(out.items()))
 
 
@@ -437,11 +436,15 @@ def _date_range(where: str, *dates: Any) -> list[str | None]:
     """YAML reads 2024-01-01 as a date and '2024-01-01' as text; both become ISO text."""
     out = []
     for key, value in zip(("start", "end"), dates, strict=True):
+        why = ""
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            with contextlib.suppress(ValueError):
+            try:
                 value = dt.date.fromisoformat(value)
+            except ValueError as exc:  # 2024-02-30: "day is out of range for month"
+                why = f": {exc}"
         if value is not None and type(value) is not dt.date:
-            raise SpecError(f"{where}.{key}: {value!r} is not an ISO date (YYYY-MM-DD)")
+            raise SpecError(f"{where}.{key}: {shorten(value)} is not an ISO date (YYYY-MM-DD)"
+                            f"{why}")
         out.append(value and value.isoformat())
     if None not in out and out[1] < out[0]:
         raise SpecError(f"{where}.end: {out[1]!r} is before {where}.start {out[0]!r}")
@@ -451,7 +454,10 @@ def _date_range(where: str, *dates: Any) -> list[str | None]:
 def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -> str:
     """As written from the CWD first, then next to the spec; it must match some data."""
     if not isinstance(raw, str) or not raw:
-        raise SpecError(f"data.path: {raw!r} is not a path string")
+        raise SpecError(f"data.path: {shorten(raw)} is not a path string")
+    if len(raw) > MAX_PATH_CHARS or "\0" in raw:
+        raise SpecError(f"data.path: {shorten(raw)} is not a usable path (a NUL character, or "
+                        f"longer than {MAX_PATH_CHARS:,} characters)")
     candidates = [Path(raw)]
     if base_dir is not None and not Path(raw).is_absolute():
         candidates.append(Path(base_dir) / raw)
@@ -464,8 +470,11 @@ def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -
         except DataError as exc:
             problems.append(str(exc))
             continue
+        except OSError as exc:  # e.g. a folder name past the file system's limit
+            problems.append(f"{shorten(str(candidate))}: {exc.strerror or exc}")
+            continue
         return os.path.abspath(candidate)  # absolute, so that a later chdir cannot break it
-    raise SpecError(f"data.path: {raw!r} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
+    raise SpecError(f"data.path: {shorten(raw)} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
                     f"(looked at {'; '.join(problems)})")
 
 
@@ -473,7 +482,8 @@ def _parse_parallel(raw: Any) -> ParallelSpec:
     if isinstance(raw, ParallelSpec):
         return raw
     if not isinstance(raw, Mapping):
-        raise SpecError(f"parallel: expected a mapping of {', '.join(PARALLEL_KEYS)}, got {raw!r}")
+        raise SpecError(f"parallel: expected a mapping of {', '.join(PARALLEL_KEYS)}, got "
+                        f"{shorten(raw)}")
     _check_keys("parallel", raw, PARALLEL_KEYS)
     return ParallelSpec(**raw)
 
@@ -512,10 +522,11 @@ def _axis_lookup(base: Mapping[str, Any], grid: Grid) -> dict[str, dict[Any, Any
     for axis, values in grid:
         seen: dict[Any, Any] = {}
         for i, value in enumerate(values):
-            where = f"grid.{axis}[{i}] = {value!r}"
+            where = f"grid.{axis}[{i}] = {shorten(value)}"
             key = _axis_key(_build(where, {**base, axis: value}, axis), axis)
             if key in seen:
-                raise SpecError(f"{where}: duplicate of {seen[key]!r} (the same combo twice)")
+                raise SpecError(f"{where}: duplicate of {shorten(seen[key])} (the same combo "
+                                "twice)")
             seen[key] = value
         lookup[axis] = seen
     return lookup

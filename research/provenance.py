@@ -21,7 +21,7 @@ import numpy as np
 from research.engine.bars import MARKET_FIELDS, Bars
 from research.engine.clock import utc_to_chicago
 from research.engine.data import describe_bars
-from research.engine.errors_rows import shorten as _short
+from research.errors import shorten as _short
 
 DISTRIBUTIONS = ("research", "numpy", "pandas", "pyarrow", "numba", "joblib")
 # What the results folder trusts besides each combo's parameters (its combo_id): the same

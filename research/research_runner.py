@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from research.analysis import AnalysisConfig, AnalysisError, analyze_folder
+from research.checks import check_runner_arguments
 from research.compaction import Compaction, find_sources
 from research.engine.bars import Bars
 from research.engine.fills import fill_check
@@ -100,6 +101,8 @@ class ResearchRunner:
                  batch_size: int | None = None, stages: Stages = ENGINE_STAGES,
                  store_trades: str | None = None, keep_shards: bool = False,
                  analysis: bool = True, max_combos: int | None = None) -> None:
+        check_runner_arguments(data=data, results_dir=results_dir, progress=progress,
+                               keep_shards=keep_shards)
         self.parallel = ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler,
                                      batch_size=batch_size)
         self.store_trades = check_store_trades(store_trades)

@@ -155,7 +155,7 @@ def test_workers_exit_within_seconds_when_their_parent_dies(spec_and_clean, tmp_
     workers = [pid for pid in children_of(proc.pid)
                if b"LokyProcess" in Path(f"/proc/{pid}/cmdline").read_bytes()]
     os.kill(proc.pid, sig)  # the parent only: its workers are orphaned
-    proc.communicate(timeout=60)
+    proc.wait(timeout=60)  # not communicate(): an orphan would hold the pipes open
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and any(alive(pid) for pid in workers):
         time.sleep(0.2)

@@ -16,6 +16,7 @@ from research.engine.pipeline import Pipeline, SharedRanges
 from research.engine.ranges import RangeRules
 from research.errors import DataError, InputTypeError, SpecError
 from research.grid import spec_from_dict
+from research.parallel.budget import usable_cores
 from research.parallel.processor import ParallelProcessor
 from research.parallel.settings import ParallelSpec
 from research.research_runner import ResearchRunner
@@ -128,7 +129,9 @@ def test_run_spec_honours_the_spec_parallel_section(tmp_path):
     spec = spec_from_dict({**small_spec().to_dict(), "grid": {"target": [10, 15]},
                            "parallel": {"backend": "sequential", "max_cpus": 3}})
     sweep = ResearchRunner(results_dir=tmp_path, progress=False).run_spec(spec)
-    assert sweep.manifest["parallel"] == {"backend": "sequential", "max_cpus": 3,
+    # max_cpus 3 on a local backend is capped at the usable cores
+    assert sweep.manifest["parallel"] == {"backend": "sequential",
+                                          "max_cpus": min(3, usable_cores()),
                                           "scheduler": None, "batch_size": None}
     assert sweep.manifest["budget"]["backend"] == "sequential"
 

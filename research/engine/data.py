@@ -32,7 +32,7 @@ from research.engine.formats.rolls import ROLL_RULES
 from research.engine.formats.rows import float_prices, rows_of, take, tradable_instrument
 from research.engine.formats.symbols import classify
 from research.engine.instruments import Instrument
-from research.errors import DataError
+from research.errors import DataError, InputTypeError
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +255,9 @@ def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: Co
 def load_with_report(path: str | os.PathLike[str], **kwargs: Any) -> tuple[pd.DataFrame,
                                                                            LoadReport]:
     """`load_bars` and what it found: each file's format, zone, stamps, rolls, warnings."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputTypeError(f"path: expected a file, folder or glob (str or PathLike), got "
+                             f"{type(path).__name__}")
     options = load_options(os.fspath(path), **kwargs)
     return load_frame(path, options)
 
@@ -299,7 +302,7 @@ def check_load_keys(source: str, *, format: object = "auto", columns: object = N
 def _is_zone(value: object) -> bool:
     try:
         ZoneInfo(str(value)) if isinstance(value, str) and value else None
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         return False
     return isinstance(value, str) and bool(value)
 
@@ -308,10 +311,15 @@ def day_number_of(value: DateLike, name: str) -> int | None:
     """Days since clock.EPOCH of a date bound (an aware datetime counts by its Chicago date)."""
     if value is None:
         return None
+    if not isinstance(value, (str, date, np.datetime64)):  # pd.Timestamp(5) is 1970-01-01
+        raise DataError(f"{name}: not a date: {shorten(value)} ({type(value).__name__}; give "
+                        "YYYY-MM-DD text or a date)")
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise DataError(f"{name}: not a date: {shorten(value)}") from exc
+    if stamp is pd.NaT:
+        raise DataError(f"{name}: not a date: {shorten(value)}")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(CHICAGO)
     return day_number(stamp.date())

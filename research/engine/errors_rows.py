@@ -7,10 +7,12 @@ from typing import NoReturn
 
 import numpy as np
 
-from research.errors import DataError
+from research.errors import SHOWN_CHARS, DataError, shorten
 
 SHOWN_ROWS = 5
-SHOWN_CHARS = 60  # a value from a file or spec is cut to this many characters in messages
+# shorten and SHOWN_CHARS live in research.errors (one helper for every message); kept here
+# for the formats' imports.
+__all__ = ["SHOWN_CHARS", "SHOWN_ROWS", "fail_rows", "shorten"]
 
 
 def fail_rows(source: str, column: str, problem: str, rows: np.ndarray,
@@ -26,17 +28,3 @@ def fail_rows(source: str, column: str, problem: str, rows: np.ndarray,
 
 def _show(value: object) -> str:
     return shorten(value)
-
-
-def shorten(value: object, limit: int = SHOWN_CHARS) -> str:
-    """`repr` of text (`str` of anything else), cut so that no message prints an unbounded
-    value from a file or spec.
-
-    >>> shorten("x" * 100, 12)
-    "'xxxxxxx...(100 chars)"
-    """
-    text = repr(value) if isinstance(value, str) else str(value)
-    if len(text) <= limit:
-        return text
-    size = len(value) if isinstance(value, str) else len(text)
-    return f"{text[:limit - 4]}...({size} chars)"

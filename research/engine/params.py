@@ -13,7 +13,7 @@ from typing import Any
 
 from research.engine.instruments import ALIASES, INSTRUMENTS, Instrument
 from research.engine.sessions import SESSION_SLOTS, WEEKDAY_NAMES, minute_of_day
-from research.errors import ParamsError
+from research.errors import InputTypeError, ParamsError, shorten
 
 TARGET_MODES = ("fixed", "time")
 MAX_TARGET_TICKS = 10_000_000  # far beyond any price move, far below int64 overflow
@@ -61,11 +61,12 @@ class RunParams:
         set_(self, "stop_cap_multiple",
              _check_number("stop_cap_multiple", self.stop_cap_multiple, 0, math.inf))
         _check_market_close(self.market_close)
-        if self.target_mode not in TARGET_MODES:
-            raise ParamsError(f"target_mode: {self.target_mode!r} is not one of {TARGET_MODES}")
+        if not isinstance(self.target_mode, str) or self.target_mode not in TARGET_MODES:
+            raise ParamsError(
+                f"target_mode: {shorten(self.target_mode)} is not one of {TARGET_MODES}")
         if not isinstance(self.write_no_trade_rows, bool):
             raise ParamsError(
-                f"write_no_trade_rows: {self.write_no_trade_rows!r} is not true or false")
+                f"write_no_trade_rows: {shorten(self.write_no_trade_rows)} is not true or false")
         set_(self, "contracts", _check_count("contracts", self.contracts, 1, MAX_CONTRACTS))
         set_(self, "commission", _check_commission(self.commission))
         set_(self, "slippage_ticks",
@@ -129,11 +130,14 @@ class RunParams:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunParams:
         """Build from a mapping; keys starting with '_' are documentation and skipped."""
+        if not isinstance(data, Mapping):
+            raise InputTypeError(f"RunParams.from_dict: expected a mapping of fields, got "
+                                 f"{type(data).__name__}")
         known = {f.name for f in fields(cls)}
         clean = {k: v for k, v in data.items() if not str(k).startswith("_")}
         unknown = sorted(set(clean) - known)
         if unknown:
-            raise ParamsError(f"unknown field(s) {unknown}; allowed: {sorted(known)}")
+            raise ParamsError(f"unknown field(s) {shorten(unknown)}; allowed: {sorted(known)}")
         if "instrument" not in clean:
             raise ParamsError("instrument: missing (one of " + ", ".join(INSTRUMENTS) + ")")
         return cls(**clean)
@@ -150,24 +154,30 @@ def _combo_id(rp: RunParams) -> str:
 
 
 def _check_instrument(value: Any) -> str:
-    if value in INSTRUMENTS:
+    if isinstance(value, str) and value in INSTRUMENTS:
         return value
-    hint = " (a data-file alias, not tradable)" if value in ALIASES else ""
-    raise ParamsError(f"instrument: {value!r}{hint} is not one of {', '.join(INSTRUMENTS)}")
+    alias = isinstance(value, str) and value in ALIASES
+    hint = " (a data-file alias, not tradable)" if alias else ""
+    raise ParamsError(f"instrument: {shorten(value)}{hint} is not one of "
+                      f"{', '.join(INSTRUMENTS)}")
 
 
 def _as_sequence(name: str, value: Any) -> tuple:
+    """A list (tuple, set, ...) as a tuple; text and a mapping, whose keys a loop would read
+    silently ({Mon: 1} as [Mon]), are refused."""
+    if isinstance(value, Mapping):
+        raise ParamsError(f"{name}: {shorten(value)} is a mapping, not a list")
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise ParamsError(f"{name}: {value!r} is not a list")
+        raise ParamsError(f"{name}: {shorten(value)} is not a list")
     return tuple(value)
 
 
 def _check_sessions(value: Any) -> tuple[str, ...]:
     sessions = _as_sequence("enabled_sessions", value)
     for session in sessions:
-        if session not in SESSION_SLOTS:
+        if not isinstance(session, str) or session not in SESSION_SLOTS:
             raise ParamsError(
-                f"enabled_sessions: {session!r} is not one of {', '.join(SESSION_SLOTS)}")
+                f"enabled_sessions: {shorten(session)} is not one of {', '.join(SESSION_SLOTS)}")
     return tuple(sorted(set(sessions)))
 
 
@@ -176,16 +186,19 @@ def _check_slots(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     checked = {}
     for item in items:
         try:
+            if not isinstance(item, (list, tuple)):  # text would unpack letter by letter
+                raise TypeError
             session, labels = item
         except (TypeError, ValueError):
-            raise ParamsError(f"enabled_slots: {item!r} is not a session: [slots] entry") from None
-        if session not in SESSION_SLOTS:
-            raise ParamsError(
-                f"enabled_slots: session {session!r} is not one of {', '.join(SESSION_SLOTS)}")
+            raise ParamsError(f"enabled_slots: {shorten(item)} is not a session: [slots] "
+                              "entry") from None
+        if not isinstance(session, str) or session not in SESSION_SLOTS:
+            raise ParamsError(f"enabled_slots: session {shorten(session)} is not one of "
+                              f"{', '.join(SESSION_SLOTS)}")
         for label in _as_sequence(f"enabled_slots[{session}]", labels):
-            if label not in SESSION_SLOTS[session]:
+            if not isinstance(label, str) or label not in SESSION_SLOTS[session]:
                 raise ParamsError(
-                    f"enabled_slots[{session}]: {label!r} is not one of "
+                    f"enabled_slots[{session}]: {shorten(label)} is not one of "
                     f"{', '.join(SESSION_SLOTS[session])}")
         ordered = tuple(s for s in SESSION_SLOTS[session] if s in set(labels))
         if ordered:  # an empty list means all slots, the same as no entry (Q17)
@@ -200,32 +213,37 @@ def _check_trade_days(value: Any) -> tuple[int, ...]:
             day = WEEKDAY_NAMES.index(day.title())
         if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 4:
             raise ParamsError(
-                f"trade_days: {day!r} is not a weekday 0-4 (Mon=0) or one of "
+                f"trade_days: {shorten(day)} is not a weekday 0-4 (Mon=0) or one of "
                 f"{', '.join(WEEKDAY_NAMES)}")
         days.append(day)
     return tuple(sorted(set(days)))
 
 
 def _check_number(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ParamsError(f"{name}: {value!r} is not a number")
+    """A finite int or float in (low, high]; an int of any size compares exactly."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and not math.isfinite(value)):
+        raise ParamsError(f"{name}: {_shown(value)} is not a number")
     if not low < value <= high:
         allowed = f"> {low}" if high == math.inf else f"in ({low}, {high}]"
-        raise ParamsError(f"{name}: {value!r} is not {allowed}")
-    return float(value)
+        raise ParamsError(f"{name}: {shorten(value)} is not {allowed}")
+    try:
+        return float(value)
+    except OverflowError:  # an int past float's range
+        raise ParamsError(f"{name}: {shorten(value)} is too large a number") from None
 
 
 def _check_target(value: Any, spec: Instrument) -> int | float:
     if value is None:
         return spec.base_target
     _check_number("target", value, 0, math.inf)
+    if value > MAX_TARGET_TICKS * spec.tick:  # before any arithmetic on a huge number
+        raise ParamsError(f"target: {shorten(value)} is more than {MAX_TARGET_TICKS:,} "
+                          f"{spec.symbol} ticks ({spec.tick}); no price moves that far")
     ticks = Decimal(repr(value)) / spec.tick_decimal
     if ticks != ticks.to_integral_value():
         raise ParamsError(
             f"target: {value!r} is not a multiple of the {spec.symbol} tick ({spec.tick})")
-    if ticks > MAX_TARGET_TICKS:
-        raise ParamsError(f"target: {value!r} is more than {MAX_TARGET_TICKS:,} {spec.symbol} "
-                          f"ticks ({spec.tick}); no price moves that far")
     # An integral target is an int so 10 and 10.0 are the same combo and print as "10".
     return int(value) if float(value).is_integer() else float(value)
 
@@ -235,32 +253,41 @@ def _check_count(name: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ParamsError(f"{name}: {_short(value)} is not a whole number")
+        raise ParamsError(f"{name}: {_shown(value)} is not a whole number")
     if not low <= value <= high:
-        raise ParamsError(f"{name}: {value} is not in [{low}, {high}]")
+        raise ParamsError(f"{name}: {shorten(value)} is not in [{low}, {high}]")
     return value
 
 
 def _check_commission(value: Any) -> int | float:
     """Dollars >= 0 in whole cents, so every cost is an exact number of cents."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ParamsError(f"commission: {_short(value)} is not a number of dollars")
+        raise ParamsError(f"commission: {_shown(value)} is not a number of dollars")
     if not 0 <= value <= MAX_COMMISSION_USD:
-        raise ParamsError(f"commission: {value!r} is not in [0, {MAX_COMMISSION_USD}] dollars")
+        raise ParamsError(
+            f"commission: {shorten(value)} is not in [0, {MAX_COMMISSION_USD}] dollars")
     cents = Decimal(repr(value)) * 100
     if cents != cents.to_integral_value():
         raise ParamsError(f"commission: {value!r} is not a whole number of cents")
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    """repr of a user's value, cut to `limit` characters: messages stay one short line."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+def _shown(value: Any) -> str:
+    """The value as messages show it, with its type where the text alone would mislead
+    (Decimal('0.5') prints as 0.5, numpy's int64 as 2)."""
+    if type(value) in _PLAIN_TYPES:
+        return shorten(value)
+    return f"{shorten(value)} ({type(value).__name__})"
+
+
+_PLAIN_TYPES = (str, int, float, bool, type(None), list, tuple, dict)
 
 
 def _check_market_close(value: Any) -> None:
+    if not isinstance(value, str):  # YAML reads market_close: 1600 as a number
+        raise ParamsError(f"market_close: {shorten(value)} is not an HH:MM time (text such as "
+                          "'16:00')")
     try:
         minute_of_day(value)
-    except (TypeError, ValueError):
-        raise ParamsError(f"market_close: {value!r} is not an HH:MM time") from None
+    except ValueError:
+        raise ParamsError(f"market_close: {shorten(value)} is not an HH:MM time") from None

@@ -8,8 +8,10 @@ statement of the spec; `process_range_batch` the same rules through the compiled
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 
+import numpy as np
 import pandas as pd
 
 from research.engine.bars import Bars
@@ -20,7 +22,7 @@ from research.engine.inputs import BarsInput, to_bars
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Pipeline, Stages
 from research.engine.ranges import RangeRules, RangeTable, SlotRange
-from research.errors import InputTypeError, ParamsError
+from research.errors import InputTypeError, ParamsError, shorten
 from research.parallel.budget import cpu_budget
 from research.parallel.processor import ParallelProcessor
 
@@ -47,16 +49,26 @@ def process_range_batch(bars: Bars, table: RangeTable, rp: RunParams, as_of_ns: 
 
 
 def resolve_as_of(as_of: pd.Timestamp | str | None, bars: Bars) -> int:
-    """DECISIONS Q9/Q20: default the traded instrument's last bar; naive means Chicago."""
+    """DECISIONS Q9/Q20: default the traded instrument's last bar; naive means Chicago.
+
+    A number is refused rather than read as nanoseconds since 1970, and a stamp must lie in
+    pandas' nanosecond range (1677-09-21 to 2262-04-11).
+    """
     if as_of is None:
         return bars.last_ts_ns
+    if not isinstance(as_of, (str, dt.date, np.datetime64)):
+        raise InputTypeError(f"as_of: expected a timestamp (text, datetime or pandas "
+                             f"Timestamp) or None, got {type(as_of).__name__}")
     try:
         stamp = pd.Timestamp(as_of)
-    except (TypeError, ValueError):
-        raise ParamsError(f"as_of: {as_of!r} is not a timestamp") from None
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(CHICAGO)
-    return int(stamp.tz_convert("UTC").as_unit("ns").value)
+        if stamp is pd.NaT:
+            raise ValueError("NaT")
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize(CHICAGO)
+        return int(stamp.tz_convert("UTC").as_unit("ns").value)
+    except (TypeError, ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        raise ParamsError(f"as_of: {shorten(as_of)} is not a timestamp in pandas' range "
+                          "(1677-09-21 to 2262-04-11), e.g. '2024-06-28 16:00'") from None
 
 
 def run_strategy(data: BarsInput, rp: RunParams, *,
@@ -78,6 +90,8 @@ def run_strategy(data: BarsInput, rp: RunParams, *,
     """
     if not isinstance(rp, RunParams):
         raise InputTypeError(f"rp: expected RunParams, got {type(rp).__name__}")
+    if parallel is not None and not isinstance(parallel, bool):
+        raise InputTypeError(f"parallel: {shorten(parallel)} is not True, False or None")
     bars = to_bars(data, rp.instrument)
     as_of_ns = resolve_as_of(as_of, bars)
     range_rules = RangeRules.from_params(rp)
@@ -101,7 +115,7 @@ def choose_threads(n_items: int, parallel: bool | None, threads: int | None) -> 
     """Threads for n_items of work: 1 when sequential; `None` means automatic: parallel
     above PARALLEL_MIN_RANGES items when the CPU budget has more than one thread."""
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
-        raise InputTypeError(f"threads: {threads!r} is not a whole number")
+        raise InputTypeError(f"threads: {shorten(threads)} is not a whole number")
     if parallel is False or n_items < 2:
         return 1
     if threads is not None:

@@ -30,7 +30,7 @@ from research.engine.clock import (
 from research.engine.data import DateLike, day_number_of, tradable_instrument
 from research.engine.instruments import Instrument
 from research.engine.planted_edge import PlantedEdge, plant_edge
-from research.errors import DataError
+from research.errors import DataError, InputTypeError, shorten
 
 SESSION_OPEN_MINUTE = 17 * 60  # on the evening before the trading day
 SESSION_CLOSE_MINUTE = 16 * 60
@@ -42,6 +42,8 @@ EXCURSION_SHARE = 0.45  # mean wick beyond the body, as a share of the minute's 
 PRICE_FLOOR_SHARE = 0.25  # the walk is reflected at this share of the base level
 # synthetic_bars' defaults, also the defaults of a sweep spec's data.synthetic (grid.py).
 SYNTHETIC_DEFAULTS = MappingProxyType({"start": "2024-01-01", "end": "2024-12-31", "seed": 7})
+SYNTHETIC_DATE_RANGE = ("1678-01-01", "2261-12-31")  # inside pandas' ns range, session included
+MAX_SYNTHETIC_YEARS = 20  # about 60 MB of frame per year while generating
 
 # Base price level and daily volatility (as a share of price); micros trade like their base.
 BASE_LEVEL: dict[str, float] = {"ES": 4800.0, "NQ": 17000.0, "YM": 38000.0, "CL": 75.0,
@@ -68,9 +70,11 @@ def synthetic_bars(instrument: str = "ES", start: DateLike = SYNTHETIC_DEFAULTS[
     True
     """
     spec = tradable_instrument(instrument, "synthetic_bars")
-    first_day, last_day = day_number_of(start, "start"), day_number_of(end, "end")
-    if first_day is None or last_day is None or last_day < first_day:
-        raise DataError(f"synthetic bars need start <= end, got {start!r} and {end!r}")
+    first_day, last_day = check_synthetic_dates(start, end)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InputTypeError(f"synthetic_bars: seed {shorten(seed)} is not an integer >= 0")
+    if seed < 0:
+        raise DataError(f"synthetic_bars: seed {seed} is not an integer >= 0")
     rng = np.random.default_rng(seed)
     wall_minutes = _schedule_wall_minutes(first_day, last_day)
     wall_minutes = wall_minutes[rng.random(wall_minutes.size) >= MISSING_MINUTE_SHARE]
@@ -84,6 +88,30 @@ def synthetic_bars(instrument: str = "ES", start: DateLike = SYNTHETIC_DEFAULTS[
         "instrument": np.full(wall_minutes.size, spec.symbol, dtype=object),
     })
     return frame if edge is None else plant_edge(frame, edge, seed)
+
+
+def check_synthetic_dates(start: DateLike, end: DateLike) -> tuple[int, int]:
+    """Day numbers of [start, end]: inside pandas' nanosecond range (beyond it the stamps would
+    wrap around silently) and at most MAX_SYNTHETIC_YEARS long (memory grows with the span).
+
+    >>> check_synthetic_dates("2024-01-01", "2064-01-01")
+    Traceback (most recent call last):
+    ...
+    research.errors.DataError: synthetic bars: '2024-01-01' to '2064-01-01' is more than 20 years...
+    """
+    first_day, last_day = day_number_of(start, "start"), day_number_of(end, "end")
+    if first_day is None or last_day is None or last_day < first_day:
+        raise DataError(f"synthetic bars need start <= end, got {shorten(start)} and "
+                        f"{shorten(end)}")
+    low, high = (day_number(date.fromisoformat(day)) for day in SYNTHETIC_DATE_RANGE)
+    if first_day < low or last_day > high:
+        raise DataError(f"synthetic bars: {shorten(start)} to {shorten(end)} is outside "
+                        f"{SYNTHETIC_DATE_RANGE[0]} to {SYNTHETIC_DATE_RANGE[1]} (pandas' "
+                        "nanosecond timestamps)")
+    if last_day - first_day >= MAX_SYNTHETIC_YEARS * 366:
+        raise DataError(f"synthetic bars: {shorten(start)} to {shorten(end)} is more than "
+                        f"{MAX_SYNTHETIC_YEARS} years; make a shorter span")
+    return first_day, last_day
 
 
 # ---------------------------------------------------------------- schedule

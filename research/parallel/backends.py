@@ -37,33 +37,27 @@ def run_tasks(fn: Callable[..., T], data: Any, tasks: Sequence[Any], extra_args:
         yield from dask_results(fn, data, tasks, extra_args, scheduler=settings.scheduler,
                                 n_workers=processes)
         return
-    if settings.backend == "loky" and processes > 1:
-        calls = (joblib.delayed(in_worker)(fn, data, task, *extra_args) for task in tasks)
-    else:  # in this process: no parent to watch
-        calls = (joblib.delayed(fn)(data, task, *extra_args) for task in tasks)
+    calls = (joblib.delayed(fn)(data, task, *extra_args) for task in tasks)
     with worker_config(settings.backend):
         yield from joblib.Parallel(n_jobs=processes, return_as="generator_unordered")(calls)
 
 
 def worker_config(backend: str) -> joblib.parallel_config:
     """joblib's configuration for a local backend. BLAS/OpenMP/numba threads in workers
-    are pinned to 1: the engine's own threads are the only inner parallelism (DESIGN §4)."""
+    are pinned to 1: the engine's own threads are the only inner parallelism (DESIGN §4).
+    Each loky worker watches its parent from its start (the executor's initializer, which
+    joblib hands to loky's reusable executor)."""
     if backend == "sequential":
         return joblib.parallel_config(backend="sequential")
-    return joblib.parallel_config(backend="loky", inner_max_num_threads=1)
-
-
-def in_worker(fn: Callable[..., T], *args: Any) -> T:
-    """`fn(*args)` in a worker process that ends itself once its parent is gone."""
-    _watch_parent()
-    return fn(*args)
+    return joblib.parallel_config(backend="loky", inner_max_num_threads=1,
+                                  initializer=watch_parent)
 
 
 _WATCHED: list[int] = []  # the parent pid this worker process watches, once started
 PARENT_CHECK_S = 1.0
 
 
-def _watch_parent() -> None:
+def watch_parent() -> None:
     """Exit this worker within PARENT_CHECK_S of its parent's death (SIGKILL, OOM): loky
     workers otherwise wait on their queue for minutes, holding their memory. A thread
     compares the parent pid with the one seen at start (an orphan is re-parented)."""

@@ -14,21 +14,25 @@ import logging
 import multiprocessing
 import os
 import socket
+import struct
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import joblib
 from joblib._dask import DaskDistributedBackend  # importable without dask installed
 
-from research.errors import ResearchError
+from research.errors import ResearchError, shorten
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 10
 """How long to try a scheduler address: a typo must fail fast, not hang the sweep."""
+MAX_GREETING_BYTES = 64 * 1024
+"""The most a scheduler's first message may announce (a dask handshake is about 60 bytes)."""
 INSTALL_HINT = "dask backend needs the optional extra: pip install -e '.[dask]'"
 # A LocalCluster's nannies write these into the parent's environment before spawning each
 # worker (distributed.nanny.pre-spawn-environ); the parent gets its own values back after.
@@ -150,42 +154,119 @@ def _remote_client(distributed: Any, scheduler: str, stack: ExitStack) -> Any:
         _probe(scheduler)
         client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, ValueError, TypeError) as exc:
-        raise BackendError(f"dask scheduler {scheduler!r} is not reachable: {exc}") from None
+        raise BackendError(f"dask scheduler {shorten(scheduler, 100)} is not reachable: "
+                           f"{exc}") from None
     return stack.enter_context(client)
 
 
 def _probe(address: str) -> None:
     """Fail within CONNECT_TIMEOUT_S unless a dask scheduler answers at `address`.
 
-    Two gaps in ``Client(address, timeout=...)`` make this necessary: a refused connection
-    (wrong port, no scheduler running) is retried until the timeout, and an endpoint that
-    accepts but never answers (another service, the dashboard's port) hangs the handshake
-    with no timeout at all. A plain TCP connect fails a refusal in milliseconds; then one
-    dask handshake under a hard deadline proves a scheduler is listening. It runs on its own
-    thread and event loop, so that it also works where a loop is already running (Jupyter).
+    Three gaps in ``Client(address, timeout=...)`` make this necessary: a refused connection
+    (wrong port, no scheduler running) is retried until the timeout; an endpoint that accepts
+    but never answers (another service, the dashboard's port) hangs the handshake with no
+    timeout at all; and a peer that answers in another protocol has its first 8 bytes read
+    as a frame length that the client then allocates (``HTTP/1.1`` is 3 EiB). So a tcp://
+    address first gets a raw socket that reads the scheduler's greeting within bounds
+    (`_check_greeting`); then one dask handshake under the deadline proves a scheduler is
+    listening. It runs on its own thread and event loop, so that it also works where a loop
+    is already running (Jupyter).
     """
-    from distributed.comm import get_address_host_port
+    from distributed.comm.addressing import get_address_host_port, parse_address
 
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
     try:
         host, port = get_address_host_port(address)
     except ValueError:
         pass  # no host and port (inproc, ucx): only the handshake applies
     else:
-        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
-            pass
+        if parse_address(address)[0] == "tcp":
+            _check_greeting(address, host, port, deadline)
+        else:  # tls: the client speaks first (its TLS hello); a connect finds refusals fast
+            with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
+                pass
     with ThreadPoolExecutor(1, thread_name_prefix="dask-probe") as pool:
-        pool.submit(asyncio.run, _handshake(address)).result()
+        pool.submit(asyncio.run, _handshake(address, deadline)).result()
 
 
-async def _handshake(address: str) -> None:
+def _check_greeting(address: str, host: str, port: int, deadline: float) -> None:
+    """Read the greeting a dask server sends on accept, never more than MAX_GREETING_BYTES.
+
+    What this relies on (dask/distributed, ``distributed/comm/core.py`` and ``tcp.py``): a
+    listener's ``on_connection`` writes its handshake before it reads the client's, and
+    ``TCP.read`` frames every message as an 8-byte native ``struct "Q"`` length of the
+    "nosplit" part, then that part: another "Q" with the number of frames, one "Q" per frame
+    length, the frames; the handshake is one msgpack map of a few dozen bytes. ``TCP.read``
+    allocates the announced length (``read_bytes_rw`` -> ``host_array(n)``) before reading
+    it; here it is checked first, and nothing is sent, so no peer is disturbed.
+    """
+    with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S) as sock:
+        head = _receive(sock, 8, deadline, address)
+        (size,) = struct.unpack("Q", head)
+        if size > MAX_GREETING_BYTES:
+            _not_dask(address, f"it sent {head!r}, read as a first message of {size:,} bytes; "
+                      "a dask greeting is a few dozen bytes (another service? a scheduler "
+                      "listens on 8786, its dashboard on 8787)")
+        payload = _receive(sock, size, deadline, address)
+    if not isinstance(_greeting_message(payload), dict):
+        _not_dask(address, f"its first message is not a dask greeting ({payload[:16]!r}...)")
+
+
+def _greeting_message(payload: bytes) -> Any:
+    """The handshake map of a greeting's nosplit part, or None if it is not one. msgpack
+    alone reads it: dask's own loads() would unpickle a "__Pickled__" entry."""
+    import msgpack
+
+    if len(payload) < 16:
+        return None
+    (n_frames,) = struct.unpack_from("Q", payload)
+    header = 8 * (n_frames + 1)
+    if not 1 <= n_frames <= 16 or header > len(payload):
+        return None
+    lengths = struct.unpack_from(f"{n_frames}Q", payload, 8)
+    if sum(lengths) != len(payload) - header:
+        return None
+    try:
+        return msgpack.loads(payload[header:header + lengths[0]], raw=False, use_list=False,
+                             strict_map_key=False)
+    except Exception:  # noqa: BLE001 - any malformed bytes mean "not a dask greeting"
+        return None
+
+
+def _receive(sock: socket.socket, n_bytes: int, deadline: float, address: str) -> bytes:
+    """Exactly `n_bytes` (already bounded by the caller) before `deadline`."""
+    data = bytearray()
+    while len(data) < n_bytes:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(min(n_bytes - len(data), 65536))
+        except TimeoutError:
+            _not_dask(address, f"it accepted the connection but sent no dask greeting within "
+                      f"{CONNECT_TIMEOUT_S} s{_got(data)} (a scheduler greets at once; an "
+                      "HTTP server waits for a request)")
+        if not chunk:
+            _not_dask(address, f"it closed the connection without a dask greeting{_got(data)}")
+        data += chunk
+    return bytes(data)
+
+
+def _got(data: bytearray) -> str:
+    return f" (it sent {bytes(data[:16])!r})" if data else ""
+
+
+def _not_dask(address: str, why: str) -> NoReturn:
+    raise BackendError(f"dask scheduler {shorten(address, 100)} is not a dask scheduler: {why}")
+
+
+async def _handshake(address: str, deadline: float) -> None:
     from distributed.comm import connect
     from distributed.security import Security
 
+    timeout = max(1.0, deadline - time.monotonic())
     try:
         comm = await asyncio.wait_for(
-            connect(address, timeout=CONNECT_TIMEOUT_S,
-                    **Security().get_connection_args("client")),
-            CONNECT_TIMEOUT_S)
+            connect(address, timeout=timeout, **Security().get_connection_args("client")),
+            timeout)
     except TimeoutError:
         raise TimeoutError(f"no dask scheduler answered within {CONNECT_TIMEOUT_S} s (a "
                            "scheduler listens on port 8786 by default, its dashboard on "

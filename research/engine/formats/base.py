@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from research.engine.clock import CHICAGO
-from research.engine.errors_rows import shorten
+from research.errors import shorten
 
 EASTERN = "America/New_York"
 STAMPS = ("open", "close")  # which minute a bar is stamped with: its first or its end

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from research.engine.formats.textio import read_head
-from research.errors import DataError
+from research.errors import DataError, shorten
 
 BAR_FILE_SUFFIXES = (".parquet", ".csv")  # the suffixes of canonical bar files
 TEXT_SUFFIXES = (".csv", ".txt")
@@ -57,6 +57,14 @@ def bar_files(path: str | os.PathLike[str], *, format: str = "auto") -> list[Pat
     A DataError starting with the path when it names no bar file.
     """
     text = os.fspath(path)
+    try:
+        return _bar_files(text, format)
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise DataError(f"{shorten(text)}: cannot be read as a data path "
+                        f"({exc.strerror or exc})") from None
+
+
+def _bar_files(text: str, format: str) -> list[Path]:
     candidate = Path(text)
     scan = _Scan(text)
     if candidate.is_dir():
