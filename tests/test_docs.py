@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
 import pkgutil
 
 import pytest
@@ -20,3 +21,28 @@ def test_docstring_examples_run(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that write results write them here
     result = doctest.testmod(importlib.import_module(name), optionflags=FLAGS, verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
+
+
+def public_members(cls) -> list[str]:
+    """A class's public methods and properties; dataclass fields are documented by the
+    class itself."""
+    fields = set(getattr(cls, "__dataclass_fields__", {}))
+    return [name for name in vars(cls) if not name.startswith("_") and name not in fields]
+
+
+DOCUMENTED = [
+    *[(name, getattr(research, name)) for name in research.__all__],
+    *[(f"{cls.__name__}.{name}", getattr(cls, name))
+      for cls in (research.Sweep, research.ResearchRunner, research.RunParams,
+                  research.ParallelProcessor)
+      for name in public_members(cls)],
+    *[(f"{module}.main", importlib.import_module(module).main)
+      for module in ("research.sweep", "research.data")],
+]
+
+
+@pytest.mark.parametrize(("name", "obj"), DOCUMENTED, ids=[name for name, _ in DOCUMENTED])
+def test_every_public_name_has_a_docstring_with_an_example(name, obj):
+    doc = inspect.getdoc(obj.fget if isinstance(obj, property) else obj) or ""
+    assert doc.strip(), f"{name} has no docstring"
+    assert ">>>" in doc, f"{name}'s docstring has no example"
