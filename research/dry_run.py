@@ -135,7 +135,8 @@ class DryRun:
             f"{len(bars):,} bars, {len(planned.dates)} trading dates ({loaded})",
             f"plan: {count(len(plan.tasks), 'task')} of {_range(sizes)} combos on "
             f"{count(plan.processes, 'process')} x {count(plan.threads, 'thread')} "
-            f"({planned.settings.backend}, CPU budget {plan.budget})",
+            f"({planned.settings.backend}, CPU budget {plan.budget})" if plan.tasks else
+            "plan: nothing to run, every combo is done (--fresh runs them all again)",
             f"outputs: {self.results}/ (summary, daily"
             f"{', trades' if planned.store_trades else ''}, {count(self.heatmaps, 'heatmap')})",
         ]

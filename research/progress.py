@@ -85,11 +85,11 @@ class Progress:
     >>> import io
     >>> out = io.StringIO()
     >>> progress = Progress(stream=out)  # a StringIO is not a terminal: plain lines
-    >>> progress.loading("data/ES.parquet")
+    >>> progress.note("sweep demo: loading data/ES.parquet ...")
     >>> progress.mode
     'lines'
     >>> out.getvalue()
-    'loading data/ES.parquet ...\\n'
+    'sweep demo: loading data/ES.parquet ...\\n'
     >>> Progress(enabled=False).mode
     'off'
     """
@@ -122,17 +122,18 @@ class Progress:
             return "bar" if _isatty(self.stream) else "lines"
         return self._mode
 
-    def loading(self, what: str) -> None:
-        """Say which data is being loaded, before a load that may take a while.
+    def note(self, line: str) -> None:
+        """One line on what happens now (loading the data, compacting the results), for the
+        moments without a bar; above the bar while one is open.
 
         >>> import io
         >>> out = io.StringIO()
-        >>> Progress(stream=out, mode="bar").loading("data/ES/*.parquet")
+        >>> Progress(stream=out, mode="bar").note("demo: writing summary ...")
         >>> out.getvalue()
-        'loading data/ES/*.parquet ...\\n'
+        'demo: writing summary ...\\n'
         """
         if self.mode != "off":
-            self._write(f"loading {what} ...")
+            self._write(line)
 
     def start(self, facts: RunFacts) -> None:
         """Write the first line. The bar (or the plain lines) starts on entering the

@@ -118,7 +118,7 @@ class ResearchRunner:
                                                             store_trades=store_trades,
                                                             progress=progress)
             compact_started = time.perf_counter()
-            heatmaps = self._compact(spec, combos, store, dates, store_trades)
+            heatmaps = self._compact(spec, combos, store, dates, store_trades, progress)
         except KeyboardInterrupt:
             store.update_manifest(status="interrupted")
             raise
@@ -187,9 +187,13 @@ class ResearchRunner:
         return failures, {name: round(seconds, 3) for name, seconds in timings.items()}
 
     def _compact(self, spec: SweepSpec, combos: Sequence[RunParams], store: SweepStore,
-                 dates: np.ndarray, store_trades: bool) -> list[str]:
+                 dates: np.ndarray, store_trades: bool,
+                 progress: Progress | None = None) -> list[str]:
         """The compacted files, then the shards go. Heatmaps (matplotlib, holds the GIL)
         are drawn while the rows are compacted (pyarrow, does not); returns their names."""
+        if progress is not None:  # this can take seconds: say so
+            trades = ", trades" if store_trades else ""
+            progress.note(f"{spec.name}: writing the summary, daily matrix{trades} and heatmaps")
         compaction = Compaction.of(store, {rp.combo_id: spec.axis_values(rp) for rp in combos},
                                    spec.axes, dates, store_trades=store_trades)
         summary = compaction.write_summary()
@@ -249,17 +253,15 @@ class ResearchRunner:
 
     def _bars(self, spec: SweepSpec, instrument: str, progress: Progress | None = None) -> Bars:
         """The one input path (engine.inputs.to_bars) for the runner's data or the spec's.
-        A file is announced on `progress` before it is read: reading may take a while."""
+        The data is named on `progress` before it is read: reading may take a while."""
+        if progress is not None and (spec.data is not None or isinstance(self.data, (str, Path))):
+            progress.note(f"sweep {spec.name}: loading {self.data_label(spec)} ...")
         if self.data is not None:
-            if progress is not None and isinstance(self.data, (str, Path)):
-                progress.loading(self.data_label(spec))
             return to_bars(self.data, instrument)
         if spec.data is None:
             raise SpecError("data: missing; give ResearchRunner(data=...) or a spec with data")
         if spec.data.synthetic is not None:
             return to_bars(synthetic_bars(**spec.data.synthetic_kwargs()), instrument)
-        if progress is not None:
-            progress.loading(self.data_label(spec))
         return to_bars(spec.data.path, instrument, load_options=spec.data.load_kwargs())
 
     def _manifest(self, spec: SweepSpec, bars: Bars, n_combos: int) -> dict[str, Any]:

@@ -65,8 +65,10 @@ def test_piped_run_prints_the_first_line_plain_progress_and_the_closing_block(sp
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     lines = err.splitlines()
-    assert lines[0].startswith(FIRST_LINE) and lines[0].endswith(" bars")
-    assert re.fullmatch(r"tiny: 6/6 combos, 0 failed, [\d.]+ combos/s, .* elapsed", lines[-1])
+    assert lines[0] == "sweep tiny: loading synthetic ES (seed 3) ..."  # before the data
+    assert lines[1].startswith(FIRST_LINE) and lines[1].endswith(" bars")
+    assert re.fullmatch(r"tiny: 6/6 combos, 0 failed, [\d.]+ combos/s, .* elapsed", lines[-2])
+    assert lines[-1] == "tiny: writing the summary, daily matrix, trades and heatmaps"
     assert "\r" not in err  # no bar: plain lines for a log
     # stdout: the table ranked as asked, then the closing block.
     folder = tmp_path / "out" / "tiny"
@@ -159,9 +161,9 @@ def test_a_re_run_says_how_many_combos_are_already_done(spec_path, tmp_path, cap
     for _ in range(2):
         ResearchRunner(results_dir=tmp_path, max_cpus=1).run_spec(spec)
     err = capsys.readouterr().err.splitlines()
-    assert err[-2].startswith("sweep tiny: 0 combos to run (6 in the grid, 6 already done); "
+    assert err[-3].startswith("sweep tiny: 0 combos to run (6 in the grid, 6 already done); "
                               "0 tasks on 1 process")
-    assert err[-1].startswith("tiny: 6/6 combos, 0 failed")
+    assert err[-2].startswith("tiny: 6/6 combos, 0 failed")
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -70,7 +70,7 @@ def test_bar_mode_draws_tqdm_with_rate_and_failures():
 
 def test_disabled_writes_nothing(capsys):
     progress = Progress(enabled=False)
-    progress.loading("x.csv")
+    progress.note("loading x.csv ...")
     progress.start(facts())
     with progress:
         progress.update(8)
