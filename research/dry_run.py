@@ -5,11 +5,12 @@ How the estimate is made: one task of the plan (its largest, cut to CALIBRATION_
 combos) runs in this process on the plan's threads, after a one-combo warm-up (numba
 loads its kernels). Timing that task with 1 and with k combos splits its cost into the
 shared stages (ranges and entries, once per task) and the cost per combo; the engine time
-is then ``(tasks x shared + combos x per combo) / processes``. The calibration task's
-shard is written and compacted in a temporary folder (the cost per combo of storing and
-compacting, which the parent does alone), and one heatmap is drawn (the cost of each).
-The estimate adds these to the load time measured here and, with several processes, the
-workers' start-up. It is rough: processes sharing cores run slower than one alone, and a
+is ``tasks x shared + combos x per combo``, divided by ``processes x PARALLEL_EFFICIENCY``
+when there are several. The calibration task's shard is stored and compacted in a
+temporary folder, with 1 and with k combos too (the parent does this alone, so it is not
+divided), and the first pair's heatmap is drawn twice (the first draw also starts
+matplotlib). The estimate adds the process's start-up and the load time measured here
+and, with several processes, WORKER_START_S. It is rough: the machine's other work, and a
 first run after installing compiles the kernels (seconds).
 
 >>> from research.grid import build_spec
@@ -49,6 +50,9 @@ from research.worker import TaskResult, run_task
 
 CALIBRATION_COMBOS = 32  # at most this many combos of one task are timed
 WORKER_START_S = 1.5  # a loky worker's start and imports, paid once when processes > 1
+# Processes share cores, caches and memory bandwidth: 2 processes ran the 980 grid 1.26-1.33x
+# faster than 1 on the 2-core development machine (README, Benchmarks), not 2x.
+PARALLEL_EFFICIENCY = 0.65
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,7 +113,9 @@ class DryRun:
             return Estimate(startup_s=self.startup_s, load_s=self.load_s, engine_s=0.0,
                             write_s=0.0, heatmaps_s=0.0, workers_s=0.0)
         n_todo = len(self.planned.todo)
-        engine_s = (len(plan.tasks) * cal.shared_s + n_todo * cal.per_combo_s) / plan.processes
+        serial_s = len(plan.tasks) * cal.shared_s + n_todo * cal.per_combo_s
+        engine_s = serial_s if plan.processes == 1 else \
+            serial_s / (plan.processes * PARALLEL_EFFICIENCY)
         workers_s = WORKER_START_S if plan.processes > 1 \
             and self.planned.settings.backend != "sequential" else 0.0
         heatmaps_s = cal.first_heatmap_s + (self.heatmaps - 1) * cal.heatmap_s \
