@@ -19,6 +19,8 @@ import pytest
 
 from research import Sweep
 from research.dry_run import dry_run
+from research.engine.pipeline import Stages
+from research.engine.results import select_rows
 from research.grid import load_spec
 from research.research_runner import ResearchRunner
 from research.sweep import main
@@ -203,3 +205,22 @@ def test_sweep_top_ranks_by_any_metric(spec_path, tmp_path):
         summary["max_drawdown_usd"])[:2]
     with pytest.raises(ValueError, match="not a summary column"):
         sweep.top(by="profit")
+
+
+def rows_failing_for_target_15(bars, table, batch, rp):
+    if rp.target == 15:
+        raise RuntimeError("boom")
+    return select_rows(bars, table, batch, rp)
+
+
+def test_failed_combos_show_in_the_progress_the_closing_block_and_the_exit_code(
+        spec_path, tmp_path, capsys):
+    code = main([str(spec_path), "--results-dir", str(tmp_path), "--backend", "sequential"],
+                stages=Stages(rows=rows_failing_for_target_15))
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert re.search(r"^tiny: 6/6 combos, 2 failed, ", err, re.M)
+    assert "tiny: 4 combos ok, 2 failed, in " in out
+    assert "Top 4 of 4 combos by net_profit_usd" in out
+    assert err.splitlines()[-1] == f"2 combo(s) failed; see {tmp_path / 'tiny' / 'manifest.json'}"
+    assert "Traceback" not in out + err
