@@ -50,6 +50,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The inspector's CLI: prints what the loader makes of a path; returns the exit code
+    (2 for unreadable data, with the message on stderr and no traceback).
+
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     main(["missing.csv"])
+    2
+    >>> err.getvalue()
+    'error: missing.csv: no such file or folder\\n'
+    """
     args = parse_args(argv)
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     try:

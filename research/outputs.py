@@ -27,32 +27,98 @@ from research.analysis import AnalysisConfig, Robustness, analyze_folder
 from research.daily import DAILY, read_daily
 from research.engine.results import categorize_text
 from research.errors import ResearchError
-from research.store import MANIFEST, SUMMARY, TRADES
+from research.report import DEFAULT_RANK, top_combos
+from research.store import HEATMAP_GLOB, MANIFEST, SUMMARY, SUMMARY_CSV, TRADES
+
+REPORT = "report.html"  # the self-contained page, where the report is built
 
 
 @dataclass(frozen=True, slots=True)
 class Sweep:
-    """A finished (or partly finished) sweep on disk, at `path` (results/<name>)."""
+    """A finished (or partly finished) sweep on disk, at `path` (results/<name>).
+
+    `ResearchRunner.run` returns one; ``Sweep(Path("results/default"))`` reads any results
+    folder back, e.g. in a notebook after a CLI run.
+
+    >>> from research import ResearchRunner, synthetic_bars
+    >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+    ...                        progress=False).run(grid={"target": [10, 15]},
+    ...                                            base={"instrument": "ES"}, name="demo")
+    >>> Sweep(sweep.path).summary["target"].tolist()
+    [10, 15]
+    """
 
     path: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
     @property
     def manifest(self) -> dict[str, Any]:
-        """manifest.json: the spec, data, versions, plan, timings, status and failures."""
+        """manifest.json: the spec, data, versions, plan, timings, status and failures.
+
+        >>> from research import ResearchRunner, synthetic_bars
+        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                        progress=False).run(grid={"target": [10, 15]},
+        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep.manifest["status"], sweep.manifest["combos_ok"]
+        ('complete', 2)
+        """
         return json.loads((self.path / MANIFEST).read_text())
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per finished combo, in grid order: combo_id, the grid axes, metrics."""
+        """One row per finished combo, in grid order: combo_id, the grid axes, metrics
+        (research.metrics.METRIC_COLUMNS).
+
+        >>> from research import ResearchRunner, synthetic_bars
+        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                        progress=False).run(grid={"target": [10, 15]},
+        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep.summary[["target", "trades"]].shape
+        (2, 2)
+        """
         return pd.read_parquet(self.path / SUMMARY)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
-        """The failed combos: combo_id, params, error and traceback of each."""
+        """The failed combos: combo_id, params, error and traceback of each.
+
+        >>> from research import ResearchRunner, synthetic_bars
+        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                        progress=False).run(grid={"target": [10, 15]},
+        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep.failed
+        []
+        """
         return self.manifest.get("failures", [])
 
+    def top(self, n: int = 10, by: str = DEFAULT_RANK) -> pd.DataFrame:
+        """The `n` best combos by metric `by` (net $ after costs by default): summary rows,
+        best first; for drawdowns and costs the lowest is best (report.top_combos).
+
+        >>> from research import ResearchRunner, synthetic_bars
+        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                        progress=False).run(grid={"target": [10, 15]},
+        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep.top(1, by="win_rate").columns[:2].tolist()
+        ['combo_id', 'target']
+        >>> len(sweep.top(5))  # at most as many as there are combos
+        2
+        """
+        return top_combos(self.summary, by, n)
+
     def trades(self, combo_id: str | None = None) -> pd.DataFrame:
-        """Every combo's rows with combo_id, or only `combo_id`'s (the typed columns)."""
+        """Every combo's rows with combo_id, or only `combo_id`'s (the typed columns).
+
+        >>> from research import ResearchRunner, synthetic_bars
+        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                        progress=False).run(grid={"target": [10, 15]},
+        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> one = sweep.summary["combo_id"][0]
+        >>> set(sweep.trades(one)["combo_id"]) == {one}
+        True
+        """
         if not (self.path / TRADES).exists():
             raise ResearchError(f"{self.path}: no {TRADES}: this sweep stored no trades "
                                 "(store_trades: none); its summary and daily matrix are there")
@@ -62,10 +128,60 @@ class Sweep:
     def robustness(self, config: AnalysisConfig | None = None) -> Robustness:
         """Walk-forward, PBO, deflated Sharpe, SPA, intervals and plateaus of this sweep
         (ROBUSTNESS.md), from its daily matrix; `config` None means the spec's settings.
-        Rewrites the folder's robustness.json and combo_stats.parquet."""
+        Rewrites the folder's robustness.json and combo_stats.parquet.
+
+        >>> from research import ResearchRunner, synthetic_bars
+        >>> from research.analysis import AnalysisConfig
+        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-03-31"),
+        ...                        progress=False).run(grid={"target": [10, 15, 20]},
+        ...                                            base={"instrument": "ES"}, name="quarter")
+        >>> result = sweep.robustness(AnalysisConfig(train=20, test=10, blocks=4))
+        >>> result.n_trials, len(result.walk_forward.folds) > 0
+        (3, True)
+        """
         return analyze_folder(self.path, config)
 
     def daily(self, combo_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The daily matrix: index the trading dates, columns combo_id (grid order), values
-        net $ after costs (0 where a combo did not trade); only `combo_ids` if given."""
+        net $ after costs (0 where a combo did not trade); only `combo_ids` if given.
+
+        >>> from research import ResearchRunner, synthetic_bars
+        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                        progress=False).run(grid={"target": [10, 15]},
+        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep.daily().shape[1]
+        2
+        """
         return read_daily(self.path / DAILY, combo_ids)
+
+    @property
+    def heatmaps(self) -> list[Path]:
+        """The heatmap PNGs, one per pair of numeric grid axes (none with fewer than two).
+
+        >>> from research import ResearchRunner, synthetic_bars
+        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                        progress=False).run(grid={"target": [10, 15]},
+        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep.heatmaps  # one axis: no pair to draw
+        []
+        """
+        return sorted(self.path.glob(HEATMAP_GLOB))
+
+    def files(self) -> dict[str, Path | list[Path]]:
+        """The sweep's output files that exist, by what they hold: report, summary (CSV),
+        trades, daily, heatmaps (a list), manifest.
+
+        >>> from research import ResearchRunner, synthetic_bars
+        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                        progress=False).run(grid={"target": [10, 15]},
+        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sorted(sweep.files())
+        ['daily', 'heatmaps', 'manifest', 'summary', 'trades']
+        """
+        found: dict[str, Path | list[Path]] = {}
+        for key, name in (("report", REPORT), ("summary", SUMMARY_CSV), ("trades", TRADES),
+                          ("daily", DAILY), ("manifest", MANIFEST)):
+            if (self.path / name).exists():
+                found[key] = self.path / name
+        found["heatmaps"] = self.heatmaps
+        return found

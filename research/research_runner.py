@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -25,8 +24,10 @@ from research.analysis import AnalysisConfig, AnalysisError, analyze_folder
 from research.checks import check_runner_arguments
 from research.compaction import Compaction, find_sources
 from research.engine.bars import Bars
+from research.engine.clock import utc_to_chicago
 from research.engine.fills import fill_check
 from research.engine.inputs import BarsInput, to_bars
+from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.engine.ranges import weekday_trading_days
 from research.engine.synthetic import synthetic_bars
@@ -43,6 +44,7 @@ from research.outputs import Sweep
 from research.parallel.backends import run_tasks
 from research.parallel.settings import ParallelSpec
 from research.plan import Plan
+from research.progress import Progress, RunFacts
 from research.provenance import data_facts, environment, explain_change, trusted_facts
 from research.report import write_heatmaps
 from research.store import StoreWriteError, SweepStore
@@ -117,12 +119,33 @@ class ResearchRunner:
     def run(self, grid: Mapping[str, Sequence[Any]] | None = None,
             base: Mapping[str, Any] | None = None, name: str | None = None, *,
             fresh: bool = False) -> Sweep:
-        """Expand `grid` over `base` and run every combo on this runner's data."""
+        """Expand `grid` over `base` and run every combo on this runner's data; the results
+        go to `results_dir`/`name` (a re-run continues there; `fresh` starts over).
+
+        >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                         progress=False)
+        >>> sweep = runner.run(grid={"target": [10, 15], "t1_fraction": [0.5, 0.65]},
+        ...                    base={"instrument": "ES"}, name="demo-grid")
+        >>> len(sweep.summary), sweep.failed
+        (4, [])
+        """
         return self.run_spec(build_spec(grid or {}, base, name), fresh=fresh)
 
     def run_spec(self, spec: SweepSpec, *, fresh: bool = False) -> Sweep:
-        """Run a validated spec; finished combos of an earlier run are reused (the same
-        data and engine: see SweepStore.prepare), so a grown grid runs only its new combos."""
+        """Run a validated spec (`grid.load_spec` reads a YAML file); finished combos of an
+        earlier run are reused (the same data and engine: see SweepStore.prepare), so a
+        grown grid runs only its new combos. With `progress`, the first line, a bar (or
+        plain lines) and the counts go to stderr (research.progress).
+
+        >>> from research.grid import spec_from_dict
+        >>> spec = spec_from_dict({"name": "demo-spec", "base": {"instrument": "ES"},
+        ...     "grid": {"target": [10, 15]},
+        ...     "data": {"synthetic": {"instrument": "ES", "start": "2024-01-01",
+        ...                            "end": "2024-01-31"}}})
+        >>> sweep = ResearchRunner(progress=False).run_spec(spec)
+        >>> sweep.path.as_posix(), sweep.summary["target"].tolist()
+        ('results/demo-spec', [10, 15])
+        """
         started = time.perf_counter()
         settings = self.parallel.over(spec.parallel).resolved()
         check_grid_size(spec, self.max_combos)
@@ -142,16 +165,18 @@ class ResearchRunner:
         store_trades = (self.store_trades or spec.store_trades) == "all"
         if len(spec.axes) >= 2:  # there will be heatmaps to draw at the end
             _preload_matplotlib()
-        bars = self._bars(spec, spec.base["instrument"])
+        progress = Progress(self.progress)  # research/progress.py: first line, bar, log lines
+        bars = self._bars(spec, spec.base["instrument"], progress)
         store.prepare(trusted_facts(bars), self._manifest(spec, bars, spec.size),
                       fresh=fresh, explain=explain_change)
         dates = weekday_trading_days(bars)
         done = _reusable(store, dates, store_trades)
         logger.info("%s: %d combos, %d finished earlier", spec.name, spec.size, len(done))
         try:
-            run = self._run_grid(spec, bars, dates, done, store, settings, store_trades)
+            run = self._run_grid(spec, bars, dates, done, store, settings, store_trades,
+                                 progress)
             compact_started = time.perf_counter()
-            heatmaps = self._compact(spec, store, dates, store_trades)
+            heatmaps = self._compact(spec, store, dates, store_trades, progress)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
             store.update_manifest(status="interrupted")
             raise
@@ -173,23 +198,29 @@ class ResearchRunner:
     # -- how to run it --
 
     def _run_grid(self, spec: SweepSpec, bars: Bars, dates: np.ndarray, done: set[str],
-                  store: SweepStore, settings: ParallelSpec, store_trades: bool) -> _GridRun:
-        """Every combo not `done`, planned and run PLAN_CHUNK combos at a time: the grid is
-        streamed, never held whole."""
+                  store: SweepStore, settings: ParallelSpec, store_trades: bool,
+                  progress: Progress) -> _GridRun:
+        """Every combo not `done`, planned and run `plan_chunk` combos at a time: the grid is
+        streamed, never held whole. The first line is said once the first chunk is planned
+        (exact for a grid of one chunk; a larger one counts what finished earlier)."""
         run = _GridRun()
-        with self._progress(spec.size, 0) as bar:
-            for chunk in _chunks(spec.iter_combos(), self.plan_chunk):
+        with progress:
+            for number, chunk in enumerate(_chunks(spec.iter_combos(), self.plan_chunk)):
                 todo = [rp for rp in chunk if rp.combo_id not in done]
-                bar.update(len(chunk) - len(todo))
                 plan = Plan.for_combos(todo, settings.budget, settings.batch_size,
                                        n_dates=len(dates))
+                if number == 0:
+                    already = (len(chunk) - len(todo) if spec.size <= len(chunk)
+                               else min(len(done), spec.size))
+                    progress.start(self._facts(spec, bars, plan, settings, spec.size,
+                                               spec.size - already))
                 failures, timings = self._run_parallel_strategy(bars, plan, store, settings,
-                                                                store_trades, bar)
+                                                                store_trades, progress)
                 run.add(plan, failures, timings)
         return run
 
     def _run_parallel_strategy(self, bars: Bars, plan: Plan, store: SweepStore,
-                               settings: ParallelSpec, store_trades: bool, bar: Any,
+                               settings: ParallelSpec, store_trades: bool, progress: Progress,
                                ) -> tuple[list[dict[str, Any]], dict[str, float]]:
         """Fan the plan's tasks out on the backend (DESIGN §4); publish each result.
 
@@ -219,6 +250,7 @@ class ResearchRunner:
                     logger.error("workers failed: %s", exc)
                     failures.extend(failure_record(rp, exc) for task in pending.values()
                                     for rp in task.combos)
+                    progress.update(0, sum(len(task.combos) for task in pending.values()))
                     break
                 store_started = time.perf_counter()
                 store.write_task(result.task_id, result.summaries, result.trades, result.daily)
@@ -226,14 +258,16 @@ class ResearchRunner:
                 timings["engine_s"] += result.engine_seconds
                 failures.extend(result.failures)
                 del pending[result.task_id]
-                bar.update(len(result.summaries) + len(result.failures))
+                progress.update(len(result.summaries), len(result.failures))
         timings["execute_s"] = time.perf_counter() - execute_started
         return failures, timings
 
     def _compact(self, spec: SweepSpec, store: SweepStore, dates: np.ndarray,
-                 store_trades: bool) -> list[str]:
+                 store_trades: bool, progress: Progress) -> list[str]:
         """The compacted files, then the shards go. Heatmaps (matplotlib, holds the GIL)
         are drawn while the rows are compacted (pyarrow, does not); returns their names."""
+        trades = ", trades" if store_trades else ""  # this can take seconds: say so
+        progress.note(f"{spec.name}: writing the summary, daily matrix{trades} and heatmaps")
         grid = ((rp.combo_id, values) for rp, values in spec.iter_grid())
         compaction = Compaction.of(store, grid, spec.param_columns(), dates,
                                    store_trades=store_trades)
@@ -248,8 +282,56 @@ class ResearchRunner:
 
     # -- inputs --
 
-    def _bars(self, spec: SweepSpec, instrument: str) -> Bars:
-        """The one input path (engine.inputs.to_bars) for the runner's data or the spec's."""
+    def plan_for(self, spec: SweepSpec, *, fresh: bool = False,
+                 progress: Progress | None = None) -> PlannedSweep:
+        """What `run_spec(spec)` would run, read only: the bars, the combos not yet in the
+        results folder (all of them with `fresh`) and the plan. Nothing is written.
+
+        >>> from research.grid import build_spec
+        >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                         max_cpus=1)
+        >>> planned = runner.plan_for(build_spec({"target": [10, 15]}, {"instrument": "ES"},
+        ...                                      "demo"))
+        >>> len(planned.todo), len(planned.plan.tasks), planned.plan.processes
+        (2, 1, 1)
+        """
+        settings = self.parallel.over(spec.parallel).resolved()
+        check_grid_size(spec, self.max_combos)
+        store_trades = (self.store_trades or spec.store_trades) == "all"
+        combos = spec.combos()
+        bars = self._bars(spec, spec.base["instrument"], progress)
+        dates = weekday_trading_days(bars)
+        done = set() if fresh else _reusable(SweepStore(self.results_dir / spec.name), dates,
+                                             store_trades, read_only=True)
+        todo = tuple(rp for rp in combos if rp.combo_id not in done)
+        plan = Plan.for_combos(todo, settings.budget, settings.batch_size, n_dates=len(dates))
+        return PlannedSweep(spec=spec, bars=bars, combos=tuple(combos), todo=todo, dates=dates,
+                            plan=plan, settings=settings, store_trades=store_trades,
+                            data_label=self.data_label(spec))
+
+    def data_label(self, spec: SweepSpec | None) -> str:
+        """Where this runner's bars for `spec` come from, in a few words.
+
+        >>> ResearchRunner(data="data/ES.parquet").data_label(None)
+        'data/ES.parquet'
+        """
+        if self.data is not None:
+            if isinstance(self.data, (str, Path)):
+                return str(self.data)
+            return f"the runner's {type(self.data).__name__}"
+        if spec is None or spec.data is None:
+            return "no data"
+        if spec.data.synthetic is not None:
+            synthetic = spec.data.synthetic_kwargs()
+            seed = f" (seed {synthetic['seed']})" if "seed" in synthetic else ""
+            return f"synthetic {synthetic.get('instrument', spec.base['instrument'])}{seed}"
+        return spec.data.path_as_written or spec.data.path or "?"
+
+    def _bars(self, spec: SweepSpec, instrument: str, progress: Progress | None = None) -> Bars:
+        """The one input path (engine.inputs.to_bars) for the runner's data or the spec's.
+        The data is named on `progress` before it is read: reading may take a while."""
+        if progress is not None and (spec.data is not None or isinstance(self.data, (str, Path))):
+            progress.note(f"sweep {spec.name}: loading {self.data_label(spec)} ...")
         if self.data is not None:
             return to_bars(self.data, instrument)
         if spec.data is None:
@@ -264,12 +346,43 @@ class ResearchRunner:
                 "grid_size": n_combos, "data": data_facts(bars),
                 "fills": fill_check(bars).to_dict()}
 
-    def _progress(self, total: int, initial: int):
-        from tqdm import tqdm
+    def _facts(self, spec: SweepSpec, bars: Bars, plan: Plan, settings: ParallelSpec,
+               n_combos: int, n_todo: int) -> RunFacts:
+        """The first line's facts (progress.RunFacts)."""
+        first, last = bar_dates(bars)
+        return RunFacts(name=spec.name, combos=n_combos, done=n_combos - n_todo,
+                        tasks=len(plan.tasks), processes=plan.processes, threads=plan.threads,
+                        backend=settings.backend, data=self.data_label(spec), bars=len(bars),
+                        first_date=first, last_date=last)
 
-        enabled = self.progress and sys.stderr.isatty()
-        return tqdm(total=total, initial=initial, unit="combo", disable=not enabled,
-                    file=sys.stderr, dynamic_ncols=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedSweep:
+    """A spec's inputs and plan before anything runs (ResearchRunner.plan_for): the bars,
+    every combo (grid order, distinct), those still to run, the trading dates, the plan."""
+
+    spec: SweepSpec
+    bars: Bars
+    combos: tuple[RunParams, ...]
+    todo: tuple[RunParams, ...]
+    dates: np.ndarray
+    plan: Plan
+    settings: ParallelSpec
+    store_trades: bool
+    data_label: str
+
+
+def bar_dates(bars: Bars) -> tuple[str, str]:
+    """The first and last bar's Chicago calendar dates, as a spec's data start/end are
+    written ("-" without bars).
+
+    >>> bar_dates(to_bars(synthetic_bars("ES", "2024-01-01", "2024-01-31"), "ES"))
+    ('2024-01-01', '2024-01-31')
+    """
+    if not len(bars):
+        return "-", "-"
+    first, last = utc_to_chicago(bars.ts_ns[[0, -1]])
+    return f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
 
 
 def _analyze(store: SweepStore, config: AnalysisConfig) -> dict[str, Any]:
@@ -285,12 +398,14 @@ def _analyze(store: SweepStore, config: AnalysisConfig) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - started, 3)}
 
 
-def _reusable(store: SweepStore, dates: np.ndarray, store_trades: bool) -> set[str]:
+def _reusable(store: SweepStore, dates: np.ndarray, store_trades: bool,
+              read_only: bool = False) -> set[str]:
     """The finished combos a resumed sweep may skip. A shard whose files disagree (truncated,
     empty, deleted or swapped: its footers say so) is discarded, said in one line, and its
-    combos run again; so are combos the compacted files do not hold whole."""
+    combos run again; so are combos the compacted files do not hold whole. `read_only`
+    (a dry run) leaves the folder as it is and says nothing."""
     sources = find_sources(store, dates, with_trades=store_trades)
-    for name, problem in sources.problems.items():
+    for name, problem in ({} if read_only else sources.problems).items():
         where = store.root if name == "compacted" else store.shards / name
         logger.warning("%s: %s; its combos will be computed again", where, problem)
         if name != "compacted":

@@ -2,8 +2,9 @@
 
 The overall call rests on the two tests that correct for having tried N combos: the
 deflated Sharpe (significant at DSR >= 0.95) and the SPA test (p <= 0.05). Both significant,
-with PBO below 0.5 and a profitable walk-forward (where computed): evidence of an edge.
-Neither significant: no evidence. Anything else: mixed evidence.
+with PBO below 0.5 and a profitable walk-forward: evidence of an edge. Neither significant:
+no evidence. Anything else, a PBO or walk-forward left out for too few dates included:
+mixed evidence (an edge is never claimed without its out-of-sample checks).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def evidence_of(deflated: DeflatedSharpe, spa_pvalue: float, pbo: float | None,
     spa_ok = spa_pvalue <= SPA_SIGNIFICANT
     if not dsr_ok and not spa_ok:
         return NO_EVIDENCE
-    supports = [pbo is None or pbo < PBO_RANDOM, oos_net_usd is None or oos_net_usd > 0]
+    supports = [pbo is not None and pbo < PBO_RANDOM, oos_net_usd is not None and oos_net_usd > 0]
     return EVIDENCE if dsr_ok and spa_ok and all(supports) else MIXED
 
 

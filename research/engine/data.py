@@ -101,6 +101,13 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
     Only the rows of `instrument` are read, so a bad row of another instrument does not
     matter (DECISIONS Q24). Naive timestamps are wall time in `timezone`. The source named in
     errors defaults to the file `load_bars` read (`df.attrs["source"]`).
+
+    >>> from research import synthetic_bars, run_strategy, RunParams
+    >>> bars = prepare_bars(synthetic_bars("ES", "2024-01-02", "2024-01-05"), "ES")
+    >>> len(bars), bars.instrument.symbol, bars.high_ticks.dtype  # prices as int64 ticks
+    (5075, 'ES', dtype('int64'))
+    >>> len(run_strategy(bars, RunParams(instrument="ES")))  # reuse for many runs
+    28
     """
     source = _source_of(df, source)
     _require_columns(df, source)

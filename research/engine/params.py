@@ -79,31 +79,70 @@ class RunParams:
     # ---- derived, exact tick arithmetic (DECISIONS Q15) ----
     @property
     def spec(self) -> Instrument:
+        """The instrument's row of the table: tick, ladder, micro scale, $ per point.
+
+        >>> RunParams(instrument="MES").spec.tick, RunParams(instrument="MES").target
+        (0.25, 10)
+        """
         return INSTRUMENTS[self.instrument]
 
     @property
     def target_ticks(self) -> int:
+        """The target in ticks (exact: the target is a multiple of the tick).
+
+        >>> RunParams(instrument="CL", target=0.5).target_ticks
+        50
+        """
         return int(Decimal(repr(self.target)) / self.spec.tick_decimal)
 
     @property
     def t1_threshold_ticks(self) -> int:
+        """The favourable move, in ticks, that fires T1 and moves the stop to break-even:
+        ceil(t1_fraction x target ticks), in decimal arithmetic (Q15).
+
+        >>> RunParams(instrument="ES", target=10).t1_threshold_ticks  # ceil(0.65 x 40)
+        26
+        """
         return math.ceil(Decimal(repr(self.t1_fraction)) * self.target_ticks)
 
     @property
     def stop_cap_ticks(self) -> int:
+        """The most the initial stop may lie from the entry, in ticks:
+        floor(stop_cap_multiple x target ticks).
+
+        >>> RunParams(instrument="ES", target=10).stop_cap_ticks  # 3 x 40 ticks = 30 points
+        120
+        """
         return math.floor(Decimal(repr(self.stop_cap_multiple)) * self.target_ticks)
 
     @property
     def commission_cents(self) -> int:
+        """The commission per contract per round turn, in whole cents.
+
+        >>> RunParams(instrument="ES", commission=2.5).commission_cents
+        250
+        """
         return int(Decimal(repr(self.commission)) * 100)
 
     def slots_for(self, session: str) -> tuple[str, ...]:
-        """The slot labels that run for a session (Q17: empty or missing means all)."""
+        """The slot labels that run for a session (Q17: empty or missing means all).
+
+        >>> RunParams(instrument="ES", enabled_slots={"S2": ["10:00"]}).slots_for("S2")
+        ('10:00',)
+        >>> RunParams(instrument="ES").slots_for("S1")
+        ('07:30', '08:00', '09:00')
+        """
         chosen = dict(self.enabled_slots).get(session, ())
         return chosen if chosen else SESSION_SLOTS[session]
 
     # ---- canonical form ----
     def to_dict(self) -> dict[str, Any]:
+        """Every field, lists for tuples (JSON-ready); `from_dict` reads it back.
+
+        >>> rp = RunParams(instrument="ES", target=15)
+        >>> rp.to_dict()["target"], RunParams.from_dict(rp.to_dict()) == rp
+        (15, True)
+        """
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
@@ -115,7 +154,11 @@ class RunParams:
         return out
 
     def to_json(self) -> str:
-        """The canonical JSON behind combo_id (LATER_FIELDS only where not at default)."""
+        """The canonical JSON behind combo_id (LATER_FIELDS only where not at default).
+
+        >>> RunParams(instrument="ES").to_json()[:40]
+        '{"enabled_sessions":["S1","S2"],"enabled'
+        """
         canonical = self.to_dict()
         for name in LATER_FIELDS:
             if canonical[name] == _DEFAULTS[name]:
@@ -124,12 +167,20 @@ class RunParams:
 
     @property
     def combo_id(self) -> str:
-        """A short stable id: the first 12 hex digits of the canonical JSON's sha256."""
+        """A short stable id: the first 12 hex digits of the canonical JSON's sha256.
+
+        >>> RunParams(instrument="ES", target=15).combo_id
+        'e80ef1ef90c8'
+        """
         return _combo_id(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunParams:
-        """Build from a mapping; keys starting with '_' are documentation and skipped."""
+        """Build from a mapping; keys starting with '_' are documentation and skipped.
+
+        >>> RunParams.from_dict({"instrument": "MES", "target": 12.5, "_note": "x"}).target
+        12.5
+        """
         if not isinstance(data, Mapping):
             raise InputTypeError(f"RunParams.from_dict: expected a mapping of fields, got "
                                  f"{type(data).__name__}")

@@ -120,6 +120,12 @@ class ParallelProcessor:
     Results come back per slice, in input order, so the caller can concatenate them and get
     exactly what a sequential run gives. Not meant to be shared by concurrent callers:
     ``stats`` describes the instance's last run.
+
+    >>> processor = ParallelProcessor(max_workers=2)
+    >>> processor.map(range(6), lambda r: r * r)
+    [0, 1, 4, 9, 16, 25]
+    >>> processor.stats.threads, processor.stats.ranges
+    (2, 6)
     """
 
     def __init__(self, max_workers: int | None = None, enable_parallel: bool = True):
@@ -132,7 +138,11 @@ class ParallelProcessor:
         self.stats: ProcessorStats | None = None
 
     def plan(self, ranges: Sequence[Any], weights: Any = None) -> Bounds:
-        """The slices a parallel run would use: a few per thread, balanced by work."""
+        """The slices a parallel run would use: a few per thread, balanced by work.
+
+        >>> ParallelProcessor(max_workers=2).plan(range(16))  # 4 slices per thread
+        [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14), (14, 16)]
+        """
         return slice_bounds(
             work_weights(ranges, weights), min(len(ranges), SLICES_PER_THREAD * self.max_workers)
         )
@@ -152,6 +162,9 @@ class ParallelProcessor:
         gets the number of ranges each finished slice held; it is only ever called from
         this thread, so it needs no lock. Raises RangeProcessingError naming the first
         failing range; never returns partial results.
+
+        >>> ParallelProcessor(max_workers=2).process(list(range(16)), sum)  # a sum per slice
+        [1, 5, 9, 13, 17, 21, 25, 29]
         """
         self.stats = None
         started = time.perf_counter()
@@ -183,7 +196,11 @@ class ParallelProcessor:
         weights: Any = None,
         progress: Callable[[int], None] | None = None,
     ) -> list[U]:
-        """``[fn(r) for r in ranges]``, computed slice-wise on threads."""
+        """``[fn(r) for r in ranges]``, computed slice-wise on threads.
+
+        >>> ParallelProcessor(max_workers=2).map(["a", "bb", "ccc"], len)
+        [1, 2, 3]
+        """
 
         def process_slice(part: Sequence[R]) -> list[U]:
             return [fn(item) for item in part]

@@ -1,0 +1,276 @@
+"""``--dry-run``: check a spec, load its data, plan it and time a short calibration run;
+nothing is written to the results folder.
+
+How the estimate is made: one task of the plan (its largest, cut to CALIBRATION_COMBOS
+combos) runs in this process on the plan's threads, after a one-combo warm-up (numba
+loads its kernels). Timing that task with 1 and with k combos splits its cost into the
+shared stages (ranges and entries, once per task) and the cost per combo; the engine time
+is ``tasks x shared + combos x per combo``, divided by ``processes x PARALLEL_EFFICIENCY``
+when there are several. The calibration task's shard is stored and compacted in a
+temporary folder, with 1 and with k combos too (the parent does this alone, so it is not
+divided), and the first pair's heatmap is drawn twice (the first draw also starts
+matplotlib). The estimate adds the process's start-up and the load time measured here
+and, with several processes, WORKER_START_S. It is rough: the machine's other work, and a
+first run after installing compiles the kernels (seconds).
+
+>>> from research.grid import build_spec
+>>> from research import ResearchRunner, synthetic_bars
+>>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+...                         max_cpus=1, progress=False)
+>>> result = dry_run(runner, build_spec({"target": [10, 15]}, {"instrument": "ES"}, "demo"))
+>>> result.estimate().total_s > 0, Path("results/demo").exists()
+(True, False)
+>>> print(result.report())  # doctest: +ELLIPSIS
+dry run of sweep demo: nothing is written
+combos: 2 in the grid (target 2), 0 already done, 2 to run
+data: the runner's DataFrame: ES, 2024-01-01 .. 2024-01-31, ... bars, ... trading dates ...
+...
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from research.compaction import Compaction
+from research.engine.fills import fill_check
+from research.engine.params import RunParams
+from research.grid import SweepSpec
+from research.plan import Task, task_id_for
+from research.progress import Progress, clock, count
+from research.provenance import bars_fingerprint
+from research.report import numeric_axes, write_heatmaps
+from research.research_runner import PlannedSweep, ResearchRunner, bar_dates
+from research.store import SweepStore
+from research.worker import TaskResult, run_task
+
+CALIBRATION_COMBOS = 32  # at most this many combos of one task are timed
+WORKER_START_S = 1.5  # a loky worker's start and imports, paid once when processes > 1
+# Processes share cores, caches and memory bandwidth: 2 processes ran the 980 grid 1.26-1.33x
+# faster than 1 on the 2-core development machine (README, Benchmarks), not 2x.
+PARALLEL_EFFICIENCY = 0.65
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calibration:
+    """One task timed in this process, split into what is paid once and per combo: the
+    engine (`shared_s` once per task: ranges and entries), storing and compacting (in the
+    parent), and heatmaps (the first also starts matplotlib)."""
+
+    combos: int
+    threads: int
+    shared_s: float
+    per_combo_s: float
+    write_fixed_s: float
+    write_per_combo_s: float
+    first_heatmap_s: float
+    heatmap_s: float
+
+    @property
+    def combos_per_s(self) -> float:
+        """The engine's rate on tasks of `combos` combos."""
+        return self.combos / (self.shared_s + self.combos * self.per_combo_s)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Estimate:
+    """The parts of an estimated run, in seconds."""
+
+    startup_s: float
+    load_s: float
+    engine_s: float
+    write_s: float
+    heatmaps_s: float
+    workers_s: float
+
+    @property
+    def total_s(self) -> float:
+        # Heatmaps are drawn on a thread while the rows are compacted, but both want the
+        # GIL much of the time: their sum matched measured runs better than their maximum.
+        return (self.startup_s + self.load_s + self.workers_s + self.engine_s + self.write_s
+                + self.heatmaps_s)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DryRun:
+    """What ``--dry-run`` found: the planned sweep, the load time, the calibration."""
+
+    planned: PlannedSweep
+    results: Path
+    load_s: float
+    calibration: Calibration | None  # None: nothing to run
+    heatmaps: int
+    startup_s: float = 0.0  # the process's start and imports (the CLI measures them)
+
+    def estimate(self) -> Estimate:
+        """The run's time from the calibration (the module docstring says how)."""
+        cal, plan = self.calibration, self.planned.plan
+        if cal is None:
+            return Estimate(startup_s=self.startup_s, load_s=self.load_s, engine_s=0.0,
+                            write_s=0.0, heatmaps_s=0.0, workers_s=0.0)
+        n_todo = len(self.planned.todo)
+        serial_s = len(plan.tasks) * cal.shared_s + n_todo * cal.per_combo_s
+        engine_s = serial_s if plan.processes == 1 else \
+            serial_s / (plan.processes * PARALLEL_EFFICIENCY)
+        workers_s = WORKER_START_S if plan.processes > 1 \
+            and self.planned.settings.backend != "sequential" else 0.0
+        heatmaps_s = cal.first_heatmap_s + (self.heatmaps - 1) * cal.heatmap_s \
+            if self.heatmaps else 0.0
+        return Estimate(startup_s=self.startup_s, load_s=self.load_s, engine_s=engine_s,
+                        write_s=cal.write_fixed_s + n_todo * cal.write_per_combo_s,
+                        heatmaps_s=heatmaps_s, workers_s=workers_s)
+
+    def report(self) -> str:
+        """The plan and the estimate, as the CLI prints them."""
+        planned, plan = self.planned, self.planned.plan
+        spec, bars = planned.spec, planned.bars
+        n_done = len(planned.combos) - len(planned.todo)
+        sizes = [len(task.combos) for task in plan.tasks]
+        axes = " x ".join(f"{axis} {len(values)}" for axis, values in spec.grid) or "no axes"
+        first, last = bar_dates(bars)
+        loaded = f"loaded and checked in {clock(self.load_s)}"
+        lines = [
+            f"dry run of sweep {spec.name}: nothing is written",
+            f"combos: {len(planned.combos)} in the grid ({axes}), {n_done} already done, "
+            f"{len(planned.todo)} to run",
+            f"data: {planned.data_label}: {bars.instrument.symbol}, {first} .. {last}, "
+            f"{len(bars):,} bars, {len(planned.dates)} trading dates ({loaded})",
+            f"plan: {count(len(plan.tasks), 'task')} of {_range(sizes)} combos on "
+            f"{count(plan.processes, 'process')} x {count(plan.threads, 'thread')} "
+            f"({planned.settings.backend}, CPU budget {plan.budget})" if plan.tasks else
+            "plan: nothing to run, every combo is done (--fresh runs them all again)",
+            f"outputs: {self.results}/ (summary, daily"
+            f"{', trades' if planned.store_trades else ''}, {count(self.heatmaps, 'heatmap')})",
+        ]
+        lines += self._estimate_lines()
+        return "\n".join(lines)
+
+    def _estimate_lines(self) -> list[str]:
+        cal, estimate = self.calibration, self.estimate()
+        if cal is None:
+            return ["estimate: nothing to run; the run only compacts and draws"]
+        parts = [("start-up", estimate.startup_s), ("load", estimate.load_s),
+                 ("worker start", estimate.workers_s), ("engine", estimate.engine_s),
+                 ("store and compact", estimate.write_s), ("heatmaps", estimate.heatmaps_s)]
+        heatmaps = (f"; heatmaps {cal.first_heatmap_s:.2f} s, then {cal.heatmap_s:.2f} s each"
+                    if self.heatmaps else "")
+        return [
+            f"calibration: {cal.combos} combos of one task on {count(cal.threads, 'thread')}: "
+            f"{cal.combos_per_s:,.0f} combos/s ({cal.shared_s * 1e3:.0f} ms per task + "
+            f"{cal.per_combo_s * 1e3:.1f} ms per combo); storing and compacting "
+            f"{cal.write_fixed_s * 1e3:.0f} ms + {cal.write_per_combo_s * 1e3:.1f} ms per "
+            f"combo{heatmaps}",
+            f"estimate: about {clock(estimate.total_s)} in all: "
+            + ", ".join(f"{name} {clock(seconds)}" for name, seconds in parts if seconds),
+            "  rough: processes that share cores run slower than one alone, and the first "
+            "run after installing also compiles the kernels",
+        ]
+
+
+def dry_run(runner: ResearchRunner, spec: SweepSpec, *, fresh: bool = False,
+            quiet: bool = True, startup_s: float = 0.0) -> DryRun:
+    """Plan `spec` on `runner` and time a calibration; nothing is written to its results.
+
+    `quiet=False` says which data file is being loaded (on stderr) before reading it;
+    `startup_s` (the process's start and imports so far) is added to the estimate.
+    See the module docstring for an example.
+    """
+    started_s = time.perf_counter()
+    planned = runner.plan_for(spec, fresh=fresh, progress=Progress(not quiet))
+    bars_fingerprint(planned.bars)  # what the run's parent does before its first task
+    fill_check(planned.bars)
+    load_s = time.perf_counter() - started_s
+    pairs = _heatmap_pairs(planned)
+    calibration = calibrate(runner, planned, pairs > 0) if planned.plan.tasks else None
+    return DryRun(planned=planned, results=runner.results_dir / spec.name, load_s=load_s,
+                  calibration=calibration, heatmaps=pairs, startup_s=startup_s)
+
+
+def calibrate(runner: ResearchRunner, planned: PlannedSweep, draw: bool = True) -> Calibration:
+    """Time the plan's largest task (at most CALIBRATION_COMBOS of its combos) in this
+    process: its engine and its storing and compacting, each with 1 and with all of its
+    combos (a part per task and a part per combo); and two heatmaps when `draw` (the first
+    pays matplotlib's start)."""
+    plan, bars = planned.plan, planned.bars
+    largest = max(plan.tasks, key=lambda task: len(task.combos))
+    combos = largest.combos[:CALIBRATION_COMBOS]
+
+    def timed(chosen: tuple[RunParams, ...]) -> tuple[float, TaskResult]:
+        task = Task(task_id_for(rp.combo_id for rp in chosen), chosen)
+        began = time.perf_counter()
+        result = run_task(bars, task, bars.last_ts_ns, plan.threads, runner.stages,
+                          planned.store_trades)
+        return time.perf_counter() - began, result
+
+    timed(combos[:1])  # warm-up: numba loads (or compiles) its kernels
+    one_s, one = timed(combos[:1])
+    all_s, every = timed(combos)
+    with tempfile.TemporaryDirectory(prefix="research-dry-run-") as folder:
+        write_one_s = _store_and_compact(planned, combos[:1], one, Path(folder) / "one")
+        write_all_s = _store_and_compact(planned, combos, every, Path(folder) / "all")
+        first_s, later_s = _two_heatmaps(planned, Path(folder)) if draw else (0.0, 0.0)
+    shared_s, per_combo_s = _split(one_s, all_s, len(combos))
+    write_fixed_s, write_per_combo_s = _split(write_one_s, write_all_s, len(combos))
+    return Calibration(combos=len(combos), threads=plan.threads, shared_s=shared_s,
+                       per_combo_s=per_combo_s, write_fixed_s=write_fixed_s,
+                       write_per_combo_s=write_per_combo_s, first_heatmap_s=first_s,
+                       heatmap_s=later_s)
+
+
+def _split(one_s: float, all_s: float, n: int) -> tuple[float, float]:
+    """(once, per item) from the time of 1 item and of n items. When noise makes n items
+    look no slower than one, all of it counts per item (an estimate errs on the long side)."""
+    if n < 2:
+        return 0.0, one_s
+    if all_s <= one_s:
+        return 0.0, all_s / n
+    per_item_s = max(all_s - one_s, 0.0) / (n - 1)
+    return max(one_s - per_item_s, 0.0), per_item_s
+
+
+def _store_and_compact(planned: PlannedSweep, combos: tuple[RunParams, ...],
+                       result: TaskResult, folder: Path) -> float:
+    """Seconds to publish a task's shard and compact it, in a scratch store."""
+    store = SweepStore(folder)
+    store.shards.mkdir(parents=True)
+    began = time.perf_counter()
+    store.write_task(result.task_id, result.summaries, result.trades, result.daily)
+    grid = ((rp.combo_id, planned.spec.axis_values(rp)) for rp in combos)
+    compaction = Compaction.of(store, grid, planned.spec.param_columns(), planned.dates,
+                               store_trades=planned.store_trades)
+    compaction.write_summary()
+    compaction.write_rows()
+    return time.perf_counter() - began
+
+
+def _heatmap_pairs(planned: PlannedSweep) -> int:
+    axes = numeric_axes(_axis_frame(planned), planned.spec.axes)
+    return len(axes) * (len(axes) - 1) // 2
+
+
+def _two_heatmaps(planned: PlannedSweep, folder: Path) -> tuple[float, float]:
+    """Seconds to draw the first pair's heatmap twice: the first draw also starts
+    matplotlib, the second is what each further pair costs."""
+    frame = _axis_frame(planned)
+    pair = numeric_axes(frame, planned.spec.axes)[:2]
+    frame["total_profit"] = 0.0
+    times = []
+    for _ in range(2):
+        began = time.perf_counter()
+        write_heatmaps(frame, pair, folder)
+        times.append(time.perf_counter() - began)
+    return times[0], times[1]
+
+
+def _axis_frame(planned: PlannedSweep) -> pd.DataFrame:
+    return pd.DataFrame([planned.spec.axis_values(rp) for rp in planned.combos],
+                        columns=planned.spec.axes)
+
+
+def _range(sizes: list[int]) -> str:
+    low, high = min(sizes, default=0), max(sizes, default=0)
+    return str(low) if low == high else f"{low}-{high}"
