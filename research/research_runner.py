@@ -33,7 +33,7 @@ from research.parallel.backends import run_tasks
 from research.parallel.settings import ParallelSpec
 from research.plan import Plan
 from research.provenance import bars_fingerprint, data_facts, environment
-from research.report import write_heatmaps
+from research.report import write_heatmaps, write_report
 from research.store import StoreWriteError, SweepStore
 from research.worker import failure_record, run_task
 
@@ -110,7 +110,20 @@ class ResearchRunner:
             failures=failures, heatmaps=heatmaps, store_trades=store_trades,
             timings={"total_s": round(time.perf_counter() - started, 3),
                      "compact_s": round(time.perf_counter() - compact_started, 3), **timings})
+        self._write_report(store)
         return Sweep(store.root)
+
+    @staticmethod
+    def _write_report(store: SweepStore) -> None:
+        """report.html from the finished folder (issue 13). The results are already final:
+        a report that fails is logged and recorded in the manifest (``report_error``; the
+        next run's manifest starts without it), never fatal."""
+        try:
+            write_report(store.root)
+        except Exception as exc:  # noqa: BLE001 - any bug in the page must not lose a sweep
+            logger.error("report.html not written: %s: %s", type(exc).__name__, exc)
+            with suppress(OSError):
+                store.update_manifest(report_error=f"{type(exc).__name__}: {exc}")
 
     # -- how to run it --
 

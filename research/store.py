@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 # The results folder's file names (the runner, compaction and report name files by these).
 MANIFEST, TRADES, SUMMARY, SUMMARY_CSV = ("manifest.json", "trades.parquet", "summary.parquet",
                                           "summary.csv")
+REPORT = "report.html"  # research.report's page
 SHARDS = "shards"
 TRADES_SUFFIX, DAILY_SUFFIX, SUMMARY_SUFFIX = (".trades.parquet", ".daily.parquet",
                                               ".summary.parquet")
@@ -122,7 +123,8 @@ class SweepStore:
 
     def _wipe(self) -> None:
         """Delete only the files of this layout; anything else in the folder stays."""
-        ours = [self.root / name for name in (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV, DAILY)]
+        ours = [self.root / name for name in (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV, DAILY,
+                                              REPORT)]
         ours += self.root.glob(HEATMAP_GLOB)
         for suffix in SHARD_SUFFIXES:
             ours += self.shards.glob("*" + suffix)
