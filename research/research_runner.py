@@ -172,7 +172,7 @@ class ResearchRunner:
 
     def _compact(self, spec: SweepSpec, combos: Sequence[RunParams], store: SweepStore,
                  dates: np.ndarray, store_trades: bool) -> list[str]:
-        """The compacted files, then the shards go. Heatmaps (matplotlib, holds the GIL)
+        """The compacted files, then the shards go. Heatmaps (Pillow, holds the GIL)
         are drawn while the rows are compacted (pyarrow, does not); returns their names."""
         compaction = Compaction.of(store, {rp.combo_id: spec.axis_values(rp) for rp in combos},
                                    spec.axes, dates, store_trades=store_trades)

@@ -1,19 +1,21 @@
 """Heatmap cells (median by default, every pair of axes), the PNGs, the colour scale, number
 formats and the top table."""
 
+import io
 import itertools
 from fnmatch import fnmatch
 
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from research.metrics import METRIC_COLUMNS
 from research.report import format_top, numeric_axes, top_combos, write_heatmaps
 from research.report.colors import color_limits, diverging_color
 from research.report.format import axis_value, count, pct, points, usd
 from research.report.heatmaps import axis_levels, axis_pairs, heatmap_grid, heatmap_grids
-from research.report.png import heatmap_figure
+from research.report.png import CELL_HEIGHT, cell_labels, heatmap_png, heatmap_title, layout
 from research.store import HEATMAP_GLOB, heatmap_name
 
 
@@ -103,35 +105,50 @@ def test_a_cell_without_finished_combos_is_empty_and_nan_values_are_left_out():
     assert grid.values[0, 0] == 5.5  # median of 2 and 9
 
 
+def rgb(hex_color: str) -> tuple[int, int, int]:
+    return tuple(int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def picture(grid, best=None) -> Image.Image:
+    return Image.open(io.BytesIO(heatmap_png(grid, best))).convert("RGB")
+
+
 def test_colour_scale_is_centred_on_zero_with_symmetric_limits():
     # Every cell profitable: the scale still runs from -max to +max, so +63 is light blue.
     assert color_limits([63.0, 265.25, 980.0]) == (-980.0, 980.0)
     assert color_limits([-5.0, 2.0]) == (-5.0, 5.0)
     assert color_limits([float("nan")]) == (-1.0, 1.0)
     assert diverging_color(0.0, 980.0) == "#f7f7f7"
-    red, green, blue = (int(diverging_color(63.0, 980.0)[i:i + 2], 16) for i in (1, 3, 5))
+    red, _, blue = rgb(diverging_color(63.0, 980.0))
     assert blue > red  # a gain is never painted red
     s = summary(a=[1, 2], b=[1, 2])
     s["net_profit_usd"] = [63.0, 265.25, 500.0, 980.0]
-    image = heatmap_figure(heatmap_grid(s, "a", "b")).axes[0].images[0]
-    assert (image.norm.vmin, image.norm.vmax) == (-980.0, 980.0)
-    assert image.norm(0.0) == 0.5
+    grid = heatmap_grid(s, "a", "b")
+    assert grid.limits == (-980.0, 980.0)
+    image, where = picture(grid), layout(grid)
+    x0, y0, _, _ = where.cell_box(0, 0)  # a=1, b=1: +63
+    assert image.getpixel((x0 + 4, y0 + 4)) == rgb(diverging_color(63.0, 980.0))
+    key_middle = (where.key_left + 8, where.top + CELL_HEIGHT)  # half of two rows: value 0
+    near_white = zip(image.getpixel(key_middle), rgb("#f7f7f7"), strict=True)
+    assert max(abs(a - b) for a, b in near_white) <= 8
 
 
 def test_png_title_has_units_cells_have_consistent_decimals_and_trades_best_outlined():
     s = summary(slot=["07:30", "09:30"], target=[10, 15])
     s["net_profit_usd"] = [265.25, 1000.0, -12.5, 3.0]
     s["trades"] = [12, 14, 9, 11]
+    grid = heatmap_grid(s, "slot", "target", axes=["slot", "target"])
+    assert heatmap_title(grid)[0] == "Median net P&L ($ after costs) by slot and target"
+    assert cell_labels(grid) == [[("265.25", "n=12"), ("-12.50", "n=9")],
+                                 [("1,000.00", "n=14"), ("3.00", "n=11")]]
+    assert (grid.x_levels, grid.y_levels) == (("07:30", "09:30"), (10, 15))
     best = top_combos(s, n=1).iloc[0].to_dict()
-    figure = heatmap_figure(heatmap_grid(s, "slot", "target", axes=["slot", "target"]), best)
-    ax = figure.axes[0]
-    assert ax.get_title().startswith("median net P&L ($ after costs) by slot and target")
-    texts = sorted(t.get_text() for t in ax.texts)
-    assert texts == ["-12.50\nn=9", "1,000.00\nn=14", "265.25\nn=12", "3.00\nn=11"]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["07:30", "09:30"]
-    assert figure.axes[1].get_ylabel() == "net P&L ($ after costs)"
-    outline = [p for p in ax.patches if p.get_edgecolor()[:3] == (0.0, 0.0, 0.0)]
-    assert len(outline) == 1 and outline[0].get_xy() == (-0.5, 0.5)  # slot 07:30, target 15
+    image, where = picture(grid, best), layout(grid)
+    x0, y0, _, _ = where.cell_box(1, 0)  # slot 07:30, target 15: 1,000.00
+    assert image.getpixel((x0 + 2, y0 + 2)) == (17, 17, 17)  # the outline
+    plain = picture(grid)
+    assert plain.getpixel((x0 + 2, y0 + 2)) == rgb(diverging_color(1000.0, 1000.0))
+    assert image.size == (where.width, where.height) and image.width > where.key_left
 
 
 def test_number_formats_are_consistent():

@@ -193,12 +193,12 @@ def test_a_report_that_fails_is_recorded_and_the_results_stay(tmp_path, monkeypa
     assert (again.path / REPORT).exists() and "report_error" not in again.manifest
 
 
-def test_the_report_draws_no_picture_with_matplotlib(sweep):
-    code = ("import sys; from research.report import write_report; "
-            f"write_report({str(sweep.path)!r}, {str(sweep.path / 'x.html')!r}); "
-            "print('matplotlib' in sys.modules)")
+def test_a_sweep_with_its_pictures_and_page_never_imports_matplotlib(tmp_path):
+    code = ("import sys; from tests.test_report_page import run_sweep; "
+            f"sweep = run_sweep({str(tmp_path)!r}, name='imports'); "
+            "print(len(list(sweep.path.glob('heatmap_*.png'))), 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
+    assert out.returncode == 0 and out.stdout.split() == ["3", "False"], out.stderr
 
 
 def test_an_empty_summary_still_gives_a_page():

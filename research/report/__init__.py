@@ -6,7 +6,7 @@ RESULTS_DIR`` does the same from the command line. The modules, one job each:
 - inputs.py: everything read from the results folder, named in one place
 - top.py: ranking and the plain-text table; heatmaps.py: cells over pairs of axes
 - colors.py, format.py, labels.py: the colour scale, number formats, metric names and units
-- png.py: the PNGs (the only user of matplotlib); charts.py, heatmap_svg.py: inline SVG
+- png.py: the PNGs (Pillow); charts.py, heatmap_svg.py: the page's inline SVG
 - series.py, trade_stats.py: what the page derives from the daily matrix and the trades
 - page_*.py: the page's sections; html.py: the page around them
 
