@@ -42,7 +42,7 @@ def session():
 @pytest.fixture(scope="module")
 def default_sweep(tmp_path_factory):
     """sweeps/grid.yaml as the README runs it (84 combos, one year of synthetic ES)."""
-    spec = load_spec(ROOT / "sweeps" / "grid.yaml")
+    spec = load_spec(os.path.relpath(ROOT / "sweeps" / "grid.yaml"))  # as the page shows it
     return ResearchRunner(results_dir=tmp_path_factory.mktemp("browser"),
                           progress=False).run_spec(spec)
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from research.report.format import MISSING, count, day, stamp_ns
+from research.report.format import MISSING, count, day, ratio, stamp_ns
 from research.report.inputs import ReportInputs
 from research.report.markup import definition_list, esc, note, section, table
 
@@ -33,11 +33,20 @@ def _text(value: Any) -> str:
     return esc(value)
 
 
+def _source(manifest: Mapping[str, Any]) -> str:
+    """The data's source; built-in synthetic bars say so (their source is an in-memory frame)."""
+    source = (manifest.get("data") or {}).get("source")
+    synthetic = ((manifest.get("spec") or {}).get("data") or {}).get("synthetic")
+    if isinstance(synthetic, Mapping) and source in (None, "<frame>"):
+        return esc("built-in synthetic bars: " + _plain(synthetic))
+    return _text(source)
+
+
 def _data_facts(inputs: ReportInputs) -> str:
     data = inputs.manifest.get("data") or {}
     dates = inputs.daily.index
     return definition_list([
-        ("source", _text(data.get("source"))),
+        ("source", _source(inputs.manifest)),
         ("instrument", _text(data.get("instrument"))),
         ("format", _text(data.get("format") or "canonical")),
         ("contracts", _text(data.get("contracts"))),
@@ -47,22 +56,24 @@ def _data_facts(inputs: ReportInputs) -> str:
         ("bars", esc(count(data.get("rows")))),
         ("trading dates", esc(f"{count(len(dates))} ({day(dates[0])} to {day(dates[-1])})"
                               if len(dates) else MISSING)),
+        *_fills(inputs.manifest),
     ])
 
 
-def _fills(manifest: Mapping[str, Any]) -> str:
+def _fills(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The fill-honesty check: how far past a level the crossing bar closes (engine/fills.py)."""
     fills = manifest.get("fills") or {}
     items = []
     for kind in ("breakouts", "stops"):
         stats = fills.get(kind) or {}
         if stats:
-            items.append((f"{kind}: bar beyond the level",
-                          esc(f"{count(stats.get('count'))} fills, mean "
-                              f"{stats.get('mean_ticks', MISSING)} ticks, median "
-                              f"{stats.get('median_ticks', MISSING)} ticks")))
+            items.append((f"{kind[:-1]} fills", esc(
+                f"{count(stats.get('count'))}; crossing bar closes {ratio(stats.get('mean_ticks'))}"
+                f" ticks past the level on average (median "
+                f"{ratio(stats.get('median_ticks'))})")))
     if fills.get("note"):
         items.append(("fill note", esc(fills["note"])))
-    return definition_list(items) if items else ""
+    return items
 
 
 def _spec(manifest: Mapping[str, Any]) -> str:
@@ -76,14 +87,19 @@ def _spec(manifest: Mapping[str, Any]) -> str:
     rows.append(["store trades", _plain(spec.get("store_trades", "all"))])
     size = f"{count(manifest.get('grid_size'))} combos"
     return (f"<h3>Spec <span class=\"muted\">({esc(manifest.get('source', MISSING))}; "
-            f"{esc(size)})</span></h3>" + table(["key", "value"], rows, attrs='class="compact"'))
+            f"{esc(size)})</span></h3>"
+            + table(["key", "value"], rows, attrs='class="compact wrap"'))
+
+
+_READING_ORDER = ("instrument", "start", "end", "seed")  # synthetic data's keys, as said
 
 
 def _plain(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(map(str, value))
     if isinstance(value, Mapping):
-        return json.dumps(value, sort_keys=True)
+        keys = sorted(value, key=lambda k: (_READING_ORDER + (k,)).index(k))
+        return ", ".join(f"{k} {_plain(value[k])}" for k in keys)
     return str(value)
 
 
@@ -127,8 +143,8 @@ def _failures(manifest: Mapping[str, Any]) -> str:
 
 def facts_section(inputs: ReportInputs) -> str:
     """The run facts: data, spec, run (versions, budget, timings) and failures."""
-    body = ('<div class="cols"><div><h3>Data</h3>' + _data_facts(inputs) + _fills(inputs.manifest)
-            + "</div><div><h3>Run</h3>" + _run(inputs.manifest) + "</div></div>"
-            + _spec(inputs.manifest) + _failures(inputs.manifest)
+    body = ('<div class="cols"><div><h3>Data</h3>' + _data_facts(inputs)
+            + "<h3>Run</h3>" + _run(inputs.manifest) + "</div><div>" + _spec(inputs.manifest)
+            + "</div></div>" + _failures(inputs.manifest)
             + "".join(note(text, "warn") for text in inputs.notes))
     return section(SECTION_ID, "Run facts", body)
