@@ -20,7 +20,7 @@ from research.report import ReportInputs, build_report, top_combos, write_report
 from research.report.html import SECTIONS
 from research.report.series import drawdown, equity_curve, monthly_pnl
 from research.report.trade_stats import CostSetting, cost_sensitivity, outcome_mix
-from research.store import MANIFEST, REPORT
+from research.store import MANIFEST, REPORT, SweepStore
 
 from .helpers import ROOT, small_spec
 from .report_fixtures import SPA_PVALUE, write_robustness
@@ -199,6 +199,14 @@ def test_a_sweep_with_its_pictures_and_page_never_imports_matplotlib(tmp_path):
             "print(len(list(sweep.path.glob('heatmap_*.png'))), 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and out.stdout.split() == ["3", "False"], out.stderr
+
+
+def test_a_fresh_start_removes_the_old_report(tmp_path):
+    store = SweepStore(tmp_path)
+    store.prepare("spec", "data", {"name": "x"})
+    (tmp_path / REPORT).write_text("old page")
+    store.prepare("other spec", "data", {"name": "x"}, fresh=True)
+    assert not (tmp_path / REPORT).exists()
 
 
 def test_an_empty_summary_still_gives_a_page():

@@ -142,7 +142,13 @@ def line_chart(dates: Sequence, lines: Sequence[Line], *, y_label: str,
                width: float = 760, height: float = 230,
                fmt: Callable[[float], str] = usd) -> str:
     """Lines over trading dates (equally spaced), a month grid, y ticks in `fmt`. Each month
-    has a hover band naming every line's value on its last date."""
+    has a hover band naming every line's value on its last date.
+
+    >>> days = pd.bdate_range("2024-01-01", periods=40)
+    >>> svg = line_chart(days, [Line("equity", np.arange(40.0) * 25)], y_label="net $")
+    >>> svg.count("<polyline"), svg.count('class="band"')  # one line; January and February
+    (1, 2)
+    """
     dates = pd.DatetimeIndex(dates)
     frame_values = np.concatenate([np.asarray(line.values, np.float64) for line in lines]
                                   + [np.zeros(1)])
@@ -245,7 +251,13 @@ def histogram(values: Sequence[float], *, x_label: str, split_at: float = 0.0,
 def scatter(x: Sequence[float], y: Sequence[float], titles: Sequence[str], *, x_label: str,
             y_label: str, highlight: Sequence[bool] = (), size: float = 360) -> str:
     """Points with hover titles on equal axes and the diagonal y = x; highlighted points
-    are drawn last, larger, in orange."""
+    are drawn last, larger, in orange.
+
+    >>> svg = scatter([1, 2, 3], [3, 1, 2], ["a", "b", "c"], x_label="first", y_label="second",
+    ...               highlight=[False, True, False])
+    >>> svg.count("<circle"), svg.index(ORANGE) > svg.index(BLUE)
+    (3, True)
+    """
     xs, ys = np.asarray(x, np.float64), np.asarray(y, np.float64)
     top = float(np.nanmax([xs.max(initial=1), ys.max(initial=1)]))
     frame = Frame(56, 10, size - 70, size - 50, (0.5, top + 0.5), (top + 0.5, 0.5))
@@ -282,7 +294,12 @@ class Span:
 
 
 def timeline(spans: Sequence[Span], row_labels: Sequence[str], *, width: float = 760) -> str:
-    """Horizontal bars over calendar dates, one row per label (walk-forward folds)."""
+    """Horizontal bars over calendar dates, one row per label (walk-forward folds).
+
+    >>> day0, day1 = pd.Timestamp("2024-01-02"), pd.Timestamp("2024-03-28")
+    >>> timeline([Span(0, day0, day1, BLUE, "train")], ["fold 1"]).count("<title>train")
+    1
+    """
     first = min(s.start for s in spans)
     last = max(s.end for s in spans) + pd.Timedelta(days=1)
     row_height = 18

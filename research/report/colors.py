@@ -58,7 +58,11 @@ def diverging_colors(values: np.ndarray, limit: float) -> list[str]:
 
 
 def text_color(value: float, limit: float) -> str:
-    """Dark text on light cells, white on the deep ends of the scale (readable contrast)."""
+    """Dark text on light cells, white on the deep ends of the scale (readable contrast).
+
+    >>> text_color(10.0, 100.0), text_color(-90.0, 100.0)
+    ('#222222', '#ffffff')
+    """
     if not math.isfinite(value) or not limit:
         return "#222222"
     return "#ffffff" if abs(value) / limit > 0.6 else "#222222"

@@ -10,6 +10,8 @@ rank by net $ on the first half of the dates against its rank on the second half
 >>> inputs = ReportInputs.from_frames(s, ["target"])
 >>> "robustness analysis not run" in walk_forward_section(inputs)
 True
+>>> overfitting_section(inputs).startswith('<section id="overfitting">')
+True
 """
 
 from __future__ import annotations

@@ -66,7 +66,17 @@ class Stitched:
 
 def stitched_out_of_sample(daily: pd.DataFrame, folds: Sequence[Fold],
                            best_combo_id: str) -> Stitched:
-    """Each fold's chosen combo on its test window, in fold order (windows are disjoint)."""
+    """Each fold's chosen combo on its test window, in fold order (windows are disjoint).
+
+    >>> m = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [10.0, 20.0, 30.0, 40.0]},
+    ...                  index=pd.date_range("2024-01-01", periods=4))
+    >>> d = m.index
+    >>> folds = [Fold(d[0], d[1], d[2], d[2], "b", {}, None, None),
+    ...          Fold(d[1], d[2], d[3], d[3], "a", {}, None, None)]
+    >>> s = stitched_out_of_sample(m, folds, best_combo_id="b")
+    >>> s.walk_forward_usd.tolist(), s.in_sample_best_usd.tolist()
+    ([30.0, 4.0], [30.0, 40.0])
+    """
     parts, skipped = [], []
     for number, fold in enumerate(folds, 1):
         window = (daily.index >= fold.test_start) & (daily.index <= fold.test_end)
