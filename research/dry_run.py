@@ -9,7 +9,7 @@ is ``tasks x shared + combos x per combo``, divided by ``processes x PARALLEL_EF
 when there are several. The calibration task's shard is stored and compacted in a
 temporary folder, with 1 and with k combos too (the parent does this alone, so it is not
 divided), and the first pair's heatmap is drawn twice (the first draw also starts
-matplotlib). The estimate adds the process's start-up and the load time measured here
+loads the drawing code). The estimate adds the process's start-up and the load time measured here
 and, with several processes, WORKER_START_S. It is rough: the machine's other work, and a
 first run after installing compiles the kernels (seconds).
 
@@ -43,7 +43,8 @@ from research.grid import SweepSpec
 from research.plan import Task, task_id_for
 from research.progress import Progress, clock, count
 from research.provenance import bars_fingerprint
-from research.report import numeric_axes, write_heatmaps
+from research.report import write_heatmaps
+from research.report.heatmaps import axis_pairs
 from research.research_runner import PlannedSweep, ResearchRunner, bar_dates
 from research.store import SweepStore
 from research.worker import TaskResult, run_task
@@ -59,7 +60,7 @@ PARALLEL_EFFICIENCY = 0.65
 class Calibration:
     """One task timed in this process, split into what is paid once and per combo: the
     engine (`shared_s` once per task: ranges and entries), storing and compacting (in the
-    parent), and heatmaps (the first also starts matplotlib)."""
+    parent), and heatmaps (the first also loads the drawing code)."""
 
     combos: int
     threads: int
@@ -194,7 +195,7 @@ def calibrate(runner: ResearchRunner, planned: PlannedSweep, draw: bool = True) 
     """Time the plan's largest task (at most CALIBRATION_COMBOS of its combos) in this
     process: its engine and its storing and compacting, each with 1 and with all of its
     combos (a part per task and a part per combo); and two heatmaps when `draw` (the first
-    pays matplotlib's start)."""
+    loads the drawing code)."""
     plan, bars = planned.plan, planned.bars
     largest = max(plan.tasks, key=lambda task: len(task.combos))
     combos = largest.combos[:CALIBRATION_COMBOS]
@@ -248,16 +249,15 @@ def _store_and_compact(planned: PlannedSweep, combos: tuple[RunParams, ...],
 
 
 def _heatmap_pairs(planned: PlannedSweep) -> int:
-    axes = numeric_axes(_axis_frame(planned), planned.spec.axes)
-    return len(axes) * (len(axes) - 1) // 2
+    return len(axis_pairs(_axis_frame(planned), planned.spec.axes))
 
 
 def _two_heatmaps(planned: PlannedSweep, folder: Path) -> tuple[float, float]:
-    """Seconds to draw the first pair's heatmap twice: the first draw also starts
-    matplotlib, the second is what each further pair costs."""
+    """Seconds to draw the first pair's heatmap twice: the first draw also loads the
+    drawing code, the second is what each further pair costs."""
     frame = _axis_frame(planned)
-    pair = numeric_axes(frame, planned.spec.axes)[:2]
-    frame["total_profit"] = 0.0
+    pair = list(axis_pairs(frame, planned.spec.axes)[:1][0]) if _heatmap_pairs(planned) else []
+    frame["net_profit_usd"], frame["trades"] = 0.0, 0
     times = []
     for _ in range(2):
         began = time.perf_counter()

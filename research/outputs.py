@@ -176,7 +176,7 @@ class Sweep:
         ...                        progress=False).run(grid={"target": [10, 15]},
         ...                                            base={"instrument": "ES"}, name="demo")
         >>> sorted(sweep.files())
-        ['daily', 'heatmaps', 'manifest', 'summary', 'trades']
+        ['daily', 'heatmaps', 'manifest', 'report', 'summary', 'trades']
         """
         found: dict[str, Path | list[Path]] = {}
         for key, name in (("report", REPORT), ("summary", SUMMARY_CSV), ("trades", TRADES),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +45,7 @@ from research.parallel.settings import ParallelSpec
 from research.plan import Plan
 from research.progress import Progress, RunFacts
 from research.provenance import data_facts, environment, explain_change, trusted_facts
-from research.report import write_heatmaps
+from research.report import write_heatmaps, write_report
 from research.store import StoreWriteError, SweepStore
 from research.worker import failure_record, run_task
 
@@ -163,8 +162,6 @@ class ResearchRunner:
     def _run_locked(self, spec: SweepSpec, store: SweepStore, settings: ParallelSpec,
                     fresh: bool, started: float) -> Sweep:
         store_trades = (self.store_trades or spec.store_trades) == "all"
-        if len(spec.axes) >= 2:  # there will be heatmaps to draw at the end
-            _preload_matplotlib()
         progress = Progress(self.progress)  # research/progress.py: first line, bar, log lines
         bars = self._bars(spec, spec.base["instrument"], progress)
         store.prepare(trusted_facts(bars), self._manifest(spec, bars, spec.size),
@@ -193,7 +190,20 @@ class ResearchRunner:
             store_trades=store_trades, timings=timings)
         if spec.analysis.enabled and self.analysis:
             store.update_manifest(analysis=_analyze(store, spec.analysis))
+        self._write_report(store)
         return Sweep(store.root)
+
+    @staticmethod
+    def _write_report(store: SweepStore) -> None:
+        """report.html from the finished folder (issue 13). The results are already final:
+        a report that fails is logged and recorded in the manifest (``report_error``; the
+        next run's manifest starts without it), never fatal."""
+        try:
+            write_report(store.root)
+        except Exception as exc:  # noqa: BLE001 - any bug in the page must not lose a sweep
+            logger.error("report.html not written: %s: %s", type(exc).__name__, exc)
+            with suppress(OSError):
+                store.update_manifest(report_error=f"{type(exc).__name__}: {exc}")
 
     # -- how to run it --
 
@@ -264,8 +274,8 @@ class ResearchRunner:
 
     def _compact(self, spec: SweepSpec, store: SweepStore, dates: np.ndarray,
                  store_trades: bool, progress: Progress) -> list[str]:
-        """The compacted files, then the shards go. Heatmaps (matplotlib, holds the GIL)
-        are drawn while the rows are compacted (pyarrow, does not); returns their names."""
+        """The compacted files, then the shards go. Heatmaps (Pillow, holds the GIL) are
+        drawn while the rows are compacted (pyarrow, does not); returns their names."""
         trades = ", trades" if store_trades else ""  # this can take seconds: say so
         progress.note(f"{spec.name}: writing the summary, daily matrix{trades} and heatmaps")
         grid = ((rp.combo_id, values) for rp, values in spec.iter_grid())
@@ -413,12 +423,3 @@ def _reusable(store: SweepStore, dates: np.ndarray, store_trades: bool,
     return {combo for source in sources.usable if source.name not in sources.problems
             or source.name == "compacted" for combo in source.combos()}
 
-
-def _preload_matplotlib() -> None:
-    """Import matplotlib on a background thread while the sweep runs: its ~0.5-1 s of imports
-    then overlap the GIL-free kernels instead of delaying the heatmaps at the end."""
-    def load() -> None:
-        import matplotlib.backends.backend_agg  # noqa: F401
-        import matplotlib.figure  # noqa: F401
-
-    threading.Thread(target=load, name="research-preload", daemon=True).start()

@@ -159,7 +159,9 @@ def test_workers_exit_within_seconds_when_their_parent_dies(spec_and_clean, tmp_
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and any(alive(pid) for pid in workers):
         time.sleep(0.2)
-    assert workers and not any(alive(pid) for pid in workers)
+    survivors = [(pid, Path(f"/proc/{pid}/cmdline").read_bytes()[:120]) for pid in workers
+                 if alive(pid)]
+    assert workers and not survivors, survivors
 
 
 def fill_disk_and_run(spec_path: Path, mount: Path, free_bytes: int) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from arch.bootstrap import StationaryBootstrap, optimal_block_length
 
 BLOCK_FROM_CONFIG, BLOCK_FROM_DATA, BLOCK_FALLBACK = ("config", "optimal_block_length",
                                                       "fallback")
@@ -28,6 +27,8 @@ def stationary_counts(n_dates: int, block_length: int, reps: int, seed: int) -> 
     >>> counts.shape, counts.sum(axis=1).tolist()
     ((3, 5), [5, 5, 5])
     """
+    from arch.bootstrap import StationaryBootstrap  # arch's import is heavy: only when used
+
     bootstrap = StationaryBootstrap(block_length, np.arange(n_dates), seed=seed)
     counts = np.empty((reps, n_dates), dtype=np.int64)
     for rep, (positional, _) in enumerate(bootstrap.bootstrap(reps)):
@@ -56,6 +57,8 @@ def choose_block_length(cents: np.ndarray, configured: int | None) -> tuple[int,
     if len(average) < 2 or np.all(average == average[0]):
         return 1, BLOCK_FALLBACK
     with np.errstate(divide="ignore", invalid="ignore"):  # short, sparse series: 0/0 inside
+        from arch.bootstrap import optimal_block_length
+
         estimate = float(optimal_block_length(average)["stationary"].iloc[0])
     if not math.isfinite(estimate):
         return 1, BLOCK_FALLBACK

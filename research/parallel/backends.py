@@ -50,20 +50,20 @@ def worker_config(backend: str) -> joblib.parallel_config:
     if backend == "sequential":
         return joblib.parallel_config(backend="sequential")
     return joblib.parallel_config(backend="loky", inner_max_num_threads=1,
-                                  initializer=watch_parent)
+                                  initializer=watch_parent, initargs=(os.getpid(),))
 
 
 _WATCHED: list[int] = []  # the parent pid this worker process watches, once started
 PARENT_CHECK_S = 1.0
 
 
-def watch_parent() -> None:
+def watch_parent(parent: int) -> None:
     """Exit this worker within PARENT_CHECK_S of its parent's death (SIGKILL, OOM): loky
-    workers otherwise wait on their queue for minutes, holding their memory. A thread
-    compares the parent pid with the one seen at start (an orphan is re-parented)."""
+    workers otherwise wait on their queue for minutes, holding their memory. `parent` is the
+    pid that started the pool: a worker whose parent died while it was still starting is
+    already re-parented, so it ends at once."""
     if _WATCHED:
         return
-    parent = os.getppid()
     _WATCHED.append(parent)
 
     def watch() -> None:

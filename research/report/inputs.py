@@ -1,0 +1,309 @@
+"""Everything the report reads from a results folder, named in one place.
+
+Always there (a sweep writes them): ``manifest.json``, ``summary.parquet``, ``daily.parquet``.
+Optional: ``trades.parquet`` (absent with ``store_trades: none``: no outcome mix and no cost
+sensitivity) and the robustness analysis' files (``python -m research.analyze``):
+
+- ``robustness.json``, keys read (any may be missing): ``n_trials, best_combo_id,
+  best_sharpe, sr0, dsr, pbo, prob_oos_loss, spa_pvalue, verdict``, the CSCV logits at the
+  first of LOGIT_KEYS found, and ``walk_forward: {train, test, step, anchored, metric,
+  oos_net_usd, oos_sharpe, oos_tstat, wfe, distinct_choices, folds: [{train_start,
+  train_end, test_start, test_end, combo_id, params, train_metric, test_metric}]}``; fold
+  dates are ISO dates or positions among the daily matrix' dates.
+- ``combo_stats.parquet``: ``combo_id`` and any of COMBO_STAT_COLUMNS.
+
+A missing optional file leaves its sections with a note; an unreadable one too, with the
+reason. Only a folder without a manifest or summary is an error (ReportError).
+
+>>> from research import ResearchRunner, synthetic_bars
+>>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+...                         results_dir="results", progress=False)
+>>> sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="inputs")
+>>> inputs = ReportInputs.from_folder(sweep.path)
+>>> inputs.axes, inputs.has_trades, inputs.robustness.n_trials  # robustness ran at the end
+(('target',), True, 2)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from research.daily import DAILY, read_daily
+from research.errors import ResearchError
+from research.metrics import METRIC_COLUMNS
+from research.store import MANIFEST, SUMMARY, TRADES
+
+ROBUSTNESS = "robustness.json"
+COMBO_STATS = "combo_stats.parquet"
+COMBO_STAT_COLUMNS = ("sharpe_ci_low", "sharpe_ci_high", "plateau_score", "dsr")
+# Where robustness.json may hold the CSCV logits (lambda per split), first found wins.
+LOGIT_KEYS = (("cscv", "logits"), ("logits",), ("cscv", "lambdas"), ("pbo_logits",))
+TRADE_COLUMNS = ("combo_id", "date", "slot", "result", "gross_usd", "costs_usd", "net_usd")
+ANALYZE_HINT = "robustness analysis not run (python -m research.analyze RESULTS_DIR)"
+
+
+class ReportError(ResearchError):
+    """The folder is not a sweep's results folder, or its manifest or summary is unreadable."""
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _dig(data: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    for key in keys:
+        if not isinstance(data, Mapping) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """One walk-forward fold: its windows (trading dates, inclusive) and its choice."""
+
+    train_start: pd.Timestamp
+    train_end: pd.Timestamp
+    test_start: pd.Timestamp
+    test_end: pd.Timestamp
+    combo_id: str
+    params: Mapping[str, Any]
+    train_metric: float | None
+    test_metric: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class WalkForward:
+    """robustness.json's ``walk_forward``: the settings, the stitched result, the folds."""
+
+    train: float | None
+    test: float | None
+    step: float | None
+    anchored: bool | None
+    metric: str | None
+    oos_net_usd: float | None
+    oos_sharpe: float | None
+    oos_tstat: float | None
+    wfe: float | None
+    distinct_choices: float | None
+    folds: tuple[Fold, ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], dates: pd.DatetimeIndex) -> WalkForward:
+        folds = tuple(f for f in map(lambda raw: _fold(raw, dates), data.get("folds") or [])
+                      if f is not None)
+        anchored = data.get("anchored")
+        metric = data.get("metric")
+        return cls(*(_number(data.get(k)) for k in ("train", "test", "step")),
+                   anchored if isinstance(anchored, bool) else None,
+                   metric if isinstance(metric, str) else None,
+                   *(_number(data.get(k)) for k in ("oos_net_usd", "oos_sharpe", "oos_tstat",
+                                                    "wfe", "distinct_choices")),
+                   folds)
+
+
+def _fold_date(value: Any, dates: pd.DatetimeIndex) -> pd.Timestamp | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return dates[value] if -len(dates) <= value < len(dates) else None
+    if isinstance(value, str):
+        try:
+            return pd.Timestamp(value).normalize().tz_localize(None)
+        except (ValueError, TypeError):
+            return None
+    return None
+
+
+def _fold(raw: Any, dates: pd.DatetimeIndex) -> Fold | None:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("combo_id"), str):
+        return None
+    windows = [_fold_date(raw.get(k), dates)
+               for k in ("train_start", "train_end", "test_start", "test_end")]
+    if any(w is None for w in windows):
+        return None
+    params = raw.get("params")
+    return Fold(*windows, raw["combo_id"], dict(params) if isinstance(params, Mapping) else {},
+                _number(raw.get("train_metric")), _number(raw.get("test_metric")))
+
+
+@dataclass(frozen=True, slots=True)
+class Robustness:
+    """robustness.json as the report reads it (None: the key was missing or not a number)."""
+
+    n_trials: int | None
+    best_combo_id: str | None
+    best_sharpe: float | None  # per trading date (ROBUSTNESS.md: Sharpe is per period)
+    sr0: float | None
+    dsr: float | None
+    pbo: float | None
+    prob_oos_loss: float | None
+    spa_pvalue: float | None
+    verdict: str | None
+    logits: tuple[float, ...]
+    walk_forward: WalkForward | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], dates: pd.DatetimeIndex) -> Robustness:
+        """Read defensively: a missing or mistyped key is None, never an error."""
+        logits = next((v for v in (_dig(data, k) for k in LOGIT_KEYS) if isinstance(v, list)),
+                      [])
+        best, verdict, wf = data.get("best_combo_id"), data.get("verdict"), data.get(
+            "walk_forward")
+        trials = _number(data.get("n_trials"))
+        return cls(None if trials is None else int(trials), best if isinstance(best, str) else None,
+                   *(_number(data.get(k)) for k in ("best_sharpe", "sr0", "dsr", "pbo",
+                                                    "prob_oos_loss", "spa_pvalue")),
+                   verdict if isinstance(verdict, str) and verdict.strip() else None,
+                   tuple(v for v in map(_number, logits) if v is not None),
+                   WalkForward.from_json(wf, dates) if isinstance(wf, Mapping) else None)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ReportInputs:
+    """A results folder read for the report. `daily` has one column per combo (net $),
+    `combo_stats` is indexed by combo_id; `notes` says what optional input was unreadable."""
+
+    folder: Path | None
+    manifest: Mapping[str, Any]
+    summary: pd.DataFrame
+    axes: tuple[str, ...]
+    daily: pd.DataFrame
+    robustness: Robustness | None = None
+    combo_stats: pd.DataFrame | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_frames(cls, summary: pd.DataFrame, axes: Sequence[str],
+                    daily: pd.DataFrame | None = None,
+                    manifest: Mapping[str, Any] | None = None) -> ReportInputs:
+        """Inputs held in memory (a notebook, an example): no folder, so no trades.
+
+        >>> s = pd.DataFrame({"combo_id": ["a"], "target": [10], "trades": [3],
+        ...                   "net_profit_usd": [12.5]})
+        >>> ReportInputs.from_frames(s, ["target"]).daily.shape
+        (0, 1)
+        """
+        if daily is None:
+            daily = pd.DataFrame(columns=pd.Index(summary["combo_id"], name="combo_id"),
+                                 index=pd.DatetimeIndex([], name="date"), dtype="float64")
+        return cls(None, dict(manifest or {}), summary, tuple(axes), daily)
+
+    @classmethod
+    def from_folder(cls, folder: Path | str) -> ReportInputs:
+        """Read `folder`; a ReportError names what is missing when it is no results folder."""
+        folder = Path(folder)
+        manifest = _manifest(folder)
+        summary = _summary(folder, manifest)
+        daily = _daily(folder, summary)
+        notes: list[str] = []
+        robustness = _optional(folder / ROBUSTNESS, notes,
+                               lambda p: _robustness(p, daily.index))
+        stats = _optional(folder / COMBO_STATS, notes, _combo_stats)
+        return cls(folder, manifest, summary, _axes(manifest, summary), daily, robustness,
+                   stats, tuple(notes))
+
+    @property
+    def has_trades(self) -> bool:
+        """Whether trades.parquet is there (not with ``store_trades: none``)."""
+        return self.folder is not None and (self.folder / TRADES).is_file()
+
+    def trades(self, combo_ids: Sequence[str]) -> pd.DataFrame:
+        """The stored rows of `combo_ids`: TRADE_COLUMNS, in file order."""
+        if self.folder is None:
+            raise ReportError("these report inputs have no folder, so no trades")
+        path = self.folder / TRADES
+        names = [c for c in TRADE_COLUMNS if c in pq.read_schema(path).names]
+        table = pq.read_table(path, columns=names, filters=[("combo_id", "in", list(combo_ids))])
+        return table.to_pandas()
+
+    @property
+    def instrument(self) -> str | None:
+        """The traded instrument's symbol (the manifest's data section, else the spec's)."""
+        data = self.manifest.get("data") or {}
+        base = _dig(self.manifest, ("spec", "base")) or {}
+        return data.get("instrument") or base.get("instrument")
+
+
+def _manifest(folder: Path) -> Mapping[str, Any]:
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: not a folder; give a sweep's results folder "
+                          "(results/<sweep name>)")
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise ReportError(f"{folder}: no {MANIFEST}: not a sweep's results folder "
+                          "(results/<sweep name>)")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: cannot be read as a manifest ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise ReportError(f"{path}: holds JSON {type(manifest).__name__}, not a manifest")
+    return manifest
+
+
+def _summary(folder: Path, manifest: Mapping[str, Any]) -> pd.DataFrame:
+    path = folder / SUMMARY
+    if not path.is_file():
+        raise ReportError(f"{folder}: no {SUMMARY} yet (sweep status: "
+                          f"{manifest.get('status', 'unknown')}); run the sweep again to "
+                          "complete it")
+    try:
+        summary = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: cannot be read ({exc})") from None
+    missing = [c for c in ("combo_id", "net_profit_usd", "trades") if c not in summary.columns]
+    if missing:
+        raise ReportError(f"{path}: no column {', '.join(missing)}: not a sweep summary")
+    return summary
+
+
+def _daily(folder: Path, summary: pd.DataFrame) -> pd.DataFrame:
+    if not (folder / DAILY).is_file():
+        raise ReportError(f"{folder}: no {DAILY}; run the sweep again to rebuild it")
+    try:
+        return read_daily(folder / DAILY)
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{folder / DAILY}: cannot be read ({exc}); run the sweep "
+                          "again to rebuild it") from None
+
+
+def _axes(manifest: Mapping[str, Any], summary: pd.DataFrame) -> tuple[str, ...]:
+    grid = _dig(manifest, ("spec", "grid"))
+    if isinstance(grid, Mapping):  # its keys are sorted (JSON); the summary has grid order
+        return tuple(c for c in summary.columns if c in grid)
+    return tuple(c for c in summary.columns if c != "combo_id" and c not in METRIC_COLUMNS)
+
+
+def _optional(path: Path, notes: list[str], read):
+    if not path.is_file():
+        return None
+    try:
+        return read(path)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        notes.append(f"{path.name} could not be read ({type(exc).__name__}: {exc}); "
+                     "its sections are left out")
+        return None
+
+
+def _robustness(path: Path, dates: pd.DatetimeIndex) -> Robustness:
+    data = json.loads(path.read_text())
+    if not isinstance(data, Mapping):
+        raise ValueError(f"holds JSON {type(data).__name__}, not an object")
+    return Robustness.from_json(data, dates)
+
+
+def _combo_stats(path: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    if "combo_id" not in frame.columns:
+        raise KeyError("no combo_id column")
+    keep = [c for c in COMBO_STAT_COLUMNS if c in frame.columns]
+    return frame.set_index("combo_id")[keep].apply(pd.to_numeric, errors="coerce")
