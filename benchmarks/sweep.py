@@ -93,7 +93,8 @@ def run_sweep(case: str, folder: Path, *options: str) -> dict:
         spec = folder / f"{case}.yaml"
         spec.write_text(yaml.safe_dump(SPECS[case]))
     command = [sys.executable, "-m", "research.sweep", str(spec), "--quiet", "--fresh",
-               "--no-analysis", "--results-dir", str(folder / "results"), *options]
+               "--no-analysis", "--no-report", "--results-dir", str(folder / "results"),
+               *options]
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0

@@ -19,12 +19,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from research.analysis import AnalysisConfig, Robustness, analyze_folder
 from research.daily import DAILY, read_daily
+
+if TYPE_CHECKING:
+    from research.analysis import AnalysisConfig, Robustness
 from research.engine.results import categorize_text
 from research.errors import ResearchError
 from research.report import DEFAULT_RANK, top_combos
@@ -139,6 +141,8 @@ class Sweep:
         >>> result.n_trials, len(result.walk_forward.folds) > 0
         (3, True)
         """
+        from research.analysis import analyze_folder  # scipy and arch: only when asked
+
         return analyze_folder(self.path, config)
 
     def daily(self, combo_ids: Sequence[str] | None = None) -> pd.DataFrame:

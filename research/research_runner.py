@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from research.analysis import AnalysisConfig, AnalysisError, analyze_folder
+from research.analysis.config import AnalysisConfig
 from research.checks import check_runner_arguments
 from research.compaction import Compaction, find_sources
 from research.engine.bars import Bars
@@ -84,8 +84,8 @@ class ResearchRunner:
     `max_cpus`, `backend` and `scheduler` override the spec's ``parallel:`` section where
     given (see ParallelSpec), `store_trades` ("all" or "none") the spec's. `keep_shards`
     keeps the shards after compaction. `analysis=False` skips the robustness analysis
-    (the spec's ``analysis: {enabled: false}`` too). `stages` swaps engine stages, a seam
-    for tests.
+    (the spec's ``analysis: {enabled: false}`` too); `report=False` writes no report.html.
+    `stages` swaps engine stages, a seam for tests.
 
     >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-03-31"))
     >>> runner.plan_chunk  # combos planned and run at a time
@@ -101,7 +101,8 @@ class ResearchRunner:
                  progress: bool = True, scheduler: str | None = None,
                  batch_size: int | None = None, stages: Stages = ENGINE_STAGES,
                  store_trades: str | None = None, keep_shards: bool = False,
-                 analysis: bool = True, max_combos: int | None = None) -> None:
+                 analysis: bool = True, max_combos: int | None = None,
+                 report: bool = True) -> None:
         check_runner_arguments(data=data, results_dir=results_dir, progress=progress,
                                keep_shards=keep_shards)
         self.parallel = ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler,
@@ -109,6 +110,7 @@ class ResearchRunner:
         self.store_trades = check_store_trades(store_trades)
         self.keep_shards = keep_shards
         self.analysis = analysis
+        self.report = report
         self.max_combos = check_max_combos(max_combos)
         self.data = data
         self.results_dir = Path(results_dir)
@@ -190,7 +192,8 @@ class ResearchRunner:
             store_trades=store_trades, timings=timings)
         if spec.analysis.enabled and self.analysis:
             store.update_manifest(analysis=_analyze(store, spec.analysis))
-        self._write_report(store)
+        if self.report:
+            self._write_report(store)
         return Sweep(store.root)
 
     @staticmethod
@@ -398,6 +401,8 @@ def bar_dates(bars: Bars) -> tuple[str, str]:
 def _analyze(store: SweepStore, config: AnalysisConfig) -> dict[str, Any]:
     """The robustness analysis of the finished sweep (research.analysis), written beside
     its results; a sweep it cannot analyse (one combo, too few dates) says why instead."""
+    from research.analysis import AnalysisError, analyze_folder  # scipy, arch: only when run
+
     started = time.perf_counter()
     try:
         result = analyze_folder(store.root, config)

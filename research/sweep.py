@@ -81,6 +81,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "(none, for very large grids); default: the spec's, else all")
     parser.add_argument("--keep-shards", action="store_true",
                         help="keep the per-task shards after compaction (default: removed)")
+    parser.add_argument("--no-report", action="store_true",
+                        help="write no report.html (python -m research.report RESULTS_DIR "
+                        "writes it later)")
     parser.add_argument("--max-combos", type=int,
                         help="allow a grid of up to N combos (default: the spec's max_combos, "
                         "else 100,000)")
@@ -153,7 +156,7 @@ def _run(args: argparse.Namespace, stages: Stages, started_s: float) -> int:
                             backend=args.backend, scheduler=args.scheduler,
                             batch_size=args.batch_size, store_trades=args.store_trades,
                             keep_shards=args.keep_shards, analysis=not args.no_analysis,
-                            max_combos=args.max_combos,
+                            max_combos=args.max_combos, report=not args.no_report,
                             progress=not args.quiet, stages=stages)
     if args.dry_run:
         from research.dry_run import dry_run

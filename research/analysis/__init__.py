@@ -15,13 +15,28 @@ the engine; exact (integer cents), deterministic (enumerated splits, seeded boot
 0.1132
 """
 
-from research.analysis.config import AnalysisConfig
-from research.analysis.errors import AnalysisError
-from research.analysis.folder import COMBO_STATS, ROBUSTNESS, analyze_folder, read_inputs
-from research.analysis.robustness import Robustness
-from research.analysis.run import analyze
-from research.analysis.sharpe import deflated_sharpe, expected_max_sharpe, probabilistic_sharpe
+from __future__ import annotations
 
-__all__ = ["COMBO_STATS", "ROBUSTNESS", "AnalysisConfig", "AnalysisError", "Robustness",
-           "analyze", "analyze_folder", "deflated_sharpe", "expected_max_sharpe",
-           "probabilistic_sharpe", "read_inputs"]
+import importlib
+from typing import Any
+
+# Where each public name lives. Loaded on first use (PEP 562): the statistics pull in scipy
+# and arch, which a sweep without analysis (or a spec that only reads AnalysisConfig)
+# should not pay for.
+_HOMES = {"AnalysisConfig": "config", "AnalysisError": "errors", "COMBO_STATS": "folder",
+          "ROBUSTNESS": "folder", "analyze_folder": "folder", "read_inputs": "folder",
+          "Robustness": "robustness", "analyze": "run", "deflated_sharpe": "sharpe",
+          "expected_max_sharpe": "sharpe", "probabilistic_sharpe": "sharpe"}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'research.analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"research.analysis.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
