@@ -1,9 +1,10 @@
 """Sweep throughput and memory, whole process, measured side by side in one run.
 
-    python benchmarks/sweep.py [--cases floor default grow costs split big huge] [--repeat 3]
+    python benchmarks/sweep.py [--cases floor default costs split big huge] [--repeat 3]
 
 Each sweep runs in a fresh subprocess (`python -m research.sweep SPEC --fresh --quiet
---no-analysis`) while this script samples the RSS of that process and all its children.
+--no-analysis --no-report`, the heatmap PNGs included; the default case also as typed)
+while this script samples the RSS of that process and all its children.
 Runs of a comparison alternate (A B A B ...), so drift on a shared machine hits both; the
 JSON gives median, min and max. The goals (issue 14):
 
@@ -64,37 +65,34 @@ SPECS = {
 
 
 def tree_rss_bytes(pid: int) -> int:
-    """RSS of pid and every descendant, from /proc."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            parents[int(entry.name)] = int(stat[1])
-            rss[int(entry.name)] = int(stat[21]) * 4096
-        except (OSError, IndexError, ValueError):
-            continue
-    family, frontier = {pid}, [pid]
+    """RSS of pid and every descendant, walking /proc/<pid>/task/*/children (cheap: this
+    runs every 20 ms beside the sweep, so scanning all of /proc would steal a core's tenth)."""
+    total, frontier, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
     while frontier:
         current = frontier.pop()
-        children = [child for child, parent in parents.items() if parent == current]
-        family.update(children)
-        frontier.extend(children)
-    return sum(rss.get(p, 0) for p in family)
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
+            for task in Path(f"/proc/{current}/task").iterdir():
+                frontier.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):  # the process ended meanwhile
+            continue
+    return total
 
 
-def run_sweep(case: str, folder: Path, *options: str) -> dict:
-    """One whole-process sweep: wall seconds, peak RSS of the tree, the manifest's figures."""
+def run_sweep(case: str, folder: Path, *options: str, everything: bool = False) -> dict:
+    """One whole-process sweep: wall seconds, peak RSS of the tree, the manifest's figures.
+
+    By default the robustness analysis and report.html are left out (the heatmap PNGs are
+    kept): they are timed on their own by benchmarks/analysis.py and benchmarks/report.py.
+    `everything` runs the command exactly as a user types it."""
     if SPECS[case] is None:
         spec = ROOT / "sweeps" / "grid.yaml"
     else:
         spec = folder / f"{case}.yaml"
         spec.write_text(yaml.safe_dump(SPECS[case]))
-    command = [sys.executable, "-m", "research.sweep", str(spec), "--quiet", "--fresh",
-               "--no-analysis", "--no-report", "--results-dir", str(folder / "results"),
-               *options]
+    lean = () if everything else ("--no-analysis", "--no-report")
+    command = [sys.executable, "-m", "research.sweep", str(spec), "--quiet", "--fresh", *lean,
+               "--results-dir", str(folder / "results"), *options]
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
@@ -117,12 +115,14 @@ def spread(values: list[float], digits: int = 3) -> dict:
 
 
 def alternate(runs: dict[str, tuple], repeat: int) -> dict[str, list[dict]]:
-    """Each named run `repeat` times, alternating between them."""
+    """Each named run `repeat` times, alternating between them; a run is (case, options) or
+    (case, options, everything)."""
     out: dict[str, list[dict]] = {name: [] for name in runs}
     for _ in range(repeat):
-        for name, (case, options) in runs.items():
+        for name, (case, options, *everything) in runs.items():
             with tempfile.TemporaryDirectory() as tmp:
-                out[name].append(run_sweep(case, Path(tmp), *options))
+                out[name].append(run_sweep(case, Path(tmp), *options,
+                                           everything=bool(everything and everything[0])))
     return out
 
 
@@ -135,8 +135,10 @@ def summarise(samples: list[dict]) -> dict:
 
 
 def case_floor(repeat: int) -> dict:
-    sys.path.insert(0, str(Path(__file__).parent))  # run as a script or as benchmarks.sweep
-    from floor import grid_arrays, run_floor
+    # as benchmarks.floor whether this runs as a script or a module: numba's cache pickles
+    # the module's name, so one kernel cached under two names would not load under the other
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.floor import grid_arrays, run_floor
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "980.yaml"
@@ -158,8 +160,9 @@ def case_floor(repeat: int) -> dict:
 def case_default(repeat: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         run_sweep("default", Path(tmp))  # fill numba's cache: "warm"
-    samples = alternate({"default": ("default", ())}, repeat)["default"]
-    return {**summarise(samples), "goal": "wall_s <= 2.5"}
+    runs = alternate({"lean": ("default", ()), "everything": ("default", (), True)}, repeat)
+    return {"engine_store_pngs": summarise(runs["lean"]),
+            "with_analysis_and_report": summarise(runs["everything"]), "goal": "wall_s <= 2.5"}
 
 
 def case_costs(repeat: int) -> dict:

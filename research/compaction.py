@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ logger = logging.getLogger(__name__)
 AxisValues = Mapping[str, Mapping[str, Any]]  # combo_id -> {axis: value as written}
 DAILY_ROW_GROUP_ROWS = 1024  # combos per row group of daily.parquet
 CACHE_BYTES = 256 * 2**20  # decoded row groups kept while reading sources
+# Source row groups one gathered window may hold at once (besides the cache): a window is
+# copied with one `take`, so the rows of many small combos cost one call, not one each.
+WINDOW_GROUPS = 8
 
 
 class CompactionError(ResearchError):
@@ -278,9 +281,9 @@ def _write_trades(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
     with (atomic_write(path) as handle,
           pq.ParquetWriter(handle, schema, **WRITE_OPTIONS) as writer):
         pending = _Pending(writer, row_group_rows)
-        for source, start, rows, combo_ids in segments:
-            table = reader.rows(sources[source].trades, start, rows, TRADES_SCHEMA)
-            _check_rows(table.column("combo_id"), combo_ids, sources[source].name)
+        for table, window in reader.gather(segments, lambda s: sources[s].trades,
+                                           TRADES_SCHEMA, row_group_rows):
+            _check_rows(table.column("combo_id"), window, sources)
             pending.add(table)
         pending.close()
 
@@ -293,9 +296,9 @@ def _write_daily(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
     with (atomic_write(path) as handle,
           pq.ParquetWriter(handle, schema, **WRITE_OPTIONS) as writer):
         pending = _Pending(writer, DAILY_ROW_GROUP_ROWS)
-        for source, start, rows, combo_ids in segments:
-            table = reader.rows(sources[source].daily, start, rows, schema)
-            _check_rows(table.column("combo_id"), combo_ids, sources[source].name)
+        for table, window in reader.gather(segments, lambda s: sources[s].daily, schema,
+                                           DAILY_ROW_GROUP_ROWS):
+            _check_rows(table.column("combo_id"), window, sources)
             pending.add(table)
         pending.close()
 
@@ -317,16 +320,31 @@ def _segments(items: Iterator[tuple[int, int, int, str]],
         yield tuple(run)
 
 
-def _check_rows(column: pa.ChunkedArray, expected: list[list[Any]], source: str) -> None:
-    """The rows read name the combos they should, in order, each as often as it should."""
+_Segment = tuple[int, int, int, list[list[Any]]]  # source, first row, rows, [[combo, rows]...]
+
+
+def _check_rows(column: pa.ChunkedArray | pa.Array, window: Sequence[_Segment],
+                sources: Sequence[Source]) -> None:
+    """The rows read name the combos they should, in order, each as often as it should:
+    checked for a whole window at once; a mismatch is then traced to its source."""
+    if _rows_match(column, [pair for *_, combos in window for pair in combos]):
+        return
+    offset, culprit = 0, window[-1][0]
+    for source, _, rows, combos in window:
+        if not _rows_match(column.slice(offset, rows), combos):
+            culprit = source
+            break
+        offset += rows
+    raise CompactionError(f"{sources[culprit].name}: stored rows do not match its summary "
+                          "(another task's rows?); not publishing; run again to recompute "
+                          "them")
+
+
+def _rows_match(column: pa.ChunkedArray | pa.Array, expected: list[list[Any]]) -> bool:
     ids = pa.array([c for c, _ in expected], pa.string())
     want = pc.take(ids, pa.array(np.repeat(np.arange(len(expected)),
                                            [n for _, n in expected])))
-    matches = len(column) == len(want) and (
-        not len(want) or pc.all(pc.equal(column, want)).as_py())
-    if not matches:
-        raise CompactionError(f"{source}: stored rows do not match its summary (another "
-                              "task's rows?); not publishing; run again to recompute them")
+    return len(column) == len(want) and (not len(want) or pc.all(pc.equal(column, want)).as_py())
 
 
 class _Pending:
@@ -360,6 +378,47 @@ class _Pending:
         self.tables, self.rows = ([rest], len(rest)) if len(rest) else ([], 0)
 
 
+class _Window:
+    """Rows to copy, as (row group, first row, rows) pieces of the groups it holds."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[Path, int], int] = {}  # key -> position in `tables`
+        self.tables: list[pa.Table] = []
+        self.starts: list[int] = []  # each piece's first row in the concatenated groups
+        self.lengths: list[int] = []
+        self.segments: list[_Segment] = []
+        self.rows = 0
+
+    def needs_room(self, keys: Sequence[tuple[Path, int]]) -> bool:
+        return len(self.groups.keys() | set(keys)) > WINDOW_GROUPS
+
+    def hold(self, key: tuple[Path, int], table: pa.Table) -> None:
+        self.groups[key] = len(self.tables)
+        self.tables.append(table)
+
+    def add(self, segment: _Segment, keys: Sequence[tuple[Path, int]],
+            bounds: np.ndarray) -> None:
+        _, start, length, _ = segment
+        offsets = np.cumsum([0] + [len(t) for t in self.tables])
+        for key in keys:
+            group_first = int(bounds[key[1]])
+            lo = max(start, group_first)
+            hi = min(start + length, int(bounds[key[1] + 1]))
+            self.starts.append(int(offsets[self.groups[key]]) + lo - group_first)
+            self.lengths.append(hi - lo)
+        self.segments.append(segment)
+        self.rows += length
+
+    def take(self, schema: pa.Schema) -> pa.Table:
+        if not self.rows:
+            return schema.empty_table()
+        lengths = np.asarray(self.lengths, np.int64)
+        firsts = np.repeat(np.asarray(self.starts, np.int64) - np.cumsum(lengths) + lengths,
+                           lengths)
+        rows = pa.concat_tables(self.tables).take(pa.array(firsts + np.arange(lengths.sum())))
+        return rows.cast(schema)
+
+
 class _Reader:
     """Rows of parquet files by position: each row group decoded on demand and kept in a
     small LRU (CACHE_BYTES), so reads that move forward decode every row group once."""
@@ -379,20 +438,32 @@ class _Reader:
             file.close()
         self.groups.clear()
 
-    def rows(self, path: Path, start: int, length: int, schema: pa.Schema) -> pa.Table:
-        if length == 0:
-            return schema.empty_table()
-        file, bounds = self._open(path)
-        first = int(np.searchsorted(bounds, start, side="right")) - 1
-        parts = []
-        group = first
-        while bounds[group] < start + length:
-            table = self._group(path, file, group)
-            lo = max(start - bounds[group], 0)
-            hi = min(start + length - bounds[group], len(table))
-            parts.append(table.slice(lo, hi - lo))
-            group += 1
-        return pa.concat_tables(parts).cast(schema)
+    def gather(self, segments: Iterable[_Segment], path_of: Callable[[int], Path],
+               schema: pa.Schema, window_rows: int,
+               ) -> Iterator[tuple[pa.Table, list[_Segment]]]:
+        """The rows of `segments` in order, in windows of about `window_rows` rows that
+        touch at most WINDOW_GROUPS source row groups (one segment may touch more): each
+        window is copied with one `take`. Yields (rows, the window's segments)."""
+        window = _Window()
+        for segment in segments:
+            source, start, length, _ = segment
+            path = path_of(source)
+            file, bounds = self._open(path)
+            first = int(np.searchsorted(bounds, start, side="right")) - 1
+            last = int(np.searchsorted(bounds, start + length, side="left"))  # exclusive
+            keys = [(path, group) for group in range(first, last)] if length else []
+            if window.segments and window.needs_room(keys):
+                yield window.take(schema), window.segments
+                window = _Window()
+            for key in keys:
+                if key not in window.groups:
+                    window.hold(key, self._group(path, file, key[1]))
+            window.add(segment, keys, bounds)
+            if window.rows >= window_rows:
+                yield window.take(schema), window.segments
+                window = _Window()
+        if window.segments:
+            yield window.take(schema), window.segments
 
     def _open(self, path: Path) -> tuple[pq.ParquetFile, np.ndarray]:
         if path not in self.files:

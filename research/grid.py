@@ -152,11 +152,24 @@ class SweepSpec:
         """The combos one at a time, first axis slowest (like ``itertools.product``)."""
         return (params for params, _ in self.iter_grid())
 
+    def iter_values(self) -> Iterator[dict[str, Any]]:
+        """Each combo's axis values as written (the summary's columns), in grid order,
+        without building its RunParams.
+
+        >>> spec = spec_from_dict({"name": "t", "base": {"instrument": "ES"},
+        ...                        "data": {"synthetic": {"instrument": "ES"}},
+        ...                        "grid": {"target": [10, 15], "t1_fraction": [0.5]}})
+        >>> list(spec.iter_values())
+        [{'target': 10, 't1_fraction': 0.5}, {'target': 15, 't1_fraction': 0.5}]
+        """
+        axes = self.axes
+        for point in itertools.product(*(values for _, values in self.grid)):
+            yield dict(zip(axes, point, strict=True))
+
     def iter_grid(self) -> Iterator[tuple[RunParams, dict[str, Any]]]:
         """Each combo with its axis values as written (the summary's columns), in grid
         order, one at a time: a large grid is never held whole."""
-        for point in itertools.product(*(values for _, values in self.grid)):
-            chosen = dict(zip(self.axes, point, strict=True))
+        for chosen in self.iter_values():
             try:
                 yield RunParams.from_dict(_expand_slot({**self.base, **chosen})), chosen
             except ParamsError as exc:  # values valid alone may clash (stop cap x target)

@@ -63,6 +63,9 @@ class _GridRun:
     failures: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     combos_run: int = 0
+    # every combo's id in grid order (done or not), for compaction: ~60 bytes a combo, so
+    # the grid's RunParams need not be built a second time
+    combo_ids: list[str] = field(default_factory=list)
 
     def add(self, plan: Plan, failures: list[dict[str, Any]], timings: dict[str, float]) -> None:
         self.failures.extend(failures)
@@ -175,7 +178,7 @@ class ResearchRunner:
             run = self._run_grid(spec, bars, dates, done, store, settings, store_trades,
                                  progress)
             compact_started = time.perf_counter()
-            heatmaps = self._compact(spec, store, dates, store_trades, progress)
+            heatmaps = self._compact(spec, run.combo_ids, store, dates, store_trades, progress)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
             store.update_manifest(status="interrupted")
             raise
@@ -219,6 +222,7 @@ class ResearchRunner:
         run = _GridRun()
         with progress:
             for number, chunk in enumerate(_chunks(spec.iter_combos(), self.plan_chunk)):
+                run.combo_ids.extend(rp.combo_id for rp in chunk)
                 todo = [rp for rp in chunk if rp.combo_id not in done]
                 plan = Plan.for_combos(todo, settings.budget, settings.batch_size,
                                        n_dates=len(dates))
@@ -275,13 +279,13 @@ class ResearchRunner:
         timings["execute_s"] = time.perf_counter() - execute_started
         return failures, timings
 
-    def _compact(self, spec: SweepSpec, store: SweepStore, dates: np.ndarray,
-                 store_trades: bool, progress: Progress) -> list[str]:
+    def _compact(self, spec: SweepSpec, combo_ids: list[str], store: SweepStore,
+                 dates: np.ndarray, store_trades: bool, progress: Progress) -> list[str]:
         """The compacted files, then the shards go. Heatmaps (Pillow, holds the GIL) are
         drawn while the rows are compacted (pyarrow, does not); returns their names."""
         trades = ", trades" if store_trades else ""  # this can take seconds: say so
         progress.note(f"{spec.name}: writing the summary, daily matrix{trades} and heatmaps")
-        grid = ((rp.combo_id, values) for rp, values in spec.iter_grid())
+        grid = zip(combo_ids, spec.iter_values(), strict=True)
         compaction = Compaction.of(store, grid, spec.param_columns(), dates,
                                    store_trades=store_trades)
         summary = compaction.write_summary()

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import research.compaction as compaction_module
 from research.compaction import Compaction, CompactionError, compact, find_sources
 from research.daily import DAILY, daily_table, read_daily
 from research.engine.results import COLUMNS
@@ -269,8 +270,13 @@ def test_fresh_moves_only_our_files_aside(tmp_path):
     assert len(list((aside / "shards").iterdir())) == 6
 
 
+@pytest.mark.parametrize("window_groups", [1, 2, compaction_module.WINDOW_GROUPS])
 @pytest.mark.parametrize("row_group_rows", [4, ROW_GROUP_ROWS])
-def test_compaction_bytes_do_not_depend_on_batching(tmp_path, row_group_rows):
+def test_compaction_bytes_do_not_depend_on_batching(tmp_path, row_group_rows, window_groups,
+                                                    monkeypatch):
+    # a window copies the rows of many combos at once; how many row groups it may hold
+    # changes where windows end, never the bytes
+    monkeypatch.setattr(compaction_module, "WINDOW_GROUPS", window_groups)
     one = run_tasks(tmp_path / "a", [["c0", "c1"], ["c2", "c3", "c4"]])
     two = run_tasks(tmp_path / "b", [["c4"], ["c2", "c0"], ["c3", "c1"]])
     s1 = compact_all(one, row_group_rows=row_group_rows)

@@ -11,6 +11,7 @@ the engine; exact (integer cents), deterministic (enumerated splits, seeded boot
   per-period inputs;
 - ``AnalysisError``: inputs the analysis cannot work on.
 
+>>> from research.analysis import expected_max_sharpe
 >>> round(expected_max_sharpe(100, 0.002), 4)
 0.1132
 """
