@@ -166,30 +166,56 @@ def case_default(repeat: int) -> dict:
 
 
 def case_costs(repeat: int) -> dict:
+    """As typed (every trade stored: x5 writes 5x the trade rows, an output cost no sharing
+    removes), and without trades, where what is left is the engine and the summary."""
+    none = ("--store-trades", "none")
     runs = alternate({"alone": ("980", ("--max-cpus", "1")),
-                      "x5": ("980x5", ("--max-cpus", "1"))}, repeat)
-    ratios = [b["wall_s"] / a["wall_s"] for a, b in zip(runs["alone"], runs["x5"], strict=True)]
+                      "x5": ("980x5", ("--max-cpus", "1")),
+                      "alone_none": ("980", ("--max-cpus", "1", *none)),
+                      "x5_none": ("980x5", ("--max-cpus", "1", *none))}, repeat)
+
+    def ratios(alone: str, x5: str) -> dict:
+        return spread([b["wall_s"] / a["wall_s"]
+                       for a, b in zip(runs[alone], runs[x5], strict=True)], 2)
+
     return {"alone": summarise(runs["alone"]), "x5_commissions": summarise(runs["x5"]),
-            "ratio": spread(ratios, 2), "goal": "ratio well under 2"}
+            "ratio": ratios("alone", "x5"),
+            "alone_without_trades": summarise(runs["alone_none"]),
+            "x5_without_trades": summarise(runs["x5_none"]),
+            "ratio_without_trades": ratios("alone_none", "x5_none"),
+            "goal": "ratio well under 2"}
 
 
 def case_split(repeat: int) -> dict:
     runs = alternate({"one": ("5040", ("--max-cpus", "1", "--store-trades", "all")),
                       "two": ("5040", ("--max-cpus", "2", "--store-trades", "all"))}, repeat)
-    ratios = [a["wall_s"] / b["wall_s"] for a, b in zip(runs["one"], runs["two"], strict=True)]
+    pairs = list(zip(runs["one"], runs["two"], strict=True))
+    # the whole process, and the part that runs in parallel (the tasks: execute_s); the
+    # rest (start-up, data, planning, compaction) is serial, which bounds the first
+    execute = [a["timings"]["execute_s"] / b["timings"]["execute_s"] for a, b in pairs]
     return {"one_process": summarise(runs["one"]), "two_processes": summarise(runs["two"]),
-            "speedup": spread(ratios, 2), "goal": "speedup >= 1.6"}
+            "speedup": spread([a["wall_s"] / b["wall_s"] for a, b in pairs], 2),
+            "execute_speedup": spread(execute, 2), "goal": "speedup >= 1.6"}
 
 
 def case_big(repeat: int) -> dict:
+    """The 980 grid runs in one process at --max-cpus 2 (too little work for a second), so
+    its memory is also measured on two (--batch-size 35: 28 tasks), as the 20,160 runs."""
     runs = alternate({"980": ("980", ("--max-cpus", "2")),
+                      "980_two": ("980", ("--max-cpus", "2", "--batch-size", "35")),
                       "trades": ("20160", ("--max-cpus", "2")),
                       "no_trades": ("20160", ("--max-cpus", "2", "--store-trades", "none"))},
                      repeat)
-    rss = [b["peak_rss_mb"] / a["peak_rss_mb"] for a, b in
-           zip(runs["980"], runs["trades"], strict=True)]
-    return {"grid_980": summarise(runs["980"]), "with_trades": summarise(runs["trades"]),
-            "without_trades": summarise(runs["no_trades"]), "rss_20160_over_980": spread(rss, 2),
+
+    def rss(small: str) -> dict:
+        return spread([b["peak_rss_mb"] / a["peak_rss_mb"]
+                       for a, b in zip(runs[small], runs["trades"], strict=True)], 2)
+
+    return {"grid_980": summarise(runs["980"]),
+            "grid_980_two_processes": summarise(runs["980_two"]),
+            "with_trades": summarise(runs["trades"]),
+            "without_trades": summarise(runs["no_trades"]), "rss_20160_over_980": rss("980"),
+            "rss_20160_over_980_two_processes": rss("980_two"),
             "goal": "with trades < 90 s, without < 40 s, peak RSS <= 1200 MB and <= 1.1x"}
 
 

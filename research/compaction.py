@@ -397,7 +397,8 @@ class _Window:
         self.tables.append(table)
 
     def add(self, segment: _Segment, keys: Sequence[tuple[Path, int]],
-            bounds: np.ndarray) -> None:
+            bounds: np.ndarray | None) -> None:
+        """A segment whose rows lie in `keys` (held), `bounds` their file's group starts."""
         _, start, length, _ = segment
         offsets = np.cumsum([0] + [len(t) for t in self.tables])
         for key in keys:
@@ -420,14 +421,16 @@ class _Window:
 
 
 class _Reader:
-    """Rows of parquet files by position: each row group decoded on demand and kept in a
-    small LRU (CACHE_BYTES), so reads that move forward decode every row group once."""
+    """Rows of parquet files by position: each row group decoded on demand and kept until
+    its last read (within CACHE_BYTES, least recently used first out), so reads that move
+    forward decode every row group once."""
 
     def __init__(self, cache_bytes: int = CACHE_BYTES) -> None:
         self.cache_bytes = cache_bytes
         self.files: dict[Path, tuple[pq.ParquetFile, np.ndarray]] = {}
         self.groups: OrderedDict[tuple[Path, int], pa.Table] = OrderedDict()
         self.cached = 0
+        self.peak_cached = 0  # the most bytes of decoded groups held at once
         self.decoded = 0  # row groups decoded: equal to the files' row groups when linear
 
     def __enter__(self) -> _Reader:
@@ -443,27 +446,47 @@ class _Reader:
                ) -> Iterator[tuple[pa.Table, list[_Segment]]]:
         """The rows of `segments` in order, in windows of about `window_rows` rows that
         touch at most WINDOW_GROUPS source row groups (one segment may touch more): each
-        window is copied with one `take`. Yields (rows, the window's segments)."""
+        window is copied with one `take`. Yields (rows, the window's segments).
+
+        The whole order of reads is known up front, so a row group leaves the cache once
+        its last segment is copied: reads in order hold a group or two, not CACHE_BYTES.
+        """
+        segments = list(segments)
+        keys_of = [self._keys(path_of(segment[0]), segment) for segment in segments]
+        last_use = {key: i for i, keys in enumerate(keys_of) for key in keys}
         window = _Window()
-        for segment in segments:
-            source, start, length, _ = segment
-            path = path_of(source)
-            file, bounds = self._open(path)
-            first = int(np.searchsorted(bounds, start, side="right")) - 1
-            last = int(np.searchsorted(bounds, start + length, side="left"))  # exclusive
-            keys = [(path, group) for group in range(first, last)] if length else []
+        for i, (segment, keys) in enumerate(zip(segments, keys_of, strict=True)):
             if window.segments and window.needs_room(keys):
-                yield window.take(schema), window.segments
+                yield self._take(window, schema, last_use, i - 1)
                 window = _Window()
             for key in keys:
                 if key not in window.groups:
-                    window.hold(key, self._group(path, file, key[1]))
-            window.add(segment, keys, bounds)
+                    window.hold(key, self._group(*key))
+            window.add(segment, keys, self.files[keys[0][0]][1] if keys else None)
             if window.rows >= window_rows:
-                yield window.take(schema), window.segments
+                yield self._take(window, schema, last_use, i)
                 window = _Window()
         if window.segments:
-            yield window.take(schema), window.segments
+            yield self._take(window, schema, last_use, len(segments) - 1)
+
+    def _keys(self, path: Path, segment: _Segment) -> list[tuple[Path, int]]:
+        """The (file, row group) keys a segment's rows lie in."""
+        _, start, length, _ = segment
+        if not length:
+            return []
+        _, bounds = self._open(path)
+        first = int(np.searchsorted(bounds, start, side="right")) - 1
+        last = int(np.searchsorted(bounds, start + length, side="left"))  # exclusive
+        return [(path, group) for group in range(first, last)]
+
+    def _take(self, window: _Window, schema: pa.Schema, last_use: dict[tuple[Path, int], int],
+              done: int) -> tuple[pa.Table, list[_Segment]]:
+        """The window's rows; then the groups no later segment reads leave the cache."""
+        rows = window.take(schema)
+        for key in window.groups:
+            if last_use[key] <= done and key in self.groups:
+                self.cached -= self.groups.pop(key).nbytes
+        return rows, window.segments
 
     def _open(self, path: Path) -> tuple[pq.ParquetFile, np.ndarray]:
         if path not in self.files:
@@ -472,15 +495,16 @@ class _Reader:
             self.files[path] = (file, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
         return self.files[path]
 
-    def _group(self, path: Path, file: pq.ParquetFile, index: int) -> pa.Table:
+    def _group(self, path: Path, index: int) -> pa.Table:
         key = (path, index)
         if key in self.groups:
             self.groups.move_to_end(key)
             return self.groups[key]
-        table = file.read_row_group(index).replace_schema_metadata(None)
+        table = self.files[path][0].read_row_group(index).replace_schema_metadata(None)
         self.decoded += 1
         self.groups[key] = table
         self.cached += table.nbytes
+        self.peak_cached = max(self.peak_cached, self.cached)
         while self.cached > self.cache_bytes and len(self.groups) > 1:
             _, dropped = self.groups.popitem(last=False)
             self.cached -= dropped.nbytes

@@ -40,7 +40,7 @@ from research.grid import (
 )
 from research.lock import hold
 from research.outputs import Sweep
-from research.parallel.backends import run_tasks
+from research.parallel.backends import release_workers, run_tasks
 from research.parallel.settings import ParallelSpec
 from research.plan import Plan
 from research.progress import Progress, RunFacts
@@ -63,6 +63,7 @@ class _GridRun:
     failures: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     combos_run: int = 0
+    processes: int = 1  # the most any chunk ran on
     # every combo's id in grid order (done or not), for compaction: ~60 bytes a combo, so
     # the grid's RunParams need not be built a second time
     combo_ids: list[str] = field(default_factory=list)
@@ -70,6 +71,7 @@ class _GridRun:
     def add(self, plan: Plan, failures: list[dict[str, Any]], timings: dict[str, float]) -> None:
         self.failures.extend(failures)
         self.combos_run += sum(len(task.combos) for task in plan.tasks)
+        self.processes = max(self.processes, plan.processes)
         for name, seconds in timings.items():
             self.timings[name] = self.timings.get(name, 0.0) + seconds
 
@@ -234,6 +236,8 @@ class ResearchRunner:
                 failures, timings = self._run_parallel_strategy(bars, plan, store, settings,
                                                                 store_trades, progress)
                 run.add(plan, failures, timings)
+        if run.processes > 1:  # idle, they would hold their memory through the compaction
+            release_workers(settings)
         return run
 
     def _run_parallel_strategy(self, bars: Bars, plan: Plan, store: SweepStore,

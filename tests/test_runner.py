@@ -100,6 +100,28 @@ def test_one_process_with_two_threads_equals_two_processes_with_one(tmp_path):
     assert digests(one_by_two.path) == digests(two_by_one.path) == digests(sequential.path)
 
 
+def loky_workers() -> list[int]:
+    """This process's loky worker processes (not its resource trackers)."""
+    found = []
+    for pid in children_of(os.getpid()):
+        try:
+            if b"popen_loky" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
+def test_workers_are_stopped_once_the_tasks_are_done(tmp_path):
+    # loky keeps idle workers for 300 s: they would hold their memory through compaction
+    spec = small_spec(name="release")
+    sweep = run(spec, tmp_path, "run", max_cpus=2, batch_size=2)
+    assert sweep.manifest["budget"]["processes"] == 2
+    assert loky_workers() == []
+    again = run(spec, tmp_path, "again", max_cpus=2, batch_size=2)  # fresh workers start
+    assert digests(again.path) == digests(sweep.path)
+
+
 def test_workers_see_pinned_inner_threads():
     from research.engine.data import prepare_bars
 

@@ -42,6 +42,22 @@ def run_tasks(fn: Callable[..., T], data: Any, tasks: Sequence[Any], extra_args:
         yield from joblib.Parallel(n_jobs=processes, return_as="generator_unordered")(calls)
 
 
+def release_workers(settings: ParallelSpec) -> None:
+    """Stop the idle local worker processes once a sweep has no more tasks for them.
+
+    loky keeps its workers for reuse, waiting 300 s for more work, each holding its memory
+    (~300 MB here) through the compaction and after; the next sweep starts fresh ones
+    (about a second). The shutdown is the one joblib's maintainers give (joblib#945).
+
+    >>> release_workers(ParallelSpec(backend="sequential").resolved())  # nothing to stop
+    """
+    if settings.backend != "loky":
+        return
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor(reuse=True).shutdown(wait=True)
+
+
 def worker_config(backend: str) -> joblib.parallel_config:
     """joblib's configuration for a local backend. BLAS/OpenMP/numba threads in workers
     are pinned to 1: the engine's own threads are the only inner parallelism (DESIGN §4).
