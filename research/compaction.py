@@ -3,10 +3,10 @@
 Every finished combo has its summary row, daily row and trades rows in one *source*: a task's
 shards, or the files of the last compaction (which a resumed or grown grid reuses). The
 outputs list the grid's finished combos in grid order. Each source file is read forward, row
-group by row group, through a small cache of decoded row groups, so for the usual grids
-every row group is decoded once: compaction is linear in the rows and its memory is bounded
-by row groups, not by the grid. Compaction is given plain data (each combo's parameter
-values, in grid order), never the spec itself.
+group by row group (research/parquet_rows.py), so every row group is decoded once:
+compaction is linear in the rows and its memory is bounded by row groups, not by the grid.
+Compaction is given plain data (each combo's parameter values, in grid order), never the
+spec itself.
 
 Every file names its combos (trades.parquet in its footer, the others in a combo_id column),
 and a source's combo counts only where its files agree, so a compaction cut short between
@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ import pyarrow.parquet as pq
 from research.daily import DAILY, daily_schema
 from research.errors import ResearchError, shorten
 from research.files import ROW_GROUP_ROWS, WRITE_OPTIONS, atomic_write, write_parquet
+from research.parquet_rows import GroupWriter, RowReader, Segment
 from research.store import (
     DAILY_SUFFIX,
     SHARD_TASK_KEY,
@@ -56,10 +56,6 @@ from research.tables import (
 logger = logging.getLogger(__name__)
 AxisValues = Mapping[str, Mapping[str, Any]]  # combo_id -> {axis: value as written}
 DAILY_ROW_GROUP_ROWS = 1024  # combos per row group of daily.parquet
-CACHE_BYTES = 256 * 2**20  # decoded row groups kept while reading sources
-# Source row groups one gathered window may hold at once (besides the cache): a window is
-# copied with one `take`, so the rows of many small combos cost one call, not one each.
-WINDOW_GROUPS = 8
 
 
 class CompactionError(ResearchError):
@@ -128,7 +124,7 @@ class Compaction:
     def write_rows(self, row_group_rows: int = ROW_GROUP_ROWS) -> int:
         """daily.parquet and trades.parquet (removed when trades are not stored). Returns
         how many source row groups were decoded: each once when compaction is linear."""
-        with _Reader() as reader:
+        with RowReader() as reader:
             if self.store_trades:
                 _write_trades(self.store.root / TRADES, self.sources, self.picks, reader,
                               row_group_rows)
@@ -271,7 +267,7 @@ def _write_summary(store: SweepStore, sources: Sequence[Source], picks: Sequence
 
 
 def _write_trades(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
-                  reader: _Reader, row_group_rows: int) -> None:
+                  reader: RowReader, row_group_rows: int) -> None:
     """trades.parquet: each combo's rows in grid order, checked against the summary, cut
     into fixed row groups so the bytes never depend on how the sources were batched."""
     segments = _segments((p.source, sources[p.source].trade_starts[p.combo_id], p.rows,
@@ -280,7 +276,7 @@ def _write_trades(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
     schema = TRADES_SCHEMA.with_metadata({TRADE_ROWS_KEY: json.dumps(counts).encode()})
     with (atomic_write(path) as handle,
           pq.ParquetWriter(handle, schema, **WRITE_OPTIONS) as writer):
-        pending = _Pending(writer, row_group_rows)
+        pending = GroupWriter(writer, row_group_rows)
         for table, window in reader.gather(segments, lambda s: sources[s].trades,
                                            TRADES_SCHEMA, row_group_rows):
             _check_rows(table.column("combo_id"), window, sources)
@@ -289,13 +285,13 @@ def _write_trades(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
 
 
 def _write_daily(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
-                 reader: _Reader, dates: np.ndarray) -> None:
+                 reader: RowReader, dates: np.ndarray) -> None:
     """daily.parquet: one row per combo in grid order (research.daily's layout)."""
     schema = daily_schema(dates)
     segments = _segments((p.source, p.row, 1, p.combo_id) for p in picks)
     with (atomic_write(path) as handle,
           pq.ParquetWriter(handle, schema, **WRITE_OPTIONS) as writer):
-        pending = _Pending(writer, DAILY_ROW_GROUP_ROWS)
+        pending = GroupWriter(writer, DAILY_ROW_GROUP_ROWS)
         for table, window in reader.gather(segments, lambda s: sources[s].daily, schema,
                                            DAILY_ROW_GROUP_ROWS):
             _check_rows(table.column("combo_id"), window, sources)
@@ -320,10 +316,7 @@ def _segments(items: Iterator[tuple[int, int, int, str]],
         yield tuple(run)
 
 
-_Segment = tuple[int, int, int, list[list[Any]]]  # source, first row, rows, [[combo, rows]...]
-
-
-def _check_rows(column: pa.ChunkedArray | pa.Array, window: Sequence[_Segment],
+def _check_rows(column: pa.ChunkedArray | pa.Array, window: Sequence[Segment],
                 sources: Sequence[Source]) -> None:
     """The rows read name the combos they should, in order, each as often as it should:
     checked for a whole window at once; a mismatch is then traced to its source."""
@@ -345,167 +338,3 @@ def _rows_match(column: pa.ChunkedArray | pa.Array, expected: list[list[Any]]) -
     want = pc.take(ids, pa.array(np.repeat(np.arange(len(expected)),
                                            [n for _, n in expected])))
     return len(column) == len(want) and (not len(want) or pc.all(pc.equal(column, want)).as_py())
-
-
-class _Pending:
-    """Rows waiting for a writer, written in whole row groups of `rows` (everything at the
-    end): one contiguous chunk per write, cut at multiples of `rows`, so row groups and pages
-    fall at the same rows whatever sources the rows came from."""
-
-    def __init__(self, writer: pq.ParquetWriter, rows: int) -> None:
-        self.writer, self.group_rows = writer, rows
-        self.tables: list[pa.Table] = []
-        self.rows = 0
-
-    def add(self, table: pa.Table) -> None:
-        if len(table):
-            self.tables.append(table)
-            self.rows += len(table)
-        if self.rows >= self.group_rows:
-            self._flush(final=False)
-
-    def close(self) -> None:
-        self._flush(final=True)
-
-    def _flush(self, final: bool) -> None:
-        if not self.tables:
-            return
-        rows = pa.concat_tables(self.tables).combine_chunks()
-        cut = len(rows) if final else len(rows) - len(rows) % self.group_rows
-        if cut:
-            self.writer.write_table(rows.slice(0, cut), row_group_size=self.group_rows)
-        rest = rows.slice(cut)
-        self.tables, self.rows = ([rest], len(rest)) if len(rest) else ([], 0)
-
-
-class _Window:
-    """Rows to copy, as (row group, first row, rows) pieces of the groups it holds."""
-
-    def __init__(self) -> None:
-        self.groups: dict[tuple[Path, int], int] = {}  # key -> position in `tables`
-        self.tables: list[pa.Table] = []
-        self.starts: list[int] = []  # each piece's first row in the concatenated groups
-        self.lengths: list[int] = []
-        self.segments: list[_Segment] = []
-        self.rows = 0
-
-    def needs_room(self, keys: Sequence[tuple[Path, int]]) -> bool:
-        return len(self.groups.keys() | set(keys)) > WINDOW_GROUPS
-
-    def hold(self, key: tuple[Path, int], table: pa.Table) -> None:
-        self.groups[key] = len(self.tables)
-        self.tables.append(table)
-
-    def add(self, segment: _Segment, keys: Sequence[tuple[Path, int]],
-            bounds: np.ndarray | None) -> None:
-        """A segment whose rows lie in `keys` (held), `bounds` their file's group starts."""
-        _, start, length, _ = segment
-        offsets = np.cumsum([0] + [len(t) for t in self.tables])
-        for key in keys:
-            group_first = int(bounds[key[1]])
-            lo = max(start, group_first)
-            hi = min(start + length, int(bounds[key[1] + 1]))
-            self.starts.append(int(offsets[self.groups[key]]) + lo - group_first)
-            self.lengths.append(hi - lo)
-        self.segments.append(segment)
-        self.rows += length
-
-    def take(self, schema: pa.Schema) -> pa.Table:
-        if not self.rows:
-            return schema.empty_table()
-        lengths = np.asarray(self.lengths, np.int64)
-        firsts = np.repeat(np.asarray(self.starts, np.int64) - np.cumsum(lengths) + lengths,
-                           lengths)
-        rows = pa.concat_tables(self.tables).take(pa.array(firsts + np.arange(lengths.sum())))
-        return rows.cast(schema)
-
-
-class _Reader:
-    """Rows of parquet files by position: each row group decoded on demand and kept until
-    its last read (within CACHE_BYTES, least recently used first out), so reads that move
-    forward decode every row group once."""
-
-    def __init__(self, cache_bytes: int = CACHE_BYTES) -> None:
-        self.cache_bytes = cache_bytes
-        self.files: dict[Path, tuple[pq.ParquetFile, np.ndarray]] = {}
-        self.groups: OrderedDict[tuple[Path, int], pa.Table] = OrderedDict()
-        self.cached = 0
-        self.peak_cached = 0  # the most bytes of decoded groups held at once
-        self.decoded = 0  # row groups decoded: equal to the files' row groups when linear
-
-    def __enter__(self) -> _Reader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for file, _ in self.files.values():
-            file.close()
-        self.groups.clear()
-
-    def gather(self, segments: Iterable[_Segment], path_of: Callable[[int], Path],
-               schema: pa.Schema, window_rows: int,
-               ) -> Iterator[tuple[pa.Table, list[_Segment]]]:
-        """The rows of `segments` in order, in windows of about `window_rows` rows that
-        touch at most WINDOW_GROUPS source row groups (one segment may touch more): each
-        window is copied with one `take`. Yields (rows, the window's segments).
-
-        The whole order of reads is known up front, so a row group leaves the cache once
-        its last segment is copied: reads in order hold a group or two, not CACHE_BYTES.
-        """
-        segments = list(segments)
-        keys_of = [self._keys(path_of(segment[0]), segment) for segment in segments]
-        last_use = {key: i for i, keys in enumerate(keys_of) for key in keys}
-        window = _Window()
-        for i, (segment, keys) in enumerate(zip(segments, keys_of, strict=True)):
-            if window.segments and window.needs_room(keys):
-                yield self._take(window, schema, last_use, i - 1)
-                window = _Window()
-            for key in keys:
-                if key not in window.groups:
-                    window.hold(key, self._group(*key))
-            window.add(segment, keys, self.files[keys[0][0]][1] if keys else None)
-            if window.rows >= window_rows:
-                yield self._take(window, schema, last_use, i)
-                window = _Window()
-        if window.segments:
-            yield self._take(window, schema, last_use, len(segments) - 1)
-
-    def _keys(self, path: Path, segment: _Segment) -> list[tuple[Path, int]]:
-        """The (file, row group) keys a segment's rows lie in."""
-        _, start, length, _ = segment
-        if not length:
-            return []
-        _, bounds = self._open(path)
-        first = int(np.searchsorted(bounds, start, side="right")) - 1
-        last = int(np.searchsorted(bounds, start + length, side="left"))  # exclusive
-        return [(path, group) for group in range(first, last)]
-
-    def _take(self, window: _Window, schema: pa.Schema, last_use: dict[tuple[Path, int], int],
-              done: int) -> tuple[pa.Table, list[_Segment]]:
-        """The window's rows; then the groups no later segment reads leave the cache."""
-        rows = window.take(schema)
-        for key in window.groups:
-            if last_use[key] <= done and key in self.groups:
-                self.cached -= self.groups.pop(key).nbytes
-        return rows, window.segments
-
-    def _open(self, path: Path) -> tuple[pq.ParquetFile, np.ndarray]:
-        if path not in self.files:
-            file = pq.ParquetFile(path)
-            sizes = [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)]
-            self.files[path] = (file, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
-        return self.files[path]
-
-    def _group(self, path: Path, index: int) -> pa.Table:
-        key = (path, index)
-        if key in self.groups:
-            self.groups.move_to_end(key)
-            return self.groups[key]
-        table = self.files[path][0].read_row_group(index).replace_schema_metadata(None)
-        self.decoded += 1
-        self.groups[key] = table
-        self.cached += table.nbytes
-        self.peak_cached = max(self.peak_cached, self.cached)
-        while self.cached > self.cache_bytes and len(self.groups) > 1:
-            _, dropped = self.groups.popitem(last=False)
-            self.cached -= dropped.nbytes
-        return table

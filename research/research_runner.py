@@ -63,7 +63,7 @@ class _GridRun:
     failures: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     combos_run: int = 0
-    processes: int = 1  # the most any chunk ran on
+    plan: dict[str, int] = field(default_factory=dict)  # the chunks' plans in one
     # every combo's id in grid order (done or not), for compaction: ~60 bytes a combo, so
     # the grid's RunParams need not be built a second time
     combo_ids: list[str] = field(default_factory=list)
@@ -71,7 +71,11 @@ class _GridRun:
     def add(self, plan: Plan, failures: list[dict[str, Any]], timings: dict[str, float]) -> None:
         self.failures.extend(failures)
         self.combos_run += sum(len(task.combos) for task in plan.tasks)
-        self.processes = max(self.processes, plan.processes)
+        # the widest chunk's processes x threads (a small last chunk may run on fewer)
+        tasks = self.plan.get("tasks", 0) + len(plan.tasks)
+        if plan.processes >= self.plan.get("processes", 0):
+            self.plan = plan.to_dict()
+        self.plan["tasks"] = tasks
         for name, seconds in timings.items():
             self.timings[name] = self.timings.get(name, 0.0) + seconds
 
@@ -194,7 +198,8 @@ class ResearchRunner:
             status="complete" if not run.failures else "failed",
             combos_ok=spec.size - len(run.failures), combos_failed=len(run.failures),
             combos_run=run.combos_run, failures=run.failures, heatmaps=heatmaps,
-            store_trades=store_trades, timings=timings)
+            store_trades=store_trades, timings=timings,
+            budget={"max_cpus": settings.budget, "backend": settings.backend, **run.plan})
         if spec.analysis.enabled and self.analysis:
             store.update_manifest(analysis=_analyze(store, spec.analysis))
         if self.report:
@@ -236,7 +241,7 @@ class ResearchRunner:
                 failures, timings = self._run_parallel_strategy(bars, plan, store, settings,
                                                                 store_trades, progress)
                 run.add(plan, failures, timings)
-        if run.processes > 1:  # idle, they would hold their memory through the compaction
+        if run.plan.get("processes", 1) > 1:  # idle, they would hold memory through compaction
             release_workers(settings)
         return run
 

@@ -42,6 +42,14 @@ CSV_HEADER = "timestamp,open,high,low,close,instrument\n"
 MAX_MESSAGE_CHARS = 500  # a temporary folder path may appear twice
 
 
+def write(path: Path, content: str | bytes) -> None:
+    """A case's file: bytes as they are, text as UTF-8."""
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+
+
 def base(fields: str) -> str:
     """A spec whose base is ``{instrument: ES, <fields>}``."""
     more = f", {fields}" if fields else ""
@@ -205,10 +213,7 @@ SPEC_CASES = [
 def test_a_bad_spec_file_is_one_line_naming_the_file_and_key(tmp_path: Path, text: str | bytes,
                                                              match: str) -> None:
     path = tmp_path / "spec.yaml"
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
+    write(path, text)
     with pytest.raises(SpecError, match=rf"^{re.escape(str(path))}: .*{match}") as caught:
         load_spec(path)
     assert_one_short_line(str(caught.value))
@@ -297,10 +302,7 @@ def test_the_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path, spec: st
                                                         flags: list[str], match: str) -> None:
     text = GOOD if spec is None else CLI_SPECS[spec]
     path = tmp_path / "s.yaml"
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
+    write(path, text)
     proc = cli(path, "--results-dir", tmp_path / "results", "--quiet", *flags)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2, err
@@ -473,10 +475,7 @@ DATA_CASES = [
 def test_a_bad_data_file_names_the_file_column_and_row(tmp_path: Path, content: str | bytes,
                                                        match: str) -> None:
     path = tmp_path / "bars.csv"
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
+    write(path, content)
     with pytest.raises(DataError, match=rf"^{re.escape(str(path))}: {match}") as caught:
         run_strategy(path, ES)
     assert_one_short_line(str(caught.value))

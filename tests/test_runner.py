@@ -72,6 +72,17 @@ def test_a_grid_streamed_in_chunks_gives_the_same_bytes(reference, tmp_path):
     assert sweep.manifest["combos_run"] == 16
 
 
+def test_the_manifest_budget_tells_the_whole_run_not_its_last_chunk(reference, tmp_path):
+    # chunks of 5, 5, 5 and 1 combos, 2 a task: the first three on 2 processes, the last on 1
+    sweep = SmallChunks(results_dir=tmp_path, max_cpus=2, batch_size=2,
+                        progress=False).run_spec(small_spec())
+    combos = small_spec().combos()
+    tasks = sum(len(plan_tasks(combos[i:i + 5], processes=2, batch_size=2)) for i in (0, 5, 10, 15))
+    budget = sweep.manifest["budget"]
+    assert (budget["processes"], budget["threads"], budget["tasks"]) == (2, 1, tasks)
+    assert digests(sweep.path) == digests(reference.path)
+
+
 def test_a_grid_larger_than_allowed_is_refused_before_any_work(tmp_path):
     spec = small_spec()
     with pytest.raises(SpecError, match=r"grid: 16 combos, more than the 10 allowed; ask for "
