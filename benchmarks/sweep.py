@@ -1,6 +1,6 @@
 """Sweep throughput and memory, whole process, measured side by side in one run.
 
-    python benchmarks/sweep.py [--cases floor default costs split big huge] [--repeat 3]
+    python benchmarks/sweep.py [--cases floor default costs split big huge dask] [--repeat 3]
 
 Each sweep runs in a fresh subprocess (`python -m research.sweep SPEC --fresh --quiet
 --no-analysis --no-report`, the heatmap PNGs included; the default case also as typed)
@@ -16,6 +16,7 @@ JSON gives median, min and max. The goals (issue 14):
 - big:     20,160 combos at --max-cpus 2: under 90 s with trades, under 40 s without;
            peak RSS of the tree at most 1.2 GB and within 10% of the 980 grid's.
 - huge:    100,800 combos without trades: time and memory.
+- dask:    the 980 grid on a local dask cluster vs loky, both on 2 processes.
 """
 
 from __future__ import annotations
@@ -225,8 +226,19 @@ def case_huge(repeat: int) -> dict:
     return summarise(runs["huge"])
 
 
+def case_dask(repeat: int) -> dict:
+    """The 980 grid on 2 local loky processes vs a local dask cluster of 2 workers (both cut
+    into 28 tasks: the grid alone is too little work for a second loky process)."""
+    two = ("--max-cpus", "2", "--batch-size", "35")
+    runs = alternate({"loky": ("980", two), "dask": ("980", (*two, "--backend", "dask"))},
+                     repeat)
+    ratios = [b["wall_s"] / a["wall_s"] for a, b in zip(runs["loky"], runs["dask"], strict=True)]
+    return {"loky": summarise(runs["loky"]), "dask": summarise(runs["dask"]),
+            "dask_over_loky": spread(ratios, 2)}
+
+
 CASES = {"floor": case_floor, "default": case_default, "costs": case_costs,
-         "split": case_split, "big": case_big, "huge": case_huge}
+         "split": case_split, "big": case_big, "huge": case_huge, "dask": case_dask}
 
 
 def main() -> None:
