@@ -106,6 +106,7 @@ class DryRun:
     calibration: Calibration | None  # None: nothing to run
     heatmaps: int
     startup_s: float = 0.0  # the process's start and imports (the CLI measures them)
+    after: tuple[str, ...] = ()  # what the run does next, not estimated (analysis, page)
 
     def estimate(self) -> Estimate:
         """The run's time from the calibration (the module docstring says how)."""
@@ -152,8 +153,10 @@ class DryRun:
 
     def _estimate_lines(self) -> list[str]:
         cal, estimate = self.calibration, self.estimate()
+        after = [f"  then, not counted: {' and '.join(self.after)} (--no-analysis, "
+                 "--no-report leave them out)"] if self.after else []
         if cal is None:
-            return ["estimate: nothing to run; the run only compacts and draws"]
+            return ["estimate: nothing to run; the run only compacts and draws", *after]
         parts = [("start-up", estimate.startup_s), ("load", estimate.load_s),
                  ("worker start", estimate.workers_s), ("engine", estimate.engine_s),
                  ("store and compact", estimate.write_s), ("heatmaps", estimate.heatmaps_s)]
@@ -169,6 +172,7 @@ class DryRun:
             + ", ".join(f"{name} {clock(seconds)}" for name, seconds in parts if seconds),
             "  rough: processes that share cores run slower than one alone, and the first "
             "run after installing also compiles the kernels",
+            *after,
         ]
 
 
@@ -187,8 +191,10 @@ def dry_run(runner: ResearchRunner, spec: SweepSpec, *, fresh: bool = False,
     load_s = time.perf_counter() - started_s
     pairs = _heatmap_pairs(planned)
     calibration = calibrate(runner, planned, pairs > 0) if planned.plan.tasks else None
+    after = (("the robustness analysis",) if spec.analysis.enabled and runner.analysis
+             else ()) + (("report.html",) if runner.report else ())
     return DryRun(planned=planned, results=runner.results_dir / spec.name, load_s=load_s,
-                  calibration=calibration, heatmaps=pairs, startup_s=startup_s)
+                  calibration=calibration, heatmaps=pairs, startup_s=startup_s, after=after)
 
 
 def calibrate(runner: ResearchRunner, planned: PlannedSweep, draw: bool = True) -> Calibration:

@@ -145,6 +145,19 @@ def test_dry_run_prints_the_plan_and_an_estimate_and_writes_nothing(spec_path, t
     assert lines[4] == f"outputs: {results / 'tiny'}/ (summary, daily, trades, 1 heatmap)"
     assert lines[5].startswith("calibration: 6 combos of one task on 1 thread: ")
     assert re.match(r"estimate: about [\d.:]+( s)? in all: start-up ", lines[6])
+    assert lines[8] == ("  then, not counted: the robustness analysis and report.html "
+                        "(--no-analysis, --no-report leave them out)")
+
+
+def test_dry_run_says_what_follows_the_estimated_part(spec_path, tmp_path):
+    spec = load_spec(spec_path)
+    lean = ResearchRunner(results_dir=tmp_path, max_cpus=1, progress=False, analysis=False,
+                          report=False)
+    assert "not counted" not in dry_run(lean, spec).report()
+    page_only = ResearchRunner(results_dir=tmp_path, max_cpus=1, progress=False,
+                               analysis=False)
+    assert dry_run(page_only, spec).report().splitlines()[-1] == (
+        "  then, not counted: report.html (--no-analysis, --no-report leave them out)")
 
 
 def test_dry_run_counts_the_combos_already_done(spec_path, tmp_path):
