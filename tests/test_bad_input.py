@@ -335,6 +335,8 @@ PYTHON_CASES = [
      r"^target: <an integer of about 5,000 digits> is too large a number"),
     ("rp-contracts-huge-int", lambda: RunParams(instrument="ES", contracts=10**5000),
      ParamsError, r"^contracts: <an integer of about 5,000 digits> is not in \[1, 100000\]"),
+    ("rp-commission-huge-int", lambda: RunParams(instrument="ES", commission=10**5000),
+     ParamsError, r"^commission: <an integer of about 5,000 digits> is not in \[0, 100000\]"),
     ("rp-trade-days-mapping", lambda: RunParams(instrument="ES", trade_days={"Mon": 1}),
      ParamsError, r"^trade_days: \{'Mon': 1\} is a mapping, not a list"),
     ("rp-sessions-nested", lambda: RunParams(instrument="ES", enabled_sessions=[["S1"]]),

@@ -270,10 +270,15 @@ def _check_trade_days(value: Any) -> tuple[int, ...]:
     return tuple(sorted(set(days)))
 
 
+def _is_number(value: Any) -> bool:
+    """An int (of any size: never converted here) or a finite float; not a bool."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and not (
+        isinstance(value, float) and not math.isfinite(value))
+
+
 def _check_number(name: str, value: Any, low: float, high: float) -> float:
     """A finite int or float in (low, high]; an int of any size compares exactly."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            isinstance(value, float) and not math.isfinite(value)):
+    if not _is_number(value):
         raise ParamsError(f"{name}: {_shown(value)} is not a number")
     if not low < value <= high:
         allowed = f"> {low}" if high == math.inf else f"in ({low}, {high}]"
@@ -312,7 +317,7 @@ def _check_count(name: str, value: Any, low: int, high: int) -> int:
 
 def _check_commission(value: Any) -> int | float:
     """Dollars >= 0 in whole cents, so every cost is an exact number of cents."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not _is_number(value):
         raise ParamsError(f"commission: {_shown(value)} is not a number of dollars")
     if not 0 <= value <= MAX_COMMISSION_USD:
         raise ParamsError(

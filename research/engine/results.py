@@ -101,18 +101,20 @@ def gather_columns(bars: Bars, table: RangeTable, walks: list[TradeBatch],
     trades = TradeBatch.concat(walks)[trade_idx]
     instrument = bars.instrument
     round_turn = [p.costs.round_turn_cents(instrument) for p in pieces]
-    money = dollars(profit_ticks(trades), trades.result != NO_TRADE, instrument,
+    profit = profit_ticks(trades)
+    money = dollars(profit, trades.result != NO_TRADE, instrument,
                     contracts=np.repeat([p.costs.contracts for p in pieces], lengths),
                     round_turn_cents=np.repeat(round_turn, lengths))
     targets = np.repeat([p.target for p in pieces], lengths).astype(np.float64)
-    return GatheredRows(row_columns(bars, ranges, trades, targets, money), ranges, trades,
-                        money, lengths)
+    return GatheredRows(row_columns(bars, ranges, trades, targets, profit, money), ranges,
+                        trades, money, lengths)
 
 
 def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
-                target: float | np.ndarray, money: Dollars) -> Columns:
-    """The typed columns of rows whose ranges, trades, targets (points) and dollars are given
-    row for row (one combo's, or many combos' gathered together)."""
+                target: float | np.ndarray, profit: np.ndarray, money: Dollars) -> Columns:
+    """The typed columns of rows whose ranges, trades, targets (points), profits (ticks,
+    `profit_ticks`) and dollars are given row for row (one combo's, or many combos'
+    gathered together)."""
     spec = bars.instrument
     n = len(table)
     slot_codes = np.searchsorted(SLOT_MINUTES, table.slot_minute)
@@ -133,7 +135,7 @@ def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
         "peak": _points(batch.peak_ticks, spec.tick, spec.decimals),
         "range": _points(table.range_size_ticks, spec.tick, spec.decimals),
         # DECISIONS Q12/Q13: every micro profit is scaled, with one more decimal.
-        "profit": _points(profit_ticks(batch), spec.tick * spec.profit_scale,
+        "profit": _points(profit, spec.tick * spec.profit_scale,
                           spec.profit_decimals),
         "gross_usd": _usd(money.gross_cents),
         "costs_usd": _usd(money.costs_cents),

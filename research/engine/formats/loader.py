@@ -83,7 +83,6 @@ class FileReport:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoadReport:
     files: list[FileReport]
-    rolls: dict[str, list[Roll]]  # instrument -> the dates its contract changes
     warnings: list[DataWarning] = field(default_factory=list)
 
 
@@ -114,7 +113,7 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
     if not combined.utc_ns.size and (options.instrument or options.first_day is not None
                                      or options.last_day is not None):
         _nothing_selected(source, options, reports)
-    keep, rolls = _one_contract_per_date(combined, options.roll, source)
+    keep = _one_contract_per_date(combined, options.roll, source)
     if keep is not None:
         combined = _Part(utc_ns=combined.utc_ns[keep], wall_ns=combined.wall_ns[keep],
                          volume=None, names=combined.names[keep],
@@ -126,7 +125,7 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
         frame["contract"] = combined.contracts
     frame.attrs["source"] = source
     frame.attrs["format"] = ",".join(sorted({report.format for report in reports}))
-    return frame, LoadReport(files=reports, rolls=rolls, warnings=warnings)
+    return frame, LoadReport(files=reports, warnings=warnings)
 
 
 def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list[DataWarning]]:
@@ -319,31 +318,29 @@ def _concat(parts: list[_Part]) -> _Part:
                  contracts=np.concatenate([part.contracts for part in parts]))
 
 
-def _one_contract_per_date(part: _Part, rule: str, source: str
-                           ) -> tuple[np.ndarray | None, dict[str, list[Roll]]]:
-    """Per instrument with contract symbols: the rows of each date's contract, and rolls."""
+def _one_contract_per_date(part: _Part, rule: str, source: str) -> np.ndarray | None:
+    """Per instrument with contract symbols: the rows of each date's contract (None: all);
+    each roll is logged (describe_bars reports them from the bars)."""
     if not part.utc_ns.size or not (part.contracts != "").any():
-        return None, {}
+        return None
     _, trading_day = wall_clock_labels(part.wall_ns)
     keep = np.ones(part.utc_ns.size, dtype=bool)
-    rolls: dict[str, list[Roll]] = {}
     root_codes, roots = pd.factorize(pd.Series(part.names).fillna(""))
     for root_code, root in enumerate(roots):
         mine = np.flatnonzero(root_codes == root_code) if len(roots) > 1 else \
             np.arange(part.utc_ns.size)
         codes, contracts = _sorted_codes(part.contracts[mine])
         if len(contracts) == 1:
-            rolls[root] = []
             continue
         volume = None if part.volume is None else part.volume[mine]
-        chosen, rolls[root] = choose_contracts(trading_day[mine], codes, contracts, volume,
-                                               rule, source)
+        chosen, rolls = choose_contracts(trading_day[mine], codes, contracts, volume, rule,
+                                         source)
         if chosen is not None:
             keep[mine] = chosen
-        for roll in rolls[root]:
+        for roll in rolls:
             log.info("%s: %s rolls from %s to %s on %s", source, root, roll.before, roll.after,
                      roll.date)
-    return (None if keep.all() else keep), rolls
+    return None if keep.all() else keep
 
 
 def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
