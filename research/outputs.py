@@ -30,9 +30,7 @@ if TYPE_CHECKING:
 from research.engine.results import categorize_text
 from research.errors import ResearchError
 from research.report import DEFAULT_RANK, top_combos
-from research.store import HEATMAP_GLOB, MANIFEST, SUMMARY, SUMMARY_CSV, TRADES
-
-REPORT = "report.html"  # the self-contained page, where the report is built
+from research.store import HEATMAP_GLOB, MANIFEST, REPORT, SUMMARY, SUMMARY_CSV, TRADES
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,7 +172,7 @@ class ResearchRunner:
 
     def _run_locked(self, spec: SweepSpec, store: SweepStore, settings: ParallelSpec,
                     fresh: bool, started: float) -> Sweep:
-        store_trades = (self.store_trades or spec.store_trades) == "all"
+        store_trades = self._stores_trades(spec)
         progress = Progress(self.progress)  # research/progress.py: first line, bar, log lines
         bars = self._bars(spec, spec.base["instrument"], progress)
         store.prepare(trusted_facts(bars), self._manifest(spec, bars, spec.size),
@@ -323,7 +323,7 @@ class ResearchRunner:
         """
         settings = self.parallel.over(spec.parallel).resolved()
         check_grid_size(spec, self.max_combos)
-        store_trades = (self.store_trades or spec.store_trades) == "all"
+        store_trades = self._stores_trades(spec)
         combos = spec.combos()
         bars = self._bars(spec, spec.base["instrument"], progress)
         dates = weekday_trading_days(bars)
@@ -334,6 +334,10 @@ class ResearchRunner:
         return PlannedSweep(spec=spec, bars=bars, combos=tuple(combos), todo=todo, dates=dates,
                             plan=plan, settings=settings, store_trades=store_trades,
                             data_label=self.data_label(spec))
+
+    def _stores_trades(self, spec: SweepSpec) -> bool:
+        """Whether every trade is stored: the runner's setting, else the spec's."""
+        return (self.store_trades or spec.store_trades) == "all"
 
     def data_label(self, spec: SweepSpec | None) -> str:
         """Where this runner's bars for `spec` come from, in a few words.

@@ -190,7 +190,7 @@ class SweepStore:
         the summary shard, the commit marker: a task is finished only once it exists.
 
         `trades` and `daily` are parquet bytes encoded by the worker, tagged with the task and
-        its combos (worker.SHARD_COMBOS_KEY); they are published as they are. `summaries`
+        its combos (shard_tag); they are published as they are. `summaries`
         holds one row per finished combo: combo_id and METRIC_COLUMNS. Re-running a task id
         overwrites its unfinished shards, never another set of finished combos.
         """
@@ -207,9 +207,7 @@ class SweepStore:
         if trades is not None:
             write_parquet(trades, self.shard_path(task_id, TRADES_SUFFIX))
         write_parquet(daily, self.shard_path(task_id, DAILY_SUFFIX))
-        write_parquet(summary.replace_schema_metadata(
-            {SHARD_TASK_KEY: task_id.encode(), SHARD_COMBOS_KEY: json.dumps(combos).encode()}),
-            marker)
+        write_parquet(summary.replace_schema_metadata(shard_tag(task_id, combos)), marker)
 
     def shard_path(self, task_id: str, suffix: str) -> Path:
         return self.shards / (task_id + suffix)
@@ -231,12 +229,22 @@ class SweepStore:
                 path.unlink(missing_ok=True)
 
 
+def shard_tag(task_id: str, combo_ids: Sequence[str]) -> dict[bytes, bytes]:
+    """The footer metadata naming a shard's task and combos (what resume checks).
+
+    >>> shard_tag("t1", ["a", "b"])
+    {b'research.task': b't1', b'research.combos': b'["a", "b"]'}
+    """
+    return {SHARD_TASK_KEY: task_id.encode(),
+            SHARD_COMBOS_KEY: json.dumps(list(combo_ids)).encode()}
+
+
 def encode_shards(task_id: str, combo_ids: Sequence[str], rows: Sequence[int],
                   trades: pa.Table | None, daily: pa.Table) -> tuple[bytes | None, bytes]:
     """A task's trades and daily tables as shard bytes, each tagged in its footer with the
     task and its combos (trades also with each combo's row count): what write_task takes.
     Encoding is the heavy part, so workers do it."""
-    tag = {SHARD_TASK_KEY: task_id.encode(), SHARD_COMBOS_KEY: json.dumps(list(combo_ids)).encode()}
+    tag = shard_tag(task_id, combo_ids)
     counts = json.dumps([[c, int(n)] for c, n in zip(combo_ids, rows, strict=True)]).encode()
     trades_bytes = None if trades is None else parquet_bytes(
         trades.replace_schema_metadata({**tag, TRADE_ROWS_KEY: counts}))

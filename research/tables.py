@@ -30,7 +30,6 @@ TRADES_SCHEMA = pa.schema(
         else pa.string() if name in TEXT_COLUMNS
         else pa.timestamp("ns", tz=CHICAGO) if name in TIME_COLUMNS
         else pa.float64()) for name in COLUMNS])
-COMBO_ID_SCHEMA = pa.schema([("combo_id", pa.string())])
 
 
 def summary_schema(param_columns: ParamColumns = ()) -> pa.Schema:
