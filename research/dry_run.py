@@ -189,19 +189,23 @@ def dry_run(runner: ResearchRunner, spec: SweepSpec, *, fresh: bool = False,
     bars_fingerprint(planned.bars)  # what the run's parent does before its first task
     fill_check(planned.bars)
     load_s = time.perf_counter() - started_s
-    pairs = _heatmap_pairs(planned)
-    calibration = calibrate(runner, planned, pairs > 0) if planned.plan.tasks else None
+    frame = _axis_frame(planned)
+    pairs = axis_pairs(frame, spec.axes)
+    drawn = (frame, list(pairs[0])) if pairs else None
+    calibration = calibrate(runner, planned, drawn) if planned.plan.tasks else None
     after = (("the robustness analysis",) if spec.analysis.enabled and runner.analysis
              else ()) + (("report.html",) if runner.report else ())
     return DryRun(planned=planned, results=runner.results_dir / spec.name, load_s=load_s,
-                  calibration=calibration, heatmaps=pairs, startup_s=startup_s, after=after)
+                  calibration=calibration, heatmaps=len(pairs), startup_s=startup_s,
+                  after=after)
 
 
-def calibrate(runner: ResearchRunner, planned: PlannedSweep, draw: bool = True) -> Calibration:
+def calibrate(runner: ResearchRunner, planned: PlannedSweep,
+              drawn: tuple[pd.DataFrame, list[str]] | None = None) -> Calibration:
     """Time the plan's largest task (at most CALIBRATION_COMBOS of its combos) in this
     process: its engine and its storing and compacting, each with 1 and with all of its
-    combos (a part per task and a part per combo); and two heatmaps when `draw` (the first
-    loads the drawing code)."""
+    combos (a part per task and a part per combo); and, given `drawn` (the combos' axis
+    values and one pair of axes), two heatmaps (the first loads the drawing code)."""
     plan, bars = planned.plan, planned.bars
     largest = max(plan.tasks, key=lambda task: len(task.combos))
     combos = largest.combos[:CALIBRATION_COMBOS]
@@ -219,7 +223,7 @@ def calibrate(runner: ResearchRunner, planned: PlannedSweep, draw: bool = True) 
     with tempfile.TemporaryDirectory(prefix="research-dry-run-") as folder:
         write_one_s = _store_and_compact(planned, combos[:1], one, Path(folder) / "one")
         write_all_s = _store_and_compact(planned, combos, every, Path(folder) / "all")
-        first_s, later_s = _two_heatmaps(planned, Path(folder)) if draw else (0.0, 0.0)
+        first_s, later_s = _two_heatmaps(*drawn, Path(folder)) if drawn else (0.0, 0.0)
     shared_s, per_combo_s = _split(one_s, all_s, len(combos))
     write_fixed_s, write_per_combo_s = _split(write_one_s, write_all_s, len(combos))
     return Calibration(combos=len(combos), threads=plan.threads, shared_s=shared_s,
@@ -254,16 +258,11 @@ def _store_and_compact(planned: PlannedSweep, combos: tuple[RunParams, ...],
     return time.perf_counter() - began
 
 
-def _heatmap_pairs(planned: PlannedSweep) -> int:
-    return len(axis_pairs(_axis_frame(planned), planned.spec.axes))
-
-
-def _two_heatmaps(planned: PlannedSweep, folder: Path) -> tuple[float, float]:
-    """Seconds to draw the first pair's heatmap twice: the first draw also loads the
-    drawing code, the second is what each further pair costs."""
-    frame = _axis_frame(planned)
-    pair = list(axis_pairs(frame, planned.spec.axes)[:1][0]) if _heatmap_pairs(planned) else []
-    frame["net_profit_usd"], frame["trades"] = 0.0, 0
+def _two_heatmaps(axis_frame: pd.DataFrame, pair: list[str],
+                  folder: Path) -> tuple[float, float]:
+    """Seconds to draw one pair's heatmap twice: the first draw also loads the drawing
+    code, the second is what each further pair costs."""
+    frame = axis_frame.assign(net_profit_usd=0.0, trades=0)
     times = []
     for _ in range(2):
         began = time.perf_counter()
@@ -273,8 +272,8 @@ def _two_heatmaps(planned: PlannedSweep, folder: Path) -> tuple[float, float]:
 
 
 def _axis_frame(planned: PlannedSweep) -> pd.DataFrame:
-    return pd.DataFrame([planned.spec.axis_values(rp) for rp in planned.combos],
-                        columns=planned.spec.axes)
+    """Each combo's axis values as written, in grid order (the summary's columns)."""
+    return pd.DataFrame(list(planned.spec.iter_values()), columns=planned.spec.axes)
 
 
 def _range(sizes: list[int]) -> str:

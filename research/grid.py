@@ -149,8 +149,13 @@ class SweepSpec:
         return math.prod(len(values) for _, values in self.grid)
 
     def iter_combos(self) -> Iterator[RunParams]:
-        """The combos one at a time, first axis slowest (like ``itertools.product``)."""
-        return (params for params, _ in self.iter_grid())
+        """The combos one at a time, first axis slowest (like ``itertools.product``): a
+        large grid is never held whole."""
+        for chosen in self.iter_values():
+            try:
+                yield RunParams.from_dict(_expand_slot({**self.base, **chosen}))
+            except ParamsError as exc:  # values valid alone may clash (stop cap x target)
+                raise SpecError(f"grid combo {shorten(chosen, 120)}: {exc}") from None
 
     def iter_values(self) -> Iterator[dict[str, Any]]:
         """Each combo's axis values as written (the summary's columns), in grid order,
@@ -165,15 +170,6 @@ class SweepSpec:
         axes = self.axes
         for point in itertools.product(*(values for _, values in self.grid)):
             yield dict(zip(axes, point, strict=True))
-
-    def iter_grid(self) -> Iterator[tuple[RunParams, dict[str, Any]]]:
-        """Each combo with its axis values as written (the summary's columns), in grid
-        order, one at a time: a large grid is never held whole."""
-        for chosen in self.iter_values():
-            try:
-                yield RunParams.from_dict(_expand_slot({**self.base, **chosen})), chosen
-            except ParamsError as exc:  # values valid alone may clash (stop cap x target)
-                raise SpecError(f"grid combo {shorten(chosen, 120)}: {exc}") from None
 
     def param_columns(self) -> list[tuple[str, Any]]:
         """The summary's parameter columns and types, from every value of every axis."""
