@@ -17,7 +17,8 @@ from research.engine.bars import Bars
 from research.engine.clock import NS_PER_MINUTE, chicago_to_utc_ns
 from research.engine.instruments import INSTRUMENTS
 from research.engine.params import RunParams
-from research.grid import spec_from_dict
+from research.grid import load_spec, spec_from_dict
+from research.research_runner import ResearchRunner
 
 ROOT = Path(__file__).parents[1]
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -118,6 +119,42 @@ def children_of(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(entry.name))
     return found
+
+
+def loky_workers(parent: int) -> list[int]:
+    """`parent`'s loky worker processes (not its resource trackers), from /proc."""
+    found = []
+    for pid in children_of(parent):
+        try:
+            if b"LokyProcess" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
+def seven_slot_spec(name: str, end: str) -> str:
+    """The fault and crash tests' sweep: 168 combos, 7 slots, synthetic ES from 2024-01-01."""
+    return f"""
+name: {name}
+data:
+  synthetic: {{instrument: ES, start: 2024-01-01, end: {end}, seed: 7}}
+base: {{instrument: ES}}
+grid:
+  slot: ["07:30", "08:00", "09:00", "09:30", "10:00", "10:30", "11:00"]
+  target: [10, 15, 20, 25]
+  t1_fraction: [0.5, 0.65, 0.8]
+  stop_cap_multiple: [1.0, 3.0]
+"""
+
+
+def spec_and_clean_run(folder: Path, name: str, spec_text: str):
+    """The spec written to `folder`, and its run in-process, sequentially: the reference."""
+    spec_path = folder / f"{name}.yaml"
+    spec_path.write_text(spec_text)
+    clean = ResearchRunner(results_dir=folder / "clean", backend="sequential",
+                           progress=False).run_spec(load_spec(spec_path))
+    return spec_path, clean
 
 
 def wait_for_first_shard(folder: Path, proc: subprocess.Popen, timeout: float = 120) -> None:

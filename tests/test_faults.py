@@ -20,30 +20,23 @@ from research.lock import LOCK_FILE, hold
 from research.research_runner import ResearchRunner
 from research.store import DAILY_SUFFIX, SUMMARY_SUFFIX, TRADES_SUFFIX
 
-from .helpers import OUTPUTS, children_of, cli, digests, wait_for_first_shard
+from .helpers import (
+    OUTPUTS,
+    cli,
+    digests,
+    loky_workers,
+    seven_slot_spec,
+    spec_and_clean_run,
+    wait_for_first_shard,
+)
 
-SPEC = """
-name: faults
-data:
-  synthetic: {instrument: ES, start: 2024-01-01, end: 2024-06-30, seed: 7}
-base: {instrument: ES}
-grid:
-  slot: ["07:30", "08:00", "09:00", "09:30", "10:00", "10:30", "11:00"]
-  target: [10, 15, 20, 25]
-  t1_fraction: [0.5, 0.65, 0.8]
-  stop_cap_multiple: [1.0, 3.0]
-"""
+SPEC = seven_slot_spec("faults", end="2024-06-30")
 COMPACTED = ("summary.parquet", "summary.csv", "trades.parquet", "daily.parquet")
 
 
 @pytest.fixture(scope="module")
 def spec_and_clean(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("faults")
-    spec_path = folder / "faults.yaml"
-    spec_path.write_text(SPEC)
-    clean = ResearchRunner(results_dir=folder / "clean", backend="sequential",
-                           progress=False).run_spec(load_spec(spec_path))
-    return spec_path, clean
+    return spec_and_clean_run(tmp_path_factory.mktemp("faults"), "faults", SPEC)
 
 
 def shards_of_a_crashed_run(spec_path: Path, results: Path) -> Path:
@@ -152,8 +145,7 @@ def test_workers_exit_within_seconds_when_their_parent_dies(spec_and_clean, tmp_
     proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2,
                "--batch-size", 4, start_new_session=True)
     wait_for_first_shard(tmp_path / "faults", proc)
-    workers = [pid for pid in children_of(proc.pid)
-               if b"LokyProcess" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    workers = loky_workers(proc.pid)
     os.kill(proc.pid, sig)  # the parent only: its workers are orphaned
     proc.wait(timeout=60)  # not communicate(): an orphan would hold the pipes open
     deadline = time.monotonic() + 15

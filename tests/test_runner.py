@@ -16,7 +16,7 @@ from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.engine.results import select_rows
 from research.engine.synthetic import synthetic_bars
 from research.errors import SpecError
-from research.grid import load_spec, spec_from_dict
+from research.grid import spec_from_dict
 from research.parallel.backends import run_tasks
 from research.parallel.settings import ParallelSpec
 from research.plan import plan_tasks
@@ -27,10 +27,12 @@ from research.worker import run_task
 from .helpers import (
     OUTPUTS,
     ROOT,
-    children_of,
     cli,
     digests,
+    loky_workers,
+    seven_slot_spec,
     small_spec,
+    spec_and_clean_run,
     wait_for_first_shard,
 )
 
@@ -111,24 +113,12 @@ def test_one_process_with_two_threads_equals_two_processes_with_one(tmp_path):
     assert digests(one_by_two.path) == digests(two_by_one.path) == digests(sequential.path)
 
 
-def loky_workers() -> list[int]:
-    """This process's loky worker processes (not its resource trackers)."""
-    found = []
-    for pid in children_of(os.getpid()):
-        try:
-            if b"popen_loky" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-        except OSError:  # ended meanwhile
-            continue
-    return found
-
-
 def test_workers_are_stopped_once_the_tasks_are_done(tmp_path):
     # loky keeps idle workers for 300 s: they would hold their memory through compaction
     spec = small_spec(name="release")
     sweep = run(spec, tmp_path, "run", max_cpus=2, batch_size=2)
     assert sweep.manifest["budget"]["processes"] == 2
-    assert loky_workers() == []
+    assert loky_workers(os.getpid()) == []
     again = run(spec, tmp_path, "again", max_cpus=2, batch_size=2)  # fresh workers start
     assert digests(again.path) == digests(sweep.path)
 
@@ -239,27 +229,12 @@ def test_notebook_api_run_with_a_frame(tmp_path):
 
 # ---- crashes: real processes killed with SIGKILL ----
 
-CRASH_SPEC = """
-name: crash
-data:
-  synthetic: {instrument: ES, start: 2024-01-01, end: 2024-12-31, seed: 7}
-base: {instrument: ES}
-grid:
-  slot: ["07:30", "08:00", "09:00", "09:30", "10:00", "10:30", "11:00"]
-  target: [10, 15, 20, 25]
-  t1_fraction: [0.5, 0.65, 0.8]
-  stop_cap_multiple: [1.0, 3.0]
-"""
+CRASH_SPEC = seven_slot_spec("crash", end="2024-12-31")
 
 
 @pytest.fixture(scope="module")
 def crash_spec_and_clean_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("crash")
-    spec_path = folder / "crash.yaml"
-    spec_path.write_text(CRASH_SPEC)
-    clean = ResearchRunner(results_dir=folder / "clean", backend="sequential",
-                           progress=False).run_spec(load_spec(spec_path))
-    return spec_path, clean
+    return spec_and_clean_run(tmp_path_factory.mktemp("crash"), "crash", CRASH_SPEC)
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to find worker processes")
@@ -268,14 +243,10 @@ def test_worker_killed_mid_sweep_then_rerun_completes(crash_spec_and_clean_run, 
     proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2,
                "--batch-size", 8)
     wait_for_first_shard(tmp_path / "crash", proc)
-    workers = [pid for pid in children_of(proc.pid) if pid != proc.pid]
-    killed = False
-    for pid in workers:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        if b"LokyProcess" in cmdline:
-            os.kill(pid, signal.SIGKILL)
-            killed = True
-            break
+    workers = loky_workers(proc.pid)
+    killed = bool(workers)
+    if killed:
+        os.kill(workers[0], signal.SIGKILL)
     out, err = proc.communicate(timeout=300)
     assert killed, "no loky worker found to kill"
     print("sweep exit code after the kill:", proc.returncode, err.strip()[-200:])
