@@ -27,6 +27,7 @@ from research.analysis.plateau import rank_descending
 from research.analysis.stats import SQRT_PERIODS_PER_YEAR, Moments, sharpe_daily
 from research.daily import CENTS_PER_DOLLAR
 from research.metrics import FLOAT_DECIMALS
+from research.tables import to_table
 
 _INT_COLUMNS = ("days_traded", "metric_rank", "plateau_neighbours", "plateau_rank")
 _COLUMNS = ("combo_id", "days_traded", "net_usd", "mean_daily_usd", "mean_ci_low",
@@ -71,6 +72,4 @@ def combo_stats_table(frame: pd.DataFrame) -> pa.Table:
     floats = [name for name in _COLUMNS if COMBO_STATS_SCHEMA.field(name).type == pa.float64()]
     rounded = frame.assign(**{name: np.round(frame[name].to_numpy(), FLOAT_DECIMALS) + 0.0
                               for name in floats})
-    table = pa.Table.from_pandas(rounded[list(_COLUMNS)], schema=COMBO_STATS_SCHEMA,
-                                 preserve_index=False)
-    return table.replace_schema_metadata(None)
+    return to_table(rounded, COMBO_STATS_SCHEMA)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from research.analysis.stats import METRICS
+from research.analysis.stats import _FLOAT_EXACT, METRICS
 
 # Working memory of one chunk of splits: cache-sized, which measured 4x faster here than
 # 100 MiB chunks for 980 combos (the arrays are read a few times each). At least
@@ -30,7 +30,6 @@ from research.analysis.stats import METRICS
 # (2x slower at 100,000 combos, where a chunk is then about 77 MB).
 CHUNK_BYTES = 4 * 2**20
 MIN_CHUNK_SPLITS = 8
-_FLOAT_EXACT = 2**53  # integers below it are exact in float64, sums of them too
 _ARRAYS_PER_CHUNK = 12  # (splits x combos) arrays alive at once in _score_chunk, with temps
 
 

@@ -22,7 +22,7 @@ from research.analysis.errors import AnalysisError
 from research.analysis.robustness import Robustness
 from research.analysis.run import analyze
 from research.daily import DAILY, read_daily
-from research.files import atomic_write, parquet_bytes
+from research.files import atomic_write, write_parquet
 from research.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY
 
 logger = logging.getLogger(__name__)
@@ -111,8 +111,7 @@ def write_outputs(results_dir: str | Path, result: Robustness) -> None:
     root = Path(results_dir)
     with atomic_write(root / ROBUSTNESS) as handle:
         handle.write(result.to_json().encode("utf-8"))
-    with atomic_write(root / COMBO_STATS) as handle:
-        handle.write(parquet_bytes(combo_stats_table(result.combo_stats)))
+    write_parquet(combo_stats_table(result.combo_stats), root / COMBO_STATS)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

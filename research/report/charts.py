@@ -24,7 +24,6 @@ from research.report.markup import esc
 
 INK, GRID, MUTED = "#222222", "#e3e3e3", "#6b6b6b"
 BLUE, RED, ORANGE, GREY = "#2166ac", "#b2182b", "#e08214", "#8c8c8c"
-FONT = 11  # px, chart text
 
 
 def px(value: float) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from research.engine.clock import CHICAGO
+
 MISSING = "–"  # en dash: no value
-CHICAGO = "America/Chicago"
 
 
 def _finite(value: Any) -> float | None:

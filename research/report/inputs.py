@@ -39,10 +39,8 @@ import pyarrow.parquet as pq
 from research.daily import DAILY, read_daily
 from research.errors import ResearchError
 from research.metrics import METRIC_COLUMNS
-from research.store import MANIFEST, SUMMARY, TRADES
+from research.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY, TRADES
 
-ROBUSTNESS = "robustness.json"
-COMBO_STATS = "combo_stats.parquet"
 COMBO_STAT_COLUMNS = ("sharpe_ci_low", "sharpe_ci_high", "plateau_score", "dsr")
 # Where robustness.json may hold the CSCV logits (lambda per split), first found wins.
 LOGIT_KEYS = (("cscv", "logits"), ("logits",), ("cscv", "lambdas"), ("pbo_logits",))
@@ -203,7 +201,7 @@ class ReportInputs:
         folder = Path(folder)
         manifest = _manifest(folder)
         summary = _summary(folder, manifest)
-        daily = _daily(folder, summary)
+        daily = _daily(folder)
         notes: list[str] = []
         robustness = _optional(folder / ROBUSTNESS, notes,
                                lambda p: _robustness(p, daily.index))
@@ -266,7 +264,7 @@ def _summary(folder: Path, manifest: Mapping[str, Any]) -> pd.DataFrame:
     return summary
 
 
-def _daily(folder: Path, summary: pd.DataFrame) -> pd.DataFrame:
+def _daily(folder: Path) -> pd.DataFrame:
     if not (folder / DAILY).is_file():
         raise ReportError(f"{folder}: no {DAILY}; run the sweep again to rebuild it")
     try:
