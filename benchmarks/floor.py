@@ -22,7 +22,7 @@ import numpy as np
 from research import prepare_bars, synthetic_bars
 from research.engine.codes import BE, LOSS, OPEN, TIME, WIN
 from research.engine.ranges import RangeRules, build_slot_ranges
-from research.grid import load_spec
+from research.spec.grid import load_spec
 
 
 def grid_arrays(spec_path: str):

@@ -47,7 +47,7 @@ def sweep_process(spec: Path, results: Path, package: Path | None = None) -> flo
     if package is not None:
         env["PYTHONPATH"] = str(package)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "research.sweep", str(spec), "--quiet", "--fresh",
+    subprocess.run([sys.executable, "-m", "research.cli.sweep", str(spec), "--quiet", "--fresh",
                     "--results-dir", str(results)], cwd=package or ROOT, env=env, check=True,
                    capture_output=True)
     return time.perf_counter() - started

@@ -92,7 +92,7 @@ def run_sweep(case: str, folder: Path, *options: str, everything: bool = False) 
         spec = folder / f"{case}.yaml"
         spec.write_text(yaml.safe_dump(SPECS[case]))
     lean = () if everything else ("--no-analysis", "--no-report")
-    command = [sys.executable, "-m", "research.sweep", str(spec), "--quiet", "--fresh", *lean,
+    command = [sys.executable, "-m", "research.cli.sweep", str(spec), "--quiet", "--fresh", *lean,
                "--results-dir", str(folder / "results"), *options]
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

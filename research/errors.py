@@ -5,7 +5,9 @@ Messages show a user's values through `shorten`, so that no message is unbounded
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 SHOWN_CHARS = 60  # a value from a file, a spec or a caller is cut to this many characters
 _MAX_DEPTH = 8  # nesting shown in a message; deeper levels are written "..."
@@ -48,7 +50,7 @@ class ParamsError(ResearchError, ValueError):
 class SpecError(ResearchError, ValueError):
     """A sweep spec mistake, found before any work starts.
 
-    >>> from research.grid import spec_from_dict
+    >>> from research.spec.grid import spec_from_dict
     >>> spec_from_dict({"name": "x", "bogus": 1})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     research.errors.SpecError: spec: unknown key(s) ['bogus']; allowed: name, data, base, ...
@@ -62,6 +64,59 @@ class InputTypeError(ResearchError, TypeError):
 class Terminated(KeyboardInterrupt):
     """SIGTERM (what `timeout`, docker and batch schedulers send), handled like Ctrl-C:
     finished combos are kept and the manifest says "interrupted"."""
+
+
+class ScanLimitError(DataError):
+    """A folder or glob search passed MAX_SCAN_ENTRIES, MAX_SCAN_SECONDS or MAX_BAR_FILES."""
+
+
+class ReportError(ResearchError):
+    """The folder is not a sweep's results folder, or its manifest or summary is unreadable."""
+
+
+class BackendError(ResearchError):
+    """The dask backend cannot run: the extra is missing or the scheduler is unreachable."""
+
+
+class FolderLockedError(ResearchError):
+    """Another process is writing this results folder."""
+
+
+class CompactionError(ResearchError):
+    """Stored rows do not match the summary: compaction refuses to publish them."""
+
+
+class StoreMismatchError(ResearchError):
+    """A results path holds something other than this sweep's results: another spec's or
+    data set's, a manifest that cannot be read, or a file where the folder should be."""
+
+
+class StoreWriteError(ResearchError):
+    """A results file could not be written (disk full, no permission): the sweep stops,
+    keeping every shard already published."""
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, root: Path) -> StoreWriteError:
+        """One line: the file, the reason, the space left, and what to do."""
+        try:
+            free = f"; {shutil.disk_usage(root).free / 1e6:.1f} MB free there"
+        except OSError:
+            free = ""
+        return cls(f"cannot write {exc.filename or root}: {exc.strerror or exc}{free}; finished "
+                   "combos are kept: fix this and run the same command again")
+
+
+class AnalysisError(ResearchError, ValueError):
+    """Inputs the robustness analysis cannot work on: a results folder without its daily
+    matrix, fewer than two combos, too few trading dates, a matrix and parameter table that
+    do not match. Data merely too short for one method is not an error: that method's
+    section is skipped with its reason (see ``research.analysis``).
+
+    >>> raise AnalysisError("needs at least 2 combos, got 1")
+    Traceback (most recent call last):
+    ...
+    research.errors.AnalysisError: needs at least 2 combos, got 1
+    """
 
 
 def shorten(value: object, limit: int = SHOWN_CHARS) -> str:

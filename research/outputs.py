@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from research.daily import DAILY, read_daily
+from research.results.daily import DAILY, read_daily
 
 if TYPE_CHECKING:
     from research.analysis import AnalysisConfig, Robustness
 from research.engine.results import categorize_text
 from research.errors import ResearchError
 from research.report import DEFAULT_RANK, top_combos
-from research.store import HEATMAP_GLOB, MANIFEST, REPORT, SUMMARY, SUMMARY_CSV, TRADES
+from research.results.store import HEATMAP_GLOB, MANIFEST, REPORT, SUMMARY, SUMMARY_CSV, TRADES
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class Sweep:
     @property
     def summary(self) -> pd.DataFrame:
         """One row per finished combo, in grid order: combo_id, the grid axes, metrics
-        (research.metrics.METRIC_COLUMNS).
+        (research.results.metrics.METRIC_COLUMNS).
 
         >>> from research import ResearchRunner, synthetic_bars
         >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),

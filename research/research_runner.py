@@ -20,8 +20,6 @@ from typing import Any, TypeVar
 import numpy as np
 
 from research.analysis.config import AnalysisConfig
-from research.checks import check_runner_arguments
-from research.compaction import Compaction, find_sources
 from research.engine.bars import Bars
 from research.engine.clock import utc_to_chicago
 from research.engine.fills import fill_check
@@ -31,22 +29,24 @@ from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.engine.ranges import weekday_trading_days
 from research.engine.synthetic import synthetic_bars
 from research.errors import ResearchError, SpecError
-from research.grid import (
+from research.outputs import Sweep
+from research.parallel.backends import release_workers, run_tasks
+from research.parallel.settings import ParallelSpec
+from research.plan import Plan
+from research.progress import Progress, RunFacts
+from research.report import write_heatmaps, write_report
+from research.results.compaction import Compaction, find_sources
+from research.results.lock import hold
+from research.results.provenance import data_facts, environment, explain_change, trusted_facts
+from research.results.store import StoreWriteError, SweepStore
+from research.spec.arguments import check_runner_arguments
+from research.spec.grid import (
     SweepSpec,
     build_spec,
     check_grid_size,
     check_max_combos,
     check_store_trades,
 )
-from research.lock import hold
-from research.outputs import Sweep
-from research.parallel.backends import release_workers, run_tasks
-from research.parallel.settings import ParallelSpec
-from research.plan import Plan
-from research.progress import Progress, RunFacts
-from research.provenance import data_facts, environment, explain_change, trusted_facts
-from research.report import write_heatmaps, write_report
-from research.store import StoreWriteError, SweepStore
 from research.worker import failure_record, run_task
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class ResearchRunner:
         grown grid runs only its new combos. With `progress`, the first line, a bar (or
         plain lines) and the counts go to stderr (research.progress).
 
-        >>> from research.grid import spec_from_dict
+        >>> from research.spec.grid import spec_from_dict
         >>> spec = spec_from_dict({"name": "demo-spec", "base": {"instrument": "ES"},
         ...     "grid": {"target": [10, 15]},
         ...     "data": {"synthetic": {"instrument": "ES", "start": "2024-01-01",
@@ -313,7 +313,7 @@ class ResearchRunner:
         """What `run_spec(spec)` would run, read only: the bars, the combos not yet in the
         results folder (all of them with `fresh`) and the plan. Nothing is written.
 
-        >>> from research.grid import build_spec
+        >>> from research.spec.grid import build_spec
         >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
         ...                         max_cpus=1)
         >>> planned = runner.plan_for(build_spec({"target": [10, 15]}, {"instrument": "ES"},

@@ -17,18 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from research.daily import daily_table
 from research.engine.bars import Bars
 from research.engine.execution import ExitRules, TradeBatch
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Pipeline, SharedRanges, Stages
 from research.engine.ranges import weekday_trading_days
 from research.engine.results import RowPiece
-from research.metrics import ComboRows, grouped_metrics
 from research.parallel.processor import ParallelProcessor
 from research.plan import Task
-from research.store import encode_shards
-from research.tables import TRADES_SCHEMA, trades_table
+from research.results.daily import daily_table
+from research.results.metrics import ComboRows, grouped_metrics
+from research.results.schemas import TRADES_SCHEMA, trades_table
+from research.results.store import encode_shards
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class TaskResult:
     task_id: str
     summaries: list[dict[str, Any]]  # combo_id and its METRIC_COLUMNS, per finished combo
     trades: bytes | None  # parquet bytes of a TRADES_SCHEMA table; None: trades not stored
-    daily: bytes  # parquet bytes of the finished combos' daily rows (research.daily)
+    daily: bytes  # parquet bytes of the finished combos' daily rows (research.results.daily)
     failures: list[dict[str, Any]]
     engine_seconds: float
     worker: dict[str, Any] = field(default_factory=dict)

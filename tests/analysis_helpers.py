@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from research import RunParams, prepare_bars, run_strategy
-from research.daily import CENTS_PER_DOLLAR, DAILY, day_numbers, write_daily
 from research.engine.clock import NS_PER_DAY, weekday_of
 from research.engine.sessions import ALL_SLOTS, session_of_slot
-from research.store import MANIFEST, SUMMARY
+from research.results.daily import CENTS_PER_DOLLAR, DAILY, day_numbers, write_daily
+from research.results.store import MANIFEST, SUMMARY
 
 ES_USD_PER_POINT = 50.0
 

@@ -17,8 +17,8 @@ from research.engine.bars import Bars
 from research.engine.clock import NS_PER_MINUTE, chicago_to_utc_ns
 from research.engine.instruments import INSTRUMENTS
 from research.engine.params import RunParams
-from research.grid import load_spec, spec_from_dict
 from research.research_runner import ResearchRunner
+from research.spec.grid import load_spec, spec_from_dict
 
 ROOT = Path(__file__).parents[1]
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -100,7 +100,7 @@ def digests(path: Path, names=OUTPUTS) -> dict[str, str]:
     return {name: hashlib.sha256((path / name).read_bytes()).hexdigest() for name in names}
 
 
-def cli(*args, module="research.sweep", **kwargs) -> subprocess.Popen:
+def cli(*args, module="research.cli.sweep", **kwargs) -> subprocess.Popen:
     """`python -m research.sweep ARGS` (or another module) in the repository root."""
     return subprocess.Popen([sys.executable, "-m", module, *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -1,6 +1,6 @@
-"""Robustness files for the report's tests, in the shape research/report/inputs.py reads.
+"""Robustness files for the report's tests, in the shape research/report/results_folder.py reads.
 
-The real analysis (issue 12, ``python -m research.analyze``) is not in this worktree. These
+The real analysis (issue 12, ``python -m research.cli.analyze``) is not in this worktree. These
 files are computed here by simple, documented means so the report's robustness sections have
 something true to show; they are NOT the analysis' methods:
 
@@ -28,7 +28,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from research.daily import read_daily
+from research.results.daily import read_daily
 
 EULER_GAMMA = 0.5772156649015329
 SPA_PVALUE = 0.42

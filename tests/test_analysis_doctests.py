@@ -8,7 +8,7 @@ import pkgutil
 
 import research.analysis
 
-MODULES = sorted(["research.analyze", "research.engine.planted_edge",
+MODULES = sorted(["research.cli.analyze", "research.engine.planted_edge",
                   "research.engine.synthetic", research.analysis.__name__,
                   *(f"{research.analysis.__name__}.{info.name}"
                     for info in pkgutil.iter_modules(research.analysis.__path__))])

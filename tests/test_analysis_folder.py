@@ -19,9 +19,9 @@ from research.analysis import (
     analyze_folder,
 )
 from research.analysis.combo_stats import COMBO_STATS_SCHEMA
-from research.analyze import main
-from research.daily import DAILY
+from research.cli.analyze import main
 from research.engine.synthetic import synthetic_bars
+from research.results.daily import DAILY
 
 from .analysis_helpers import engine_daily, write_results_folder
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from research.analysis.errors import AnalysisError
 from research.analysis.stats import (
     check_exact,
     exact_matmul,
@@ -14,6 +13,7 @@ from research.analysis.stats import (
     to_cents,
     window_moments,
 )
+from research.errors import AnalysisError
 
 
 def test_sharpe_is_mean_over_sd_ddof_1():

@@ -11,7 +11,7 @@ import pytest
 
 from research import ResearchRunner, synthetic_bars
 from research.errors import SpecError
-from research.grid import spec_from_dict
+from research.spec.grid import spec_from_dict
 
 from .analysis_helpers import engine_daily
 from .helpers import cli
@@ -59,7 +59,8 @@ def test_robustness_on_demand_is_the_same_bytes(sweep):
 
 
 def test_the_cli_recomputes_and_prints_the_verdict(sweep):
-    proc = cli(sweep.path, "--train", 40, "--test", 20, "--blocks", 4, module="research.analyze")
+    proc = cli(sweep.path, "--train", 40, "--test", 20, "--blocks", 4,
+               module="research.cli.analyze")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert json.loads((sweep.path / "robustness.json").read_text())["walk_forward"]["train"] == 40

@@ -28,11 +28,11 @@ from research.errors import (
     SpecError,
     shorten,
 )
-from research.grid import load_spec
 from research.parallel.budget import usable_cores
 from research.parallel.settings import ParallelSpec
 from research.research_runner import ResearchRunner
-from research.spec_yaml import MAX_SPEC_BYTES, MAX_SPEC_NODES
+from research.spec.grid import load_spec
+from research.spec.yaml_reader import MAX_SPEC_BYTES, MAX_SPEC_NODES
 
 from .helpers import cli
 

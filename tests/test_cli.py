@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from research import Sweep
-from research.dry_run import dry_run
+from research.cli.dry_run import dry_run
+from research.cli.sweep import main
 from research.engine.pipeline import Stages
 from research.engine.results import select_rows
-from research.grid import load_spec
 from research.research_runner import ResearchRunner
-from research.sweep import main
+from research.spec.grid import load_spec
 
 from .helpers import ROOT, cli
 
@@ -107,7 +107,7 @@ def test_terminal_run_draws_a_tqdm_bar(spec_path, tmp_path):
     master, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "research.sweep", str(spec_path), "--results-dir",
+        [sys.executable, "-m", "research.cli.sweep", str(spec_path), "--results-dir",
          str(tmp_path / "out"), "--max-cpus", "1"],
         stdin=terminal, stdout=terminal, stderr=terminal, cwd=ROOT, close_fds=True)
     os.close(terminal)

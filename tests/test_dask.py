@@ -21,10 +21,10 @@ distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402  (installed with distributed)
 
 from research.errors import ResearchError  # noqa: E402
-from research.grid import SweepSpec, load_spec  # noqa: E402
 from research.outputs import Sweep  # noqa: E402
 from research.parallel.dask_backend import INSTALL_HINT, dask_results  # noqa: E402
 from research.research_runner import ResearchRunner  # noqa: E402
+from research.spec.grid import SweepSpec, load_spec  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
 CI_SPEC = ROOT / "sweeps" / "ci.yaml"
@@ -179,7 +179,7 @@ def test_bad_scheduler_fails_fast(spec, tmp_path) -> None:
 def test_bad_scheduler_cli_message(tmp_path) -> None:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "research.sweep", str(CI_SPEC), "--backend", "dask",
+        [sys.executable, "-m", "research.cli.sweep", str(CI_SPEC), "--backend", "dask",
          "--scheduler", BAD_ADDRESS, "--results-dir", str(tmp_path), "--quiet"],
         capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 2, done.stderr

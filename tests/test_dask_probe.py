@@ -135,7 +135,7 @@ def test_the_cli_says_not_a_dask_scheduler_and_exits_2(tmp_path: Path) -> None:
     with serving(ANSWERS["3-EiB-frame"]) as address:
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "research.sweep", str(CI_SPEC), "--backend", "dask",
+            [sys.executable, "-m", "research.cli.sweep", str(CI_SPEC), "--backend", "dask",
              "--scheduler", address, "--results-dir", str(tmp_path), "--quiet"],
             capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert done.returncode == 2, done.stderr

@@ -21,7 +21,7 @@ from research.engine.instruments import INSTRUMENTS
 from research.engine.synthetic import synthetic_bars
 from research.engine.timestamps import chicago_text, chicago_wall_ns
 from research.errors import DataError
-from research.provenance import bars_fingerprint
+from research.results.provenance import bars_fingerprint
 
 DAY_2024_01_09 = (date(2024, 1, 9) - date(1970, 1, 1)).days
 

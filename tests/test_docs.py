@@ -40,7 +40,7 @@ DOCUMENTED = [
                   research.ParallelProcessor)
       for name in public_members(cls)],
     *[(f"{module}.main", importlib.import_module(module).main)
-      for module in ("research.sweep", "research.data")],
+      for module in ("research.cli.sweep", "research.cli.data_inspector")],
 ]
 
 

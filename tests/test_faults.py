@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from research.grid import load_spec
-from research.lock import LOCK_FILE, hold
 from research.research_runner import ResearchRunner
-from research.store import DAILY_SUFFIX, SUMMARY_SUFFIX, TRADES_SUFFIX
+from research.results.lock import LOCK_FILE, hold
+from research.results.store import DAILY_SUFFIX, SUMMARY_SUFFIX, TRADES_SUFFIX
+from research.spec.grid import load_spec
 
 from .helpers import (
     OUTPUTS,
@@ -214,7 +214,7 @@ def _run_with_file_size_limit(spec_path: Path, tmp_path: Path, env: dict
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     results = tmp_path / "disk" / "r"
-    first = subprocess.run([env["PY"], "-m", "research.sweep", str(spec_path), "--results-dir",
+    first = subprocess.run([env["PY"], "-m", "research.cli.sweep", str(spec_path), "--results-dir",
                             str(results), "--quiet"], capture_output=True, text=True,
                            preexec_fn=small_files, cwd=Path(__file__).parents[1], timeout=600)
     shutil.copy(results / "faults" / "manifest.json", tmp_path / "first-manifest.json")

@@ -15,9 +15,9 @@ from research.engine.bars import MARKET_FIELDS
 from research.engine.data import describe_bars, load_bars, prepare_bars
 from research.engine.synthetic import synthetic_bars
 from research.errors import DataError, SpecError
-from research.grid import spec_from_dict
-from research.provenance import bars_fingerprint
 from research.research_runner import ResearchRunner
+from research.results.provenance import bars_fingerprint
+from research.spec.grid import spec_from_dict
 from tests import bar_writers as write
 
 START, END = "2024-02-26", "2024-03-22"  # four weeks, the US DST change (Mar 10) inside
@@ -200,7 +200,7 @@ def test_spec_snap_to_tick_rounds_off_grid_prices(tmp_path, es_frame):
 
 
 def test_the_inspector_shows_format_contracts_and_problems(layout_files, capsys):
-    from research.data import main
+    from research.cli.data_inspector import main
 
     assert main([str(layout_files["ES 03-24.Last.txt"][0])]) == 0
     screen = capsys.readouterr().out
@@ -215,7 +215,7 @@ def test_the_inspector_shows_format_contracts_and_problems(layout_files, capsys)
 
 def test_the_inspector_shows_warnings_and_exits_2_on_unreadable_data(layout_files, tmp_path,
                                                                     capsys):
-    from research.data import main
+    from research.cli.data_inspector import main
 
     assert main([str(layout_files["ES.txt"][0]), "--timezone", "America/Chicago"]) == 0
     assert "problems:\n  " in capsys.readouterr().out

@@ -17,7 +17,7 @@ from research.engine.data import bar_files, load_bars
 from research.engine.formats import files
 from research.engine.synthetic import synthetic_bars
 from research.errors import DataError, SpecError
-from research.grid import spec_from_dict
+from research.spec.grid import spec_from_dict
 from tests import bar_writers as write
 
 HEADER = "timestamp,open,high,low,close,instrument\n"

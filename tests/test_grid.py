@@ -1,4 +1,4 @@
-"""research.grid: spec parsing, validation messages, expansion order, hashing, YAML."""
+"""research.spec.grid: spec parsing, validation messages, expansion order, hashing, YAML."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 
 from research.engine.params import RunParams
 from research.errors import SpecError
-from research.grid import (
+from research.parallel.settings import BACKENDS, ParallelSpec
+from research.spec.grid import (
     DEFAULT_SPEC_NAME,
     DataSpec,
     SweepSpec,
@@ -17,7 +18,6 @@ from research.grid import (
     load_spec,
     spec_from_dict,
 )
-from research.parallel.settings import BACKENDS, ParallelSpec
 
 ES = {"instrument": "ES"}
 SYNTH = {"synthetic": {"instrument": "ES"}}

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from research.engine.codes import NO_TRADE, RESULT_NAMES
-from research.metrics import (
+from research.results.metrics import (
     _RESULT_COUNTS,
     INT_COLUMNS,
     METRIC_COLUMNS,

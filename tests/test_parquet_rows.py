@@ -1,4 +1,4 @@
-"""Rows copied by position out of parquet files (research/parquet_rows.py)."""
+"""Rows copied by position out of parquet files (research/results/parquet_rows.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from research.parquet_rows import RowReader
+from research.results.parquet_rows import RowReader
 
 
 def _files_of_groups(tmp_path, files: int, groups: int, rows: int):

@@ -15,11 +15,11 @@ from research.engine.inputs import to_bars
 from research.engine.pipeline import Pipeline, SharedRanges
 from research.engine.ranges import RangeRules
 from research.errors import DataError, InputTypeError, SpecError
-from research.grid import spec_from_dict
 from research.parallel.budget import usable_cores
 from research.parallel.processor import ParallelProcessor
 from research.parallel.settings import ParallelSpec
 from research.research_runner import ResearchRunner
+from research.spec.grid import spec_from_dict
 
 from .helpers import cli, random_bars, random_params, small_spec
 

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from research.metrics import METRIC_COLUMNS
 from research.report import format_top, numeric_axes, top_combos, write_heatmaps
 from research.report.colors import color_limits, diverging_color
 from research.report.format import axis_value, count, pct, points, usd
 from research.report.heatmaps import axis_levels, axis_pairs, heatmap_grid, heatmap_grids
 from research.report.png import CELL_HEIGHT, cell_labels, heatmap_png, heatmap_title, layout
-from research.store import HEATMAP_GLOB, heatmap_name
+from research.results.metrics import METRIC_COLUMNS
+from research.results.store import HEATMAP_GLOB, heatmap_name
 
 
 def summary(**axes) -> pd.DataFrame:

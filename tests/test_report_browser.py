@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from research.grid import load_spec
 from research.report import ReportInputs, top_combos, write_report
 from research.report.html import SECTIONS
 from research.research_runner import ResearchRunner
-from research.store import REPORT
+from research.results.store import REPORT
+from research.spec.grid import load_spec
 
 from . import browser
 from .helpers import ROOT

@@ -15,12 +15,12 @@ import pytest
 
 from research import ResearchRunner
 from research.engine.instruments import INSTRUMENTS
-from research.grid import spec_from_dict
 from research.report import ReportInputs, build_report, top_combos, write_report
 from research.report.html import SECTIONS
 from research.report.series import drawdown, equity_curve, monthly_pnl
 from research.report.trade_stats import CostSetting, cost_sensitivity, outcome_mix
-from research.store import MANIFEST, REPORT, SweepStore
+from research.results.store import MANIFEST, REPORT, SweepStore
+from research.spec.grid import spec_from_dict
 
 from .helpers import ROOT, small_spec
 from .report_fixtures import SPA_PVALUE, write_robustness
@@ -83,7 +83,7 @@ def test_heatmaps_mark_the_best_and_colour_by_net_dollars(sweep):
 
 def test_without_robustness_files_the_sections_say_how_to_make_them(tmp_path):
     page = (run_sweep(tmp_path, analysis=False).path / REPORT).read_text()
-    hint = "robustness analysis not run (python -m research.analyze RESULTS_DIR)"
+    hint = "robustness analysis not run (python -m research.cli.analyze RESULTS_DIR)"
     assert hint in section_of(page, "walk-forward") and hint in section_of(page, "overfitting")
     assert "In-sample vs out-of-sample rank" in section_of(page, "overfitting")
 

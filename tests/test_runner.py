@@ -16,12 +16,12 @@ from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.engine.results import select_rows
 from research.engine.synthetic import synthetic_bars
 from research.errors import SpecError
-from research.grid import spec_from_dict
 from research.parallel.backends import run_tasks
 from research.parallel.settings import ParallelSpec
 from research.plan import plan_tasks
 from research.research_runner import ResearchRunner
-from research.store import StoreMismatchError
+from research.results.store import StoreMismatchError
+from research.spec.grid import spec_from_dict
 from research.worker import run_task
 
 from .helpers import (
@@ -331,7 +331,7 @@ def rows_always_failing(*args):
 
 
 def test_cli_exit_code_1_when_a_combo_fails(tmp_path, capsys):
-    from research.sweep import main
+    from research.cli.sweep import main
 
     spec_path = tmp_path / "f.yaml"
     spec_path.write_text("name: f\nbase: {instrument: ES}\ngrid: {target: [10, 15]}\n"

@@ -8,16 +8,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import research.parquet_rows as parquet_rows
-from research.compaction import Compaction, CompactionError, compact, find_sources
-from research.daily import DAILY, daily_table, read_daily
+import research.results.parquet_rows as parquet_rows
 from research.engine.results import COLUMNS
 from research.errors import ResearchError
-from research.files import ROW_GROUP_ROWS, atomic_write
-from research.metrics import METRIC_COLUMNS, combo_metrics
 from research.plan import task_id_for
-from research.provenance import environment, explain_change
-from research.store import (
+from research.results.atomic import ROW_GROUP_ROWS, atomic_write
+from research.results.compaction import Compaction, CompactionError, compact, find_sources
+from research.results.daily import DAILY, daily_table, read_daily
+from research.results.metrics import METRIC_COLUMNS, combo_metrics
+from research.results.provenance import environment, explain_change
+from research.results.schemas import (
+    SHARD_SUMMARY_SCHEMA,
+    TRADES_SCHEMA,
+    param_columns_for,
+    summary_schema,
+    to_table,
+)
+from research.results.store import (
     HEATMAP_GLOB,
     MANIFEST,
     SUMMARY,
@@ -27,13 +34,6 @@ from research.store import (
     SweepStore,
     encode_shards,
     heatmap_name,
-)
-from research.tables import (
-    SHARD_SUMMARY_SCHEMA,
-    TRADES_SCHEMA,
-    param_columns_for,
-    summary_schema,
-    to_table,
 )
 
 CHI = "America/Chicago"
@@ -411,7 +411,7 @@ def test_real_engine_frames_round_trip(tmp_path):
                            progress=False).run(grid={"target": [10, 15], "commission": [0, 2.5]},
                                                base={"instrument": "ES"}, name="real")
     assert sweep.summary["target"].dtype == "int64"
-    from research.grid import build_spec
+    from research.spec.grid import build_spec
 
     for rp in build_spec({"target": [10, 15], "commission": [0, 2.5]},
                          {"instrument": "ES"}, "real").combos():

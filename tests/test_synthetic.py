@@ -13,7 +13,7 @@ from research.engine.data import prepare_bars
 from research.engine.instruments import INSTRUMENTS
 from research.engine.synthetic import BASE_LEVEL, SYNTHETIC_DEFAULTS, synthetic_bars
 from research.errors import DataError
-from research.provenance import bars_fingerprint
+from research.results.provenance import bars_fingerprint
 
 COLUMNS = ["timestamp", "open", "high", "low", "close", "instrument"]
 

@@ -24,7 +24,7 @@ from typing import Any
 # Where each public name lives. Loaded on first use (PEP 562): the statistics pull in scipy
 # and arch, which a sweep without analysis (or a spec that only reads AnalysisConfig)
 # should not pay for.
-_HOMES = {"AnalysisConfig": "config", "AnalysisError": "errors", "COMBO_STATS": "folder",
+_HOMES = {"AnalysisConfig": "config", "AnalysisError": "run", "COMBO_STATS": "folder",
           "ROBUSTNESS": "folder", "analyze_folder": "folder", "read_inputs": "folder",
           "Robustness": "robustness", "analyze": "run", "deflated_sharpe": "sharpe",
           "expected_max_sharpe": "sharpe", "probabilistic_sharpe": "sharpe"}

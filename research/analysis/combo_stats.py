@@ -25,9 +25,9 @@ import pyarrow as pa
 from research.analysis.intervals import Intervals
 from research.analysis.plateau import rank_descending
 from research.analysis.stats import SQRT_PERIODS_PER_YEAR, Moments, sharpe_daily
-from research.daily import CENTS_PER_DOLLAR
-from research.metrics import FLOAT_DECIMALS
-from research.tables import to_table
+from research.results.daily import CENTS_PER_DOLLAR
+from research.results.metrics import FLOAT_DECIMALS
+from research.results.schemas import to_table
 
 _INT_COLUMNS = ("days_traded", "metric_rank", "plateau_neighbours", "plateau_rank")
 _COLUMNS = ("combo_id", "days_traded", "net_usd", "mean_daily_usd", "mean_ci_low",

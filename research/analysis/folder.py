@@ -18,12 +18,12 @@ import pandas as pd
 
 from research.analysis.combo_stats import combo_stats_table
 from research.analysis.config import AnalysisConfig
-from research.analysis.errors import AnalysisError
 from research.analysis.robustness import Robustness
 from research.analysis.run import analyze
-from research.daily import DAILY, read_daily
-from research.files import atomic_write, write_parquet
-from research.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY
+from research.errors import AnalysisError
+from research.results.atomic import atomic_write, write_parquet
+from research.results.daily import DAILY, read_daily
+from research.results.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def analyze_folder(results_dir: str | Path,
     `config` None means the sweep spec's ``analysis:`` settings (the defaults where none).
 
     >>> import json, pathlib, tempfile, numpy as np, pandas as pd
-    >>> from research.daily import write_daily
+    >>> from research.results.daily import write_daily
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> pd.DataFrame({"combo_id": ["a", "b"], "target": [10, 15]}).to_parquet(root / SUMMARY)
     >>> cents = np.random.default_rng(0).integers(-9000, 9000, (2, 60))
@@ -74,7 +74,7 @@ def read_inputs(results_dir: str | Path) -> FolderInputs:
     >>> read_inputs("no/such/folder")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    research.analysis.errors.AnalysisError: no/such/folder: not a folder; give a sweep's ...
+    research.errors.AnalysisError: no/such/folder: not a folder; give a sweep's ...
     """
     root = Path(results_dir)
     if not root.is_dir():

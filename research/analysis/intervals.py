@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from research.analysis.stats import SQRT_PERIODS_PER_YEAR, exact_matmul, sharpe_daily
-from research.daily import CENTS_PER_DOLLAR
+from research.results.daily import CENTS_PER_DOLLAR
 
 CONFIDENCE = 0.95
 CHUNK_BYTES = 16 * 2**20  # working memory of one chunk of combos (measured fastest here)

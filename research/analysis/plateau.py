@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from research.analysis.errors import AnalysisError
 from research.analysis.positions import GridPositions
 from research.engine.sessions import ALL_SLOTS, SLOT_AXIS, session_of_slot
+from research.errors import AnalysisError
 
 NO_NEIGHBOUR = -1
 

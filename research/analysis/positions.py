@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research.analysis.errors import AnalysisError
+from research.errors import AnalysisError
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -21,7 +21,7 @@ from research.analysis.sharpe import DeflatedSharpe
 from research.analysis.spa import Spa
 from research.analysis.stats import SQRT_PERIODS_PER_YEAR
 from research.analysis.walkforward import WalkForward
-from research.metrics import FLOAT_DECIMALS
+from research.results.metrics import FLOAT_DECIMALS
 
 LAYOUT_VERSION = 1
 

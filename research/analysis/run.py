@@ -18,7 +18,6 @@ import pandas as pd
 from research.analysis.combo_stats import combo_table
 from research.analysis.config import AnalysisConfig
 from research.analysis.cscv import cscv
-from research.analysis.errors import AnalysisError
 from research.analysis.intervals import bootstrap_intervals
 from research.analysis.plateau import neighbour_table, plateau_scores, rank_descending
 from research.analysis.positions import GridPositions, grid_positions
@@ -36,7 +35,8 @@ from research.analysis.stats import (
 )
 from research.analysis.verdict import evidence_of, verdict_text
 from research.analysis.walkforward import walk_forward
-from research.daily import CENTS_PER_DOLLAR
+from research.errors import AnalysisError
+from research.results.daily import CENTS_PER_DOLLAR
 
 logger = logging.getLogger(__name__)
 MIN_COMBOS = 2  # selection needs a choice
@@ -45,7 +45,7 @@ MIN_DATES = 3  # a Sharpe needs two dates, SPA's ln ln T a third
 
 def analyze(daily: pd.DataFrame, params: pd.DataFrame, axes: Mapping[str, Sequence[Any]],
             config: AnalysisConfig | None = None, n_failed: int = 0) -> Robustness:
-    """Analyse a (dates x combos) matrix of daily net $ (``research.daily.read_daily``).
+    """Analyse a (dates x combos) matrix of daily net $ (``research.results.daily.read_daily``).
 
     `params` is indexed by combo_id with a column per grid axis (values as written in the
     spec); `axes` maps each axis to its values in the spec's order; `n_failed` counts the
@@ -152,7 +152,7 @@ def _checked_values(daily: pd.DataFrame, params: pd.DataFrame) -> np.ndarray:
     parameters."""
     if not isinstance(daily, pd.DataFrame) or not isinstance(daily.index, pd.DatetimeIndex):
         raise AnalysisError("daily: expected a DataFrame indexed by trading date "
-                            "(research.daily.read_daily gives one)")
+                            "(research.results.daily.read_daily gives one)")
     n_dates, n_combos = daily.shape
     if n_combos < MIN_COMBOS:
         raise AnalysisError(f"daily: {n_combos} combo(s); the analysis needs at least "

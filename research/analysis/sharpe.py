@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from research.analysis.errors import AnalysisError
+from research.errors import AnalysisError
 
 EULER_GAMMA = 0.5772156649015329  # Euler-Mascheroni: the paper's γ
 NORMAL_SKEW, NORMAL_KURTOSIS = 0.0, 3.0  # used for a series with no spread

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from research.analysis.stats import exact_matmul
-from research.daily import CENTS_PER_DOLLAR
+from research.results.daily import CENTS_PER_DOLLAR
 
 CHUNK_BYTES = 16 * 2**20  # working memory of one chunk of combos (measured fastest here)
 _ARRAYS_PER_CHUNK = 4  # (reps x combos) arrays alive at once in _chunk_maxima

@@ -28,8 +28,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from research.analysis.errors import AnalysisError
-from research.daily import CENTS_PER_DOLLAR
+from research.errors import AnalysisError
+from research.results.daily import CENTS_PER_DOLLAR
 
 PERIODS_PER_YEAR = 252  # trading dates per year: annualised = per period x sqrt(252)
 SQRT_PERIODS_PER_YEAR = math.sqrt(PERIODS_PER_YEAR)
@@ -64,7 +64,7 @@ def check_exact(cents: np.ndarray) -> None:
     >>> check_exact(np.array([[10**12], [0]]))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    research.analysis.errors.AnalysisError: daily: ... over 2 dates (the limit is $15,185,002.49)
+    research.errors.AnalysisError: daily: ... over 2 dates (the limit is $15,185,002.49)
     """
     if not cents.size:
         return

@@ -28,7 +28,7 @@ from research.analysis.stats import (
     sharpe_daily,
     window_moments,
 )
-from research.daily import CENTS_PER_DOLLAR
+from research.results.daily import CENTS_PER_DOLLAR
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,10 @@ from typing import Any, NoReturn, TypeVar
 import joblib
 from joblib._dask import DaskDistributedBackend  # importable without dask installed
 
-from research.errors import ResearchError, shorten
+from research.errors import (
+    BackendError,  # noqa: F401 - raised here
+    shorten,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +41,6 @@ INSTALL_HINT = "dask backend needs the optional extra: pip install -e '.[dask]'"
 # worker (distributed.nanny.pre-spawn-environ); the parent gets its own values back after.
 SPAWN_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                   "MALLOC_TRIM_THRESHOLD_")
-
-
-class BackendError(ResearchError):
-    """The dask backend cannot run: the extra is missing or the scheduler is unreachable."""
 
 
 def dask_results(fn: Callable[..., T], bars: Any, tasks: Sequence[Any], extra_args: tuple, *,

@@ -16,8 +16,8 @@ RESULTS_DIR`` does the same from the command line. The modules, one job each:
 
 from research.report.heatmaps import numeric_axes
 from research.report.html import build_report, write_report
-from research.report.inputs import ReportError, ReportInputs
 from research.report.png import write_heatmaps
+from research.report.results_folder import ReportError, ReportInputs
 from research.report.top import DEFAULT_RANK, LOWER_IS_BETTER, format_top, top_combos
 
 __all__ = ["DEFAULT_RANK", "LOWER_IS_BETTER", "ReportError", "ReportInputs", "build_report",

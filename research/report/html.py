@@ -23,17 +23,17 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from research.files import atomic_write
 from research.report.format import count, day, usd
-from research.report.inputs import ReportInputs
 from research.report.markup import esc
 from research.report.page_closeup import closeup_section
 from research.report.page_facts import facts_section
 from research.report.page_heatmaps import heatmaps_section
 from research.report.page_robust import overfitting_section, walk_forward_section
 from research.report.page_top import top_section
+from research.report.results_folder import ReportInputs
 from research.report.top import DEFAULT_RANK, top_combos
-from research.store import REPORT
+from research.results.atomic import atomic_write
+from research.results.store import REPORT
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from research.engine.instruments import INSTRUMENTS
 from research.report.charts import BLUE, RED, Line, line_chart
 from research.report.colors import diverging_color, text_color
 from research.report.format import MISSING, axis_value, count, ratio, usd
-from research.report.inputs import ReportInputs
 from research.report.markup import Cell, esc, note, section, table
+from research.report.results_folder import ReportInputs
 from research.report.series import drawdown, equity_curve, monthly_pnl
 from research.report.top import DEFAULT_RANK, top_combos
 from research.report.trade_stats import OUTCOMES, CostSetting, cost_sensitivity, outcome_mix

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from research.report.format import MISSING, count, day, ratio, stamp_ns
-from research.report.inputs import ReportInputs
 from research.report.markup import definition_list, esc, note, section, table
+from research.report.results_folder import ReportInputs
 
 MAX_FAILURES_SHOWN = 50
 SECTION_ID = "run-facts"

@@ -31,9 +31,9 @@ from research.report.heatmaps import (
     axis_pairs,
     heatmap_grids,
 )
-from research.report.inputs import ReportInputs
 from research.report.labels import HEATMAP_METRICS, metric_view
 from research.report.markup import esc, note, section
+from research.report.results_folder import ReportInputs
 from research.report.top import top_combos
 
 SECTION_ID = "heatmaps"

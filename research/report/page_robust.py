@@ -20,14 +20,14 @@ import math
 
 import numpy as np
 
-from research.metrics import TRADING_DATES_PER_YEAR
 from research.report.charts import BLUE, ORANGE, Line, Span, histogram, line_chart, scatter
 from research.report.charts import timeline as timeline_svg
 from research.report.format import MISSING, axis_value, count, day, pvalue, ratio, usd
-from research.report.inputs import ANALYZE_HINT, ReportInputs, Robustness, WalkForward
 from research.report.markup import Cell, definition_list, esc, note, section, table
+from research.report.results_folder import ANALYZE_HINT, ReportInputs, Robustness, WalkForward
 from research.report.series import half_ranks, stitched_out_of_sample
 from research.report.top import DEFAULT_RANK, top_combos
+from research.results.metrics import TRADING_DATES_PER_YEAR
 
 WALK_FORWARD_ID, OVERFITTING_ID = "walk-forward", "overfitting"
 ANNUAL = math.sqrt(TRADING_DATES_PER_YEAR)

@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 
 from research.report.format import MISSING, axis_value, count, pct, points, ratio, usd
-from research.report.inputs import ANALYZE_HINT, ReportInputs
 from research.report.markup import esc, note, section, sort_key
+from research.report.results_folder import ANALYZE_HINT, ReportInputs
 from research.report.top import DEFAULT_RANK, top_combos
 
 MAX_ROWS = 1000

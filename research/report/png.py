@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research.files import atomic_write
 from research.report.colors import diverging_colors, text_color
 from research.report.format import axis_value, count
 from research.report.heatmaps import (
@@ -45,7 +44,8 @@ from research.report.heatmaps import (
 )
 from research.report.labels import metric_view
 from research.report.top import top_combos
-from research.store import heatmap_name
+from research.results.atomic import atomic_write
+from research.results.store import heatmap_name
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research.report.inputs import Fold
+from research.report.results_folder import Fold
 
 MONTHS = tuple(calendar.month_abbr[1:])
 

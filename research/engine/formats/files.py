@@ -16,7 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from research.engine.formats.textio import read_head
-from research.errors import DataError, shorten
+from research.errors import (
+    DataError,
+    ScanLimitError,  # noqa: F401 - raised here
+    shorten,
+)
 
 BAR_FILE_SUFFIXES = (".parquet", ".csv")  # the suffixes of canonical bar files
 TEXT_SUFFIXES = (".csv", ".txt")
@@ -25,10 +29,6 @@ OTHER_SUFFIXES = (".parquet", ".dbn", ".dbn.zst")
 MAX_SCAN_ENTRIES = 100_000  # directory entries a folder or glob search may visit
 MAX_SCAN_SECONDS = 10.0  # wall time a folder or glob search may take
 MAX_BAR_FILES = 20_000  # files one data path may name
-
-
-class ScanLimitError(DataError):
-    """A folder or glob search passed MAX_SCAN_ENTRIES, MAX_SCAN_SECONDS or MAX_BAR_FILES."""
 
 
 def is_bar_file_name(name: str) -> bool:

@@ -1,4 +1,4 @@
-"""Command line: python -m research.analyze RESULTS_DIR [options].
+"""Command line: python -m research.cli.analyze RESULTS_DIR [options].
 
 Is a sweep's in-sample winner skill or luck? Runs ROBUSTNESS.md's methods on the folder's
 daily matrix, writes robustness.json and combo_stats.parquet there, prints the key numbers
@@ -16,9 +16,9 @@ from research.analysis.stats import METRICS
 from research.errors import ResearchError, SpecError
 
 EXAMPLES = """examples:
-  python -m research.analyze results/grid980
-  python -m research.analyze results/grid980 --train 63 --test 21 --anchored
-  python -m research.analyze results/grid980 --metric net_usd --blocks 10 --seed 7
+  python -m research.cli.analyze results/grid980
+  python -m research.cli.analyze results/grid980 --train 63 --test 21 --anchored
+  python -m research.cli.analyze results/grid980 --metric net_usd --blocks 10 --seed 7
 
 Without options the settings are the sweep spec's analysis: section (if any), else the
 defaults: --train 126 --test 21 --step = test, rolling, --metric sharpe, --blocks 16,
@@ -32,7 +32,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     63
     """
     parser = argparse.ArgumentParser(
-        prog="python -m research.analyze", epilog=EXAMPLES,
+        prog="python -m research.cli.analyze", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Robustness of a sweep's winner (walk-forward, PBO, deflated Sharpe, "
                     "SPA, intervals, plateaus) from its results folder.")

@@ -35,8 +35,8 @@ from research.engine.sessions import ALL_SLOTS, SLOT_AXIS, session_of_slot
 from research.engine.synthetic import SYNTHETIC_DEFAULTS, check_synthetic_dates
 from research.errors import DataError, InputTypeError, ParamsError, SpecError, shorten
 from research.parallel.settings import ParallelSpec
-from research.spec_yaml import read_spec_yaml
-from research.tables import param_columns_for
+from research.results.schemas import param_columns_for
+from research.spec.yaml_reader import read_spec_yaml
 
 DEFAULT_SPEC_NAME = "sweep"
 TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades", "analysis",
@@ -206,7 +206,7 @@ class SweepSpec:
 def load_spec(path: str | Path) -> SweepSpec:
     """Read a YAML spec; its name defaults to the file stem, data paths may be local to it.
 
-    The file is read within the bounds of ``research.spec_yaml`` (size, aliases, duplicate
+    The file is read within the bounds of ``research.spec.yaml_reader`` (size, aliases, duplicate
     keys). A SpecError starts with the file.
     """
     if not isinstance(path, (str, os.PathLike)):

@@ -20,7 +20,7 @@ import pyarrow as pa
 from research.engine.clock import CHICAGO
 from research.engine.execution import NAT_NS
 from research.engine.results import COLUMNS, TEXT_COLUMNS, TIME_COLUMNS, Columns
-from research.metrics import INT_COLUMNS, METRIC_COLUMNS
+from research.results.metrics import INT_COLUMNS, METRIC_COLUMNS
 
 ParamColumns = Sequence[tuple[str, pa.DataType]]
 

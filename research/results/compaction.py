@@ -3,7 +3,7 @@
 Every finished combo has its summary row, daily row and trades rows in one *source*: a task's
 shards, or the files of the last compaction (which a resumed or grown grid reuses). The
 outputs list the grid's finished combos in grid order. Each source file is read forward, row
-group by row group (research/parquet_rows.py), so every row group is decoded once:
+group by row group (research/results/parquet_rows.py), so every row group is decoded once:
 compaction is linear in the rows and its memory is bounded by row groups, not by the grid.
 Compaction is given plain data (each combo's parameter values, in grid order), never the
 spec itself.
@@ -28,11 +28,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from research.daily import DAILY, daily_schema
-from research.errors import ResearchError, shorten
-from research.files import ROW_GROUP_ROWS, WRITE_OPTIONS, atomic_write, write_parquet
-from research.parquet_rows import GroupWriter, RowReader, Segment
-from research.store import (
+from research.errors import (
+    CompactionError,  # noqa: F401 - raised here
+    shorten,
+)
+from research.results.atomic import ROW_GROUP_ROWS, WRITE_OPTIONS, atomic_write, write_parquet
+from research.results.daily import DAILY, daily_schema
+from research.results.parquet_rows import GroupWriter, RowReader, Segment
+from research.results.schemas import (
+    SHARD_SUMMARY_SCHEMA,
+    TRADES_SCHEMA,
+    ParamColumns,
+    param_columns_for,
+    param_table,
+    summary_schema,
+    to_table,
+)
+from research.results.store import (
     DAILY_SUFFIX,
     SHARD_TASK_KEY,
     SUMMARY,
@@ -43,23 +55,10 @@ from research.store import (
     TRADES_SUFFIX,
     SweepStore,
 )
-from research.tables import (
-    SHARD_SUMMARY_SCHEMA,
-    TRADES_SCHEMA,
-    ParamColumns,
-    param_columns_for,
-    param_table,
-    summary_schema,
-    to_table,
-)
 
 logger = logging.getLogger(__name__)
 AxisValues = Mapping[str, Mapping[str, Any]]  # combo_id -> {axis: value as written}
 DAILY_ROW_GROUP_ROWS = 1024  # combos per row group of daily.parquet
-
-
-class CompactionError(ResearchError):
-    """Stored rows do not match the summary: compaction refuses to publish them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +285,7 @@ def _write_trades(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
 
 def _write_daily(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
                  reader: RowReader, dates: np.ndarray) -> None:
-    """daily.parquet: one row per combo in grid order (research.daily's layout)."""
+    """daily.parquet: one row per combo in grid order (research.results.daily's layout)."""
     schema = daily_schema(dates)
     segments = _segments((p.source, p.row, 1, p.combo_id) for p in picks)
     with (atomic_write(path) as handle,

@@ -13,7 +13,7 @@ loads the drawing code). The estimate adds the process's start-up and the load t
 and, with several processes, WORKER_START_S. It is rough: the machine's other work, and a
 first run after installing compiles the kernels (seconds).
 
->>> from research.grid import build_spec
+>>> from research.spec.grid import build_spec
 >>> from research import ResearchRunner, synthetic_bars
 >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
 ...                         max_cpus=1, progress=False)
@@ -36,17 +36,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from research.compaction import Compaction
 from research.engine.fills import fill_check
 from research.engine.params import RunParams
-from research.grid import SweepSpec
 from research.plan import Task, task_id_for
 from research.progress import Progress, clock, count
-from research.provenance import bars_fingerprint
 from research.report import write_heatmaps
 from research.report.heatmaps import axis_pairs
 from research.research_runner import PlannedSweep, ResearchRunner, bar_dates
-from research.store import SweepStore
+from research.results.compaction import Compaction
+from research.results.provenance import bars_fingerprint
+from research.results.store import SweepStore
+from research.spec.grid import SweepSpec
 from research.worker import TaskResult, run_task
 
 CALIBRATION_COMBOS = 32  # at most this many combos of one task are timed

@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import re
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from research.daily import DAILY
-from research.errors import ResearchError
-from research.files import parquet_bytes, remove_temp_files, write_json, write_parquet
-from research.tables import SHARD_SUMMARY_SCHEMA, to_table
+from research.errors import ResearchError, StoreMismatchError, StoreWriteError  # noqa: F401 - raised here
+from research.results.atomic import parquet_bytes, remove_temp_files, write_json, write_parquet
+from research.results.daily import DAILY
+from research.results.schemas import SHARD_SUMMARY_SCHEMA, to_table
 
 logger = logging.getLogger(__name__)
 
@@ -52,26 +51,6 @@ SHARD_TASK_KEY, SHARD_COMBOS_KEY, TRADE_ROWS_KEY = (b"research.task", b"research
 _HEATMAP_PREFIX, _HEATMAP_SUFFIX = "heatmap_", ".png"
 HEATMAP_GLOB = f"{_HEATMAP_PREFIX}*{_HEATMAP_SUFFIX}"  # every heatmap_name matches it
 _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-
-
-class StoreMismatchError(ResearchError):
-    """A results path holds something other than this sweep's results: another spec's or
-    data set's, a manifest that cannot be read, or a file where the folder should be."""
-
-
-class StoreWriteError(ResearchError):
-    """A results file could not be written (disk full, no permission): the sweep stops,
-    keeping every shard already published."""
-
-    @classmethod
-    def from_os_error(cls, exc: OSError, root: Path) -> StoreWriteError:
-        """One line: the file, the reason, the space left, and what to do."""
-        try:
-            free = f"; {shutil.disk_usage(root).free / 1e6:.1f} MB free there"
-        except OSError:
-            free = ""
-        return cls(f"cannot write {exc.filename or root}: {exc.strerror or exc}{free}; finished "
-                   "combos are kept: fix this and run the same command again")
 
 
 def heatmap_name(x: str, y: str, metric: str) -> str:

@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from research.errors import ResearchError
+from research.errors import (
+    FolderLockedError,  # noqa: F401 - raised here
+    )
 
 LOCK_FILE = ".lock"
 
@@ -28,10 +30,6 @@ try:
     import fcntl
 except ImportError:  # Windows: no advisory locks here; the folder is not protected
     fcntl = None  # type: ignore[assignment]
-
-
-class FolderLockedError(ResearchError):
-    """Another process is writing this results folder."""
 
 
 @contextmanager

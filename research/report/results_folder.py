@@ -2,7 +2,7 @@
 
 Always there (a sweep writes them): ``manifest.json``, ``summary.parquet``, ``daily.parquet``.
 Optional: ``trades.parquet`` (absent with ``store_trades: none``: no outcome mix and no cost
-sensitivity) and the robustness analysis' files (``python -m research.analyze``):
+sensitivity) and the robustness analysis' files (``python -m research.cli.analyze``):
 
 - ``robustness.json``, keys read (any may be missing): ``n_trials, best_combo_id,
   best_sharpe, sr0, dsr, pbo, prob_oos_loss, spa_pvalue, verdict``, the CSCV logits at the
@@ -36,20 +36,18 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from research.daily import DAILY, read_daily
-from research.errors import ResearchError
-from research.metrics import METRIC_COLUMNS
-from research.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY, TRADES
+from research.errors import (
+    ReportError,  # noqa: F401 - raised here
+    )
+from research.results.daily import DAILY, read_daily
+from research.results.metrics import METRIC_COLUMNS
+from research.results.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY, TRADES
 
 COMBO_STAT_COLUMNS = ("sharpe_ci_low", "sharpe_ci_high", "plateau_score", "dsr")
 # Where robustness.json may hold the CSCV logits (lambda per split), first found wins.
 LOGIT_KEYS = (("cscv", "logits"), ("logits",), ("cscv", "lambdas"), ("pbo_logits",))
 TRADE_COLUMNS = ("combo_id", "date", "slot", "result", "gross_usd", "costs_usd", "net_usd")
-ANALYZE_HINT = "robustness analysis not run (python -m research.analyze RESULTS_DIR)"
-
-
-class ReportError(ResearchError):
-    """The folder is not a sweep's results folder, or its manifest or summary is unreadable."""
+ANALYZE_HINT = "robustness analysis not run (python -m research.cli.analyze RESULTS_DIR)"
 
 
 def _number(value: Any) -> float | None:

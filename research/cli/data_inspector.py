@@ -1,6 +1,6 @@
 """The data inspector: what `load_bars` makes of a data path, in a screen of text.
 
-    python -m research.data PATH [--format F] [--instrument I] [--timezone TZ]
+    python -m research.cli.data_inspector PATH [--format F] [--instrument I] [--timezone TZ]
                                  [--timestamps open|close] [--roll volume|none]
 
 It shows the detected format and column mapping, time zone and stamp convention, instruments
@@ -36,7 +36,7 @@ REGULAR_GAP_MINUTES = ((61 - 60, 61 + 60), (2941 - 60, 2941 + 60))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m research.data",
+    parser = argparse.ArgumentParser(prog="python -m research.cli.data_inspector",
                                      description="Show what the loader makes of bar files.")
     parser.add_argument("path", help="a bar file, folder or glob")
     parser.add_argument("--format", default="auto", choices=FORMAT_NAMES)

@@ -1,0 +1,5 @@
+"""The command line: sweep, data inspector, analyze, report, each through one shell.
+
+``python -m research.cli COMMAND ...`` or the console scripts ``research-sweep``,
+``research-data``, ``research-analyze`` and ``research-report``.
+"""
