@@ -20,8 +20,7 @@ from research.parallel.processor import ParallelProcessor
 from research.parallel.settings import ParallelSpec
 from research.research_runner import ResearchRunner
 from research.spec.grid import spec_from_dict
-
-from .helpers import cli, random_bars, random_params, small_spec
+from tests.helpers import cli, random_bars, random_params, small_spec
 
 
 @pytest.fixture(scope="module")

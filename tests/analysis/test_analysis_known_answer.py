@@ -17,8 +17,7 @@ from research.analysis import AnalysisConfig, analyze
 from research.analysis.verdict import EVIDENCE, NO_EVIDENCE
 from research.engine.planted_edge import PlantedEdge
 from research.engine.synthetic import synthetic_bars
-
-from .analysis_helpers import engine_daily
+from tests.analysis_helpers import engine_daily
 
 PLAIN_SEEDS = (7, 11, 23, 42, 99)
 PLANTED_SEEDS = (7, 42)

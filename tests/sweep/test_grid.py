@@ -403,7 +403,7 @@ def test_load_spec_missing_file(tmp_path: Path) -> None:
 
 
 def test_repository_sweeps_load() -> None:
-    for path in sorted((Path(__file__).parents[1] / "sweeps").glob("*.yaml")):
+    for path in sorted((Path(__file__).parents[2] / "sweeps").glob("*.yaml")):
         assert load_spec(path).size >= 1
 
 

@@ -19,8 +19,7 @@ from research.research_runner import ResearchRunner
 from research.results.lock import LOCK_FILE, hold
 from research.results.store import DAILY_SUFFIX, SUMMARY_SUFFIX, TRADES_SUFFIX
 from research.spec.grid import load_spec
-
-from .helpers import (
+from tests.helpers import (
     OUTPUTS,
     cli,
     digests,
@@ -193,7 +192,7 @@ def test_a_full_disk_is_one_line_and_the_next_run_completes(spec_and_clean, tmp_
                         "case covers the same path")
         script = fill_disk_and_run(spec_path, mount, free_bytes=360_000)
         done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True,
-                              text=True, env=env, cwd=Path(__file__).parents[1], timeout=600)
+                              text=True, env=env, cwd=Path(__file__).parents[2], timeout=600)
         first_error = "No space left on device"
     else:
         done = _run_with_file_size_limit(spec_path, tmp_path, env)
@@ -216,7 +215,7 @@ def _run_with_file_size_limit(spec_path: Path, tmp_path: Path, env: dict
     results = tmp_path / "disk" / "r"
     first = subprocess.run([env["PY"], "-m", "research.cli.sweep", str(spec_path), "--results-dir",
                             str(results), "--quiet"], capture_output=True, text=True,
-                           preexec_fn=small_files, cwd=Path(__file__).parents[1], timeout=600)
+                           preexec_fn=small_files, cwd=Path(__file__).parents[2], timeout=600)
     shutil.copy(results / "faults" / "manifest.json", tmp_path / "first-manifest.json")
     second = rerun(spec_path, results)
     (tmp_path / "out").mkdir()

@@ -21,9 +21,8 @@ from research.report.series import drawdown, equity_curve, monthly_pnl
 from research.report.trade_stats import CostSetting, cost_sensitivity, outcome_mix
 from research.results.store import MANIFEST, REPORT, SweepStore
 from research.spec.grid import spec_from_dict
-
-from .helpers import ROOT, small_spec
-from .report_fixtures import SPA_PVALUE, write_robustness
+from tests.helpers import ROOT, small_spec
+from tests.report_fixtures import SPA_PVALUE, write_robustness
 
 GRID = {"slot": ["07:30", "10:00", "10:30"], "target": [10, 15], "t1_fraction": [0.5, 0.65]}
 

@@ -22,8 +22,7 @@ from research.analysis.combo_stats import COMBO_STATS_SCHEMA
 from research.cli.analyze import main
 from research.engine.synthetic import synthetic_bars
 from research.results.daily import DAILY
-
-from .analysis_helpers import engine_daily, write_results_folder
+from tests.analysis_helpers import engine_daily, write_results_folder
 
 REQUIRED = ("n_trials", "best_combo_id", "best_sharpe", "sr0", "dsr", "pbo", "prob_oos_loss",
             "spa_pvalue", "walk_forward")

@@ -33,8 +33,7 @@ from research.parallel.settings import ParallelSpec
 from research.research_runner import ResearchRunner
 from research.spec.grid import load_spec
 from research.spec.yaml_reader import MAX_SPEC_BYTES, MAX_SPEC_NODES
-
-from .helpers import cli
+from tests.helpers import cli
 
 SYNTH = "data: {synthetic: {end: 2024-01-31}}\n"
 GOOD = "base: {instrument: ES}\ngrid: {target: [10]}\n" + SYNTH

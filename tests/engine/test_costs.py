@@ -16,8 +16,7 @@ from research.engine.fills import fill_check
 from research.engine.instruments import INSTRUMENTS
 from research.engine.pipeline import Stages
 from research.errors import ParamsError
-
-from .helpers import bars_from_ticks
+from tests.helpers import bars_from_ticks
 
 # Dollars per point and the minimum tick, from the exchange's contract specifications:
 # CME E-mini/Micro E-mini S&P 500, Nasdaq-100, Russell 2000; CBOT E-mini/Micro Dow; NYMEX

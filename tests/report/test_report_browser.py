@@ -18,10 +18,9 @@ from research.report.html import SECTIONS
 from research.research_runner import ResearchRunner
 from research.results.store import REPORT
 from research.spec.grid import load_spec
-
-from . import browser
-from .helpers import ROOT
-from .report_fixtures import write_robustness
+from tests import browser
+from tests.helpers import ROOT
+from tests.report_fixtures import write_robustness
 
 MIN_COLOURS = 200  # a blank or unstyled page has a handful
 

@@ -16,8 +16,7 @@ from research.engine.params import RunParams
 from research.engine.results import COLUMNS, to_legacy
 from research.engine.strategy import run_strategy
 from research.errors import DataError, ParamsError
-
-from .helpers import bars_from_ticks
+from tests.helpers import bars_from_ticks
 
 DAY_NAMES = {"Mon": 0, "Tue": 1, "Wed": 2, "Thu": 3, "Fri": 4, "Sat": 5, "Sun": 6, "NextMon": 7}
 STANDARD_RANGE = [("02:00", 4800, 4805, 4798, 4802), ("07:29", 4802, 4803, 4796, 4800)]

@@ -54,7 +54,7 @@ def test_every_public_name_has_a_docstring_with_an_example(name, obj):
 def test_the_strategy_page_shows_the_engines_own_row():
     """docs/STRATEGY.md quotes the engine's row that its picture draws; the picture's script
     checks the bars against that row (levels asserts), so both stay true to the engine."""
-    docs = Path(__file__).parents[1] / "docs"
+    docs = Path(__file__).parents[2] / "docs"
     loader = importlib.util.spec_from_file_location("make_strategy_figure",
                                                     docs / "make_strategy_figure.py")
     figure = importlib.util.module_from_spec(loader)

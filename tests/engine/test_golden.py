@@ -11,8 +11,7 @@ from research.engine.data import load_bars
 from research.engine.params import RunParams
 from research.engine.results import to_legacy
 from research.engine.strategy import run_strategy
-
-from .helpers import GOLDEN_DIR
+from tests.helpers import GOLDEN_DIR
 
 CASES = sorted(int(p.stem[2:]) for p in GOLDEN_DIR.glob("ex*.json"))
 

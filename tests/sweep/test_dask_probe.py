@@ -26,7 +26,7 @@ distributed = pytest.importorskip("distributed")
 from research.parallel import dask_backend  # noqa: E402
 from research.parallel.dask_backend import BackendError, _probe  # noqa: E402
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 CI_SPEC = ROOT / "sweeps" / "ci.yaml"
 EXABYTES = struct.pack("Q", 3 << 60)  # a length prefix of 3 EiB
 

@@ -12,9 +12,8 @@ import pytest
 from research import ResearchRunner, synthetic_bars
 from research.errors import SpecError
 from research.spec.grid import spec_from_dict
-
-from .analysis_helpers import engine_daily
-from .helpers import cli
+from tests.analysis_helpers import engine_daily
+from tests.helpers import cli
 
 GRID = {"slot": ["07:30", "09:30", "10:30"], "target": [10, 15]}
 ANALYSIS = {"train": 60, "test": 20, "blocks": 4, "bootstrap_reps": 200}

@@ -26,7 +26,7 @@ from research.parallel.dask_backend import INSTALL_HINT, dask_results  # noqa: E
 from research.research_runner import ResearchRunner  # noqa: E402
 from research.spec.grid import SweepSpec, load_spec  # noqa: E402
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 CI_SPEC = ROOT / "sweeps" / "ci.yaml"
 BAD_ADDRESS = "tcp://127.0.0.1:1"  # nothing listens on port 1: refused at once
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",

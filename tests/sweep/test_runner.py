@@ -23,8 +23,7 @@ from research.research_runner import ResearchRunner
 from research.results.store import StoreMismatchError
 from research.spec.grid import spec_from_dict
 from research.worker import run_task
-
-from .helpers import (
+from tests.helpers import (
     OUTPUTS,
     ROOT,
     cli,
@@ -286,7 +285,7 @@ def test_cli_runs_the_ci_sweep_and_matches_the_golden_summary(tmp_path):
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert f"results: {tmp_path / 'ci'}" in out
-    golden = (ROOT / "tests" / "golden" / "ci_summary.csv").read_bytes()
+    golden = (ROOT / "tests" / "snapshots" / "ci_summary.csv").read_bytes()
     assert (tmp_path / "ci" / "summary.csv").read_bytes() == golden
 
 

@@ -15,8 +15,7 @@ from research.engine.params import RunParams
 from research.engine.pipeline import Stages
 from research.engine.synthetic import synthetic_bars
 from research.parallel.processor import RangeProcessingError
-
-from .helpers import random_bars, random_params
+from tests.helpers import random_bars, random_params
 
 
 @pytest.fixture(scope="module")

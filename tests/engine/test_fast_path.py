@@ -13,8 +13,7 @@ from research.engine.params import RunParams
 from research.engine.ranges import RangeRules, RangeTable, build_slot_ranges
 from research.engine.results import trades_frame
 from research.engine.strategy import process_range_batch, process_single_range
-
-from .helpers import random_bars, random_params
+from tests.helpers import random_bars, random_params
 
 
 def default_rules(bars):

@@ -24,8 +24,7 @@ from research.engine.pipeline import Stages
 from research.engine.results import select_rows
 from research.research_runner import ResearchRunner
 from research.spec.grid import load_spec
-
-from .helpers import ROOT, cli
+from tests.helpers import ROOT, cli
 
 SPEC = """\
 name: tiny
