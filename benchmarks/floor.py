@@ -1,7 +1,7 @@
 """The numba floor: a plain single-threaded numba loop of the rules, for a whole grid.
 
 No sharing, no rows, no storage: for every combo, for every range, the range scan
-(ENGINE_SPEC §6), the first breakout (§7), the exit walk with T1 / break-even, target,
+(docs/engine.md §6), the first breakout (§7), the exit walk with T1 / break-even, target,
 stop and window end (§8-§9), and the profit, summed per combo. It is the least a sweep of
 that grid can cost in this language, so `benchmarks/sweep.py` reports the whole sweep as
 a multiple of it. The calendar (each range's bar index bounds) is computed once, outside

@@ -68,7 +68,7 @@ def levels(row: pd.Series, bars: pd.DataFrame) -> dict[str, object]:
 
 
 def _expiry(row: pd.Series) -> pd.Timestamp:
-    """X: the next weekday (Friday: Monday) at the slot, less one second (DECISIONS Q8)."""
+    """X: the next weekday (Friday: Monday) at the slot, less one second (docs/engine.md Q8)."""
     next_day = row["date"] + pd.offsets.BDay(1)
     slot = pd.Timestamp(f"{next_day:%Y-%m-%d} {row['slot']}", tz=row["entry_time"].tz)
     return slot - pd.Timedelta(seconds=1)

@@ -9,7 +9,7 @@
 >>> daily = sweep.daily()  # net $ per trading date (rows) and combo (columns)
 >>> bool((daily.sum().round(2) == sweep.summary.set_index("combo_id")["net_profit_usd"]).all())
 True
->>> sweep.robustness().n_trials  # is the best of them skill or luck? (see the README)
+>>> sweep.robustness().n_trials  # is the best of them skill or luck? (see docs/robustness.md)
 2
 """
 
@@ -127,7 +127,7 @@ class Sweep:
 
     def robustness(self, config: AnalysisConfig | None = None) -> Robustness:
         """Walk-forward, PBO, deflated Sharpe, SPA, intervals and plateaus of this sweep
-        (ROBUSTNESS.md), from its daily matrix; `config` None means the spec's settings.
+        (docs/robustness.md), from its daily matrix; `config` None means the spec's settings.
         Rewrites the folder's robustness.json and combo_stats.parquet.
 
         >>> from research import ResearchRunner, synthetic_bars

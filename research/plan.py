@@ -45,7 +45,7 @@ class Task:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Tasks and the split of the CPU budget into processes x threads (DESIGN §4)."""
+    """Tasks and the split of the CPU budget into processes x threads (docs/architecture.md)."""
 
     tasks: tuple[Task, ...]
     processes: int

@@ -248,7 +248,7 @@ class ResearchRunner:
     def _run_parallel_strategy(self, bars: Bars, plan: Plan, store: SweepStore,
                                settings: ParallelSpec, store_trades: bool, progress: Progress,
                                ) -> tuple[list[dict[str, Any]], dict[str, float]]:
-        """Fan the plan's tasks out on the backend (DESIGN §4); publish each result.
+        """Fan the plan's tasks out on the backend (docs/architecture.md); publish each result.
 
         A task that fails as a whole (its worker died, the cluster lost it) marks the
         combos still pending as failed, for a re-run to retry. A store write that fails

@@ -1,4 +1,4 @@
-"""The same bars written out in every vendor layout of DATA_FORMATS.md (for tests, benchmarks).
+"""The same bars written out in every vendor layout of docs/data-formats.md (for tests, benchmarks).
 
 Each writer takes a canonical frame (timestamp tz-aware, open/high/low/close, instrument, and
 optionally volume/contract) and writes it the way that vendor does: its columns, separator,

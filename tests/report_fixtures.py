@@ -10,7 +10,7 @@ something true to show; they are NOT the analysis' methods:
 - CSCV logits: S = 8 contiguous blocks of the dates, every choice of 4 as in-sample (70
   splits); statistic = net $ sum; the in-sample winner's out-of-sample rank ω (1 = worst,
   ties averaged) gives λ = ln(ω / (1 - ω)) with ω = rank / (N + 1); PBO = share of λ <= 0;
-- DSR and SR0: the formulas of ROBUSTNESS.md §3 on daily Sharpe ratios (normal skew and
+- DSR and SR0: the formulas of docs/robustness.md §3 on daily Sharpe ratios (normal skew and
   kurtosis assumed: γ3 = 0, γ4 = 3);
 - SPA p-value: a fixed 0.42 (the report only displays it);
 - combo_stats.parquet: Sharpe interval = summary Sharpe ± 0.5 (not a bootstrap); plateau =

@@ -1,6 +1,6 @@
 """From the in-sample best to a decision: is a sweep's winner skill or luck?
 
-ROBUSTNESS.md's methods on the T x N daily net $ matrix a sweep stores, without re-running
+docs/robustness.md's methods on the T x N daily net $ matrix a sweep stores, without re-running
 the engine; exact (integer cents), deterministic (enumerated splits, seeded bootstraps).
 
 - ``analyze(daily, params, axes, config)`` -> ``Robustness``: everything, in memory;

@@ -26,7 +26,7 @@ MIN_BOOTSTRAP_REPS = 100  # fewer cannot place a 2.5 % percentile
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AnalysisConfig:
-    """What the analysis does; the defaults are ROBUSTNESS.md's.
+    """What the analysis does; the defaults are docs/robustness.md's.
 
     - ``train`` / ``test`` / ``step``: walk-forward windows in trading dates (§1);
       ``step`` None means ``test``; it may not be shorter (test windows must not overlap).

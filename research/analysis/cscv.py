@@ -1,6 +1,6 @@
 """Probability of backtest overfitting by combinatorially symmetric cross-validation.
 
-ROBUSTNESS §2; Bailey, Borwein, López de Prado & Zhu, "The Probability of Backtest
+docs/robustness.md §2; Bailey, Borwein, López de Prado & Zhu, "The Probability of Backtest
 Overfitting", Journal of Computational Finance (2017). The T mod S earliest dates are
 dropped, the rest cut into S equal blocks, and every choice of S/2 blocks is an in-sample
 set J (its complement the out-of-sample set). Each split's in-sample winner n* gets its

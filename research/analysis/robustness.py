@@ -1,6 +1,6 @@
 """Robustness: the analysis' result, and its ``robustness.json`` text.
 
-``to_dict`` gives the file's layout (README, "Robustness: is the winner skill or luck?").
+``to_dict`` gives the file's layout (docs/reference.md, "robustness.json").
 Floats are rounded to FLOAT_DECIMALS like the summary's, -0.0 becomes 0.0, and an undefined
 number is null with a note saying why, so the file never holds NaN or Infinity and the
 same inputs and seed give the same bytes.

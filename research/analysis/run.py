@@ -1,4 +1,4 @@
-"""analyze(): every method of ROBUSTNESS.md on one daily matrix, in one call.
+"""analyze(): every method of docs/robustness.md on one daily matrix, in one call.
 
 check the inputs -> int64 cents -> walk-forward, CSCV, deflated Sharpe, one shared set of
 stationary-bootstrap resamples for SPA and the intervals, plateaus -> Robustness.

@@ -1,4 +1,4 @@
-"""Probabilistic and deflated Sharpe ratios (ROBUSTNESS §3; Bailey & López de Prado 2014).
+"""Probabilistic and deflated Sharpe ratios (docs/robustness.md §3; Bailey & López de Prado 2014).
 
 All inputs are per period (daily): the Sharpe ratio, the number of returns, their skewness
 and their kurtosis (not excess: 3 for a normal distribution), and the variance of the

@@ -8,7 +8,7 @@ combos with the same P&L on a window get the same value bit for bit: ties stay t
 
 Conventions (applied everywhere, vectorised over combos):
 ``sharpe`` is the per-period (daily) Sharpe ratio, mean / standard deviation (ddof 1), as
-ROBUSTNESS.md defines it; it is 0 when the standard deviation is 0 (a combo that never
+docs/robustness.md defines it; it is 0 when the standard deviation is 0 (a combo that never
 trades, or one date) rather than undefined. ``net_usd`` is the sum in dollars.
 
 >>> cents = to_cents(np.array([[1.5, 0.0], [-0.5, 0.0], [2.0, 0.0]]))

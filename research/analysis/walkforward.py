@@ -1,4 +1,4 @@
-"""Walk-forward analysis (ROBUSTNESS §1, after Pardo): choose in-sample, trade the next window.
+"""Walk-forward analysis (docs/robustness.md §1, after Pardo): choose in-sample, trade the next.
 
 Folds are laid out from the end of the data, so the latest dates are always tested: fold
 k tests dates [s_k, s_k + test) with s_k = s_0 + k·step and the last test window ending on

@@ -1,6 +1,6 @@
 """Command line: python -m research.cli.analyze RESULTS_DIR [options].
 
-Is a sweep's in-sample winner skill or luck? Runs ROBUSTNESS.md's methods on the folder's
+Is a sweep's in-sample winner skill or luck? Runs docs/robustness.md's methods on the folder's
 daily matrix, writes robustness.json and combo_stats.parquet there, prints the key numbers
 and a plain-words verdict. Exit codes: 0 done, 2 bad input, 130 interrupted.
 """

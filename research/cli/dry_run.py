@@ -52,7 +52,7 @@ from research.worker import TaskResult, run_task
 CALIBRATION_COMBOS = 32  # at most this many combos of one task are timed
 WORKER_START_S = 1.5  # a loky worker's start and imports, paid once when processes > 1
 # Processes share cores, caches and memory bandwidth: 2 processes ran the 980 grid 1.26-1.33x
-# faster than 1 on the 2-core development machine (README, Benchmarks), not 2x.
+# faster than 1 on the 2-core development machine (docs/benchmarks.md), not 2x.
 PARALLEL_EFFICIENCY = 0.65
 
 

@@ -1,6 +1,6 @@
 """The breakout engine: bars -> ranges -> entries -> exits -> rows.
 
-Which file holds which rule (ENGINE_SPEC sections, DECISIONS quirks). Each rule has a
+Which file holds which rule (docs/engine.md sections and quirks). Each rule has a
 readable Python statement and, where it is hot, a compiled kernel tagged with the same
 section; tests hold the two equal on random bars.
 
@@ -12,7 +12,7 @@ sessions.py        §4 sessions, their start and slot labels; SESSIONS (a code =
 clock.py           CHICAGO and the wall-clock arithmetic: trading dates, DST, Q8 weekdays
 params.py          §3 RunParams, its validation and exact tick arithmetic (Q15, Q18)
 codes.py           the named codes: results (Win ... OPEN), sides, bar outcomes
-bars.py            Bars: one instrument's bars as int64 tick arrays (DESIGN §3)
+bars.py            Bars: one instrument's bars as int64 tick arrays (docs/architecture.md)
 data.py            §1 loading and validating bar files -> Bars (Q22-Q24)
 timestamps.py      timestamps of any zone or text -> UTC ns (Q22/Q23)
 inputs.py          to_bars: the one way any input (frame, Bars, path) becomes Bars

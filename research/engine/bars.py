@@ -13,13 +13,13 @@ NO_CONTRACTS = ("",)  # the contracts of bars whose source names none: code 0 is
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Bars:
-    """Sorted, de-duplicated bars of one instrument (DESIGN §3).
+    """Sorted, de-duplicated bars of one instrument (docs/architecture.md).
 
     Prices are int64 tick counts (price / tick), so every comparison is exact. ``trading_day``
     is the trading-date label in days since 1970-01-01 (bars from 23:00 Chicago belong to the
-    next day, ENGINE_SPEC §5); ``minute_of_day`` is the Chicago wall-clock minute.
+    next day, docs/engine.md §5); ``minute_of_day`` is the Chicago wall-clock minute.
     ``contract_code`` indexes ``contracts`` (sorted symbols, "" where the source names no
-    contract); it is constant within a trading date (DATA_FORMATS "Rolls"). Left out, it is
+    contract); it is constant within a trading date (docs/data-formats.md). Left out, it is
     all zeros with ``contracts`` ("",). ``source_format`` is the format(s) the bars came from.
     """
 

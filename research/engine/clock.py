@@ -13,7 +13,7 @@ NS_PER_MINUTE = 60 * NS_PER_SECOND
 MINUTES_PER_DAY = 1440
 NS_PER_DAY = MINUTES_PER_DAY * NS_PER_MINUTE
 EPOCH = date(1970, 1, 1)  # day numbers (trading_day, calendar days) count from here
-NEXT_DAY_FROM_MINUTE = 23 * 60  # ENGINE_SPEC §5.1: bars from 23:00 carry the next date
+NEXT_DAY_FROM_MINUTE = 23 * 60  # docs/engine.md §5.1: bars from 23:00 carry the next date
 
 
 def chicago_to_utc_ns(days: np.ndarray, minutes: np.ndarray | int) -> np.ndarray:
@@ -43,7 +43,7 @@ def weekday_to_utc_ns(days: np.ndarray, minutes: int | np.ndarray,
 
 
 def next_weekday(days: np.ndarray) -> np.ndarray:
-    """The next weekday's calendar date: D+1, or D+3 from a Friday (DECISIONS Q8)."""
+    """The next weekday's calendar date: D+1, or D+3 from a Friday (docs/engine.md Q8)."""
     days = np.asarray(days, dtype=np.int64)
     weekday = weekday_of(days)
     return days + np.where(weekday == 4, 3, 1)

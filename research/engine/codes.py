@@ -9,13 +9,13 @@ the readable path share the very same names and values.
 
 from __future__ import annotations
 
-# Result of a range (ENGINE_SPEC §9, DECISIONS Q6-Q9); a code is its index in RESULT_NAMES.
+# Result of a range (docs/engine.md §9, Q6-Q9); a code is its index in RESULT_NAMES.
 NO_TRADE, WIN, BE, LOSS, TIME, OPEN = range(6)
 RESULT_NAMES = ("NoTrade", "Win", "BE", "Loss", "TIME", "OPEN")
 
-# Side of a trade (ENGINE_SPEC §7.3); NO_ENTRY for a range that never broke out.
+# Side of a trade (docs/engine.md §7.3); NO_ENTRY for a range that never broke out.
 LONG, SHORT, NO_ENTRY = 1, -1, 0
 SIDE_NAMES = {LONG: "Long", SHORT: "Short", NO_ENTRY: ""}
 
-# Outcome of one bar of the walk (ENGINE_SPEC §9.1 step 4).
+# Outcome of one bar of the walk (docs/engine.md §9.1 step 4).
 BAR_NONE, BAR_TARGET, BAR_STOP = 0, 1, 2

@@ -1,4 +1,4 @@
-"""Costs (DESIGN §3): a stage after the exit walk, so combos that differ only in costs share
+"""Costs (docs/engine.md §10.3): after the exit walk, so combos that differ only in costs share
 everything before it. Dollars are integer cents, from integer ticks: exact to the cent.
 
 A trade costs ``contracts x (commission + 2 x slippage_ticks x tick value)``: the commission

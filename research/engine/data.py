@@ -1,9 +1,9 @@
 """Bar data in: files -> typed DataFrame (`load_bars`) -> one instrument's `Bars` (`prepare_bars`).
 
-`load_bars` reads every vendor format of DATA_FORMATS.md (`research.engine.formats`) and
+`load_bars` reads every vendor format of docs/data-formats.md (`research.engine.formats`) and
 rejects only what it cannot represent in its output dtypes (unreadable files, unparseable or
 DST-invalid timestamps, non-numeric prices, fixed-point prices read as points). `prepare_bars`
-validates the content of the traded instrument's rows, and only those (DECISIONS Q24). Every
+validates the content of the traded instrument's rows, and only those (docs/engine.md Q24). Every
 row-level `DataError` names the source, the column, the total count and the first offending
 rows; a row number is the 0-based position among the data rows of the frame or file.
 """
@@ -58,7 +58,7 @@ def _no_rows(symbol: str, names: list[str], source: str) -> NoReturn:
 
 def _to_ticks(prices: np.ndarray, instrument: Instrument, snap_to_tick: bool,
               rows: np.ndarray, name: str, source: str) -> np.ndarray:
-    """Price -> int64 tick count (DESIGN §3); off-grid prices are refused unless snapped."""
+    """Price -> int64 tick count (docs/engine.md §1); off-grid prices are refused unless snapped."""
     exact = prices / instrument.tick
     invalid = ~np.isfinite(exact) | (np.abs(exact) > MAX_ABS_TICKS)
     if invalid.any():
@@ -78,7 +78,7 @@ def _to_ticks(prices: np.ndarray, instrument: Instrument, snap_to_tick: bool,
 
 def _check_ohlc(ticks: dict[str, np.ndarray], prices: dict[str, np.ndarray], rows: np.ndarray,
                 source: str) -> None:
-    """low <= open, close <= high on every row (ENGINE_SPEC §1.2)."""
+    """low <= open, close <= high on every row (docs/engine.md §1)."""
     open_, high, low, close = (ticks[name] for name in PRICE_COLUMNS)
     checks = (("high", high < low, "with high < low"),
               ("open", (open_ < low) | (open_ > high), "with open outside [low, high]"),
@@ -99,7 +99,7 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
     """One instrument's rows as exact int64 arrays, validated, sorted and de-duplicated.
 
     Only the rows of `instrument` are read, so a bad row of another instrument does not
-    matter (DECISIONS Q24). Naive timestamps are wall time in `timezone`. The source named in
+    matter (docs/engine.md Q24). Naive timestamps are wall time in `timezone`. The source named in
     errors defaults to the file `load_bars` read (`df.attrs["source"]`).
 
     >>> from research import synthetic_bars, run_strategy, RunParams
@@ -156,7 +156,7 @@ def _contract_codes(df: pd.DataFrame, rows: np.ndarray, codes: np.ndarray,
 
 def _one_contract_per_date(trading_day: np.ndarray, contract_code: np.ndarray,
                            contracts: tuple[str, ...], source: str) -> None:
-    """Contracts are never mixed within a trading date (DATA_FORMATS "Contracts")."""
+    """Contracts are never mixed within a trading date (docs/data-formats.md, rolls)."""
     if len(contracts) < 2:
         return
     pairs = np.unique(trading_day.astype(np.int64) * len(contracts) + contract_code)

@@ -1,4 +1,4 @@
-"""Breakout detection (ENGINE_SPEC §7): one tick beyond the range, first touch before the close."""
+"""Breakout detection (docs/engine.md §7): one tick beyond the range, first touch by the close."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The per-trade walk (ENGINE_SPEC §8-§10, DECISIONS): T1/BE, target/stop, window end, peak.
+"""The per-trade walk (docs/engine.md §8-§10): T1/BE, target/stop, window end, peak.
 
 `execute_trade` states the rules in plain Python; `execute_trades` is the same walk compiled
 over a batch of ranges without the GIL. Tests hold the two equal on random data.
@@ -34,7 +34,7 @@ NAT_NS = np.iinfo(np.int64).min
 
 @dataclass(frozen=True, slots=True)
 class ExitRules:
-    """What the exit walk reads of a RunParams, in exact ticks (DECISIONS Q15/Q18): its key.
+    """What the exit walk reads of a RunParams, in exact ticks (docs/engine.md Q15/Q18): its key.
     Combos equal on it and on their RangeRules share the walk.
 
     >>> ExitRules.from_params(RunParams(instrument="ES", target=10, t1_fraction=0.5))
@@ -111,7 +111,7 @@ def walk_exits(bars: Bars, window: range, side: int, entry_ticks: int, initial_s
         if not t1_fired and favourable >= rules.t1_threshold_ticks:
             # Q29: the break-even stop is one tick on the losing side of entry.
             t1_fired, stop, is_t1_bar = True, entry_ticks - side, True
-        # DECISIONS Q16: time mode ignores target touches entirely.
+        # docs/engine.md Q16: time mode ignores target touches entirely.
         hits_target = not rules.time_mode and touches_level(bars, i, side, target, adverse=False)
         hits_stop = touches_level(bars, i, side, stop, adverse=True)
         outcome = bar_outcome(hits_target, hits_stop, is_t1_bar,

@@ -1,6 +1,6 @@
 """How honest level fills are on a data set: how far past a level the crossing bar closes.
 
-The engine fills a breakout and a stop exactly at their level (ENGINE_SPEC §7.3 Q3, §9.1):
+The engine fills a breakout and a stop exactly at their level (docs/engine.md §7.3 Q3, §9.1):
 a price the market offered only if prices move tick by tick. On coarse or fast bars the
 first bar beyond a level often closes well past it, and a fill at the level is then better
 than what a trader would get. This measures, once per data set, the distance in ticks

@@ -1,4 +1,4 @@
-"""The instrument table (ENGINE_SPEC §2): the one home of tick sizes, ladders, scales and
+"""The instrument table (docs/engine.md §2): the one home of tick sizes, ladders, scales and
 contract economics (dollars per point, per the exchange's contract specifications)."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Instrument:
 
     @property
     def profit_decimals(self) -> int:
-        # DECISIONS Q13: micro profits keep one more decimal than the tick (MES -0.025).
+        # docs/engine.md Q13: micro profits keep one more decimal than the tick (MES -0.025).
         return self.decimals + 1 if self.micro else self.decimals
 
     def stream(self, session: str) -> str:

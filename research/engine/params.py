@@ -44,7 +44,7 @@ class RunParams:
     market_close: str = "16:00"
     target_mode: str = "fixed"
     write_no_trade_rows: bool = True
-    # Costs (DESIGN §3: a stage after the exit walk): none by default, so rows are unchanged.
+    # Costs (docs/engine.md §10.3: a stage after the exit walk): none by default, rows unchanged.
     contracts: int = 1
     commission: int | float = 0  # dollars per contract per round turn, exchange fees included
     slippage_ticks: int = 0  # ticks lost on each fill, entry and exit
@@ -76,7 +76,7 @@ class RunParams:
                 f"stop_cap_multiple: {self.stop_cap_multiple} x target {self.target} is less "
                 f"than one tick ({spec.tick})")
 
-    # ---- derived, exact tick arithmetic (DECISIONS Q15) ----
+    # ---- derived, exact tick arithmetic (docs/engine.md Q15) ----
     @property
     def spec(self) -> Instrument:
         """The instrument's row of the table: tick, ladder, micro scale, $ per point.

@@ -1,4 +1,4 @@
-"""The one pipeline (DESIGN §3): bars -> ranges -> entries -> exits -> rows -> costs.
+"""The one pipeline (docs/architecture.md): bars -> ranges -> entries -> exits -> rows -> costs.
 
 `run_strategy` runs it for one RunParams. A sweep's task runs the shared stages (ranges and
 entries) once for its RangeRules, the exit walk once per ExitRules, the rows stage (which
@@ -89,7 +89,7 @@ class Pipeline:
     into slices for threads. Results never depend on the slicing."""
 
     bars: Bars
-    as_of_ns: int  # DECISIONS Q9/Q20: OPEN when the expiry is after this instant
+    as_of_ns: int  # docs/engine.md Q9/Q20: OPEN when the expiry is after this instant
     processor: ParallelProcessor
     stages: Stages = ENGINE_STAGES
 

@@ -3,7 +3,7 @@
 Synthetic bars are a driftless random walk, so no combo has an edge and a robustness
 analysis must say so. To test that it also finds an edge where there is one,
 ``synthetic_bars(..., edge=PlantedEdge(...))`` plants one: on a seeded share of the trading
-dates, once the edge slot's opening range breaks out (ENGINE_SPEC §6-7, found by the
+dates, once the edge slot's opening range breaks out (docs/engine.md §6-7, found by the
 engine's own range and entry stages: one tick beyond the range of [session start, slot),
 the first touch up to the market close, a bar touching both sides is no breakout), the
 walk drifts in the breakout's direction for the next `minutes` bars. The walk stays

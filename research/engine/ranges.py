@@ -1,4 +1,4 @@
-"""Ranges (ENGINE_SPEC §4-§6): one per (trading date, session, slot) with bars in its window."""
+"""Ranges (docs/engine.md §4-§6): one per (trading date, session, slot) with bars in its window."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from research.engine.sessions import SESSION_START, SESSIONS, minute_of_day
 @dataclass(frozen=True, slots=True)
 class RangeRules:
     """What the range and entry stages read of a RunParams: their key. Combos equal on it
-    share their ranges and entries (DESIGN §3), so a sweep computes those once per key.
+    share their ranges and entries (docs/architecture.md), so a sweep computes those once per key.
 
     >>> a = RangeRules.from_params(RunParams(instrument="ES", target=10))
     >>> a == RangeRules.from_params(RunParams(instrument="ES", target=20))
@@ -193,7 +193,7 @@ def build_slot_ranges(bars: Bars, rules: RangeRules,
             end_ts_ns=end_ns[day, slot],
             cutoff_ts_ns=cutoff_ns[block][day],
             window_end_ts_ns=window_end_ns[day, slot],
-            # DECISIONS Q8: X = E - 1 s in fixed mode (prints slot - 1 min, Q21); X = E in time.
+            # docs/engine.md Q8: X = E - 1 s in fixed mode (prints slot - 1 min, Q21), E in time.
             expiry_ts_ns=window_end_ns[day, slot] - (NS_PER_SECOND if fixed_mode else 0),
             window_end_idx=window_end_idx[day, slot],
         )

@@ -1,4 +1,4 @@
-"""Rows (ENGINE_SPEC §12 as amended): trades -> the typed result frame and the legacy strings."""
+"""Rows (docs/engine.md §12 as amended): trades -> the typed result frame and the legacy strings."""
 
 from __future__ import annotations
 
@@ -134,14 +134,14 @@ def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
         "target": np.broadcast_to(np.asarray(target, np.float64), (n,)),
         "peak": _points(batch.peak_ticks, spec.tick, spec.decimals),
         "range": _points(table.range_size_ticks, spec.tick, spec.decimals),
-        # DECISIONS Q12/Q13: every micro profit is scaled, with one more decimal.
+        # docs/engine.md Q12/Q13: every micro profit is scaled, with one more decimal.
         "profit": _points(profit, spec.tick * spec.profit_scale,
                           spec.profit_decimals),
         "gross_usd": _usd(money.gross_cents),
         "costs_usd": _usd(money.costs_cents),
         "net_usd": _usd(money.net_cents),
         "open_as_of_time": batch.open_as_of_ns,
-        # One contract per trading date (DATA_FORMATS "Rolls"): the range's first bar's.
+        # One contract per trading date (docs/data-formats.md): the range's first bar's.
         "contract": bars.contract_code[table.start_idx],
     }
     return Columns(values, text_labels(bars))
@@ -208,7 +208,7 @@ def _usd(cents: np.ndarray) -> np.ndarray:
 
 
 def to_legacy(frame: pd.DataFrame) -> pd.DataFrame:
-    """The 17 legacy columns as strings in the reference's formats (ENGINE_SPEC §12.1)."""
+    """The 17 legacy columns as strings in the reference's formats (docs/engine.md §12.1)."""
     out = {
         "Date": frame["date"].dt.strftime("%Y-%m-%d"),
         "Time": frame["slot"],

@@ -1,4 +1,4 @@
-"""Sessions and slots (ENGINE_SPEC §4): range start and slot end labels, Chicago wall time."""
+"""Sessions and slots (docs/engine.md §4): range start and slot end labels, Chicago wall time."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def process_range_batch(bars: Bars, table: RangeTable, rp: RunParams, as_of_ns: 
 
 
 def resolve_as_of(as_of: pd.Timestamp | str | None, bars: Bars) -> int:
-    """DECISIONS Q9/Q20: default the traded instrument's last bar; naive means Chicago.
+    """docs/engine.md Q9/Q20: default the traded instrument's last bar; naive means Chicago.
 
     A number is refused rather than read as nanoseconds since 1970, and a stamp must lie in
     pandas' nanosecond range (1677-09-21 to 2262-04-11).

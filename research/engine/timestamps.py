@@ -41,7 +41,7 @@ def _check_range(stamps: pd.DatetimeIndex, values: pd.Series, rows: np.ndarray,
 
 def utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str) -> np.ndarray:
     """UTC epoch ns per value: aware stamps are converted, naive ones read as `timezone` wall time
-    (DECISIONS Q22/Q23)."""
+    (docs/engine.md Q22/Q23)."""
     missing = np.asarray(values.isna(), dtype=bool)
     if missing.any():
         fail_rows(source, "timestamp", "with a missing timestamp", rows[missing],

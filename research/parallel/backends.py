@@ -60,7 +60,7 @@ def release_workers(settings: ParallelSpec) -> None:
 
 def worker_config(backend: str) -> joblib.parallel_config:
     """joblib's configuration for a local backend. BLAS/OpenMP/numba threads in workers
-    are pinned to 1: the engine's own threads are the only inner parallelism (DESIGN §4).
+    are pinned to 1: the engine's own threads are the only inner parallelism (docs/architecture.md).
     Each loky worker watches its parent from its start (the executor's initializer, which
     joblib hands to loky's reusable executor)."""
     if backend == "sequential":

@@ -1,4 +1,4 @@
-"""The dask backend: a sweep's tasks on a Dask cluster through joblib's dask backend (DESIGN §4).
+"""The dask backend: a sweep's tasks on a Dask cluster through joblib (docs/architecture.md).
 
 Imported only when a sweep asks for ``backend: dask``, so ``dask[distributed]`` stays an
 optional extra. The parent process keeps every other duty: it loads the bars, scatters them

@@ -137,7 +137,7 @@ class Robustness:
 
     n_trials: int | None
     best_combo_id: str | None
-    best_sharpe: float | None  # per trading date (ROBUSTNESS.md: Sharpe is per period)
+    best_sharpe: float | None  # per trading date (docs/robustness.md: Sharpe is per period)
     sr0: float | None
     dsr: float | None
     pbo: float | None

@@ -1,4 +1,4 @@
-"""The daily net $ matrix (DESIGN §5): net dollars per trading date x combo, the analysis' input.
+"""The daily net $ matrix (docs/reference.md): net $ per trading date x combo, the analysis' input.
 
 On disk, ``daily.parquet`` holds one row per combo, in the summary's (grid) order: its
 ``combo_id`` and ``net_cents``, a fixed-size list of int64 cents with one value per trading

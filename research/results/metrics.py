@@ -1,6 +1,6 @@
-"""Per-combo metrics (DESIGN §5) and each combo's daily net $ series, in one compiled pass.
+"""Per-combo metrics (docs/reference.md) and each combo's daily net $ series, in one compiled pass.
 
-The names in ``METRIC_COLUMNS`` are the summary's stable column names (STYLE: predictable
+The names in ``METRIC_COLUMNS`` are the summary's stable column names (predictable
 names, like scikit-learn's ``cv_results_``). A sweep's task computes every combo's metrics
 from its rows at once (`grouped_metrics`); `combo_metrics` is the same for one frame.
 Floats are rounded to 10 decimals so the CSV is byte-stable across platforms and batchings.

@@ -1,4 +1,4 @@
-"""The results folder of one sweep (DESIGN §5): its file names, manifest, shards and resume.
+"""The results folder of one sweep (docs/reference.md): its file names, manifest, shards and resume.
 
 The parent process is the only writer. Every file is published atomically (files.py) with
 an explicit schema (tables.py). A task's summary shard is its commit marker: a task is

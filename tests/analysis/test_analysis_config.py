@@ -1,4 +1,4 @@
-"""AnalysisConfig: ROBUSTNESS.md's defaults; every bad setting named with what is allowed."""
+"""AnalysisConfig: docs/robustness.md's defaults; every bad setting named with what is allowed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One test per DECISIONS.md row and per kept quirk, on tiny hand-made bar sets.
+"""One test per docs/engine.md difference and per kept quirk, on tiny hand-made bar sets.
 
 Prices are in points; the standard range (02:00 and 07:29 bars) runs 4796-4805 as in
 GOLDEN.md, so ES breaks out at 4805.25 / 4795.75 with target 4815.25 and stop 4796.25.
@@ -48,7 +48,7 @@ def tue(*rows):
     return STANDARD_RANGE + list(rows)
 
 
-# ---- corrected (DECISIONS "Corrected") ----
+# ---- corrected (docs/engine.md "Where we differ from the reference") ----
 
 def test_q6_q7_no_be_relabel_after_t1_gives_time():
     out = run(tue(("07:50", 4805.25, 4805.5, 4805.25, 4805.25),

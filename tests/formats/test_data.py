@@ -1,4 +1,4 @@
-"""load_bars / prepare_bars: zone handling, exact ticks, validation messages (DECISIONS Q22-Q24)."""
+"""load_bars / prepare_bars: zone handling, exact ticks, validation (docs/engine.md Q22-Q24)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every vendor layout of DATA_FORMATS.md loads to the same bars and the same sweep results.
+"""Every vendor layout of docs/data-formats.md loads to the same bars and the same sweep results.
 
 The same synthetic ES bars are written in each layout (tests/bar_writers.py: end-stamped
 NinjaTrader, Eastern Kibot and FirstRate, Databento raw/pretty/parquet/DBN, a generic

@@ -1,4 +1,4 @@
-"""Several contract months in one file (DATA_FORMATS.md "Rolls"): one contract per date."""
+"""Several contract months in one file (docs/data-formats.md): one contract per date."""
 
 from __future__ import annotations
 

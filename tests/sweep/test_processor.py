@@ -329,7 +329,7 @@ def test_slice_bounds_examples() -> None:
 
 @pytest.mark.parametrize("kernel", ["_session_windows", "_first_breakouts", "_walk_batch"])
 def test_the_engine_kernels_release_the_gil(kernel: str) -> None:
-    """Threads only pay off because the kernels run without the GIL (DESIGN §3); the
+    """Threads only pay off because the kernels run without the GIL (docs/architecture.md); the
     speed-up itself is measured by benchmarks/parallel.py, not asserted here."""
     from research.engine import entry, execution, ranges
 

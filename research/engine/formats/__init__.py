@@ -1,4 +1,4 @@
-"""Vendor bar formats (DATA_FORMATS.md): one small module per layout, detection, contracts.
+"""Vendor bar formats (docs/data-formats.md): one small module per layout, detection, contracts.
 
 `loader.load_frame` is the one entry point (through `research.engine.data.load_bars`): it
 finds the files, detects or takes each one's format, reads it with that format's module into

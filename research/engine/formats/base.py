@@ -23,7 +23,7 @@ SHOWN_COLUMNS = 12  # at most this many found column names are listed in a messa
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VendorFormat:
-    """One layout of minute bars (DATA_FORMATS.md's table): how it looks and what it means.
+    """One layout of minute bars (docs/data-formats.md's table): how it looks and what it means.
 
     >>> FORMATS["kibot"].timezone, FORMATS["kibot"].stamps
     ('America/New_York', 'open')
@@ -31,7 +31,7 @@ class VendorFormat:
 
     name: str
     title: str  # as a user knows it: "Sierra Chart"
-    layout: str  # the header or first line, as DATA_FORMATS.md shows it
+    layout: str  # the header or first line, as docs/data-formats.md shows it
     timezone: str  # the zone of naive stamps when no `timezone` is given
     stamps: str  # "open" or "close": the format's stamp convention
     header: bool  # whether the file starts with a header line

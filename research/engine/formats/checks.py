@@ -1,4 +1,4 @@
-"""Sanity checks that catch the usual mistakes (DATA_FORMATS.md "Sanity checks").
+"""Sanity checks that catch the usual mistakes (docs/data-formats.md "Sanity checks").
 
 Fixed-point prices are an error; a daily halt that is not at 16:00-17:00 Chicago (a wrong
 time zone) and bars that look end-stamped are warnings that say by how much and which key

@@ -1,4 +1,4 @@
-"""Databento OHLCV-1m as CSV or parquet, raw or "pretty" (DATA_FORMATS.md).
+"""Databento OHLCV-1m as CSV or parquet, raw or "pretty" (docs/data-formats.md).
 
 Raw: `ts_event` is uint64 ns since the epoch (UTC) and prices are int64 fixed point with
 1 unit = 1e-9; pretty (`to_csv(pretty_ts=True, pretty_px=True, map_symbols=True)`): ISO 8601

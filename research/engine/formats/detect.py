@@ -1,7 +1,7 @@
 """Which format a file is in: from its kind (parquet, DBN, text), header or first line.
 
 `format: auto` picks a format only when the header or the first line says it unambiguously
-(DATA_FORMATS.md's layouts); otherwise the error names what was found and the key to give.
+(docs/data-formats.md's layouts); otherwise the error names what was found and the key to give.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from research.engine.formats.textio import (
 )
 from research.errors import DataError
 
-# First lines of the headerless layouts (DATA_FORMATS.md).
+# First lines of the headerless layouts (docs/data-formats.md).
 _FIRST_LINES = (
     ("ninjatrader", re.compile(r"\d{8} \d{6};")),
     ("kibot", re.compile(r"\d{2}/\d{2}/\d{4},\d{1,2}:\d{2},")),
@@ -117,7 +117,7 @@ def _with(seen: Detected, fmt: VendorFormat, auto: bool) -> Detected:
 
 
 def looks_like(fields: Sequence[str], first_line: str, has_header: bool) -> VendorFormat | None:
-    """The one format a header or first line matches, or None (DATA_FORMATS.md's table)."""
+    """The one format a header or first line matches, or None (docs/data-formats.md's table)."""
     names = {name.strip().lower() for name in fields}
     if has_header:
         if "ts_event" in names:

@@ -139,7 +139,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     zone = options.timezone or raw.fmt.timezone
     stamps = options.timestamps or raw.fmt.stamps
     utc_ns = _utc_ns(raw, rows, zone, source)
-    if stamps == "close":  # DATA_FORMATS: end stamps 17:01 ... 16:00 -> the bar's open minute
+    if stamps == "close":  # docs/data-formats.md: end stamps 17:01 ... 16:00 -> open minute
         utc_ns = utc_ns - NS_PER_MINUTE
     prices = {name: _prices(raw, name, rows, source) for name in PRICE_COLUMNS}
     volume = float_prices(raw.frame["volume"], rows, raw.column("volume"), source) \

@@ -1,4 +1,4 @@
-"""One contract per trading date (DATA_FORMATS.md "Rolls"): choose it, list the roll dates.
+"""One contract per trading date (docs/data-formats.md): choose it, list the roll dates.
 
 `roll: volume` (the default) takes the contract with the most volume on the previous trading
 date of the data (on the first date: that date's), among the contracts that have bars on the
