@@ -6,7 +6,9 @@ Two promises, checked on the files themselves:
   an ``#anchor`` names one of its headings (GitHub's slugs);
 - every ``*.md`` file name mentioned in README.md, docs/, research/, tests/ or benchmarks/
   (code comments and docstrings included) exists in the repository, and nothing cites the
-  design notes that never were part of it.
+  design notes that never were part of it;
+- every path into the repository's folders that a page names (``research/engine/ranges.py``,
+  ``sweeps/grid.yaml``) exists.
 
 The checks are plain functions over text, so the tests below also feed them a dangling link
 and a dangling name and see them fail.
@@ -42,6 +44,7 @@ FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
 MD_NAME = re.compile(r"(?<![\w./-])([\w][\w./-]*\.md)\b")
+REPO_PATH = re.compile(r"(?<![\w./-])((?:research|tests|benchmarks|sweeps|docs)/[\w./-]*\w)")
 
 
 @functools.cache
@@ -124,6 +127,12 @@ def dangling_names(source: Path, text: str, names: set[str]) -> list[str]:
     return problems
 
 
+def missing_repo_paths(text: str) -> list[str]:
+    """Each path into the repository's folders (``research/...``, ``tests/...``, ...) that a
+    page names and that does not exist (a folder counts)."""
+    return [path for path in REPO_PATH.findall(text) if not (REPO / path).exists()]
+
+
 def outside_citations(text: str) -> list[str]:
     """The lines of `text` that cite a design note outside the repository."""
     return [line.strip() for line in text.splitlines() if OUTSIDE.search(line)]
@@ -146,6 +155,12 @@ def test_every_md_file_named_exists():
     names = {path.name for path in repo_files()}
     problems = [f"{source.relative_to(REPO)}: {name}" for source in scanned_files()
                 for name in dangling_names(source, source.read_text(errors="replace"), names)]
+    assert problems == []
+
+
+def test_every_code_path_a_page_names_exists():
+    problems = [f"{page.relative_to(REPO)}: {path}" for page in markdown_files()
+                for path in missing_repo_paths(page.read_text())]
     assert problems == []
 
 
@@ -192,6 +207,11 @@ def test_a_dangling_md_name_is_caught(text, dangling):
 ])
 def test_a_citation_of_an_outside_note_is_caught(text, cited):
     assert bool(outside_citations(text)) is cited
+
+
+def test_a_missing_code_path_is_caught():
+    text = "see `research/engine/entry.py`, research/engine/ and `tests/engine/test_gone.py`"
+    assert missing_repo_paths(text) == ["tests/engine/test_gone.py"]
 
 
 def test_anchors_follow_github():
