@@ -106,7 +106,7 @@ def cost_frame():
 @pytest.fixture(scope="module")
 def cost_sweep(tmp_path_factory, cost_frame):
     runner = ResearchRunner(data=cost_frame, results_dir=tmp_path_factory.mktemp("costs"),
-                            backend="sequential", progress=False)
+                            backend="sequential", progress=False, analysis=False, report=False)
     grid = {"slot": ["07:30", "10:00"], "target": [10, 20], "commission": [0, 1.24],
             "slippage_ticks": [0, 2], "contracts": [1, 3]}
     return runner.run(grid=grid, base={"instrument": "MES"}, name="costs")

@@ -37,7 +37,9 @@ from tests.helpers import (
 
 
 def run(spec, tmp_path, label, **options):
-    options.setdefault("progress", False)
+    # Here the sweep's results; report.html and the robustness analysis have their own tests
+    # (tests/report, tests/analysis) and would only add a second a run.
+    options = {"progress": False, "analysis": False, "report": False, **options}
     return ResearchRunner(results_dir=tmp_path / label, **options).run_spec(spec)
 
 
@@ -46,7 +48,7 @@ def reference(tmp_path_factory):
     """The small spec run in-process, sequentially, one combo per task."""
     out = tmp_path_factory.mktemp("reference")
     sweep = ResearchRunner(results_dir=out, backend="sequential", progress=False,
-                           batch_size=1).run_spec(small_spec())
+                           batch_size=1, analysis=False, report=False).run_spec(small_spec())
     return sweep
 
 
