@@ -1,16 +1,18 @@
 """A sweep's results folder, read back: `Sweep`.
 
 >>> from research import ResearchRunner, synthetic_bars
->>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-...                         results_dir=__import__("tempfile").mkdtemp(), progress=False)
->>> sweep = runner.run(grid={"target": [10, 15]}, base={"instrument": "ES"}, name="demo")
+>>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-03-31"), progress=False)
+>>> sweep = runner.run(grid={"target": [10, 15, 20]}, base={"instrument": "ES"}, name="demo")
 >>> list(sweep.summary["target"]), sweep.failed
-([10, 15], [])
+([10, 15, 20], [])
 >>> daily = sweep.daily()  # net $ per trading date (rows) and combo (columns)
 >>> bool((daily.sum().round(2) == sweep.summary.set_index("combo_id")["net_profit_usd"]).all())
 True
 >>> sweep.robustness().n_trials  # is the best of them skill or luck? (see docs/robustness.md)
-2
+3
+
+The examples below read this sweep back from its folder, results/demo (one sweep for all of
+them: each run of the runner costs seconds).
 """
 
 from __future__ import annotations
@@ -40,12 +42,8 @@ class Sweep:
     `ResearchRunner.run` returns one; ``Sweep(Path("results/default"))`` reads any results
     folder back, e.g. in a notebook after a CLI run.
 
-    >>> from research import ResearchRunner, synthetic_bars
-    >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-    ...                        progress=False).run(grid={"target": [10, 15]},
-    ...                                            base={"instrument": "ES"}, name="demo")
-    >>> Sweep(sweep.path).summary["target"].tolist()
-    [10, 15]
+    >>> Sweep("results/demo").summary["target"].tolist()  # the module example's sweep
+    [10, 15, 20]
     """
 
     path: Path
@@ -57,12 +55,9 @@ class Sweep:
     def manifest(self) -> dict[str, Any]:
         """manifest.json: the spec, data, versions, plan, timings, status and failures.
 
-        >>> from research import ResearchRunner, synthetic_bars
-        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-        ...                        progress=False).run(grid={"target": [10, 15]},
-        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep = Sweep("results/demo")  # the module example's sweep
         >>> sweep.manifest["status"], sweep.manifest["combos_ok"]
-        ('complete', 2)
+        ('complete', 3)
         """
         return json.loads((self.path / MANIFEST).read_text())
 
@@ -71,12 +66,9 @@ class Sweep:
         """One row per finished combo, in grid order: combo_id, the grid axes, metrics
         (research.results.metrics.METRIC_COLUMNS).
 
-        >>> from research import ResearchRunner, synthetic_bars
-        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-        ...                        progress=False).run(grid={"target": [10, 15]},
-        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep = Sweep("results/demo")  # the module example's sweep
         >>> sweep.summary[["target", "trades"]].shape
-        (2, 2)
+        (3, 2)
         """
         return pd.read_parquet(self.path / SUMMARY)
 
@@ -84,10 +76,7 @@ class Sweep:
     def failed(self) -> list[dict[str, Any]]:
         """The failed combos: combo_id, params, error and traceback of each.
 
-        >>> from research import ResearchRunner, synthetic_bars
-        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-        ...                        progress=False).run(grid={"target": [10, 15]},
-        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep = Sweep("results/demo")  # the module example's sweep
         >>> sweep.failed
         []
         """
@@ -97,24 +86,18 @@ class Sweep:
         """The `n` best combos by metric `by` (net $ after costs by default): summary rows,
         best first; for drawdowns and costs the lowest is best (report.top_combos).
 
-        >>> from research import ResearchRunner, synthetic_bars
-        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-        ...                        progress=False).run(grid={"target": [10, 15]},
-        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep = Sweep("results/demo")  # the module example's sweep
         >>> sweep.top(1, by="win_rate").columns[:2].tolist()
         ['combo_id', 'target']
         >>> len(sweep.top(5))  # at most as many as there are combos
-        2
+        3
         """
         return top_combos(self.summary, by, n)
 
     def trades(self, combo_id: str | None = None) -> pd.DataFrame:
         """Every combo's rows with combo_id, or only `combo_id`'s (the typed columns).
 
-        >>> from research import ResearchRunner, synthetic_bars
-        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-        ...                        progress=False).run(grid={"target": [10, 15]},
-        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep = Sweep("results/demo")  # the module example's sweep
         >>> one = sweep.summary["combo_id"][0]
         >>> set(sweep.trades(one)["combo_id"]) == {one}
         True
@@ -130,14 +113,11 @@ class Sweep:
         (docs/robustness.md), from its daily matrix; `config` None means the spec's settings.
         Rewrites the folder's robustness.json and combo_stats.parquet.
 
-        >>> from research import ResearchRunner, synthetic_bars
         >>> from research.analysis import AnalysisConfig
-        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-03-31"),
-        ...                        progress=False).run(grid={"target": [10, 15, 20]},
-        ...                                            base={"instrument": "ES"}, name="quarter")
+        >>> sweep = Sweep("results/demo")  # the module example's sweep
         >>> result = sweep.robustness(AnalysisConfig(train=20, test=10, blocks=4))
-        >>> result.n_trials, len(result.walk_forward.folds) > 0
-        (3, True)
+        >>> result.n_trials, len(result.walk_forward.folds)  # 66 dates: 4 folds of 20 + 10
+        (3, 4)
         """
         from research.analysis import analyze_folder  # scipy and arch: only when asked
 
@@ -147,12 +127,9 @@ class Sweep:
         """The daily matrix: index the trading dates, columns combo_id (grid order), values
         net $ after costs (0 where a combo did not trade); only `combo_ids` if given.
 
-        >>> from research import ResearchRunner, synthetic_bars
-        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-        ...                        progress=False).run(grid={"target": [10, 15]},
-        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep = Sweep("results/demo")  # the module example's sweep
         >>> sweep.daily().shape[1]
-        2
+        3
         """
         return read_daily(self.path / DAILY, combo_ids)
 
@@ -160,10 +137,7 @@ class Sweep:
     def heatmaps(self) -> list[Path]:
         """The heatmap PNGs, one per pair of numeric grid axes (none with fewer than two).
 
-        >>> from research import ResearchRunner, synthetic_bars
-        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-        ...                        progress=False).run(grid={"target": [10, 15]},
-        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep = Sweep("results/demo")  # the module example's sweep
         >>> sweep.heatmaps  # one axis: no pair to draw
         []
         """
@@ -173,10 +147,7 @@ class Sweep:
         """The sweep's output files that exist, by what they hold: report, summary (CSV),
         trades, daily, heatmaps (a list), manifest.
 
-        >>> from research import ResearchRunner, synthetic_bars
-        >>> sweep = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-        ...                        progress=False).run(grid={"target": [10, 15]},
-        ...                                            base={"instrument": "ES"}, name="demo")
+        >>> sweep = Sweep("results/demo")  # the module example's sweep
         >>> sorted(sweep.files())
         ['daily', 'heatmaps', 'manifest', 'report', 'summary', 'trades']
         """

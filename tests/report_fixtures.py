@@ -62,6 +62,17 @@ def walk_forward(daily: pd.DataFrame, summary: pd.DataFrame) -> dict:
             "wfe": None, "distinct_choices": len({f["combo_id"] for f in folds}), "folds": folds}
 
 
+def fold_count(n_dates: int) -> int:
+    """How many folds `walk_forward` makes of `n_dates` dates, counted from its rule: windows
+    of a third (train) then a sixth (test), moved on by the test length, while they fit.
+
+    >>> fold_count(42)  # train 14, test 7: starts 0, 7, 14, 21
+    4
+    """
+    train, test = max(n_dates // 3, 2), max(n_dates // 6, 1)
+    return (n_dates - train - test) // test + 1 if n_dates >= train + test else 0
+
+
 def cscv_logits(daily: pd.DataFrame, blocks: int = 8) -> list[float]:
     """λ of every split: the in-sample winner's out-of-sample relative rank, as a logit."""
     values = daily.to_numpy()

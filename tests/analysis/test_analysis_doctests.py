@@ -1,4 +1,4 @@
-"""Every analysis module shows how it is used (tests/test_docs.py runs the examples)."""
+"""Every analysis module shows how it is used (tests/docs/test_docs.py runs the examples)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ MODULES = sorted(["research.cli.analyze", "research.engine.planted_edge",
                     for info in pkgutil.iter_modules(research.analysis.__path__))])
 
 
+def examples_in(name: str) -> int:
+    """How many docstring examples the module holds (counted, not run: test_docs runs them)."""
+    module = importlib.import_module(name)
+    return sum(len(test.examples) for test in doctest.DocTestFinder().find(module))
+
+
 def test_every_analysis_module_has_examples():
     untested = [name for name in MODULES if name.startswith("research.analysis")
-                and doctest.testmod(importlib.import_module(name)).attempted == 0]
+                and examples_in(name) == 0]
     assert untested == []

@@ -10,6 +10,7 @@ PBO 0.32-0.74 (mean 0.48). With the default PlantedEdge on 09:30: the walk-forwa
 from __future__ import annotations
 
 import collections
+import functools
 
 import pytest
 
@@ -24,24 +25,22 @@ PLANTED_SEEDS = (7, 42)
 CONFIG = AnalysisConfig()  # the defaults: 126/21/21 rolling by Sharpe, S = 16
 
 
-def analysis_of(seed: int, edge: PlantedEdge | None):
-    frame = synthetic_bars("ES", "2024-01-01", "2024-12-31", seed=seed, edge=edge)
+@functools.cache  # one engine year and one analysis per seed, shared by the tests below
+def analysis_of(seed: int, edge: bool):
+    frame = synthetic_bars("ES", "2024-01-01", "2024-12-31", seed=seed,
+                           edge=PlantedEdge() if edge else None)
     return analyze(*engine_daily(frame), CONFIG)
 
 
-@pytest.fixture(scope="module")
-def plain():
-    return {seed: analysis_of(seed, None) for seed in PLAIN_SEEDS}
+def seeds(values: tuple[int, ...]) -> list:
+    """The first seed in the fast loop, the others only in the full suite (each costs a year
+    of engine runs and an analysis)."""
+    return [values[0], *(pytest.param(seed, marks=pytest.mark.slow) for seed in values[1:])]
 
 
-@pytest.fixture(scope="module")
-def planted():
-    return {seed: analysis_of(seed, PlantedEdge()) for seed in PLANTED_SEEDS}
-
-
-@pytest.mark.parametrize("seed", PLAIN_SEEDS)
-def test_no_edge_says_no_evidence(plain, seed):
-    result = plain[seed]
+@pytest.mark.parametrize("seed", seeds(PLAIN_SEEDS))
+def test_no_edge_says_no_evidence(seed):
+    result = analysis_of(seed, edge=False)
     assert result.n_trials == 21
     assert result.evidence == NO_EVIDENCE
     assert result.verdict.startswith("No evidence of an edge.")
@@ -50,15 +49,17 @@ def test_no_edge_says_no_evidence(plain, seed):
     assert result.cscv.pbo > 0.25
 
 
-def test_no_edge_pbo_is_a_coin_flip_on_average(plain):
+@pytest.mark.slow  # all five seeds
+def test_no_edge_pbo_is_a_coin_flip_on_average():
     """PBO near 0.5: the in-sample winner is no better than a random pick out of sample."""
-    mean_pbo = sum(result.cscv.pbo for result in plain.values()) / len(plain)
+    mean_pbo = sum(analysis_of(seed, edge=False).cscv.pbo for seed in PLAIN_SEEDS) / len(
+        PLAIN_SEEDS)
     assert 0.4 <= mean_pbo <= 0.6
 
 
-@pytest.mark.parametrize("seed", PLANTED_SEEDS)
-def test_a_planted_edge_is_found_out_of_sample(planted, seed):
-    result = planted[seed]
+@pytest.mark.parametrize("seed", seeds(PLANTED_SEEDS))
+def test_a_planted_edge_is_found_out_of_sample(seed):
+    result = analysis_of(seed, edge=True)
     chosen = collections.Counter(fold.params["slot"] for fold in result.walk_forward.folds)
     assert chosen["09:30"] >= len(result.walk_forward.folds) - 1  # most folds, all but one
     assert result.walk_forward.oos_net_usd > 0 and result.walk_forward.oos_tstat > 2
@@ -70,8 +71,9 @@ def test_a_planted_edge_is_found_out_of_sample(planted, seed):
     assert result.verdict.startswith("Evidence of an edge.")
 
 
-def test_the_planted_slot_is_a_plateau_not_a_spike(planted):
-    stats = planted[7].combo_stats.set_index("combo_id")
-    best = planted[7].best_combo_id
-    assert planted[7].best_plateau_rank <= 3  # its 09:30 neighbours (other targets) agree
+def test_the_planted_slot_is_a_plateau_not_a_spike():
+    planted = analysis_of(PLANTED_SEEDS[0], edge=True)
+    stats = planted.combo_stats.set_index("combo_id")
+    best = planted.best_combo_id
+    assert planted.best_plateau_rank <= 3  # its 09:30 neighbours (other targets) agree
     assert stats.loc[best, "sharpe_ci_low"] > 0  # the interval excludes no edge

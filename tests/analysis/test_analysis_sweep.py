@@ -57,6 +57,7 @@ def test_robustness_on_demand_is_the_same_bytes(sweep):
     assert result.n_trials == 6
 
 
+@pytest.mark.slow
 def test_the_cli_recomputes_and_prints_the_verdict(sweep):
     proc = cli(sweep.path, "--train", 40, "--test", 20, "--blocks", 4,
                module="research.cli.analyze")

@@ -295,6 +295,7 @@ CLI_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("spec", "flags", "match"), [case[1:] for case in CLI_CASES],
                          ids=[case[0] for case in CLI_CASES])
 def test_the_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path, spec: str | None,

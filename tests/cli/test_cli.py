@@ -59,6 +59,7 @@ def table_rows(out: str) -> list[list[str]]:
     return rows
 
 
+@pytest.mark.slow
 def test_piped_run_prints_the_first_line_plain_progress_and_the_closing_block(spec_path,
                                                                              tmp_path):
     proc = cli(spec_path, "--results-dir", tmp_path / "out", "--max-cpus", 1,
@@ -102,6 +103,7 @@ def read_terminal(master: int, proc: subprocess.Popen, timeout_s: float = 120) -
     return b"".join(chunks).decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_terminal_run_draws_a_tqdm_bar(spec_path, tmp_path):
     master, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
@@ -122,6 +124,7 @@ def test_terminal_run_draws_a_tqdm_bar(spec_path, tmp_path):
     assert f"results: {tmp_path / 'out' / 'tiny'}" in text
 
 
+@pytest.mark.slow
 def test_quiet_prints_only_the_results_line(spec_path, tmp_path):
     proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 1)
     out, err = proc.communicate(timeout=120)
@@ -129,6 +132,7 @@ def test_quiet_prints_only_the_results_line(spec_path, tmp_path):
     assert err == "" and out == f"results: {tmp_path / 'tiny'}\n"
 
 
+@pytest.mark.slow
 def test_dry_run_prints_the_plan_and_an_estimate_and_writes_nothing(spec_path, tmp_path):
     results = tmp_path / "never"
     proc = cli(spec_path, "--results-dir", results, "--dry-run", "--max-cpus", 1)

@@ -31,7 +31,7 @@ def test_benchmark_raises_when_results_differ() -> None:
     def nondeterministic(part: Sequence[int]) -> int:
         return next(calls)
 
-    with pytest.raises(RuntimeError, match="differ"):
+    with pytest.raises(RuntimeError, match=r"^parallel results differ from sequential ones"):
         compare_sequential_threads(ParallelProcessor(max_workers=2), list(range(10)),
                                    nondeterministic)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research import ResearchRunner, RunParams, run_strategy, synthetic_bars
+from research import ResearchRunner, RunParams, prepare_bars, run_strategy, synthetic_bars
 from research.engine.costs import CostRules
 from research.engine.execution import execute_trades
 from research.engine.fills import fill_check
@@ -98,10 +99,14 @@ def test_combos_without_costs_keep_their_ids():
 
 
 @pytest.fixture(scope="module")
-def cost_sweep(tmp_path_factory):
-    frame = synthetic_bars("MES", "2024-02-01", "2024-04-30", seed=9)
-    runner = ResearchRunner(data=frame, results_dir=tmp_path_factory.mktemp("costs"),
-                            backend="sequential", progress=False)
+def cost_frame():
+    return synthetic_bars("MES", "2024-02-01", "2024-04-30", seed=9)
+
+
+@pytest.fixture(scope="module")
+def cost_sweep(tmp_path_factory, cost_frame):
+    runner = ResearchRunner(data=cost_frame, results_dir=tmp_path_factory.mktemp("costs"),
+                            backend="sequential", progress=False, analysis=False, report=False)
     grid = {"slot": ["07:30", "10:00"], "target": [10, 20], "commission": [0, 1.24],
             "slippage_ticks": [0, 2], "contracts": [1, 3]}
     return runner.run(grid=grid, base={"instrument": "MES"}, name="costs")
@@ -185,9 +190,13 @@ def test_level_fills_are_optimistic_on_coarse_steps():
     assert "close" in check.note() and "slippage_ticks" in check.note()
 
 
-def test_the_sweep_records_the_fill_check(cost_sweep):
-    fills = cost_sweep.manifest["fills"]
-    assert fills["breakouts"]["count"] > 0 and set(fills) == {"breakouts", "stops", "note"}
+def test_the_sweep_records_the_fill_check(cost_sweep, cost_frame):
+    # the check of the sweep's own bars, with the instrument's default parameters: one
+    # breakout per range the default run trades
+    check = fill_check(prepare_bars(cost_frame, "MES"))
+    assert cost_sweep.manifest["fills"] == json.loads(json.dumps(check.to_dict()))
+    default_run = run_strategy(cost_frame, RunParams(instrument="MES"))
+    assert check.breakouts.count == int((default_run["result"] != "NoTrade").sum())
 
 
 def test_money_columns_follow_the_legacy_columns_unchanged():

@@ -82,6 +82,7 @@ def test_every_field_is_in_the_key_of_the_stage_that_reads_it(month, field):
             np.testing.assert_array_equal(getattr(walks[0], name), getattr(walks[1], name))
 
 
+@pytest.mark.slow
 def test_a_sweep_over_every_field_gives_run_strategys_rows(month, tmp_path):
     """The sweep shares stages by key; run_strategy computes each combo alone: same rows."""
     grid = {"slot": ["07:30", "10:00"], "target": [10, 15], "t1_fraction": [0.3, 0.65],
@@ -164,6 +165,7 @@ def test_a_scheduler_without_the_dask_backend_is_refused():
         ParallelSpec(scheduler="tcp://h:1").over(ParallelSpec(backend="loky")).resolved()
 
 
+@pytest.mark.slow
 def test_cli_scheduler_without_dask_backend_exits_2(tmp_path):
     spec_path = tmp_path / "s.yaml"
     spec_path.write_text("name: s\nbase: {instrument: ES}\ngrid: {target: [10]}\n"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,11 +87,6 @@ def test_the_edge_slot_earns_and_the_plain_walk_does_not(plain, planted):
     assert planted_points > plain_points + 200  # points, over half a year
 
 
-def test_a_year_with_an_edge_is_fast():
-    synthetic_bars("ES", "2024-01-01", "2024-01-31", seed=1, edge=PlantedEdge())  # warm-up
-    started = time.perf_counter()
-    synthetic_bars("ES", "2024-01-01", "2024-12-31", seed=7, edge=PlantedEdge())
-    assert time.perf_counter() - started < 2.0
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

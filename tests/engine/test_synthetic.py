@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import numpy as np
@@ -46,12 +45,9 @@ def test_frame_has_the_load_bars_shape(es_year):
     assert es_year["timestamp"].is_monotonic_increasing and es_year["timestamp"].is_unique
 
 
-def test_one_year_of_es_has_the_expected_size_and_is_fast():
-    started = time.perf_counter()
-    year = synthetic_bars("ES", "2024-01-01", "2024-12-31", seed=7)
-    elapsed = time.perf_counter() - started
-    assert 340_000 <= len(year) <= 360_000
-    assert elapsed < 2.0
+def test_one_year_of_es_has_the_expected_size(es_year):
+    # (its speed is not asserted here: timings belong in benchmarks/, a loaded machine flakes)
+    assert 340_000 <= len(es_year) <= 360_000
 
 
 def test_week_runs_sunday_17_00_to_friday_16_00_with_a_daily_halt(es_wall):
@@ -160,7 +156,7 @@ def test_unknown_instrument_is_named_as_the_argument():
 
 def test_defaults_are_synthetic_defaults():
     assert dict(SYNTHETIC_DEFAULTS) == {"start": "2024-01-01", "end": "2024-12-31", "seed": 7}
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="does not support item assignment"):
         SYNTHETIC_DEFAULTS["seed"] = 8  # type: ignore[index]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 
 import numpy as np
@@ -375,14 +374,10 @@ def test_fingerprint_tracks_data_and_instrument():
     assert re.fullmatch(r"[0-9a-f]{64}", base)
 
 
-def test_one_year_prepares_fast_and_small():
+def test_one_year_prepares_small():
+    # its speed is measured in benchmarks/ (load.py), not asserted here
     df = synthetic_bars("ES", "2024-01-01", "2024-12-31", seed=7)
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        bars = prepare_bars(df, "ES")
-        timings.append(time.perf_counter() - started)
-    assert min(timings) < 0.5  # ~0.04 s on a laptop; generous for a loaded CI machine
+    bars = prepare_bars(df, "ES")
     assert bars.nbytes <= 30 * 2**20
     assert len(bars) == len(df)
 

@@ -99,6 +99,7 @@ def sweep_summary(tmp_path, name: str, data: dict) -> bytes:
     return (sweep.path / "summary.csv").read_bytes(), sweep
 
 
+@pytest.mark.slow
 def test_a_sweep_on_every_layout_gives_the_same_summary_csv(tmp_path, layout_files):
     expected, _ = sweep_summary(tmp_path, "canonical", {"path": str(
         layout_files["canonical.csv"][0])})

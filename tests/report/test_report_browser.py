@@ -16,11 +16,14 @@ import pytest
 from research.report import ReportInputs, top_combos, write_report
 from research.report.html import SECTIONS
 from research.research_runner import ResearchRunner
+from research.results.daily import read_daily
 from research.results.store import REPORT
 from research.spec.grid import load_spec
 from tests import browser
 from tests.helpers import ROOT
-from tests.report_fixtures import write_robustness
+from tests.report_fixtures import fold_count, write_robustness
+
+pytestmark = pytest.mark.slow  # a real chromium
 
 MIN_COLOURS = 200  # a blank or unstyled page has a handful
 
@@ -102,4 +105,4 @@ def test_robustness_sections_render_in_chromium(session, default_sweep, tmp_path
     assert session.find_element("css selector", "#overfitting .verdict").text
     folds = len(ReportInputs.from_folder(tmp_path).robustness.walk_forward.folds)
     rows = session.find_elements("css selector", "#walk-forward table tbody tr")
-    assert len(rows) == folds > 0
+    assert len(rows) == folds == fold_count(len(read_daily(tmp_path / "daily.parquet")))

@@ -19,10 +19,11 @@ from research.report import ReportInputs, build_report, top_combos, write_report
 from research.report.html import SECTIONS
 from research.report.series import drawdown, equity_curve, monthly_pnl
 from research.report.trade_stats import CostSetting, cost_sensitivity, outcome_mix
+from research.results.daily import read_daily
 from research.results.store import MANIFEST, REPORT, SweepStore
 from research.spec.grid import spec_from_dict
 from tests.helpers import ROOT, small_spec
-from tests.report_fixtures import SPA_PVALUE, write_robustness
+from tests.report_fixtures import SPA_PVALUE, fold_count, write_robustness
 
 GRID = {"slot": ["07:30", "10:00", "10:30"], "target": [10, 15], "t1_fraction": [0.5, 0.65]}
 
@@ -96,7 +97,9 @@ def test_with_robustness_files_every_part_renders(sweep, tmp_path):
     page = build_report(ReportInputs.from_folder(folder))
     wf = section_of(page, "walk-forward")
     folds = written["walk_forward"]["folds"]
-    assert wf.count("<tr><td") == len(folds) > 0
+    n_dates = len(read_daily(folder / "daily.parquet"))
+    assert fold_count(n_dates) >= 2
+    assert wf.count("<tr><td") == len(folds) == fold_count(n_dates)
     assert "Stitched out-of-sample equity" in wf and "undefined" in wf  # wfe None
     over = section_of(page, "overfitting")
     assert 'class="verdict"' in over and f"{SPA_PVALUE:.3f}" in over
@@ -160,6 +163,7 @@ def test_outcome_mix_and_cost_sensitivity_from_the_stored_trades(tmp_path):
         assert outcome_mix(trades, "weekday")["total"].sum() == record["ranges"]
 
 
+@pytest.mark.slow
 def test_cli_writes_the_report_and_refuses_a_folder_that_is_not_results(sweep, tmp_path):
     out = tmp_path / "copy.html"
     ok = subprocess.run([sys.executable, "-m", "research.report", str(sweep.path), "--out",
@@ -192,9 +196,10 @@ def test_a_report_that_fails_is_recorded_and_the_results_stay(tmp_path, monkeypa
     assert (again.path / REPORT).exists() and "report_error" not in again.manifest
 
 
+@pytest.mark.slow
 def test_a_sweep_with_its_pictures_and_page_never_imports_matplotlib(tmp_path):
     # (the robustness analysis is left out: arch imports matplotlib when it is installed)
-    code = ("import sys; from tests.test_report_page import run_sweep; "
+    code = (f"import sys; from {__name__} import run_sweep; "  # this module, where it lives
             f"sweep = run_sweep({str(tmp_path)!r}, name='imports', analysis=False); "
             "print(len(list(sweep.path.glob('heatmap_*.png'))), 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from research.parallel import budget
 from research.parallel.budget import cpu_budget, resolve_budget, split_budget, usable_cores
@@ -42,6 +44,7 @@ def test_usable_cores_is_at_least_one(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cpu_budget() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux CPU affinity")
 def test_usable_cores_honours_real_cpu_affinity() -> None:
     # in a child process, so the pinning cannot leak into this one
@@ -75,8 +78,17 @@ def test_resolve_budget_rejects_anything_else(bad: object) -> None:
         resolve_budget(bad)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("cpus", range(1, 9))
-@pytest.mark.parametrize("n_tasks", range(1, 101))
+# The domain the 8 x 100 parametrize covered (1-8 CPUs, 1-100 tasks), as one property; the
+# corners and both sides of n_tasks == cpus are always tried.
+@settings(max_examples=200, deadline=None)
+@given(cpus=st.integers(1, 8), n_tasks=st.integers(1, 100))
+@example(cpus=1, n_tasks=1)
+@example(cpus=8, n_tasks=100)
+@example(cpus=8, n_tasks=1)
+@example(cpus=1, n_tasks=100)
+@example(cpus=5, n_tasks=4)
+@example(cpus=5, n_tasks=5)
+@example(cpus=5, n_tasks=6)
 def test_split_budget_invariants(cpus: int, n_tasks: int) -> None:
     processes, threads = split_budget(cpus, n_tasks)
     assert processes >= 1 and threads >= 1

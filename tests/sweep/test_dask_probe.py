@@ -131,9 +131,9 @@ def test_a_real_scheduler_passes_the_probe() -> None:
         assert time.monotonic() - started < 5
 
 
+@pytest.mark.slow
 def test_the_cli_says_not_a_dask_scheduler_and_exits_2(tmp_path: Path) -> None:
-    with serving(ANSWERS["3-EiB-frame"]) as address:
-        started = time.monotonic()
+    with serving(ANSWERS["3-EiB-frame"]) as address:  # how fast: the in-process tests above
         done = subprocess.run(
             [sys.executable, "-m", "research.cli.sweep", str(CI_SPEC), "--backend", "dask",
              "--scheduler", address, "--results-dir", str(tmp_path), "--quiet"],
@@ -142,4 +142,3 @@ def test_the_cli_says_not_a_dask_scheduler_and_exits_2(tmp_path: Path) -> None:
         assert f"error: dask scheduler '{address}' is not a dask scheduler: it sent" \
             in done.stderr
         assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
-        assert time.monotonic() - started < 30

@@ -29,6 +29,9 @@ from tests.helpers import (
     wait_for_first_shard,
 )
 
+# every test here runs the CLI in a subprocess, most of them kill or break it
+pytestmark = pytest.mark.slow
+
 SPEC = seven_slot_spec("faults", end="2024-06-30")
 COMPACTED = ("summary.parquet", "summary.csv", "trades.parquet", "daily.parquet")
 
@@ -93,9 +96,7 @@ def test_a_second_writer_is_refused_at_once(spec_and_clean, tmp_path):
     spec_path, _ = spec_and_clean
     folder = tmp_path / "faults"
     with hold(folder):  # this test process is the first writer
-        started = time.monotonic()
-        second = rerun(spec_path, tmp_path)
-        assert time.monotonic() - started < 30
+        second = rerun(spec_path, tmp_path)  # a writer that waited would time out here
     assert second.returncode == 2, second.stderr
     assert f"{folder} is being written by process {os.getpid()} since" in second.stderr
     assert "Traceback" not in second.stderr

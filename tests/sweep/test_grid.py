@@ -403,8 +403,11 @@ def test_load_spec_missing_file(tmp_path: Path) -> None:
 
 
 def test_repository_sweeps_load() -> None:
-    for path in sorted((Path(__file__).parents[2] / "sweeps").glob("*.yaml")):
-        assert load_spec(path).size >= 1
+    paths = sorted((Path(__file__).parents[2] / "sweeps").glob("*.yaml"))
+    assert paths, "the repository's sweeps/ folder holds example specs"
+    for path in paths:
+        spec = load_spec(path)
+        assert spec.size == len(list(spec.iter_combos())) >= 1, path.name
 
 
 # ---- build_spec (ResearchRunner.run) ----

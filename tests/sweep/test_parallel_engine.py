@@ -14,6 +14,7 @@ from research.engine.execution import execute_trades
 from research.engine.params import RunParams
 from research.engine.pipeline import Stages
 from research.engine.synthetic import synthetic_bars
+from research.errors import InputTypeError, ParamsError
 from research.parallel.processor import RangeProcessingError
 from tests.helpers import random_bars, random_params
 
@@ -72,8 +73,15 @@ def test_fewer_than_two_ranges_take_the_sequential_path(two_years, caplog):
 
 
 def test_threads_must_be_positive(two_years):
-    with pytest.raises(Exception, match="threads"):
+    with pytest.raises(ParamsError, match=r"^threads: 0 is not a positive number$"):
         strategy.run_strategy(two_years, RunParams(instrument="ES"), parallel=True, threads=0)
+
+
+@pytest.mark.parametrize(("threads", "shown"), [(True, "True"), (2.0, "2.0"), ("4", "'4'")])
+def test_threads_must_be_a_whole_number(two_years, threads, shown):
+    with pytest.raises(InputTypeError, match=rf"^threads: {shown} is not a whole number$"):
+        strategy.run_strategy(two_years, RunParams(instrument="ES"), parallel=True,
+                              threads=threads)
 
 
 @pytest.mark.parametrize("days_per_part", [1, 7, 10_000])

@@ -21,7 +21,7 @@ from research.parallel.settings import ParallelSpec
 from research.plan import plan_tasks
 from research.research_runner import ResearchRunner
 from research.results.store import StoreMismatchError
-from research.spec.grid import spec_from_dict
+from research.spec.grid import load_spec, spec_from_dict
 from research.worker import run_task
 from tests.helpers import (
     OUTPUTS,
@@ -37,7 +37,9 @@ from tests.helpers import (
 
 
 def run(spec, tmp_path, label, **options):
-    options.setdefault("progress", False)
+    # Here the sweep's results; report.html and the robustness analysis have their own tests
+    # (tests/report, tests/analysis) and would only add a second a run.
+    options = {"progress": False, "analysis": False, "report": False, **options}
     return ResearchRunner(results_dir=tmp_path / label, **options).run_spec(spec)
 
 
@@ -46,14 +48,14 @@ def reference(tmp_path_factory):
     """The small spec run in-process, sequentially, one combo per task."""
     out = tmp_path_factory.mktemp("reference")
     sweep = ResearchRunner(results_dir=out, backend="sequential", progress=False,
-                           batch_size=1).run_spec(small_spec())
+                           batch_size=1, analysis=False, report=False).run_spec(small_spec())
     return sweep
 
 
 @pytest.mark.parametrize("options", [
     {"max_cpus": 1},
-    {"max_cpus": 2},  # 2 processes x 1 thread
-    {"max_cpus": 3, "batch_size": 3},
+    pytest.param({"max_cpus": 2}, marks=pytest.mark.slow),  # 2 processes x 1 thread
+    pytest.param({"max_cpus": 3, "batch_size": 3}, marks=pytest.mark.slow),  # 3 processes
     {"backend": "sequential", "max_cpus": 4, "batch_size": 100},  # in-process, 4 threads
 ])
 def test_outputs_are_byte_identical_whatever_the_parallel_setting(reference, tmp_path, options):
@@ -73,6 +75,7 @@ def test_a_grid_streamed_in_chunks_gives_the_same_bytes(reference, tmp_path):
     assert sweep.manifest["combos_run"] == 16
 
 
+@pytest.mark.slow
 def test_the_manifest_budget_tells_the_whole_run_not_its_last_chunk(reference, tmp_path):
     # chunks of 5, 5, 5 and 1 combos, 2 a task: the first three on 2 processes, the last on 1
     sweep = SmallChunks(results_dir=tmp_path, max_cpus=2, batch_size=2,
@@ -99,6 +102,7 @@ def test_a_grid_larger_than_allowed_is_refused_before_any_work(tmp_path):
     assert len(sweep.summary) == 16
 
 
+@pytest.mark.slow
 def test_one_process_with_two_threads_equals_two_processes_with_one(tmp_path):
     # One shared-stage group, so a batch size of 100 makes a single task: 1 process x 2 threads.
     spec = small_spec(name="group", target=[10, 15, 20], t1_fraction=[0.5, 0.65])
@@ -112,6 +116,7 @@ def test_one_process_with_two_threads_equals_two_processes_with_one(tmp_path):
     assert digests(one_by_two.path) == digests(two_by_one.path) == digests(sequential.path)
 
 
+@pytest.mark.slow
 def test_workers_are_stopped_once_the_tasks_are_done(tmp_path):
     # loky keeps idle workers for 300 s: they would hold their memory through compaction
     spec = small_spec(name="release")
@@ -122,6 +127,7 @@ def test_workers_are_stopped_once_the_tasks_are_done(tmp_path):
     assert digests(again.path) == digests(sweep.path)
 
 
+@pytest.mark.slow
 def test_workers_see_pinned_inner_threads():
     from research.engine.data import prepare_bars
 
@@ -132,7 +138,8 @@ def test_workers_see_pinned_inner_threads():
                              ParallelSpec(max_cpus=2).resolved(), processes=2))
     assert {r.worker["omp_num_threads"] for r in results} == {"1"}
     assert {r.worker["bars_array_type"] for r in results} == {"memmap"}
-    assert len({r.worker["pid"] for r in results} - {os.getpid()}) >= 1
+    pids = {r.worker["pid"] for r in results}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2  # in the two workers, not here
 
 
 def test_plan_groups_shared_stages_and_covers_every_combo_once():
@@ -236,6 +243,7 @@ def crash_spec_and_clean_run(tmp_path_factory):
     return spec_and_clean_run(tmp_path_factory.mktemp("crash"), "crash", CRASH_SPEC)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc to find worker processes")
 def test_worker_killed_mid_sweep_then_rerun_completes(crash_spec_and_clean_run, tmp_path):
     spec_path, clean = crash_spec_and_clean_run
@@ -263,6 +271,7 @@ def test_worker_killed_mid_sweep_then_rerun_completes(crash_spec_and_clean_run, 
     assert digests(tmp_path / "crash") == digests(clean.path)
 
 
+@pytest.mark.slow
 def test_whole_sweep_killed_then_rerun_continues(crash_spec_and_clean_run, tmp_path):
     spec_path, clean = crash_spec_and_clean_run
     proc = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2,
@@ -270,16 +279,26 @@ def test_whole_sweep_killed_then_rerun_continues(crash_spec_and_clean_run, tmp_p
     wait_for_first_shard(tmp_path / "crash", proc)
     os.killpg(proc.pid, signal.SIGKILL)  # parent and workers at once: a hard crash
     proc.communicate(timeout=60)
-    finished_before = len(list((tmp_path / "crash" / "shards").glob("*.summary.parquet")))
+    done_before = sum(len(pd.read_parquet(shard))
+                      for shard in (tmp_path / "crash" / "shards").glob("*.summary.parquet"))
     rerun = cli(spec_path, "--results-dir", tmp_path, "--quiet", "--max-cpus", 2, "-v")
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
-    assert finished_before >= 1
+    assert 1 <= done_before < len(clean.summary), "killed part-way: some combos, not all"
     assert digests(tmp_path / "crash") == digests(clean.path)
 
 
 # ---- the CLI end to end ----
 
+def test_the_ci_sweep_in_process_matches_the_snapshot(tmp_path):
+    # the fast loop's guard on the regression snapshot; the CLI run below is the slow one
+    sweep = ResearchRunner(results_dir=tmp_path, backend="sequential", progress=False,
+                           analysis=False).run_spec(load_spec(ROOT / "sweeps" / "ci.yaml"))
+    golden = (ROOT / "tests" / "snapshots" / "ci_summary.csv").read_bytes()
+    assert (sweep.path / "summary.csv").read_bytes() == golden
+
+
+@pytest.mark.slow
 def test_cli_runs_the_ci_sweep_and_matches_the_golden_summary(tmp_path):
     proc = cli(ROOT / "sweeps" / "ci.yaml", "--results-dir", tmp_path, "--quiet")
     out, err = proc.communicate(timeout=300)
@@ -289,6 +308,7 @@ def test_cli_runs_the_ci_sweep_and_matches_the_golden_summary(tmp_path):
     assert (tmp_path / "ci" / "summary.csv").read_bytes() == golden
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("spec_text", "message"), [
     ("name: x\nbase: {instrument: ES}\ngrid: {target: [10, 10.1]}\n"
      "data: {synthetic: {}}\n", "grid.target"),
@@ -307,6 +327,7 @@ def test_cli_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path, spec_te
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_cli_grows_a_grid_refuses_changed_data_and_fresh_starts_over(tmp_path):
     spec_path = tmp_path / "s.yaml"
     base = "name: s\nbase: {instrument: ES}\n"
@@ -357,9 +378,10 @@ def test_a_failing_range_is_named_in_the_manifest(tmp_path):
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"backend": "bogus"}, "backend"),
-    ({"max_cpus": 0}, "max_cpus"),
-    ({"max_cpus": "many"}, "max_cpus"),
+    ({"backend": "bogus"}, r"^parallel\.backend: 'bogus' is not one of \('loky', 'sequential', "
+                           r"'dask'\)$"),
+    ({"max_cpus": 0}, r"^parallel\.max_cpus: 0 is not 'auto', null or an int >= 1"),
+    ({"max_cpus": "many"}, r"^parallel\.max_cpus: 'many' is not 'auto', null or an int >= 1"),
 ])
 def test_runner_rejects_bad_parallel_settings_up_front(options, message):
     from research.errors import SpecError
@@ -371,11 +393,13 @@ def test_runner_rejects_bad_parallel_settings_up_front(options, message):
 def test_runner_without_data_is_a_clear_error(tmp_path):
     from research.errors import SpecError
 
-    with pytest.raises(SpecError, match="data"):
+    with pytest.raises(SpecError, match=r"^data: missing; give ResearchRunner\(data=\.\.\.\) or "
+                                        r"a spec with data$"):
         ResearchRunner(results_dir=tmp_path, progress=False).run(
             grid={"target": [10]}, base={"instrument": "ES"})
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_a_rerun_continues(crash_spec_and_clean_run, tmp_path):
     spec_path, clean = crash_spec_and_clean_run
     # SIGINT must reach the CLI even when this test runs with SIGINT ignored (background).
