@@ -2,7 +2,8 @@
 
 Like scikit-learn's ``ParameterGrid``: a ``base`` of shared ``RunParams`` fields plus
 ``grid`` axes whose cartesian product gives the combos. Every mistake is a ``SpecError``
-naming the key path, the value and what is allowed, raised before any work starts.
+naming the key path, the value and what is allowed, raised before any work starts. The
+``data:`` section is checked by ``data_source``; ``prepared`` turns a spec into a sweep.
 
 >>> spec = build_spec({"target": [10, 15]}, {"instrument": "ES"}, "demo")
 >>> [p.target for p in spec.combos()]
