@@ -56,7 +56,13 @@ PLAN_CHUNK = 50_000  # combos planned and run at a time: a huge grid is never he
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SweepSettings:
     """How one sweep runs, every layer applied: the resolved parallel settings, whether
-    every trade is stored, the largest grid allowed, and what follows the run."""
+    every trade is stored, the largest grid allowed, and what follows the run.
+
+    >>> from research.spec.grid import build_spec
+    >>> settings = RunnerOptions().over(build_spec({}, {"instrument": "ES"}, "s"))
+    >>> settings.store_trades, settings.max_combos, settings.parallel.backend
+    (True, 100000, 'loky')
+    """
 
     parallel: ParallelSpec  # resolved: a backend and an int budget
     store_trades: bool
@@ -99,7 +105,13 @@ class RunnerOptions:
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """`PreparedSweep.plan_chunk` combos of the grid: every combo's id (done or not, in grid
-    order), those still to run and their plan."""
+    order), those still to run and their plan.
+
+    >>> from research.engine.params import RunParams
+    >>> todo = [RunParams(instrument="ES", target=10)]
+    >>> len(Chunk([todo[0].combo_id], todo, Plan.for_combos(todo, budget=1)).plan.tasks)
+    1
+    """
 
     combo_ids: list[str]
     todo: list[RunParams]
@@ -113,6 +125,14 @@ class PreparedSweep:
     `load` builds it (nothing written), `resumed` adds what a results folder already holds,
     `chunks` streams the plan; `manifest`, `first_line` and `compaction` are what the run
     writes from it.
+
+    >>> from research.engine.synthetic import synthetic_bars
+    >>> from research.spec.grid import build_spec
+    >>> spec = build_spec({"target": [10, 15]}, {"instrument": "ES"}, "demo")
+    >>> prepared = PreparedSweep.load(spec, RunnerOptions().over(spec),
+    ...                               synthetic_bars("ES", "2024-01-02", "2024-01-05"))
+    >>> prepared.manifest()["spec_hash"] == spec.spec_hash, len(prepared.dates)
+    (True, 4)
     """
 
     spec: SweepSpec
@@ -201,7 +221,14 @@ class PreparedSweep:
 
 
 def sweep_bars(spec: SweepSpec, data: BarsInput | None = None) -> Bars:
-    """The runner's `data`, else the spec's data section, as Bars of base.instrument."""
+    """The runner's `data`, else the spec's data section, as Bars of base.instrument.
+
+    >>> from research.spec.grid import spec_from_dict
+    >>> spec = spec_from_dict({"base": {"instrument": "ES"}, "data": {"synthetic": {
+    ...     "start": "2024-01-02", "end": "2024-01-02"}}})
+    >>> len(sweep_bars(spec)) > 0
+    True
+    """
     instrument = spec.base["instrument"]
     if data is not None:
         return to_bars(data, instrument)

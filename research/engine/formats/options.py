@@ -92,21 +92,33 @@ class LoadOptions:
         return "delimited" if self.columns else self.format
 
     def keywords(self) -> dict[str, Any]:
-        """The options as `load_bars`' keywords (dates as ISO text), in LOAD_KEYS order."""
+        """The options as `load_bars`' keywords (dates as ISO text), in LOAD_KEYS order.
+
+        >>> tuple(LoadOptions().keywords()) == LOAD_KEYS
+        True
+        """
         columns = None if self.columns is None else dict(self.columns)
         return {"format": self.format, "columns": columns, "instrument": self.instrument,
                 "timezone": self.timezone, "timestamps": self.timestamps, "roll": self.roll,
                 "start": self.start, "end": self.end, "snap_to_tick": self.snap_to_tick}
 
     def changed_file_keys(self) -> dict[str, Any]:
-        """The file keys not at their default (FILE_KEY_DEFAULTS)."""
+        """The file keys not at their default (FILE_KEY_DEFAULTS).
+
+        >>> LoadOptions.checked("x", roll="none", start="2024-01-02").changed_file_keys()
+        {'roll': 'none'}
+        """
         given = self.keywords()
         return {key: given[key] for key, default in FILE_KEY_DEFAULTS.items()
                 if given[key] != default}
 
     def written_timezone(self) -> str | None:
         """The zone as a spec records it: unset means America/Chicago for canonical files
-        (the format's zone), so a spec written before the vendor formats keeps its hash."""
+        (the format's zone), so a spec written before the vendor formats keeps its hash.
+
+        >>> LoadOptions().written_timezone(), LoadOptions(format="kibot").written_timezone()
+        ('America/Chicago', None)
+        """
         if self.timezone is None and self.format in ("auto", "canonical"):
             return CHICAGO
         return self.timezone
