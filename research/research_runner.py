@@ -1,59 +1,49 @@
-"""ResearchRunner: a spec -> its bars and plan -> tasks on a backend -> the store -> compaction.
+"""ResearchRunner: a spec -> a prepared sweep -> tasks on a backend -> the store -> compaction.
 
-`grid.py` says what to run, `plan.py` how it is cut, `worker.py` what one task does and
-`parallel/backends.py` where it runs; this module puts them together. The parent process
-is the only writer of the results folder (`store.py`).
+`spec/grid.py` says what to run, `spec/prepared.py` prepares it once (settings layered, bars,
+finished combos, the streamed plan), `plan.py` cuts it into tasks, `worker.py` says what one
+task does and `parallel/backends.py` where it runs; this module puts them together. The
+parent process is the only writer of the results folder (`results/store.py`).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-import numpy as np
+from typing import Any
 
 from research.analysis.config import AnalysisConfig
 from research.engine.bars import Bars
-from research.engine.clock import utc_to_chicago
-from research.engine.fills import fill_check
-from research.engine.inputs import BarsInput, to_bars
-from research.engine.params import RunParams
+from research.engine.inputs import BarsInput
 from research.engine.pipeline import ENGINE_STAGES, Stages
-from research.engine.ranges import weekday_trading_days
-from research.engine.synthetic import synthetic_bars
-from research.errors import ResearchError, SpecError
+from research.engine.synthetic import synthetic_bars  # noqa: F401 - the doctests use it
+from research.errors import ResearchError
 from research.outputs import Sweep
 from research.parallel.backends import release_workers, run_tasks
 from research.parallel.settings import ParallelSpec
 from research.plan import Plan
-from research.progress import Progress, RunFacts
+from research.progress import Progress
 from research.report import write_heatmaps, write_report
-from research.results.compaction import Compaction, find_sources
 from research.results.lock import hold
-from research.results.provenance import data_facts, environment, explain_change, trusted_facts
+from research.results.provenance import explain_change, trusted_facts
 from research.results.store import StoreWriteError, SweepStore
-from research.spec.arguments import check_runner_arguments
-from research.spec.grid import (
-    SweepSpec,
-    build_spec,
-    check_grid_size,
-    check_max_combos,
-    check_store_trades,
+from research.spec.arguments import check_max_combos, check_runner_arguments, check_store_trades
+from research.spec.grid import SweepSpec, build_spec
+from research.spec.prepared import (
+    PLAN_CHUNK,
+    PreparedSweep,
+    RunnerOptions,
+    SweepSettings,
+    data_label,
 )
 from research.worker import failure_record, run_task
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-PLAN_CHUNK = 50_000  # combos planned and run at a time: a huge grid is never held whole
 
 
 @dataclass(slots=True)
@@ -80,20 +70,15 @@ class _GridRun:
             self.timings[name] = self.timings.get(name, 0.0) + seconds
 
 
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
-
-
 class ResearchRunner:
     """Runs sweeps over one data set.
 
-    `max_combos` allows a grid larger than the spec's limit (grid.DEFAULT_MAX_COMBOS).
+    `max_combos` allows a grid larger than the spec's limit (arguments.DEFAULT_MAX_COMBOS).
     `max_cpus`, `backend` and `scheduler` override the spec's ``parallel:`` section where
     given (see ParallelSpec), `store_trades` ("all" or "none") the spec's. `keep_shards`
     keeps the shards after compaction. `analysis=False` skips the robustness analysis
     (the spec's ``analysis: {enabled: false}`` too); `report=False` writes no report.html.
+    These are layered over the spec's in one place (spec.prepared.RunnerOptions.over).
     `stages` swaps engine stages, a seam for tests.
 
     >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-03-31"))
@@ -114,13 +99,11 @@ class ResearchRunner:
                  report: bool = True) -> None:
         check_runner_arguments(data=data, results_dir=results_dir, progress=progress,
                                keep_shards=keep_shards)
-        self.parallel = ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler,
-                                     batch_size=batch_size)
-        self.store_trades = check_store_trades(store_trades)
-        self.keep_shards = keep_shards
-        self.analysis = analysis
-        self.report = report
-        self.max_combos = check_max_combos(max_combos)
+        self.options = RunnerOptions(
+            parallel=ParallelSpec(backend=backend, max_cpus=max_cpus, scheduler=scheduler,
+                                  batch_size=batch_size),
+            store_trades=check_store_trades(store_trades), keep_shards=keep_shards,
+            analysis=analysis, report=report, max_combos=check_max_combos(max_combos))
         self.data = data
         self.results_dir = Path(results_dir)
         self.progress = progress
@@ -157,12 +140,11 @@ class ResearchRunner:
         ('results/demo-spec', [10, 15])
         """
         started = time.perf_counter()
-        settings = self.parallel.over(spec.parallel).resolved()
-        check_grid_size(spec, self.max_combos)
+        settings = self.options.over(spec)  # refuses a grid too large before any work
         store = SweepStore(self.results_dir / spec.name)
         try:
             with hold(store.root):  # one writer per results folder
-                return self._run_locked(spec, store, settings, fresh, started)
+                return self._run_locked(spec, settings, store, fresh, started)
         except OSError as exc:  # the store's own writes: not any combo's fault
             error = StoreWriteError.from_os_error(exc, store.root)
             with suppress(OSError):
@@ -170,21 +152,51 @@ class ResearchRunner:
                 store.update_manifest(status="failed", reason=str(error))
             raise error from exc
 
-    def _run_locked(self, spec: SweepSpec, store: SweepStore, settings: ParallelSpec,
+    def prepare(self, spec: SweepSpec, *, fresh: bool = False,
+                progress: Progress | None = None) -> PreparedSweep:
+        """What `run_spec(spec)` would run, read only: the settings, the bars and the
+        finished combos it would skip (none with `fresh`); `chunks()` plans it. Nothing is
+        written. The dry run calibrates on it.
+
+        >>> from research.spec.grid import build_spec
+        >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
+        ...                         max_cpus=1)
+        >>> prepared = runner.prepare(build_spec({"target": [10, 15]}, {"instrument": "ES"},
+        ...                                      "demo"))
+        >>> [(len(c.todo), len(c.plan.tasks), c.plan.processes) for c in prepared.chunks()]
+        [(2, 1, 1)]
+        """
+        prepared = self._load(spec, self.options.over(spec), progress)
+        if fresh:
+            return prepared
+        return prepared.resumed(SweepStore(self.results_dir / spec.name), read_only=True)
+
+    def data_label(self, spec: SweepSpec | None) -> str:
+        """Where this runner's bars for `spec` come from, in a few words.
+
+        >>> ResearchRunner(data="data/ES.parquet").data_label(None)
+        'data/ES.parquet'
+        """
+        return data_label(spec, self.data)
+
+    def _load(self, spec: SweepSpec, settings: SweepSettings,
+              progress: Progress | None) -> PreparedSweep:
+        return PreparedSweep.load(spec, settings, self.data, progress,
+                                  plan_chunk=self.plan_chunk)
+
+    def _run_locked(self, spec: SweepSpec, settings: SweepSettings, store: SweepStore,
                     fresh: bool, started: float) -> Sweep:
-        store_trades = self._stores_trades(spec)
         progress = Progress(self.progress)  # research/progress.py: first line, bar, log lines
-        bars = self._bars(spec, spec.base["instrument"], progress)
-        store.prepare(trusted_facts(bars), self._manifest(spec, bars, spec.size),
-                      fresh=fresh, explain=explain_change)
-        dates = weekday_trading_days(bars)
-        done = _reusable(store, dates, store_trades)
-        logger.info("%s: %d combos, %d finished earlier", spec.name, spec.size, len(done))
+        prepared = self._load(spec, settings, progress)
+        store.prepare(trusted_facts(prepared.bars), prepared.manifest(), fresh=fresh,
+                      explain=explain_change)
+        prepared = prepared.resumed(store)
+        logger.info("%s: %d combos, %d finished earlier", spec.name, spec.size,
+                    len(prepared.done))
         try:
-            run = self._run_grid(spec, bars, dates, done, store, settings, store_trades,
-                                 progress)
+            run = self._run_grid(prepared, store, progress)
             compact_started = time.perf_counter()
-            heatmaps = self._compact(spec, run.combo_ids, store, dates, store_trades, progress)
+            heatmaps = self._compact(prepared, run.combo_ids, store, progress)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
             store.update_manifest(status="interrupted")
             raise
@@ -194,15 +206,16 @@ class ResearchRunner:
         timings = {"total_s": round(time.perf_counter() - started, 3),
                    "compact_s": round(time.perf_counter() - compact_started, 3),
                    **{name: round(seconds, 3) for name, seconds in run.timings.items()}}
+        parallel = settings.parallel
         store.update_manifest(
             status="complete" if not run.failures else "failed",
             combos_ok=spec.size - len(run.failures), combos_failed=len(run.failures),
             combos_run=run.combos_run, failures=run.failures, heatmaps=heatmaps,
-            store_trades=store_trades, timings=timings,
-            budget={"max_cpus": settings.budget, "backend": settings.backend, **run.plan})
-        if spec.analysis.enabled and self.analysis:
-            store.update_manifest(analysis=_analyze(store, spec.analysis))
-        if self.report:
+            store_trades=settings.store_trades, timings=timings,
+            budget={"max_cpus": parallel.budget, "backend": parallel.backend, **run.plan})
+        if settings.analysis is not None:
+            store.update_manifest(analysis=_analyze(store, settings.analysis))
+        if settings.report:
             self._write_report(store)
         return Sweep(store.root)
 
@@ -220,29 +233,23 @@ class ResearchRunner:
 
     # -- how to run it --
 
-    def _run_grid(self, spec: SweepSpec, bars: Bars, dates: np.ndarray, done: set[str],
-                  store: SweepStore, settings: ParallelSpec, store_trades: bool,
+    def _run_grid(self, prepared: PreparedSweep, store: SweepStore,
                   progress: Progress) -> _GridRun:
-        """Every combo not `done`, planned and run `plan_chunk` combos at a time: the grid is
-        streamed, never held whole. The first line is said once the first chunk is planned
-        (exact for a grid of one chunk; a larger one counts what finished earlier)."""
+        """Every combo not done, chunk after chunk (PreparedSweep.chunks): the grid is
+        streamed, never held whole. The first line is said once the first chunk is planned."""
         run = _GridRun()
+        settings = prepared.settings
         with progress:
-            for number, chunk in enumerate(_chunks(spec.iter_combos(), self.plan_chunk)):
-                run.combo_ids.extend(rp.combo_id for rp in chunk)
-                todo = [rp for rp in chunk if rp.combo_id not in done]
-                plan = Plan.for_combos(todo, settings.budget, settings.batch_size,
-                                       n_dates=len(dates))
+            for number, chunk in enumerate(prepared.chunks()):
+                run.combo_ids.extend(chunk.combo_ids)
                 if number == 0:
-                    already = (len(chunk) - len(todo) if spec.size <= len(chunk)
-                               else min(len(done), spec.size))
-                    progress.start(self._facts(spec, bars, plan, settings, spec.size,
-                                               spec.size - already))
-                failures, timings = self._run_parallel_strategy(bars, plan, store, settings,
-                                                                store_trades, progress)
-                run.add(plan, failures, timings)
+                    progress.start(prepared.first_line(chunk))
+                failures, timings = self._run_parallel_strategy(
+                    prepared.bars, chunk.plan, store, settings.parallel, settings.store_trades,
+                    progress)
+                run.add(chunk.plan, failures, timings)
         if run.plan.get("processes", 1) > 1:  # idle, they would hold memory through compaction
-            release_workers(settings)
+            release_workers(settings.parallel)
         return run
 
     def _run_parallel_strategy(self, bars: Bars, plan: Plan, store: SweepStore,
@@ -288,131 +295,22 @@ class ResearchRunner:
         timings["execute_s"] = time.perf_counter() - execute_started
         return failures, timings
 
-    def _compact(self, spec: SweepSpec, combo_ids: list[str], store: SweepStore,
-                 dates: np.ndarray, store_trades: bool, progress: Progress) -> list[str]:
+    def _compact(self, prepared: PreparedSweep, combo_ids: list[str], store: SweepStore,
+                 progress: Progress) -> list[str]:
         """The compacted files, then the shards go. Heatmaps (Pillow, holds the GIL) are
         drawn while the rows are compacted (pyarrow, does not); returns their names."""
-        trades = ", trades" if store_trades else ""  # this can take seconds: say so
+        spec = prepared.spec
+        trades = ", trades" if prepared.settings.store_trades else ""  # can take seconds: say so
         progress.note(f"{spec.name}: writing the summary, daily matrix{trades} and heatmaps")
-        grid = zip(combo_ids, spec.iter_values(), strict=True)
-        compaction = Compaction.of(store, grid, spec.param_columns(), dates,
-                                   store_trades=store_trades)
+        compaction = prepared.compaction(store, combo_ids)
         summary = compaction.write_summary()
         with ThreadPoolExecutor(1, thread_name_prefix="research-heatmaps") as pool:
             heatmaps = pool.submit(write_heatmaps, summary, spec.axes, store.root)
             compaction.write_rows()
             names = [path.name for path in heatmaps.result()]
-        if not self.keep_shards:
+        if not prepared.settings.keep_shards:
             store.remove_shards()
         return names
-
-    # -- inputs --
-
-    def plan_for(self, spec: SweepSpec, *, fresh: bool = False,
-                 progress: Progress | None = None) -> PlannedSweep:
-        """What `run_spec(spec)` would run, read only: the bars, the combos not yet in the
-        results folder (all of them with `fresh`) and the plan. Nothing is written.
-
-        >>> from research.spec.grid import build_spec
-        >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
-        ...                         max_cpus=1)
-        >>> planned = runner.plan_for(build_spec({"target": [10, 15]}, {"instrument": "ES"},
-        ...                                      "demo"))
-        >>> len(planned.todo), len(planned.plan.tasks), planned.plan.processes
-        (2, 1, 1)
-        """
-        settings = self.parallel.over(spec.parallel).resolved()
-        check_grid_size(spec, self.max_combos)
-        store_trades = self._stores_trades(spec)
-        combos = spec.combos()
-        bars = self._bars(spec, spec.base["instrument"], progress)
-        dates = weekday_trading_days(bars)
-        done = set() if fresh else _reusable(SweepStore(self.results_dir / spec.name), dates,
-                                             store_trades, read_only=True)
-        todo = tuple(rp for rp in combos if rp.combo_id not in done)
-        plan = Plan.for_combos(todo, settings.budget, settings.batch_size, n_dates=len(dates))
-        return PlannedSweep(spec=spec, bars=bars, combos=tuple(combos), todo=todo, dates=dates,
-                            plan=plan, settings=settings, store_trades=store_trades,
-                            data_label=self.data_label(spec))
-
-    def _stores_trades(self, spec: SweepSpec) -> bool:
-        """Whether every trade is stored: the runner's setting, else the spec's."""
-        return (self.store_trades or spec.store_trades) == "all"
-
-    def data_label(self, spec: SweepSpec | None) -> str:
-        """Where this runner's bars for `spec` come from, in a few words.
-
-        >>> ResearchRunner(data="data/ES.parquet").data_label(None)
-        'data/ES.parquet'
-        """
-        if self.data is not None:
-            if isinstance(self.data, (str, Path)):
-                return str(self.data)
-            return f"the runner's {type(self.data).__name__}"
-        if spec is None or spec.data is None:
-            return "no data"
-        if spec.data.synthetic is not None:
-            synthetic = spec.data.synthetic_kwargs()
-            seed = f" (seed {synthetic['seed']})" if "seed" in synthetic else ""
-            return f"synthetic {synthetic.get('instrument', spec.base['instrument'])}{seed}"
-        return spec.data.path_as_written or spec.data.path or "?"
-
-    def _bars(self, spec: SweepSpec, instrument: str, progress: Progress | None = None) -> Bars:
-        """The one input path (engine.inputs.to_bars) for the runner's data or the spec's.
-        The data is named on `progress` before it is read: reading may take a while."""
-        if progress is not None and (spec.data is not None or isinstance(self.data, (str, Path))):
-            progress.note(f"sweep {spec.name}: loading {self.data_label(spec)} ...")
-        if self.data is not None:
-            return to_bars(self.data, instrument)
-        if spec.data is None:
-            raise SpecError("data: missing; give ResearchRunner(data=...) or a spec with data")
-        if spec.data.synthetic is not None:
-            return to_bars(synthetic_bars(**spec.data.synthetic_kwargs()), instrument)
-        return to_bars(spec.data.path, instrument, load_options=spec.data.load_kwargs())
-
-    def _manifest(self, spec: SweepSpec, bars: Bars, n_combos: int) -> dict[str, Any]:
-        # the trusted facts (data fingerprint, engine version, layout) are added by prepare
-        return {**environment(), "spec": spec.to_dict(), "source": spec.source,
-                "grid_size": n_combos, "data": data_facts(bars),
-                "fills": fill_check(bars).to_dict()}
-
-    def _facts(self, spec: SweepSpec, bars: Bars, plan: Plan, settings: ParallelSpec,
-               n_combos: int, n_todo: int) -> RunFacts:
-        """The first line's facts (progress.RunFacts)."""
-        first, last = bar_dates(bars)
-        return RunFacts(name=spec.name, combos=n_combos, done=n_combos - n_todo,
-                        tasks=len(plan.tasks), processes=plan.processes, threads=plan.threads,
-                        backend=settings.backend, data=self.data_label(spec), bars=len(bars),
-                        first_date=first, last_date=last)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlannedSweep:
-    """A spec's inputs and plan before anything runs (ResearchRunner.plan_for): the bars,
-    every combo (grid order, distinct), those still to run, the trading dates, the plan."""
-
-    spec: SweepSpec
-    bars: Bars
-    combos: tuple[RunParams, ...]
-    todo: tuple[RunParams, ...]
-    dates: np.ndarray
-    plan: Plan
-    settings: ParallelSpec
-    store_trades: bool
-    data_label: str
-
-
-def bar_dates(bars: Bars) -> tuple[str, str]:
-    """The first and last bar's Chicago calendar dates, as a spec's data start/end are
-    written ("-" without bars).
-
-    >>> bar_dates(to_bars(synthetic_bars("ES", "2024-01-01", "2024-01-31"), "ES"))
-    ('2024-01-01', '2024-01-31')
-    """
-    if not len(bars):
-        return "-", "-"
-    first, last = utc_to_chicago(bars.ts_ns[[0, -1]])
-    return f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
 
 
 def _analyze(store: SweepStore, config: AnalysisConfig) -> dict[str, Any]:
@@ -428,20 +326,3 @@ def _analyze(store: SweepStore, config: AnalysisConfig) -> dict[str, Any]:
         return {"status": "skipped", "reason": str(exc)}
     return {"status": "done", "verdict": result.verdict,
             "seconds": round(time.perf_counter() - started, 3)}
-
-
-def _reusable(store: SweepStore, dates: np.ndarray, store_trades: bool,
-              read_only: bool = False) -> set[str]:
-    """The finished combos a resumed sweep may skip. A shard whose files disagree (truncated,
-    empty, deleted or swapped: its footers say so) is discarded, said in one line, and its
-    combos run again; so are combos the compacted files do not hold whole. `read_only`
-    (a dry run) leaves the folder as it is and says nothing."""
-    sources = find_sources(store, dates, with_trades=store_trades)
-    for name, problem in ({} if read_only else sources.problems).items():
-        where = store.root if name == "compacted" else store.shards / name
-        logger.warning("%s: %s; its combos will be computed again", where, problem)
-        if name != "compacted":
-            store.discard_task(name)
-    return {combo for source in sources.usable if source.name not in sources.problems
-            or source.name == "compacted" for combo in source.combos()}
-

@@ -17,10 +17,9 @@ import sys
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from research.engine.bars import Bars
-from research.engine.clock import NS_PER_MINUTE
+from research.engine.clock import NS_PER_MINUTE, iso_day
 from research.engine.data import describe_bars, load_with_report, prepare_bars
 from research.engine.formats import FORMAT_NAMES, ROLL_RULES, STAMPS
 from research.engine.formats.loader import FileReport, LoadReport
@@ -119,7 +118,7 @@ def _instrument_lines(bars: Bars, report: LoadReport) -> list[str]:
     days, counts = np.unique(bars.trading_day, return_counts=True)
     described = describe_bars(bars)
     lines = [f"{bars.instrument.symbol}: {len(bars)} bars, {len(days)} trading dates, "
-             f"{_date(days[0])} .. {_date(days[-1])}"]
+             f"{iso_day(days[0])} .. {iso_day(days[-1])}"]
     for contract in described["contracts"]:
         lines.append(f"  contract {contract['contract']}: {contract['first_date']} .. "
                      f"{contract['last_date']}")
@@ -127,7 +126,7 @@ def _instrument_lines(bars: Bars, report: LoadReport) -> list[str]:
         lines.append(f"  roll on {roll['date']}: {roll['from']} -> {roll['to']}")
     first, last = chicago_text(bars.ts_ns[[0, -1]])
     lines += [f"  first bar: {first}", f"  last bar:  {last}",
-              f"  bars per trading date: min {counts.min()} ({_date(days[counts.argmin()])}), "
+              f"  bars per trading date: min {counts.min()} ({iso_day(days[counts.argmin()])}), "
               f"median {int(np.median(counts))}"]
     lines += ["  longest gaps (besides the daily halt and weekends):"] + _gaps(bars)
     return lines
@@ -152,10 +151,6 @@ def _gaps(bars: Bars) -> list[str]:
 
 def _duration(minutes: int) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-
-
-def _date(day: int) -> str:
-    return str(pd.Timestamp(int(day), unit="D").date())
 
 
 if __name__ == "__main__":

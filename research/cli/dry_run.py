@@ -1,5 +1,7 @@
 """``--dry-run``: check a spec, load its data, plan it and time a short calibration run;
-nothing is written to the results folder.
+nothing is written to the results folder. It goes through the runner's own preparation
+(`ResearchRunner.prepare`, research.spec.prepared): the same settings, bars, finished combos
+and chunked plan the run would use, so it takes every spec the run takes.
 
 How the estimate is made: one task of the plan (its largest, cut to CALIBRATION_COMBOS
 combos) runs in this process on the plan's threads, after a one-combo warm-up (numba
@@ -42,11 +44,11 @@ from research.plan import Task, task_id_for
 from research.progress import Progress, clock, count
 from research.report import write_heatmaps
 from research.report.heatmaps import axis_pairs
-from research.research_runner import PlannedSweep, ResearchRunner, bar_dates
-from research.results.compaction import Compaction
+from research.research_runner import ResearchRunner
 from research.results.provenance import bars_fingerprint
 from research.results.store import SweepStore
 from research.spec.grid import SweepSpec
+from research.spec.prepared import PreparedSweep, bar_dates
 from research.worker import TaskResult, run_task
 
 CALIBRATION_COMBOS = 32  # at most this many combos of one task are timed
@@ -97,10 +99,42 @@ class Estimate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DryRun:
-    """What ``--dry-run`` found: the planned sweep, the load time, the calibration."""
+class Planned:
+    """The prepared sweep's chunks, planned and added up as the run adds them: every
+    combo's id (grid order), how many run, the tasks' sizes, the widest chunk's split and
+    the largest task (the one calibrated)."""
 
-    planned: PlannedSweep
+    combo_ids: list[str]
+    todo: int
+    task_sizes: list[int]
+    processes: int
+    threads: int
+    budget: int
+    largest: Task | None
+
+    @classmethod
+    def of(cls, prepared: PreparedSweep) -> Planned:
+        combo_ids, sizes, todo, largest, widest = [], [], 0, None, None
+        for chunk in prepared.chunks():
+            combo_ids.extend(chunk.combo_ids)
+            todo += len(chunk.todo)
+            sizes.extend(len(task.combos) for task in chunk.plan.tasks)
+            for task in chunk.plan.tasks:
+                if largest is None or len(task.combos) > len(largest.combos):
+                    largest = task
+            if widest is None or chunk.plan.processes >= widest.processes:
+                widest = chunk.plan
+        return cls(combo_ids=combo_ids, todo=todo, task_sizes=sizes, processes=widest.processes,
+                   threads=widest.threads, budget=widest.budget, largest=largest)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DryRun:
+    """What ``--dry-run`` found: the prepared sweep and its plan, the load time, the
+    calibration."""
+
+    prepared: PreparedSweep
+    planned: Planned
     results: Path
     load_s: float
     calibration: Calibration | None  # None: nothing to run
@@ -110,16 +144,16 @@ class DryRun:
 
     def estimate(self) -> Estimate:
         """The run's time from the calibration (the module docstring says how)."""
-        cal, plan = self.calibration, self.planned.plan
+        cal, plan = self.calibration, self.planned
         if cal is None:
             return Estimate(startup_s=self.startup_s, load_s=self.load_s, engine_s=0.0,
                             write_s=0.0, heatmaps_s=0.0, workers_s=0.0)
-        n_todo = len(self.planned.todo)
-        serial_s = len(plan.tasks) * cal.shared_s + n_todo * cal.per_combo_s
+        n_todo = plan.todo
+        serial_s = len(plan.task_sizes) * cal.shared_s + n_todo * cal.per_combo_s
         engine_s = serial_s if plan.processes == 1 else \
             serial_s / (plan.processes * PARALLEL_EFFICIENCY)
         workers_s = WORKER_START_S if plan.processes > 1 \
-            and self.planned.settings.backend != "sequential" else 0.0
+            and self.prepared.settings.parallel.backend != "sequential" else 0.0
         heatmaps_s = cal.first_heatmap_s + (self.heatmaps - 1) * cal.heatmap_s \
             if self.heatmaps else 0.0
         return Estimate(startup_s=self.startup_s, load_s=self.load_s, engine_s=engine_s,
@@ -128,25 +162,26 @@ class DryRun:
 
     def report(self) -> str:
         """The plan and the estimate, as the CLI prints them."""
-        planned, plan = self.planned, self.planned.plan
-        spec, bars = planned.spec, planned.bars
-        n_done = len(planned.combos) - len(planned.todo)
-        sizes = [len(task.combos) for task in plan.tasks]
+        prepared, plan = self.prepared, self.planned
+        spec, bars = prepared.spec, prepared.bars
+        n_combos = len(plan.combo_ids)
         axes = " x ".join(f"{axis} {len(values)}" for axis, values in spec.grid) or "no axes"
         first, last = bar_dates(bars)
         loaded = f"loaded and checked in {clock(self.load_s)}"
         lines = [
             f"dry run of sweep {spec.name}: nothing is written",
-            f"combos: {len(planned.combos)} in the grid ({axes}), {n_done} already done, "
-            f"{len(planned.todo)} to run",
-            f"data: {planned.data_label}: {bars.instrument.symbol}, {first} .. {last}, "
-            f"{len(bars):,} bars, {len(planned.dates)} trading dates ({loaded})",
-            f"plan: {count(len(plan.tasks), 'task')} of {_range(sizes)} combos on "
-            f"{count(plan.processes, 'process')} x {count(plan.threads, 'thread')} "
-            f"({planned.settings.backend}, CPU budget {plan.budget})" if plan.tasks else
+            f"combos: {n_combos} in the grid ({axes}), {n_combos - plan.todo} already done, "
+            f"{plan.todo} to run",
+            f"data: {prepared.data_label}: {bars.instrument.symbol}, {first} .. {last}, "
+            f"{len(bars):,} bars, {len(prepared.dates)} trading dates ({loaded})",
+            f"plan: {count(len(plan.task_sizes), 'task')} of {_range(plan.task_sizes)} combos "
+            f"on {count(plan.processes, 'process')} x {count(plan.threads, 'thread')} "
+            f"({prepared.settings.parallel.backend}, CPU budget {plan.budget})"
+            if plan.task_sizes else
             "plan: nothing to run, every combo is done (--fresh runs them all again)",
             f"outputs: {self.results}/ (summary, daily"
-            f"{', trades' if planned.store_trades else ''}, {count(self.heatmaps, 'heatmap')})",
+            f"{', trades' if prepared.settings.store_trades else ''}, "
+            f"{count(self.heatmaps, 'heatmap')})",
         ]
         lines += self._estimate_lines()
         return "\n".join(lines)
@@ -178,55 +213,56 @@ class DryRun:
 
 def dry_run(runner: ResearchRunner, spec: SweepSpec, *, fresh: bool = False,
             quiet: bool = True, startup_s: float = 0.0) -> DryRun:
-    """Plan `spec` on `runner` and time a calibration; nothing is written to its results.
+    """Prepare `spec` on `runner` as its run would, plan it and time a calibration;
+    nothing is written to its results.
 
     `quiet=False` says which data file is being loaded (on stderr) before reading it;
     `startup_s` (the process's start and imports so far) is added to the estimate.
     See the module docstring for an example.
     """
     started_s = time.perf_counter()
-    planned = runner.plan_for(spec, fresh=fresh, progress=Progress(not quiet))
-    bars_fingerprint(planned.bars)  # what the run's parent does before its first task
-    fill_check(planned.bars)
+    prepared = runner.prepare(spec, fresh=fresh, progress=Progress(not quiet))
+    bars_fingerprint(prepared.bars)  # what the run's parent does before its first task
+    fill_check(prepared.bars)
     load_s = time.perf_counter() - started_s
-    frame = _axis_frame(planned)
+    planned = Planned.of(prepared)
+    frame = prepared.axis_frame()
     pairs = axis_pairs(frame, spec.axes)
     drawn = (frame, list(pairs[0])) if pairs else None
-    calibration = calibrate(runner, planned, drawn) if planned.plan.tasks else None
-    after = (("the robustness analysis",) if spec.analysis.enabled and runner.analysis
-             else ()) + (("report.html",) if runner.report else ())
-    return DryRun(planned=planned, results=runner.results_dir / spec.name, load_s=load_s,
-                  calibration=calibration, heatmaps=len(pairs), startup_s=startup_s,
-                  after=after)
+    calibration = calibrate(runner, prepared, planned, drawn) if planned.largest else None
+    after = (("the robustness analysis",) if prepared.settings.analysis is not None
+             else ()) + (("report.html",) if prepared.settings.report else ())
+    return DryRun(prepared=prepared, planned=planned, results=runner.results_dir / spec.name,
+                  load_s=load_s, calibration=calibration, heatmaps=len(pairs),
+                  startup_s=startup_s, after=after)
 
 
-def calibrate(runner: ResearchRunner, planned: PlannedSweep,
+def calibrate(runner: ResearchRunner, prepared: PreparedSweep, planned: Planned,
               drawn: tuple[pd.DataFrame, list[str]] | None = None) -> Calibration:
     """Time the plan's largest task (at most CALIBRATION_COMBOS of its combos) in this
     process: its engine and its storing and compacting, each with 1 and with all of its
     combos (a part per task and a part per combo); and, given `drawn` (the combos' axis
     values and one pair of axes), two heatmaps (the first loads the drawing code)."""
-    plan, bars = planned.plan, planned.bars
-    largest = max(plan.tasks, key=lambda task: len(task.combos))
-    combos = largest.combos[:CALIBRATION_COMBOS]
+    bars, threads = prepared.bars, planned.threads
+    combos = planned.largest.combos[:CALIBRATION_COMBOS]
 
     def timed(chosen: tuple[RunParams, ...]) -> tuple[float, TaskResult]:
         task = Task(task_id_for(rp.combo_id for rp in chosen), chosen)
         began = time.perf_counter()
-        result = run_task(bars, task, bars.last_ts_ns, plan.threads, runner.stages,
-                          planned.store_trades)
+        result = run_task(bars, task, bars.last_ts_ns, threads, runner.stages,
+                          prepared.settings.store_trades)
         return time.perf_counter() - began, result
 
     timed(combos[:1])  # warm-up: numba loads (or compiles) its kernels
     one_s, one = timed(combos[:1])
     all_s, every = timed(combos)
     with tempfile.TemporaryDirectory(prefix="research-dry-run-") as folder:
-        write_one_s = _store_and_compact(planned, combos[:1], one, Path(folder) / "one")
-        write_all_s = _store_and_compact(planned, combos, every, Path(folder) / "all")
+        write_one_s = _store_and_compact(prepared, planned, one, Path(folder) / "one")
+        write_all_s = _store_and_compact(prepared, planned, every, Path(folder) / "all")
         first_s, later_s = _two_heatmaps(*drawn, Path(folder)) if drawn else (0.0, 0.0)
     shared_s, per_combo_s = _split(one_s, all_s, len(combos))
     write_fixed_s, write_per_combo_s = _split(write_one_s, write_all_s, len(combos))
-    return Calibration(combos=len(combos), threads=plan.threads, shared_s=shared_s,
+    return Calibration(combos=len(combos), threads=threads, shared_s=shared_s,
                        per_combo_s=per_combo_s, write_fixed_s=write_fixed_s,
                        write_per_combo_s=write_per_combo_s, first_heatmap_s=first_s,
                        heatmap_s=later_s)
@@ -243,16 +279,15 @@ def _split(one_s: float, all_s: float, n: int) -> tuple[float, float]:
     return max(one_s - per_item_s, 0.0), per_item_s
 
 
-def _store_and_compact(planned: PlannedSweep, combos: tuple[RunParams, ...],
-                       result: TaskResult, folder: Path) -> float:
-    """Seconds to publish a task's shard and compact it, in a scratch store."""
+def _store_and_compact(prepared: PreparedSweep, planned: Planned, result: TaskResult,
+                       folder: Path) -> float:
+    """Seconds to publish a task's shard and compact it, in a scratch store, as the run
+    does (PreparedSweep.compaction over the whole grid picks the task's combos)."""
     store = SweepStore(folder)
     store.shards.mkdir(parents=True)
     began = time.perf_counter()
     store.write_task(result.task_id, result.summaries, result.trades, result.daily)
-    grid = ((rp.combo_id, planned.spec.axis_values(rp)) for rp in combos)
-    compaction = Compaction.of(store, grid, planned.spec.param_columns(), planned.dates,
-                               store_trades=planned.store_trades)
+    compaction = prepared.compaction(store, planned.combo_ids)
     compaction.write_summary()
     compaction.write_rows()
     return time.perf_counter() - began
@@ -269,11 +304,6 @@ def _two_heatmaps(axis_frame: pd.DataFrame, pair: list[str],
         write_heatmaps(frame, pair, folder)
         times.append(time.perf_counter() - began)
     return times[0], times[1]
-
-
-def _axis_frame(planned: PlannedSweep) -> pd.DataFrame:
-    """Each combo's axis values as written, in grid order (the summary's columns)."""
-    return pd.DataFrame(list(planned.spec.iter_values()), columns=planned.spec.axes)
 
 
 def _range(sizes: list[int]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,15 @@ def day_number(value: date) -> int:
     if isinstance(value, datetime):
         value = value.date()
     return (value - EPOCH).days
+
+
+def iso_day(day: int) -> str:
+    """A day number (days since EPOCH) as an ISO date, the one way back from day numbers.
+
+    >>> iso_day(19724)
+    '2024-01-02'
+    """
+    return (EPOCH + timedelta(days=int(day))).isoformat()
 
 
 def utc_to_chicago(utc_ns: np.ndarray) -> pd.DatetimeIndex:

@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
-from datetime import date, datetime
+from dataclasses import dataclass
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from research.engine import timestamps
 from research.engine.bars import NO_CONTRACTS, Bars
-from research.engine.clock import CHICAGO, EPOCH, day_number, wall_clock_labels
-from research.engine.errors_rows import SHOWN_ROWS, fail_rows, shorten
-from research.engine.formats.base import FORMAT_NAMES, STAMPS
-from research.engine.formats.delimited import check_columns
+from research.engine.clock import CHICAGO, iso_day, wall_clock_labels
+from research.engine.errors_rows import SHOWN_ROWS, fail_rows
 from research.engine.formats.files import BAR_FILE_SUFFIXES, ScanLimitError, bar_files
-from research.engine.formats.loader import LoadOptions, LoadReport, load_frame
-from research.engine.formats.rolls import ROLL_RULES
+from research.engine.formats.loader import LoadReport, load_frame, load_parts
+from research.engine.formats.options import ColumnsLike, DateLike, LoadOptions, day_number_of
 from research.engine.formats.rows import float_prices, rows_of, take, tradable_instrument
 from research.engine.formats.symbols import classify
 from research.engine.instruments import Instrument
@@ -41,8 +37,9 @@ PRICE_COLUMNS = ("open", "high", "low", "close")
 FRAME_SOURCE = "<frame>"
 OFF_GRID_TOLERANCE_TICKS = 0.01
 MAX_ABS_TICKS = 2.0**53  # beyond this a float price no longer maps to one exact tick count
-__all__ = ["BAR_FILE_SUFFIXES", "ScanLimitError", "bar_files", "describe_bars", "load_bars",
-           "prepare_bars", "tradable_instrument"]
+__all__ = ["BAR_FILE_SUFFIXES", "DateLike", "LoadOptions", "ScanLimitError", "bar_files",
+           "bars_from_files", "day_number_of", "describe_bars", "load_bars", "prepare_bars",
+           "tradable_instrument"]
 
 
 # ---------------------------------------------------------------- instruments
@@ -118,11 +115,64 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
         _no_rows(spec.symbol, [symbol.name for symbol in symbols], source)
     utc_ns = timestamps.utc_ns(take(df["timestamp"], rows), rows, timezone, source)
     prices = {name: float_prices(df[name], rows, name, source) for name in PRICE_COLUMNS}
+    column = df["contract"] if "contract" in df.columns else None
+    contracts = _contracts_of(column, rows, codes, symbols)
+    return _bars(spec, _Rows(utc_ns=utc_ns, wall_ns=timestamps.chicago_wall_ns(utc_ns),
+                             prices=prices, rows=rows, contracts=contracts),
+                 snap_to_tick, source, str(df.attrs.get("format", "")))
+
+
+def bars_from_files(path: str | os.PathLike[str], options: LoadOptions) -> Bars:
+    """`prepare_bars(load_bars(path, ...), options.instrument)` without the frame between:
+    the loader's UTC and Chicago wall-clock arrays go straight into the Bars (no Chicago
+    DatetimeIndex built only to be turned back into UTC). `options.instrument` is required.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
+    >>> _ = path.write_text("12/02/2024,09:31,6045.25,6046,6045,6045.75,812\\n")
+    >>> len(bars_from_files(path, LoadOptions.checked(str(path), instrument="ES")))
+    1
+    """
+    if options.instrument is None:
+        raise ValueError("bars_from_files: options.instrument is required")
+    loaded = load_parts(path, options)
+    part, source = loaded.part, loaded.source
+    spec = tradable_instrument(options.instrument, source)
+    codes, symbols = classify(pd.Series(part.names, dtype=object))
+    rows = rows_of(codes, symbols, spec.symbol)
+    if not rows.size:
+        _no_rows(spec.symbol, [symbol.name for symbol in symbols], source)
+    whole = rows.size == part.utc_ns.size
+    column = pd.Series(part.contracts, dtype=object) if (part.contracts != "").any() else None
+    contracts = _contracts_of(column, rows, codes, symbols)
+    return _bars(spec, _Rows(utc_ns=part.utc_ns if whole else part.utc_ns[rows],
+                             wall_ns=part.wall_ns if whole else part.wall_ns[rows],
+                             prices={name: values if whole else values[rows]
+                                     for name, values in part.prices.items()},
+                             rows=rows, contracts=contracts),
+                 False, source, loaded.format)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Rows:
+    """One instrument's selected rows as arrays: what both ways in make Bars of."""
+
+    utc_ns: np.ndarray
+    wall_ns: np.ndarray  # Chicago wall clock of utc_ns
+    prices: dict[str, np.ndarray]  # float64, by PRICE_COLUMNS
+    rows: np.ndarray  # each row's 0-based position among the source's rows (for errors)
+    contracts: tuple[tuple[str, ...], np.ndarray]  # sorted names, int16 code per row
+
+
+def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
+          source_format: str) -> Bars:
+    """Ticks, OHLC order, labels, one contract per date, time order: checked, then Bars."""
+    utc_ns, rows, prices = selected.utc_ns, selected.rows, selected.prices
     ticks = {name: _to_ticks(prices[name], spec, snap_to_tick, rows, name, source)
              for name in PRICE_COLUMNS}
     _check_ohlc(ticks, prices, rows, source)
-    minute_of_day, trading_day = wall_clock_labels(timestamps.chicago_wall_ns(utc_ns))
-    contracts, contract_code = _contract_codes(df, rows, codes, symbols)
+    minute_of_day, trading_day = wall_clock_labels(selected.wall_ns)
+    contracts, contract_code = selected.contracts
     _one_contract_per_date(trading_day, contract_code, contracts, source)
     keep = _time_order_without_duplicates(utc_ns, ticks, rows, source)
     if keep is not None:
@@ -136,20 +186,26 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
                 close_ticks=_fresh(ticks["close"], np.int64),
                 minute_of_day=minute_of_day, trading_day=trading_day, source=source,
                 contracts=contracts, contract_code=_fresh(contract_code, np.int16),
-                source_format=str(df.attrs.get("format", "")))
+                source_format=source_format)
 
 
-def _contract_codes(df: pd.DataFrame, rows: np.ndarray, codes: np.ndarray,
-                    symbols: list) -> tuple[tuple[str, ...], np.ndarray]:
+def _contracts_of(column: pd.Series | None, rows: np.ndarray, codes: np.ndarray,
+                  symbols: list) -> tuple[tuple[str, ...], np.ndarray]:
     """Each row's contract: the `contract` column, else the symbol's (ESZ4 in `instrument`)."""
-    if "contract" in df.columns:
-        names = take(df["contract"], rows).fillna("").astype(str).str.strip().str.upper()
-        per_row = names.to_numpy(dtype=object)
-    elif any(symbol.contract for symbol in symbols):
-        per_row = np.array([*(symbol.contract for symbol in symbols), ""],
-                           dtype=object)[codes[rows]]
-    else:
-        return NO_CONTRACTS, np.zeros(rows.size, np.int16)
+    if column is not None:
+        return _contract_codes(_upper(take(column, rows)))
+    if any(symbol.contract for symbol in symbols):
+        return _contract_codes(np.array([*(symbol.contract for symbol in symbols), ""],
+                                        dtype=object)[codes[rows]])
+    return NO_CONTRACTS, np.zeros(rows.size, np.int16)
+
+
+def _upper(names: pd.Series) -> np.ndarray:
+    """Contract names as compared: stripped, upper-cased, "" for none."""
+    return names.fillna("").astype(str).str.strip().str.upper().to_numpy(dtype=object)
+
+
+def _contract_codes(per_row: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
     contracts, code = np.unique(per_row.astype(str), return_inverse=True)
     return tuple(str(name) for name in contracts), code.astype(np.int16)
 
@@ -165,7 +221,7 @@ def _one_contract_per_date(trading_day: np.ndarray, contract_code: np.ndarray,
     if mixed.size:
         day = pair_days[mixed[0]]
         names = sorted({contracts[code] or "(none)" for code in contract_code[trading_day == day]})
-        raise DataError(f"{source}: trading date {_iso(int(day))} mixes contracts "
+        raise DataError(f"{source}: trading date {iso_day(int(day))} mixes contracts "
                         f"{', '.join(names)}; load_bars(..., roll='volume') keeps one "
                         "contract per date")
 
@@ -218,15 +274,7 @@ def _fresh(values: np.ndarray, dtype: type) -> np.ndarray:
     return np.array(values, dtype=dtype, copy=True, order="C")
 
 
-def _iso(day: int) -> str:
-    return (EPOCH + pd.Timedelta(days=day).to_pytimedelta()).isoformat()
-
-
 # ---------------------------------------------------------------- load
-
-
-DateLike = str | date | datetime | pd.Timestamp | None
-ColumnsLike = Mapping[str, str | int] | None
 
 
 def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: ColumnsLike = None,
@@ -259,77 +307,17 @@ def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: Co
     return frame
 
 
-def load_with_report(path: str | os.PathLike[str], **kwargs: Any) -> tuple[pd.DataFrame,
-                                                                           LoadReport]:
+def load_with_report(path: str | os.PathLike[str], **keywords: Any) -> tuple[pd.DataFrame,
+                                                                             LoadReport]:
     """`load_bars` and what it found: each file's format, zone, stamps, rolls, warnings."""
+    return load_frame(path, LoadOptions.checked(_path_text(path), **keywords))
+
+
+def _path_text(path: object) -> str:
     if not isinstance(path, (str, os.PathLike)):
         raise InputTypeError(f"path: expected a file, folder or glob (str or PathLike), got "
                              f"{type(path).__name__}")
-    options = load_options(os.fspath(path), **kwargs)
-    return load_frame(path, options)
-
-
-def load_options(source: str, *, format: str = "auto", columns: ColumnsLike = None,
-                 instrument: str | None = None, timezone: str | None = None,
-                 timestamps: str | None = None, roll: str = "volume", start: DateLike = None,
-                 end: DateLike = None, snap_to_tick: bool = False) -> LoadOptions:
-    """`load_bars`' keywords checked; a DataError starts with `source` and names the key."""
-    check_load_keys(source, format=format, columns=columns, timezone=timezone,
-                    timestamps=timestamps, roll=roll, snap_to_tick=snap_to_tick)
-    symbol = None if instrument is None else tradable_instrument(instrument, source).symbol
-    return LoadOptions(format=format, columns=columns, instrument=symbol, timezone=timezone,
-                       timestamps=timestamps, roll=roll, first_day=day_number_of(start, "start"),
-                       last_day=day_number_of(end, "end"), snap_to_tick=snap_to_tick)
-
-
-def check_load_keys(source: str, *, format: object = "auto", columns: object = None,
-                    timezone: object = None, timestamps: object = None, roll: object = "volume",
-                    snap_to_tick: object = False) -> None:
-    """The keys that need no file, checked alone (also for a sweep spec's data section)."""
-    def refuse(key: str, value: object, allowed: str) -> NoReturn:
-        raise DataError(f"{source}: {key}: {shorten(value)} is not {allowed}")
-
-    if format not in FORMAT_NAMES:
-        refuse("format", format, f"one of {', '.join(FORMAT_NAMES)}")
-    if columns is not None:
-        try:
-            check_columns(columns)
-        except DataError as exc:
-            raise DataError(f"{source}: {exc}") from None
-    if timezone is not None and not _is_zone(timezone):
-        refuse("timezone", timezone, "an IANA time zone (e.g. America/New_York)")
-    if timestamps is not None and timestamps not in STAMPS:
-        refuse("timestamps", timestamps, f"one of {', '.join(STAMPS)}")
-    if roll not in ROLL_RULES:
-        refuse("roll", roll, f"one of {', '.join(ROLL_RULES)}")
-    if not isinstance(snap_to_tick, bool):
-        refuse("snap_to_tick", snap_to_tick, "true or false")
-
-
-def _is_zone(value: object) -> bool:
-    try:
-        ZoneInfo(str(value)) if isinstance(value, str) and value else None
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
-        return False
-    return isinstance(value, str) and bool(value)
-
-
-def day_number_of(value: DateLike, name: str) -> int | None:
-    """Days since clock.EPOCH of a date bound (an aware datetime counts by its Chicago date)."""
-    if value is None:
-        return None
-    if not isinstance(value, (str, date, np.datetime64)):  # pd.Timestamp(5) is 1970-01-01
-        raise DataError(f"{name}: not a date: {shorten(value)} ({type(value).__name__}; give "
-                        "YYYY-MM-DD text or a date)")
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"{name}: not a date: {shorten(value)}") from exc
-    if stamp is pd.NaT:
-        raise DataError(f"{name}: not a date: {shorten(value)}")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(CHICAGO)
-    return day_number(stamp.date())
+    return os.fspath(path)
 
 
 def describe_bars(bars: Bars) -> dict[str, Any]:
@@ -346,9 +334,9 @@ def describe_bars(bars: Bars) -> dict[str, Any]:
     for code, name in enumerate(bars.contracts):
         mine = days[codes == code]
         if mine.size:
-            contracts.append({"contract": name, "first_date": _iso(int(mine.min())),
-                              "last_date": _iso(int(mine.max()))})
+            contracts.append({"contract": name, "first_date": iso_day(int(mine.min())),
+                              "last_date": iso_day(int(mine.max()))})
     changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-    rolls = [{"date": _iso(int(days[i])), "from": bars.contracts[codes[i - 1]],
+    rolls = [{"date": iso_day(int(days[i])), "from": bars.contracts[codes[i - 1]],
               "to": bars.contracts[codes[i]]} for i in changes]
     return {"format": bars.source_format, "contracts": contracts, "roll_dates": rolls}

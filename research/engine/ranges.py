@@ -132,13 +132,6 @@ class RangeTable(Sequence[SlotRange]):
         return np.maximum(1, self.window_end_idx - self.end_idx)
 
     @classmethod
-    def from_ranges(cls, ranges: Sequence[SlotRange]) -> RangeTable:
-        if isinstance(ranges, RangeTable):
-            return ranges
-        columns = {name: [getattr(r, name) for r in ranges] for name in _FIELDS}
-        return cls(**{name: np.asarray(v, dtype=np.int64) for name, v in columns.items()})
-
-    @classmethod
     def concat(cls, tables: Sequence[RangeTable]) -> RangeTable:
         return cls(*(np.concatenate([getattr(t, name) for t in tables]) if tables
                      else np.empty(0, np.int64) for name in _FIELDS))

@@ -16,7 +16,7 @@ import pandas as pd
 
 from research.engine.bars import Bars
 from research.engine.clock import CHICAGO
-from research.engine.entry import EntryTable, detect_entries, detect_entry
+from research.engine.entry import detect_entries, detect_entry
 from research.engine.execution import ExitRules, Trade, TradeBatch, execute_trade, execute_trades
 from research.engine.inputs import BarsInput, to_bars
 from research.engine.params import RunParams
@@ -37,14 +37,11 @@ def process_single_range(bars: Bars, slot_range: SlotRange, rp: RunParams,
     return execute_trade(bars, slot_range, entry, ExitRules.from_params(rp), as_of_ns)
 
 
-def process_range_batch(bars: Bars, table: RangeTable, rp: RunParams, as_of_ns: int,
-                        entries: EntryTable | None = None) -> TradeBatch:
-    """The fast path: a batch of ranges through compiled, GIL-free kernels.
-
-    Pass `entries` (from detect_entries on the same table) to reuse them across exit settings.
-    """
-    if entries is None:
-        entries = detect_entries(bars, table)
+def process_range_batch(bars: Bars, table: RangeTable, rp: RunParams,
+                        as_of_ns: int) -> TradeBatch:
+    """The fast path: a batch of ranges through compiled, GIL-free kernels (the sweep's
+    pipeline shares the entries across exit settings itself: engine.pipeline)."""
+    entries = detect_entries(bars, table)
     return execute_trades(bars, table, entries, ExitRules.from_params(rp), as_of_ns)
 
 

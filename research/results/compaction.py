@@ -39,7 +39,6 @@ from research.results.schemas import (
     SHARD_SUMMARY_SCHEMA,
     TRADES_SCHEMA,
     ParamColumns,
-    param_columns_for,
     param_table,
     summary_schema,
     to_table,
@@ -57,7 +56,6 @@ from research.results.store import (
 )
 
 logger = logging.getLogger(__name__)
-AxisValues = Mapping[str, Mapping[str, Any]]  # combo_id -> {axis: value as written}
 DAILY_ROW_GROUP_ROWS = 1024  # combos per row group of daily.parquet
 
 
@@ -133,22 +131,6 @@ class Compaction:
             return reader.decoded
 
 
-def compact(store: SweepStore, axis_values: AxisValues, axes: Sequence[str],
-            dates: np.ndarray, *, store_trades: bool = True, keep_shards: bool = False,
-            row_group_rows: int = ROW_GROUP_ROWS) -> pd.DataFrame:
-    """Write every compacted file for the finished combos of `axis_values` (the grid, in
-    order) over trading `dates`, then remove the shards unless `keep_shards`. Returns the
-    summary."""
-    columns = param_columns_for(axis_values.values(), list(axes))
-    compaction = Compaction.of(store, axis_values.items(), columns, dates,
-                               store_trades=store_trades)
-    summary = compaction.write_summary()
-    compaction.write_rows(row_group_rows)
-    if not keep_shards:
-        store.remove_shards()
-    return summary
-
-
 @dataclass(frozen=True, slots=True)
 class Sources:
     """Where finished combos can be read from, and what was wrong with what could not be
@@ -156,10 +138,6 @@ class Sources:
 
     usable: tuple[Source, ...]
     problems: dict[str, str]
-
-    def finished(self) -> set[str]:
-        """Every combo some source holds whole."""
-        return {combo for source in self.usable for combo in source.combos()}
 
 
 def find_sources(store: SweepStore, dates: np.ndarray, with_trades: bool = True) -> Sources:

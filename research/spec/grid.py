@@ -2,7 +2,8 @@
 
 Like scikit-learn's ``ParameterGrid``: a ``base`` of shared ``RunParams`` fields plus
 ``grid`` axes whose cartesian product gives the combos. Every mistake is a ``SpecError``
-naming the key path, the value and what is allowed, raised before any work starts.
+naming the key path, the value and what is allowed, raised before any work starts. The
+``data:`` section is checked by ``data_source``; ``prepared`` turns a spec into a sweep.
 
 >>> spec = build_spec({"target": [10, 15]}, {"instrument": "ES"}, "demo")
 >>> [p.target for p in spec.combos()]
@@ -12,7 +13,6 @@ naming the key path, the value and what is allowed, raised before any work start
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import hashlib
 import itertools
 import json
@@ -24,101 +24,33 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from research.analysis.config import AnalysisConfig
-from research.engine.clock import CHICAGO
-from research.engine.data import BAR_FILE_SUFFIXES, ScanLimitError, bar_files, check_load_keys
 from research.engine.instruments import INSTRUMENTS
 from research.engine.params import RunParams
 from research.engine.sessions import ALL_SLOTS, SLOT_AXIS, session_of_slot
-from research.engine.synthetic import SYNTHETIC_DEFAULTS, check_synthetic_dates
-from research.errors import DataError, InputTypeError, ParamsError, SpecError, shorten
+from research.errors import InputTypeError, ParamsError, SpecError, shorten
 from research.parallel.settings import ParallelSpec
 from research.results.schemas import param_columns_for
+from research.spec.arguments import (
+    DEFAULT_MAX_COMBOS,
+    check_keys,
+    check_max_combos,
+    check_store_trades,
+)
+from research.spec.data_source import DataSpec, parse_data
 from research.spec.yaml_reader import read_spec_yaml
 
 DEFAULT_SPEC_NAME = "sweep"
 TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades", "analysis",
             "max_combos")
-# A grid above this many combos must be asked for (max_combos: / --max-combos): a typo in a
-# spec should not start a sweep of hours, and every combo costs memory while it is planned.
-DEFAULT_MAX_COMBOS = 100_000
-STORE_TRADES = ("all", "none")  # store every combo's trades, or only summary and daily
-DATA_KEYS = ("path", "synthetic", "format", "columns", "instrument", "timezone", "timestamps",
-             "roll", "start", "end", "snap_to_tick")
-# The load keys a spec may leave out, and their defaults: left out, they are not in the spec's
-# dict (so specs written before these keys keep their spec hash).
-LOAD_DEFAULTS = MappingProxyType({"format": "auto", "columns": None, "timestamps": None,
-                                  "roll": "volume", "snap_to_tick": False})
-SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
 PARALLEL_KEYS = tuple(f.name for f in fields(ParallelSpec))
 SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots")  # what a slot sets by itself
 LIST_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days")
 PARAM_FIELDS = tuple(f.name for f in fields(RunParams))
 AXES = tuple(f for f in (*PARAM_FIELDS, SLOT_AXIS) if f != "instrument")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
-MAX_PATH_CHARS = 4096  # Linux's PATH_MAX; a longer data.path names nothing
 Grid = tuple[tuple[str, tuple[Any, ...]], ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DataSpec:
-    """Bars from a file/glob/folder ``path`` (absolute) or ``synthetic`` bars, and how to
-    read them (``load_bars``' keys; ``instrument`` defaults to ``base.instrument``).
-
-    ``path_as_written`` keeps the spec's text so the spec hash ignores the working dir.
-
-    >>> DataSpec(path="ES.txt", format="kibot", instrument="ES").load_kwargs()["format"]
-    'kibot'
-    """
-
-    path: str | None = None
-    synthetic: tuple[tuple[str, Any], ...] | None = None
-    format: str = "auto"
-    columns: tuple[tuple[str, Any], ...] | None = None
-    instrument: str | None = None
-    timezone: str | None = None  # None: the format's zone (America/Chicago for canonical)
-    timestamps: str | None = None  # None: the format's stamp convention
-    roll: str = "volume"
-    start: str | None = None
-    end: str | None = None
-    snap_to_tick: bool = False
-    path_as_written: str | None = None
-
-    def __post_init__(self) -> None:
-        _check_data_source(self.path, self.synthetic, self.timezone, self.start, self.end,
-                           **self._load_keys())
-
-    def synthetic_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``synthetic_bars``: instrument, start, end, seed."""
-        if self.synthetic is None:
-            raise ValueError("data: not a synthetic data spec")
-        return dict(self.synthetic)
-
-    def load_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``load_bars(self.path, **...)``."""
-        return {**self._load_keys(), "instrument": self.instrument, "timezone": self.timezone,
-                "start": self.start, "end": self.end}
-
-    def _load_keys(self) -> dict[str, Any]:
-        columns = None if self.columns is None else dict(self.columns)
-        return {"format": self.format, "columns": columns, "timestamps": self.timestamps,
-                "roll": self.roll, "snap_to_tick": self.snap_to_tick}
-
-    def to_dict(self) -> dict[str, Any]:
-        """The data section as given. Load keys at their default are left out, and an unset
-        timezone is written as America/Chicago (what it means for canonical files), so a spec
-        written before the vendor formats keeps its spec hash."""
-        synthetic = None if self.synthetic is None else dict(self.synthetic)
-        timezone = self.timezone
-        if timezone is None and self.format in ("auto", "canonical"):
-            timezone = CHICAGO
-        out = {"path": self.path_as_written or self.path, "synthetic": synthetic,
-               "timezone": timezone, "start": self.start, "end": self.end}
-        out.update({key: value for key, value in self._load_keys().items()
-                    if value != LOAD_DEFAULTS[key]})
-        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,11 +66,9 @@ class SweepSpec:
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     max_combos: int = DEFAULT_MAX_COMBOS
     source: str = "<dict>"
-    # axis -> {normalised RunParams value: value as written}; building it checks each value
-    _lookup: dict[str, dict[Any, Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_lookup", _axis_lookup(self.base, self.grid))
+        _check_axis_values(self.base, self.grid)
 
     @property
     def axes(self) -> list[str]:
@@ -179,16 +109,15 @@ class SweepSpec:
     def combos(self) -> list[RunParams]:
         return list(self.iter_combos())
 
-    def axis_values(self, params: RunParams) -> dict[str, Any]:
-        """A combo's grid-axis values as written in the spec: the summary's columns."""
-        try:
-            return {axis: self._lookup[axis][_axis_key(params, axis)] for axis in self.axes}
-        except KeyError:
-            raise ValueError(f"{params.to_json()} is not a combo of sweep {self.name!r}") from None
-
     @property
     def spec_hash(self) -> str:
-        """sha256 of {data, base, grid}: a new name or parallel setting never blocks resume."""
+        """sha256 of {data, base, grid}, written to the manifest: a new name or parallel
+        setting keeps it, another grid changes it.
+
+        >>> build_spec({"target": [10]}, {"instrument": "ES"}, "a").spec_hash == \\
+        ...     build_spec({"target": [10]}, {"instrument": "ES"}, "b").spec_hash
+        True
+        """
         payload = {"data": self.data and self.data.to_dict(), "base": dict(self.base),
                    "grid": {axis: list(values) for axis, values in self.grid}}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
@@ -229,14 +158,14 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "<dict>",
     """Validate a YAML-shaped mapping into a ``SweepSpec``; every section is checked."""
     if not isinstance(d, Mapping):
         raise SpecError(f"spec: expected a mapping of {', '.join(TOP_KEYS)}, got {shorten(d)}")
-    _check_keys("spec", d, TOP_KEYS)
+    check_keys("spec", d, TOP_KEYS)
     name = _check_name(d.get("name", DEFAULT_SPEC_NAME))
     base = _parse_base(_given(d, "base"))
     grid = _parse_grid(_given(d, "grid"), base)
     data = d.get("data")
     if data is None and data_required:
         raise SpecError("data: missing; give data.path (file, glob or folder) or data.synthetic")
-    data_spec = None if data is None else _parse_data(data, base["instrument"], base_dir)
+    data_spec = None if data is None else parse_data(data, base["instrument"], base_dir)
     return SweepSpec(name=name, data=data_spec, base=MappingProxyType(base), grid=grid,
                      parallel=_parse_parallel(_given(d, "parallel")),
                      store_trades=check_store_trades(d.get("store_trades")) or "all",
@@ -252,14 +181,6 @@ def build_spec(grid: Mapping[str, Any], base: Mapping[str, Any] | None,
     return spec_from_dict(spec, data_required=False)
 
 
-def check_max_combos(value: Any) -> int | None:
-    """``max_combos``: the largest grid the sweep may run; None when not given."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                              or value < 1):
-        raise SpecError(f"max_combos: {value!r} is not a whole number >= 1")
-    return value
-
-
 def check_grid_size(spec: SweepSpec, max_combos: int | None = None) -> None:
     """Refuse, before any work, a grid larger than it was allowed to be."""
     limit = max_combos or spec.max_combos
@@ -269,24 +190,9 @@ def check_grid_size(spec: SweepSpec, max_combos: int | None = None) -> None:
                         "spec), or make the grid smaller")
 
 
-def check_store_trades(value: Any) -> str | None:
-    """``store_trades``: "all" (every combo's rows in trades.parquet) or "none" (only the
-    summary and the daily matrix, for very large grids); None when not given."""
-    if value is not None and value not in STORE_TRADES:
-        raise SpecError(f"store_trades: {shorten(value)} is not one of {', '.join(STORE_TRADES)}")
-    return value
-
-
 def _given(d: Mapping[str, Any], key: str) -> Any:
     """A missing or null section is an empty one; any other non-mapping is refused later."""
     return {} if d.get(key) is None else d[key]
-
-
-def _check_keys(where: str, d: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = [k for k in d if k not in allowed]
-    if unknown:
-        raise SpecError(f"{where}: unknown key(s) {shorten(unknown)}; allowed: "
-                        f"{', '.join(allowed)}")
 
 
 def _key(key: Any) -> str:
@@ -323,7 +229,7 @@ def _parse_base(raw: Any) -> dict[str, Any]:
 
 
 def _parse_grid(raw: Any, base: Mapping[str, Any]) -> Grid:
-    """Check the grid's shape; each value is checked against base by ``_axis_lookup``."""
+    """Check the grid's shape; each value is checked against base by ``_check_axis_values``."""
     if not isinstance(raw, Mapping):
         raise SpecError(f"grid: expected a mapping of axis -> list of values, got {shorten(raw)}")
     for axis, values in raw.items():
@@ -348,152 +254,13 @@ def _check_slot_conflicts(where: str, keys: Mapping[str, Any]) -> None:
                         "session and slot itself); use one or the other")
 
 
-def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataSpec:
-    if not isinstance(raw, Mapping):
-        raise SpecError(f"data: expected a mapping of {', '.join(DATA_KEYS)}, got {shorten(raw)}")
-    _check_keys("data", raw, DATA_KEYS)
-    path, synthetic = raw.get("path"), raw.get("synthetic")
-    timezone = raw.get("timezone")
-    load_keys = {key: raw.get(key, default) for key, default in LOAD_DEFAULTS.items()}
-    _check_data_source(path, synthetic, timezone, raw.get("start"), raw.get("end"),
-                       **load_keys)
-    if timezone is not None:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: too long
-            raise SpecError(f"data.timezone: {shorten(timezone)} is not an IANA time zone "
-                            "(e.g. America/Chicago)") from None
-    start, end = _date_range("data", raw.get("start"), raw.get("end"))
-    if synthetic is not None:
-        return DataSpec(synthetic=_parse_synthetic(synthetic, instrument), start=start, end=end)
-    _check_load_keys(load_keys)
-    columns = load_keys.pop("columns")
-    return DataSpec(path=_resolve_path(path, base_dir, "delimited" if columns
-                                       else load_keys["format"]),
-                    path_as_written=path, timezone=timezone, start=start, end=end,
-                    instrument=_data_instrument(raw.get("instrument"), instrument),
-                    columns=None if columns is None else tuple(columns.items()), **load_keys)
-
-
-def _check_load_keys(load_keys: Mapping[str, Any]) -> None:
-    """format, columns, timestamps, roll, snap_to_tick: the checks load_bars makes."""
-    try:
-        check_load_keys("data", **load_keys)
-    except DataError as exc:
-        raise SpecError(str(exc).replace("data: ", "data.", 1)) from None
-
-
-def _data_instrument(written: Any, instrument: str) -> str:
-    """data.instrument names the instrument of files without an instrument column; the sweep
-    trades base.instrument, so it must be that one (left out, it follows base)."""
-    if written is None:
-        return instrument
-    name = written.strip().upper() if isinstance(written, str) else written
-    if name != instrument:
-        raise SpecError(f"data.instrument: {shorten(written)} is not base.instrument "
-                        f"{instrument!r}; the sweep trades base.instrument, so the data's "
-                        "instrument is that one (leave data.instrument out to follow "
-                        "base.instrument)")
-    return instrument
-
-
-def _check_data_source(path: Any, synthetic: Any, timezone: Any, start: Any, end: Any,
-                       **load_keys: Any) -> None:
-    """Exactly one source; synthetic data has its dates inside synthetic and is Chicago bars
-    by construction, so data.start/end, a timezone other than Chicago or a load key would be
-    ignored."""
-    if (path is None) == (synthetic is None):
-        raise SpecError("data: give exactly one of path (file, glob or folder) or synthetic")
-    if synthetic is None:
-        return
-    given = [key for key, value in (("start", start), ("end", end)) if value is not None]
-    given += ["timezone"] if timezone not in (None, CHICAGO) else []
-    given += [key for key, value in load_keys.items() if value != LOAD_DEFAULTS[key]]
-    if given:
-        raise SpecError(f"data.{', data.'.join(given)}: not used with synthetic data; synthetic "
-                        "data takes start/end inside synthetic: (data.synthetic.start, "
-                        "data.synthetic.end) and needs no timezone")
-
-
-def _parse_synthetic(raw: Any, instrument: str) -> tuple[tuple[str, Any], ...]:
-    if not isinstance(raw, Mapping):
-        raise SpecError(f"data.synthetic: expected a mapping of {', '.join(SYNTHETIC_KEYS)}, "
-                        f"got {shorten(raw)}")
-    _check_keys("data.synthetic", raw, SYNTHETIC_KEYS)
-    out = {"instrument": instrument, **SYNTHETIC_DEFAULTS, **raw}
-    written = out["instrument"]
-    out["instrument"] = written.strip().upper() if isinstance(written, str) else written
-    if not isinstance(out["instrument"], str) or out["instrument"] not in INSTRUMENTS:
-        raise SpecError(f"data.synthetic.instrument: {shorten(written)} is not one of "
-                        f"{', '.join(INSTRUMENTS)}")
-    if out["instrument"] != instrument:
-        raise SpecError(f"data.synthetic.instrument: {shorten(written)} is not base.instrument "
-                        f"{instrument!r}; synthetic data is made for the instrument the sweep "
-                        "trades (leave it out to follow base.instrument)")
-    seed = out["seed"]
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SpecError(f"data.synthetic.seed: {shorten(seed)} is not an integer >= 0")
-    out["start"], out["end"] = _date_range("data.synthetic", out["start"], out["end"])
-    try:
-        check_synthetic_dates(out["start"], out["end"])
-    except DataError as exc:
-        raise SpecError(f"data.synthetic: {exc}") from None
-    return tuple(sorted(out.items()))
-
-
-def _date_range(where: str, *dates: Any) -> list[str | None]:
-    """YAML reads 2024-01-01 as a date and '2024-01-01' as text; both become ISO text."""
-    out = []
-    for key, value in zip(("start", "end"), dates, strict=True):
-        why = ""
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            try:
-                value = dt.date.fromisoformat(value)
-            except ValueError as exc:  # 2024-02-30: "day is out of range for month"
-                why = f": {exc}"
-        if value is not None and type(value) is not dt.date:
-            raise SpecError(f"{where}.{key}: {shorten(value)} is not an ISO date (YYYY-MM-DD)"
-                            f"{why}")
-        out.append(value and value.isoformat())
-    if None not in out and out[1] < out[0]:
-        raise SpecError(f"{where}.end: {out[1]!r} is before {where}.start {out[0]!r}")
-    return out
-
-
-def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -> str:
-    """As written from the CWD first, then next to the spec; it must match some data."""
-    if not isinstance(raw, str) or not raw:
-        raise SpecError(f"data.path: {shorten(raw)} is not a path string")
-    if len(raw) > MAX_PATH_CHARS or "\0" in raw:
-        raise SpecError(f"data.path: {shorten(raw)} is not a usable path (a NUL character, or "
-                        f"longer than {MAX_PATH_CHARS:,} characters)")
-    candidates = [Path(raw)]
-    if base_dir is not None and not Path(raw).is_absolute():
-        candidates.append(Path(base_dir) / raw)
-    problems = []
-    for candidate in candidates:
-        try:
-            bar_files(candidate, format=format)  # as load_bars reads it: file, folder or glob
-        except ScanLimitError as exc:
-            raise SpecError(f"data.path: {exc}") from None
-        except DataError as exc:
-            problems.append(str(exc))
-            continue
-        except OSError as exc:  # e.g. a folder name past the file system's limit
-            problems.append(f"{shorten(str(candidate))}: {exc.strerror or exc}")
-            continue
-        return os.path.abspath(candidate)  # absolute, so that a later chdir cannot break it
-    raise SpecError(f"data.path: {shorten(raw)} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
-                    f"(looked at {'; '.join(problems)})")
-
-
 def _parse_parallel(raw: Any) -> ParallelSpec:
     if isinstance(raw, ParallelSpec):
         return raw
     if not isinstance(raw, Mapping):
         raise SpecError(f"parallel: expected a mapping of {', '.join(PARALLEL_KEYS)}, got "
                         f"{shorten(raw)}")
-    _check_keys("parallel", raw, PARALLEL_KEYS)
+    check_keys("parallel", raw, PARALLEL_KEYS)
     return ParallelSpec(**raw)
 
 
@@ -525,9 +292,8 @@ def _axis_key(params: RunParams, axis: str) -> Any:
     return params.enabled_slots if axis == SLOT_AXIS else getattr(params, axis)
 
 
-def _axis_lookup(base: Mapping[str, Any], grid: Grid) -> dict[str, dict[Any, Any]]:
+def _check_axis_values(base: Mapping[str, Any], grid: Grid) -> None:
     """Check each axis value against base alone (not the product); refuse duplicates."""
-    lookup: dict[str, dict[Any, Any]] = {}
     for axis, values in grid:
         seen: dict[Any, Any] = {}
         for i, value in enumerate(values):
@@ -537,5 +303,3 @@ def _axis_lookup(base: Mapping[str, Any], grid: Grid) -> dict[str, dict[Any, Any
                 raise SpecError(f"{where}: duplicate of {shorten(seen[key])} (the same combo "
                                 "twice)")
             seen[key] = value
-        lookup[axis] = seen
-    return lookup

@@ -10,7 +10,7 @@ from research.engine.clock import NS_PER_MINUTE
 from research.engine.entry import detect_entries, detect_entry
 from research.engine.execution import TradeBatch
 from research.engine.params import RunParams
-from research.engine.ranges import RangeRules, RangeTable, build_slot_ranges
+from research.engine.ranges import RangeRules, build_slot_ranges
 from research.engine.results import trades_frame
 from research.engine.strategy import process_range_batch, process_single_range
 from tests.helpers import random_bars, random_params
@@ -47,7 +47,6 @@ def test_batch_entries_equal_single_entries(bars):
 @given(bars=random_bars())
 def test_ranges_cover_exactly_their_window(bars):
     table = build_slot_ranges(bars, default_rules(bars))
-    assert RangeTable.from_ranges(list(table)).end_idx.tolist() == table.end_idx.tolist()
     for r in table:
         inside = (bars.ts_ns >= r.end_ts_ns - (r.slot_minute - (120 if r.session == "S1"
                                                                 else 480)) * NS_PER_MINUTE)

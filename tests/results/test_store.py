@@ -14,7 +14,7 @@ from research.engine.results import COLUMNS
 from research.errors import ResearchError
 from research.plan import task_id_for
 from research.results.atomic import ROW_GROUP_ROWS, atomic_write
-from research.results.compaction import Compaction, CompactionError, compact, find_sources
+from research.results.compaction import Compaction, CompactionError, find_sources
 from research.results.daily import DAILY, daily_table, read_daily
 from research.results.metrics import METRIC_COLUMNS, combo_metrics
 from research.results.provenance import environment, explain_change
@@ -114,6 +114,19 @@ def run_tasks(root, batches, trades=True):
     return store
 
 
+def compact(store, values, axes, dates, *, store_trades=True, keep_shards=False,
+            row_group_rows=ROW_GROUP_ROWS):
+    """Every compacted file of the finished combos of `values` (the grid, in order), then
+    the shards go unless `keep_shards`: what the runner's compaction does."""
+    compaction = Compaction.of(store, values.items(), param_columns_for(values.values(), axes),
+                               dates, store_trades=store_trades)
+    summary = compaction.write_summary()
+    compaction.write_rows(row_group_rows)
+    if not keep_shards:
+        store.remove_shards()
+    return summary
+
+
 def compact_all(store, order=GRID_ORDER, **options):
     return compact(store, in_grid_order(order), AXES, DAYS, **options)
 
@@ -124,7 +137,9 @@ def compaction_of(store, order=GRID_ORDER):
 
 
 def finished(store, trades=True):
-    return find_sources(store, DAYS, with_trades=trades).finished()
+    """Every combo some usable source holds whole."""
+    sources = find_sources(store, DAYS, with_trades=trades)
+    return {combo for source in sources.usable for combo in source.combos()}
 
 
 def test_schemas_are_explicit():

@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from research.engine import timestamps
-from research.engine.clock import NS_PER_DAY, NS_PER_MINUTE, utc_to_chicago, wall_clock_labels
+from research.engine.clock import (
+    NS_PER_DAY,
+    NS_PER_MINUTE,
+    iso_day,
+    utc_to_chicago,
+    wall_clock_labels,
+)
 from research.engine.errors_rows import fail_rows
 from research.engine.formats import (
     canonical,
@@ -35,7 +41,8 @@ from research.engine.formats.base import RawTable
 from research.engine.formats.checks import DataWarning, check_fixed_point, halt_warnings
 from research.engine.formats.detect import Detected, describe_found, detect, hint
 from research.engine.formats.files import bar_files
-from research.engine.formats.rolls import Roll, choose_contracts
+from research.engine.formats.options import LoadOptions
+from research.engine.formats.rolls import choose_contracts
 from research.engine.formats.rows import float_prices, rows_of, take
 from research.engine.formats.stamps import date_time_ns
 from research.engine.formats.symbols import KIND_SPREAD, classify, parse_symbol
@@ -48,21 +55,6 @@ PRICE_COLUMNS = ("open", "high", "low", "close")
 READERS = {"canonical": canonical.read, "databento": databento.read,
            "ninjatrader": ninjatrader.read, "sierrachart": sierrachart.read,
            "kibot": kibot.read, "firstrate": firstrate.read}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LoadOptions:
-    """`load_bars`' keywords, checked (`instrument` is a table symbol, dates day numbers)."""
-
-    format: str = "auto"
-    columns: Mapping[str, str | int] | None = None
-    instrument: str | None = None
-    timezone: str | None = None
-    timestamps: str | None = None
-    roll: str = "volume"
-    first_day: int | None = None
-    last_day: int | None = None
-    snap_to_tick: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,11 +90,35 @@ class _Part:
     contracts: np.ndarray  # contract symbol per row, "" for none
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Loaded:
+    """Every file of a path read and rolled: the rows as arrays, in the frame's row order
+    (`load_frame` makes the frame of them; `data.bars_from_files` the Bars, without it)."""
+
+    part: _Part
+    source: str  # the path as given
+    format: str  # the files' formats, sorted, comma-separated
+    report: LoadReport
+
+
 def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.DataFrame,
                                                                             LoadReport]:
     """Every file of `path` in the engine's convention, and what was found on the way."""
+    loaded = load_parts(path, options)
+    combined = loaded.part
+    frame = pd.DataFrame({"timestamp": utc_to_chicago(combined.utc_ns), **combined.prices,
+                          "instrument": combined.names})
+    if (combined.contracts != "").any():
+        frame["contract"] = combined.contracts
+    frame.attrs["source"] = loaded.source
+    frame.attrs["format"] = loaded.format
+    return frame, loaded.report
+
+
+def load_parts(path: str | os.PathLike[str], options: LoadOptions) -> Loaded:
+    """Every file of `path` read, converted, filtered and rolled (one contract per date)."""
     source = os.fspath(path)
-    files = bar_files(path, format="delimited" if options.columns else options.format)
+    files = bar_files(path, format=options.file_format)
     parts, reports, warnings = [], [], []
     for file in files:
         part, report, found_warnings = read_file(file, options)
@@ -119,13 +135,9 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
                          volume=None, names=combined.names[keep],
                          prices={k: v[keep] for k, v in combined.prices.items()},
                          contracts=combined.contracts[keep])
-    frame = pd.DataFrame({"timestamp": utc_to_chicago(combined.utc_ns), **combined.prices,
-                          "instrument": combined.names})
-    if (combined.contracts != "").any():
-        frame["contract"] = combined.contracts
-    frame.attrs["source"] = source
-    frame.attrs["format"] = ",".join(sorted({report.format for report in reports}))
-    return frame, LoadReport(files=reports, warnings=warnings)
+    return Loaded(part=combined, source=source,
+                  format=",".join(sorted({report.format for report in reports})),
+                  report=LoadReport(files=reports, warnings=warnings))
 
 
 def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list[DataWarning]]:
@@ -365,4 +377,4 @@ def _nothing_selected(source: str, options: LoadOptions, reports: list[FileRepor
 
 
 def _day(day: int | None, default: str) -> str:
-    return default if day is None else Roll(trading_day=day, before="", after="").date
+    return default if day is None else iso_day(day)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 
-from research.engine.clock import EPOCH
+from research.engine.clock import iso_day
 from research.errors import DataError
 
 ROLL_RULES = ("volume", "none")
@@ -34,7 +33,7 @@ class Roll:
 
     @property
     def date(self) -> str:
-        return (EPOCH + timedelta(days=self.trading_day)).isoformat()
+        return iso_day(self.trading_day)
 
 
 def choose_contracts(trading_day: np.ndarray, contract_code: np.ndarray,
@@ -85,7 +84,7 @@ def _rolls(days: np.ndarray, chosen: np.ndarray, contracts: Sequence[str]) -> li
 def _refuse(source: str, days: np.ndarray, present: np.ndarray, contracts: Sequence[str],
             rule: str, count: int) -> None:
     names = ", ".join(contracts[code] or "(no contract)" for code in np.flatnonzero(present[0]))
-    date = Roll(trading_day=int(days[0]), before="", after="").date
+    date = iso_day(int(days[0]))
     if rule == "none":
         fix = ("roll: none takes one contract per date: use roll: volume (the default) to "
                "choose one, or load one contract's file")
