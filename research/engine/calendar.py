@@ -62,3 +62,28 @@ def close_labels(symbol: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     table = special_sessions(GROUP_OF.get(symbol, "equity"))
     closes = sorted({minute_text(c) for c, _ in table.values()} | {minute_text(960)})
     return tuple(closes), ("", *sorted({name for _, name in table.values()}))
+
+
+DAY_SESSION_REOPENS = 17 * 60  # Globex reopens at 17:00 Chicago for the next trade date
+
+
+def calendar_in_data(symbol: str, trading_day: np.ndarray,
+                     minute_of_day: np.ndarray) -> tuple[list[tuple[int, str, str]], np.ndarray]:
+    """The special sessions among the data's trading dates, as (day, close text, name), and
+    the positions of bars stamped while the exchange was closed: on a special date, from
+    its scheduled close (all day on a holiday) up to the 17:00 reopening. Bars there are a
+    sign of a wrong time zone or a bad file.
+
+    >>> day = day_number(dt.date(2024, 11, 29))
+    >>> calendar_in_data("ES", np.array([day, day]), np.array([12 * 60, 13 * 60]))
+    ([(20056, '12:15', 'Day after Thanksgiving')], array([1]))
+    """
+    days, inverse = np.unique(np.asarray(trading_day, np.int64), return_inverse=True)
+    closes, names = session_closes(symbol, days)
+    special = [(int(day), minute_text(int(close)), name)
+               for day, close, name in zip(days, closes, names, strict=True) if name]
+    shut_from = np.where(closes == CLOSED, 0, closes)[inverse.reshape(-1)]
+    minute = np.asarray(minute_of_day, np.int64)
+    is_special = np.array([bool(name) for name in names], bool)[inverse.reshape(-1)]
+    closed = is_special & (minute >= shut_from) & (minute < DAY_SESSION_REOPENS)
+    return special, np.flatnonzero(closed)

@@ -130,3 +130,17 @@ def test_calendar_is_a_parameter_checked_and_keyed():
     assert RangeRules.from_params(exchange) != RangeRules.from_params(
         RunParams(instrument="ES", target=15))
     assert np.array_equal(session_closes("ES", [])[0], np.empty(0, np.int64))
+
+
+def test_the_inspector_lists_special_sessions_and_bars_while_closed(tmp_path, thanksgiving_week):
+    from research.cli.data_inspector import inspect
+    from tests import bar_writers as write
+
+    screen = inspect(str(write.canonical_csv(thanksgiving_week, tmp_path / "NQ.csv")))
+    assert "  special sessions (CME calendar): 2" in screen
+    assert "    2024-11-28 Thanksgiving: close 12:00" in screen
+    assert "    2024-11-29 Day after Thanksgiving: close 12:15" in screen
+    assert ("  bars while the exchange was closed: 76 (first: 2024-11-29 12:15:00-06:00, "
+            "2024-11-29 12:16:00-06:00, 2024-11-29 12:17:00-06:00): a wrong time zone or a bad "
+            "file?"
+            ) in screen
