@@ -254,50 +254,55 @@ def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size
         truncated_peak = 0  # peak_excursion, §10.1: up to the first initial-stop touch
         full_peak = 0
         before_initial_stop = True
-        n_dated = window_end_idx[r] - entry_idx[r]
-        for k in range(n_dated + held_end[r] - held_start[r]):  # W = [entry bar, E), §8
-            i = entry_idx[r] + k if k < n_dated else held_start[r] + k - n_dated
-            if side == LONG:  # favourable_ticks and the initial stop's touch_level
-                favourable = high[i] - entry
-                hits_initial = low[i] <= initial_stop
-            else:
-                favourable = entry - low[i]
-                hits_initial = high[i] >= initial_stop
-            full_peak = max(full_peak, favourable)
-            if before_initial_stop:
-                if hits_initial:
-                    before_initial_stop = False
+        done = False
+        for piece in range(2 if held_end[r] > held_start[r] else 1):  # W = [entry, E), §8:
+            lo = entry_idx[r] if piece == 0 else held_start[r]  # the dated bars, then the
+            hi = window_end_idx[r] if piece == 0 else held_end[r]  # contract's held bars
+            for i in range(lo, hi):
+                if side == LONG:  # favourable_ticks and the initial stop's touch_level
+                    favourable = high[i] - entry
+                    hits_initial = low[i] <= initial_stop
                 else:
-                    truncated_peak = max(truncated_peak, favourable)
-            if code == NO_TRADE:  # walk_exits, §9.1
-                is_t1_bar = False
-                if not t1_fired and favourable >= t1_ticks:
-                    # §9.1 step 2, Q29: the break-even stop is one tick on the losing side.
-                    t1_fired = True
-                    stop = entry - side
-                    is_t1_bar = True
-                if side == LONG:  # Q16: time mode ignores target touches entirely
-                    hits_target = (not time_mode) and high[i] >= target
-                    hits_stop = low[i] <= stop
-                else:
-                    hits_target = (not time_mode) and low[i] <= target
-                    hits_stop = high[i] >= stop
-                outcome = BAR_NONE  # bar_outcome, §9.1 step 4
-                if hits_stop and is_t1_bar:  # Q5: no stop on the T1 bar
-                    outcome = BAR_TARGET if hits_target else BAR_NONE
-                elif hits_target and hits_stop:  # nearer level by the close; a tie: stop
-                    nearer_target = abs(close[i] - target) < abs(close[i] - stop)
-                    outcome = BAR_TARGET if nearer_target else BAR_STOP
-                elif hits_target:
-                    outcome = BAR_TARGET
-                elif hits_stop:
-                    outcome = BAR_STOP
-                if outcome == BAR_TARGET:
-                    code, exit_idx, exit_price = WIN, i, target
-                elif outcome == BAR_STOP:
-                    code, exit_idx, exit_price = (BE if t1_fired else LOSS), i, stop
-            # Past the exit only the peak matters; it needs the whole window when it is 0.
-            if code != NO_TRADE and not before_initial_stop and truncated_peak > 0:
+                    favourable = entry - low[i]
+                    hits_initial = high[i] >= initial_stop
+                full_peak = max(full_peak, favourable)
+                if before_initial_stop:
+                    if hits_initial:
+                        before_initial_stop = False
+                    else:
+                        truncated_peak = max(truncated_peak, favourable)
+                if code == NO_TRADE:  # walk_exits, §9.1
+                    is_t1_bar = False
+                    if not t1_fired and favourable >= t1_ticks:
+                        # §9.1 step 2, Q29: the break-even stop is one tick on the losing side.
+                        t1_fired = True
+                        stop = entry - side
+                        is_t1_bar = True
+                    if side == LONG:  # Q16: time mode ignores target touches entirely
+                        hits_target = (not time_mode) and high[i] >= target
+                        hits_stop = low[i] <= stop
+                    else:
+                        hits_target = (not time_mode) and low[i] <= target
+                        hits_stop = high[i] >= stop
+                    outcome = BAR_NONE  # bar_outcome, §9.1 step 4
+                    if hits_stop and is_t1_bar:  # Q5: no stop on the T1 bar
+                        outcome = BAR_TARGET if hits_target else BAR_NONE
+                    elif hits_target and hits_stop:  # nearer level by the close; a tie: stop
+                        nearer_target = abs(close[i] - target) < abs(close[i] - stop)
+                        outcome = BAR_TARGET if nearer_target else BAR_STOP
+                    elif hits_target:
+                        outcome = BAR_TARGET
+                    elif hits_stop:
+                        outcome = BAR_STOP
+                    if outcome == BAR_TARGET:
+                        code, exit_idx, exit_price = WIN, i, target
+                    elif outcome == BAR_STOP:
+                        code, exit_idx, exit_price = (BE if t1_fired else LOSS), i, stop
+                # Past the exit only the peak matters; it needs the whole window when it is 0.
+                if code != NO_TRADE and not before_initial_stop and truncated_peak > 0:
+                    done = True
+                    break
+            if done:
                 break
         if code == NO_TRADE:  # §9.3 as amended (Q6/Q7, Q9/Q20): OPEN if X is after as_of
             last = held_end[r] - 1 if held_end[r] > held_start[r] else window_end_idx[r] - 1
