@@ -55,7 +55,13 @@ class Bars:
 
     @property
     def held_bars(self) -> int:
-        """How many bars after a roll are kept for trades still open on their contract."""
+        """How many bars after a roll are kept for trades still open on their contract.
+
+        >>> from research.engine.data import prepare_bars
+        >>> from research.engine.synthetic import synthetic_bars
+        >>> prepare_bars(synthetic_bars("ES", "2024-01-08", "2024-01-09"), "ES").held_bars
+        0
+        """
         walk = self.walk
         return int((walk.held_end_idx - walk.held_start_idx).sum()) if walk.has_held else 0
 

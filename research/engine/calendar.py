@@ -36,7 +36,11 @@ GROUP_OF = {**dict.fromkeys(("ES", "NQ", "YM", "RTY", "MES", "MNQ", "MYM", "M2K"
 
 @functools.cache
 def special_sessions(group: str) -> dict[int, tuple[int, str]]:
-    """Day number -> (scheduled close minute or CLOSED, holiday name) of one group."""
+    """Day number -> (scheduled close minute or CLOSED, holiday name) of one group.
+
+    >>> special_sessions("equity")[day_number(dt.date(2024, 12, 25))]
+    (-1, 'Christmas')
+    """
     text = resources.files("research.engine").joinpath("cme_calendar.csv").read_text("utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     return {day_number(dt.date.fromisoformat(row["date"])):
@@ -46,19 +50,31 @@ def special_sessions(group: str) -> dict[int, tuple[int, str]]:
 
 def session_closes(symbol: str, days: Sequence[int] | np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Per trading date (day number): the scheduled close minute (Chicago, CLOSED for a
-    holiday) and the special session's name ("" on a regular day)."""
+    holiday) and the special session's name ("" on a regular day).
+
+    >>> session_closes("ES", [day_number(dt.date(2024, 12, 24))])[0].tolist()
+    [735]
+    """
     table = special_sessions(GROUP_OF.get(symbol, "equity"))
     found = [table.get(int(day), (REGULAR_CLOSE_MINUTE, "")) for day in days]
     return np.array([close for close, _ in found], np.int64), [name for _, name in found]
 
 
 def minute_text(minute: int) -> str:
-    """A session_close as the result rows print it: HH:MM, or 'closed'."""
+    """A session_close as the result rows print it: HH:MM, or 'closed'.
+
+    >>> minute_text(735), minute_text(CLOSED)
+    ('12:15', 'closed')
+    """
     return CLOSED_TEXT if minute == CLOSED else f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def close_labels(symbol: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The fixed categories of the session_close and special_session columns of a root."""
+    """The fixed categories of the session_close and special_session columns of a root.
+
+    >>> close_labels("NQ")[0][-2:]
+    ('16:00', 'closed')
+    """
     table = special_sessions(GROUP_OF.get(symbol, "equity"))
     closes = sorted({minute_text(c) for c, _ in table.values()} | {minute_text(960)})
     return tuple(closes), ("", *sorted({name for _, name in table.values()}))

@@ -59,7 +59,11 @@ class WalkSeries:
 
 
 def run_starts(contract_code: np.ndarray) -> np.ndarray:
-    """Where each stretch of one contract starts: [0] for a single contract."""
+    """Where each stretch of one contract starts: [0] for a single contract.
+
+    >>> run_starts(np.array([0, 0, 1, 1, 0], np.int16)).tolist()
+    [0, 2, 4]
+    """
     if not len(contract_code):
         return np.zeros(1, np.int64)
     changes = np.flatnonzero(contract_code[1:] != contract_code[:-1]) + 1
@@ -70,7 +74,13 @@ def walk_windows(walk: WalkSeries, entry_idx: np.ndarray, window_end_idx: np.nda
                  window_end_ts_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each trade's window W = [entry, E) on its contract, as walk indices: the dated bars
     [entry, first_end), then the held bars [held_start, held_end). Ranges without an entry
-    (index -1) get an empty held piece."""
+    (index -1) get an empty held piece.
+
+    >>> walk = WalkSeries.of_dated(np.arange(4), *[np.zeros(4, np.int64)] * 3,
+    ...                            np.array([0, 0, 1, 1], np.int16))
+    >>> [a.tolist() for a in walk_windows(walk, np.array([1]), np.array([4]), np.array([4]))]
+    [[2], [4], [4]]
+    """
     entry_idx = np.asarray(entry_idx, np.int64)
     window_end_idx = np.asarray(window_end_idx, np.int64)
     if len(walk.run_start_idx) == 1 and not walk.has_held:  # one contract: W as it was
@@ -90,7 +100,13 @@ def walk_windows(walk: WalkSeries, entry_idx: np.ndarray, window_end_idx: np.nda
 
 def own_contract_window(walk: WalkSeries, entry_idx: int, window_end_ts_ns: int) -> list[int]:
     """The readable statement: the walk indices of the entry contract's bars from the entry
-    bar up to E (exclusive), in time order, wherever the roll went meanwhile."""
+    bar up to E (exclusive), in time order, wherever the roll went meanwhile.
+
+    >>> walk = WalkSeries.of_dated(np.arange(4), *[np.zeros(4, np.int64)] * 3,
+    ...                            np.array([0, 0, 1, 1], np.int16))
+    >>> own_contract_window(walk, 1, 4)
+    [1]
+    """
     contract = walk.contract_code[entry_idx]
     entry_ts = walk.ts_ns[entry_idx]
     mine = np.flatnonzero((walk.contract_code == contract) & (walk.ts_ns >= entry_ts)
@@ -99,7 +115,13 @@ def own_contract_window(walk: WalkSeries, entry_idx: int, window_end_ts_ns: int)
 
 
 def run_end_of(walk: WalkSeries, bar_idx: np.ndarray) -> np.ndarray:
-    """The end (exclusive) of the run holding each dated bar: entries never cross it."""
+    """The end (exclusive) of the run holding each dated bar: entries never cross it.
+
+    >>> walk = WalkSeries.of_dated(np.arange(4), *[np.zeros(4, np.int64)] * 3,
+    ...                            np.array([0, 0, 1, 1], np.int16))
+    >>> run_end_of(walk, np.array([0, 3])).tolist()
+    [2, 4]
+    """
     return walk.run_end_idx[walk.run_of(np.asarray(bar_idx, np.int64))]
 
 
@@ -108,7 +130,11 @@ HELD_COLUMN = "after_roll"  # load_bars' marker of held rows (True), present aft
 
 def held_until(last_day: int) -> int:
     """The last date a trade entered by `last_day` can still be open: the next weekday
-    (ENGINE_SPEC §8; from a weekend label, the Monday after)."""
+    (ENGINE_SPEC §8; from a weekend label, the Monday after).
+
+    >>> held_until(1) - 1, held_until(5) - 5  # 1970-01-02 a Friday, 01-06 a Tuesday
+    (3, 1)
+    """
     weekday = (last_day + 3) % 7  # 1970-01-01 was a Thursday; Mon=0
     return last_day + {4: 3, 5: 2}.get(weekday, 1)
 

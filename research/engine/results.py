@@ -154,7 +154,12 @@ def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
 
 
 def calendar_codes(symbol: str, trading_day: np.ndarray) -> dict[str, np.ndarray]:
-    """Codes of each row's session_close and special_session (calendar.close_labels)."""
+    """Codes of each row's session_close and special_session (calendar.close_labels).
+
+    >>> codes = calendar_codes("ES", np.array([20056, 20055]))  # 2024-11-29, 11-28
+    >>> [close_labels("ES")[0][c] for c in codes["session_close"]]
+    ['12:15', '12:00']
+    """
     days, inverse = np.unique(np.asarray(trading_day, np.int64), return_inverse=True)
     closes, names = session_closes(symbol, days)
     close_set, name_set = close_labels(symbol)
