@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from research.engine.bars import Bars
+from research.engine.calendar import calendar_in_data
 from research.engine.clock import NS_PER_MINUTE, iso_day
 from research.engine.data import describe_bars, load_with_report, prepare_bars
 from research.engine.formats import FORMAT_NAMES, ROLL_RULES, STAMPS
@@ -129,6 +130,15 @@ def _instrument_lines(bars: Bars, report: LoadReport) -> list[str]:
               f"  bars per trading date: min {counts.min()} ({iso_day(days[counts.argmin()])}), "
               f"median {int(np.median(counts))}"]
     lines += ["  longest gaps (besides the daily halt and weekends):"] + _gaps(bars)
+    special, closed = calendar_in_data(bars.instrument.symbol, bars.trading_day,
+                                       bars.minute_of_day)  # the CME calendar (calendar.py)
+    lines.append(f"  special sessions (CME calendar): {len(special) or 'none'}")
+    lines += [f"    {iso_day(day)} {name}: {'closed' if close == 'closed' else 'close ' + close}"
+              for day, close, name in special[:SHOWN_GAPS * 4]]
+    if closed.size:
+        lines.append(f"  bars while the exchange was closed: {closed.size} (first: "
+                     f"{', '.join(chicago_text(bars.ts_ns[closed[:3]]))}): a wrong time zone "
+                     "or a bad file?")
     return lines
 
 

@@ -13,6 +13,10 @@ clock.py           CHICAGO and the wall-clock arithmetic: trading dates, DST, Q8
 params.py          §3 RunParams, its validation and exact tick arithmetic (Q15, Q18)
 codes.py           the named codes: results (Win ... OPEN), sides, bar outcomes
 bars.py            Bars: one instrument's bars as int64 tick arrays (docs/architecture.md)
+contract_walk.py   a trade lives on the contract it entered: the bars kept after a roll
+                   and each trade's window on its own contract (docs/data-formats.md, rolls)
+calendar.py        the CME calendar (cme_calendar.csv): each date's scheduled close and
+                   holiday name; calendar: exchange
 data.py            §1 loading and validating bar files -> Bars (Q22-Q24)
 timestamps.py      timestamps of any zone or text -> UTC ns (Q22/Q23)
 inputs.py          to_bars: the one way any input (frame, Bars, path) becomes Bars

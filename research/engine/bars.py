@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from research.engine.contract_walk import WalkSeries
 from research.engine.instruments import Instrument
 
 NO_CONTRACTS = ("",)  # the contracts of bars whose source names none: code 0 is ""
@@ -35,10 +36,15 @@ class Bars:
     contracts: tuple[str, ...] = NO_CONTRACTS
     contract_code: np.ndarray | None = None  # int16 per bar; None: all zeros
     source_format: str = ""
+    walk: WalkSeries | None = None
 
     def __post_init__(self) -> None:
         if self.contract_code is None:
             object.__setattr__(self, "contract_code", np.zeros(len(self.ts_ns), np.int16))
+        if self.walk is None:
+            object.__setattr__(self, "walk", WalkSeries.of_dated(
+                self.ts_ns, self.high_ticks, self.low_ticks, self.close_ticks,
+                self.contract_code))
 
     def __len__(self) -> int:
         return len(self.ts_ns)
@@ -46,6 +52,18 @@ class Bars:
     @property
     def nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name in ARRAY_FIELDS)
+
+    @property
+    def held_bars(self) -> int:
+        """How many bars after a roll are kept for trades still open on their contract.
+
+        >>> from research.engine.data import prepare_bars
+        >>> from research.engine.synthetic import synthetic_bars
+        >>> prepare_bars(synthetic_bars("ES", "2024-01-08", "2024-01-09"), "ES").held_bars
+        0
+        """
+        walk = self.walk
+        return int((walk.held_end_idx - walk.held_start_idx).sum()) if walk.has_held else 0
 
     @property
     def last_ts_ns(self) -> int:

@@ -10,6 +10,7 @@ rows; a row number is the 0-based position among the data rows of the frame or f
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import pandas as pd
 from research.engine import timestamps
 from research.engine.bars import NO_CONTRACTS, Bars
 from research.engine.clock import CHICAGO, iso_day, wall_clock_labels
+from research.engine.contract_walk import HELD_COLUMN, with_held
 from research.engine.errors_rows import SHOWN_ROWS, fail_rows
 from research.engine.formats.files import BAR_FILE_SUFFIXES, ScanLimitError, bar_files
 from research.engine.formats.loader import LoadReport, load_frame, load_parts
@@ -118,7 +120,8 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
     column = df["contract"] if "contract" in df.columns else None
     contracts = _contracts_of(column, rows, codes, symbols)
     return _bars(spec, _Rows(utc_ns=utc_ns, wall_ns=timestamps.chicago_wall_ns(utc_ns),
-                             prices=prices, rows=rows, contracts=contracts),
+                             prices=prices, rows=rows, contracts=contracts,
+                             held=_held_flags(df, rows, source)),
                  snap_to_tick, source, str(df.attrs.get("format", "")))
 
 
@@ -149,7 +152,9 @@ def bars_from_files(path: str | os.PathLike[str], options: LoadOptions) -> Bars:
                              wall_ns=part.wall_ns if whole else part.wall_ns[rows],
                              prices={name: values if whole else values[rows]
                                      for name, values in part.prices.items()},
-                             rows=rows, contracts=contracts),
+                             rows=rows, contracts=contracts,
+                             held=loaded.held if loaded.held is None or whole
+                             else loaded.held[rows]),
                  False, source, loaded.format)
 
 
@@ -162,6 +167,7 @@ class _Rows:
     prices: dict[str, np.ndarray]  # float64, by PRICE_COLUMNS
     rows: np.ndarray  # each row's 0-based position among the source's rows (for errors)
     contracts: tuple[tuple[str, ...], np.ndarray]  # sorted names, int16 code per row
+    held: np.ndarray | None = None  # rows kept after a roll for open trades only (contract_walk)
 
 
 def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
@@ -173,13 +179,21 @@ def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
     _check_ohlc(ticks, prices, rows, source)
     minute_of_day, trading_day = wall_clock_labels(selected.wall_ns)
     contracts, contract_code = selected.contracts
+    held = selected.held
+    if held is not None:  # rows kept after a roll for open trades only (contract_walk)
+        held_bars = {"ts_ns": utc_ns[held], "contract_code": contract_code[held],
+                     **{f"{name}_ticks": ticks[name][held] for name in PRICE_COLUMNS}}
+        held_day, dated = trading_day[held], ~held
+        utc_ns, contract_code, rows = utc_ns[dated], contract_code[dated], rows[dated]
+        minute_of_day, trading_day = minute_of_day[dated], trading_day[dated]
+        ticks = {name: values[dated] for name, values in ticks.items()}
     _one_contract_per_date(trading_day, contract_code, contracts, source)
     keep = _time_order_without_duplicates(utc_ns, ticks, rows, source)
     if keep is not None:
         utc_ns, contract_code = utc_ns[keep], contract_code[keep]
         minute_of_day, trading_day = minute_of_day[keep], trading_day[keep]
         ticks = {name: values[keep] for name, values in ticks.items()}
-    return Bars(instrument=spec, ts_ns=_fresh(utc_ns, np.int64),
+    bars = Bars(instrument=spec, ts_ns=_fresh(utc_ns, np.int64),
                 open_ticks=_fresh(ticks["open"], np.int64),
                 high_ticks=_fresh(ticks["high"], np.int64),
                 low_ticks=_fresh(ticks["low"], np.int64),
@@ -187,6 +201,22 @@ def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
                 minute_of_day=minute_of_day, trading_day=trading_day, source=source,
                 contracts=contracts, contract_code=_fresh(contract_code, np.int16),
                 source_format=source_format)
+    if held is None or not held.any():
+        return bars
+    walk = with_held(bars.walk, bars.trading_day, held_bars, held_day)
+    return dataclasses.replace(bars, walk=walk)
+
+
+def _held_flags(df: pd.DataFrame, rows: np.ndarray, source: str) -> np.ndarray | None:
+    """The HELD_COLUMN of the instrument's rows (load_bars marks them after a roll)."""
+    if HELD_COLUMN not in df.columns:
+        return None
+    flags = take(df[HELD_COLUMN], rows)
+    if flags.dtype != bool:
+        raise DataError(f"{source}: column {HELD_COLUMN!r} holds {flags.dtype} values, not "
+                        "True or False (True marks the rows kept after a roll for trades still "
+                        "open on that contract)")
+    return flags.to_numpy(dtype=bool)
 
 
 def _contracts_of(column: pd.Series | None, rows: np.ndarray, codes: np.ndarray,

@@ -10,6 +10,7 @@ import numpy as np
 from research.engine.bars import Bars
 from research.engine.clock import NS_PER_DAY
 from research.engine.codes import LONG, NO_ENTRY, SHORT
+from research.engine.contract_walk import run_end_of
 from research.engine.ranges import RangeTable, SlotRange
 
 
@@ -48,9 +49,12 @@ def breakout_levels(r: SlotRange) -> tuple[int, int]:
 
 
 def candidate_bars(bars: Bars, r: SlotRange) -> range:
-    """§7.3: bars from D slot up to D market_close inclusive (Q30), within 24 h of D slot."""
+    """§7.3: bars from D slot up to D market_close inclusive (Q30), within 24 h of D slot;
+    only the range's contract's (DATA_FORMATS "Rolls": a market_close past 23:00 on the eve
+    of a roll stops at the roll)."""
     last = min(r.cutoff_ts_ns, r.end_ts_ns + NS_PER_DAY - 1)
-    return range(r.end_idx, int(np.searchsorted(bars.ts_ns, last, side="right")))
+    own_end = int(run_end_of(bars.walk, np.array([r.start_idx]))[0])
+    return range(r.end_idx, min(int(np.searchsorted(bars.ts_ns, last, side="right")), own_end))
 
 
 def detect_entry(bars: Bars, r: SlotRange) -> Entry:
@@ -76,6 +80,8 @@ def detect_entries(bars: Bars, table: RangeTable) -> EntryTable:
     """detect_entry for every range of a table, in one GIL-free compiled pass."""
     last_ns = np.minimum(table.cutoff_ts_ns, table.end_ts_ns + NS_PER_DAY - 1)
     scan_end = np.searchsorted(bars.ts_ns, last_ns, side="right").astype(np.int64)
+    if len(bars.walk.run_start_idx) > 1:  # candidates stay on the range's contract
+        scan_end = np.minimum(scan_end, run_end_of(bars.walk, table.start_idx))
     direction, bar_idx, price = _first_breakouts(
         bars.high_ticks, bars.low_ticks, table.end_idx, scan_end,
         table.range_high_ticks + 1, table.range_low_ticks - 1)

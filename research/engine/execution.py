@@ -6,6 +6,7 @@ over a batch of ranges without the GIL. Tests hold the two equal on random data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numba
@@ -25,6 +26,7 @@ from research.engine.codes import (
     TIME,
     WIN,
 )
+from research.engine.contract_walk import WalkSeries, own_contract_window, walk_windows
 from research.engine.entry import Entry, EntryTable
 from research.engine.params import RunParams
 from research.engine.ranges import RangeTable, SlotRange
@@ -89,19 +91,19 @@ def bar_outcome(touches_target: bool, touches_stop: bool, is_t1_bar: bool,
     return BAR_STOP if touches_stop else BAR_NONE
 
 
-def favourable_ticks(bars: Bars, i: int, side: int, entry_ticks: int) -> int:
+def favourable_ticks(bars: Bars | WalkSeries, i: int, side: int, entry_ticks: int) -> int:
     return bars.high_ticks[i] - entry_ticks if side == LONG else entry_ticks - bars.low_ticks[i]
 
 
-def touches_level(bars: Bars, i: int, side: int, level: int, adverse: bool) -> bool:
+def touches_level(bars: Bars | WalkSeries, i: int, side: int, level: int, adverse: bool) -> bool:
     """Does bar i reach `level` on the adverse (stop) or favourable (target) side?"""
     if (side == LONG) == adverse:
         return bool(bars.low_ticks[i] <= level)
     return bool(bars.high_ticks[i] >= level)
 
 
-def walk_exits(bars: Bars, window: range, side: int, entry_ticks: int, initial_stop: int,
-               rules: ExitRules) -> tuple[int, int, int] | None:
+def walk_exits(bars: Bars | WalkSeries, window: Sequence[int], side: int, entry_ticks: int,
+               initial_stop: int, rules: ExitRules) -> tuple[int, int, int] | None:
     """§9.1 over every bar of W: (result, bar index, exit price) of the first exit, or None."""
     target = entry_ticks + side * rules.target_ticks
     stop, t1_fired = initial_stop, False
@@ -123,8 +125,8 @@ def walk_exits(bars: Bars, window: range, side: int, entry_ticks: int, initial_s
     return None
 
 
-def peak_excursion(bars: Bars, window: range, side: int, entry_ticks: int, initial_stop: int,
-                   allow_fallback: bool) -> int:
+def peak_excursion(bars: Bars | WalkSeries, window: Sequence[int], side: int,
+                   entry_ticks: int, initial_stop: int, allow_fallback: bool) -> int:
     """§10.1: max favourable move before the first touch of the *initial* stop, over the
     whole window (past the exit). Q11: exactly 0 falls back to the untruncated maximum,
     except for OPEN."""
@@ -145,21 +147,23 @@ def execute_trade(bars: Bars, r: SlotRange, entry: Entry, rules: ExitRules,
     side, entry_ticks = entry.direction, entry.price_ticks
     distance = stop_distance(r, rules)
     initial_stop = entry_ticks - side * distance
-    window = range(entry.bar_idx, r.window_end_idx)
-    exit_ = walk_exits(bars, window, side, entry_ticks, initial_stop, rules)
+    # DATA_FORMATS "Rolls": W = [entry, E) on the entry's contract, whatever the roll does.
+    walk = bars.walk
+    window = own_contract_window(walk, entry.bar_idx, r.window_end_ts_ns)
+    exit_ = walk_exits(walk, window, side, entry_ticks, initial_stop, rules)
     open_as_of = NAT_NS
     if exit_ is not None:
         result, exit_idx, exit_ticks = exit_
-        exit_ts = int(bars.ts_ns[exit_idx])
+        exit_ts = int(walk.ts_ns[exit_idx])
     else:
         # §9.3 as amended (Q6/Q7, Q9/Q20): no BE re-label; OPEN if X is after as_of.
         last = window[-1]
-        exit_ticks = int(bars.close_ticks[last])
+        exit_ticks = int(walk.close_ticks[last])
         if r.expiry_ts_ns > as_of_ns:
-            result, exit_ts, open_as_of = OPEN, NAT_NS, int(bars.ts_ns[last])
+            result, exit_ts, open_as_of = OPEN, NAT_NS, int(walk.ts_ns[last])
         else:
             result, exit_ts = TIME, r.expiry_ts_ns
-    peak = peak_excursion(bars, window, side, entry_ticks, initial_stop,
+    peak = peak_excursion(walk, window, side, entry_ticks, initial_stop,
                           allow_fallback=result != OPEN)
     return Trade(result, side, int(bars.ts_ns[entry.bar_idx]), exit_ts, entry_ticks,
                  int(exit_ticks), distance, peak, open_as_of)
@@ -204,20 +208,27 @@ class TradeBatch:
 def execute_trades(bars: Bars, table: RangeTable, entries: EntryTable, rules: ExitRules,
                    as_of_ns: int) -> TradeBatch:
     """execute_trade for a batch of ranges in one compiled, GIL-free call."""
+    walk = bars.walk  # each trade on its own contract's bars (contract_walk)
+    first_end, held_start, held_end = walk_windows(walk, entries.bar_idx, table.window_end_idx,
+                                                   table.window_end_ts_ns)
     out = _walk_batch(
-        bars.ts_ns, bars.high_ticks, bars.low_ticks, bars.close_ticks,
+        walk.ts_ns, walk.high_ticks, walk.low_ticks, walk.close_ticks,
         entries.direction, entries.bar_idx, entries.price_ticks, table.range_size_ticks,
-        table.window_end_idx, table.expiry_ts_ns, np.int64(as_of_ns),
-        rules.target_ticks, rules.t1_threshold_ticks, rules.stop_cap_ticks, rules.time_mode)
+        first_end, table.expiry_ts_ns, np.int64(as_of_ns),
+        rules.target_ticks, rules.t1_threshold_ticks, rules.stop_cap_ticks, rules.time_mode,
+        held_start, held_end)
     return TradeBatch(*out)
 
 
 @numba.njit(nogil=True, cache=True)
 def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size,
                 window_end_idx, expiry_ns, as_of_ns, target_ticks, t1_ticks, cap_ticks,
-                time_mode):  # pragma: no cover - compiled; mirrors execute_trade block by block
+                time_mode, held_start, held_end):  # pragma: no cover - compiled; mirrors
+    # execute_trade block by block
     """execute_trade over a batch. Per range: its side, entry bar and price (ticks), range
-    size, window end index and expiry X; for all: as_of and the ExitRules in ticks."""
+    size, window end index and expiry X; for all: as_of and the ExitRules in ticks. The
+    window is [entry, window_end_idx) then [held_start, held_end) of the walk series: its
+    contract's bars after a roll (contract_walk.walk_windows)."""
     n = len(direction)
     result = np.full(n, NO_TRADE, np.int8)
     entry_ts = np.full(n, NAT_NS, np.int64)
@@ -243,51 +254,58 @@ def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size
         truncated_peak = 0  # peak_excursion, §10.1: up to the first initial-stop touch
         full_peak = 0
         before_initial_stop = True
-        for i in range(entry_idx[r], window_end_idx[r]):  # W = [entry bar, E), §8
-            if side == LONG:  # favourable_ticks and the initial stop's touch_level
-                favourable = high[i] - entry
-                hits_initial = low[i] <= initial_stop
-            else:
-                favourable = entry - low[i]
-                hits_initial = high[i] >= initial_stop
-            full_peak = max(full_peak, favourable)
-            if before_initial_stop:
-                if hits_initial:
-                    before_initial_stop = False
+        done = False
+        for piece in range(2 if held_end[r] > held_start[r] else 1):  # W = [entry, E), §8:
+            lo = entry_idx[r] if piece == 0 else held_start[r]  # the dated bars, then the
+            hi = window_end_idx[r] if piece == 0 else held_end[r]  # contract's held bars
+            for i in range(lo, hi):
+                if side == LONG:  # favourable_ticks and the initial stop's touch_level
+                    favourable = high[i] - entry
+                    hits_initial = low[i] <= initial_stop
                 else:
-                    truncated_peak = max(truncated_peak, favourable)
-            if code == NO_TRADE:  # walk_exits, §9.1
-                is_t1_bar = False
-                if not t1_fired and favourable >= t1_ticks:
-                    # §9.1 step 2, Q29: the break-even stop is one tick on the losing side.
-                    t1_fired = True
-                    stop = entry - side
-                    is_t1_bar = True
-                if side == LONG:  # Q16: time mode ignores target touches entirely
-                    hits_target = (not time_mode) and high[i] >= target
-                    hits_stop = low[i] <= stop
-                else:
-                    hits_target = (not time_mode) and low[i] <= target
-                    hits_stop = high[i] >= stop
-                outcome = BAR_NONE  # bar_outcome, §9.1 step 4
-                if hits_stop and is_t1_bar:  # Q5: no stop on the T1 bar
-                    outcome = BAR_TARGET if hits_target else BAR_NONE
-                elif hits_target and hits_stop:  # nearer level by the close; a tie: stop
-                    nearer_target = abs(close[i] - target) < abs(close[i] - stop)
-                    outcome = BAR_TARGET if nearer_target else BAR_STOP
-                elif hits_target:
-                    outcome = BAR_TARGET
-                elif hits_stop:
-                    outcome = BAR_STOP
-                if outcome == BAR_TARGET:
-                    code, exit_idx, exit_price = WIN, i, target
-                elif outcome == BAR_STOP:
-                    code, exit_idx, exit_price = (BE if t1_fired else LOSS), i, stop
-            # Past the exit only the peak matters; it needs the whole window when it is 0.
-            if code != NO_TRADE and not before_initial_stop and truncated_peak > 0:
+                    favourable = entry - low[i]
+                    hits_initial = high[i] >= initial_stop
+                full_peak = max(full_peak, favourable)
+                if before_initial_stop:
+                    if hits_initial:
+                        before_initial_stop = False
+                    else:
+                        truncated_peak = max(truncated_peak, favourable)
+                if code == NO_TRADE:  # walk_exits, §9.1
+                    is_t1_bar = False
+                    if not t1_fired and favourable >= t1_ticks:
+                        # §9.1 step 2, Q29: the break-even stop is one tick on the losing side.
+                        t1_fired = True
+                        stop = entry - side
+                        is_t1_bar = True
+                    if side == LONG:  # Q16: time mode ignores target touches entirely
+                        hits_target = (not time_mode) and high[i] >= target
+                        hits_stop = low[i] <= stop
+                    else:
+                        hits_target = (not time_mode) and low[i] <= target
+                        hits_stop = high[i] >= stop
+                    outcome = BAR_NONE  # bar_outcome, §9.1 step 4
+                    if hits_stop and is_t1_bar:  # Q5: no stop on the T1 bar
+                        outcome = BAR_TARGET if hits_target else BAR_NONE
+                    elif hits_target and hits_stop:  # nearer level by the close; a tie: stop
+                        nearer_target = abs(close[i] - target) < abs(close[i] - stop)
+                        outcome = BAR_TARGET if nearer_target else BAR_STOP
+                    elif hits_target:
+                        outcome = BAR_TARGET
+                    elif hits_stop:
+                        outcome = BAR_STOP
+                    if outcome == BAR_TARGET:
+                        code, exit_idx, exit_price = WIN, i, target
+                    elif outcome == BAR_STOP:
+                        code, exit_idx, exit_price = (BE if t1_fired else LOSS), i, stop
+                # Past the exit only the peak matters; it needs the whole window when it is 0.
+                if code != NO_TRADE and not before_initial_stop and truncated_peak > 0:
+                    done = True
+                    break
+            if done:
                 break
         if code == NO_TRADE:  # §9.3 as amended (Q6/Q7, Q9/Q20): OPEN if X is after as_of
-            last = window_end_idx[r] - 1
+            last = held_end[r] - 1 if held_end[r] > held_start[r] else window_end_idx[r] - 1
             exit_price = close[last]
             if expiry_ns[r] > as_of_ns:
                 code = OPEN

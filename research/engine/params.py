@@ -16,13 +16,14 @@ from research.engine.sessions import SESSION_SLOTS, WEEKDAY_NAMES, minute_of_day
 from research.errors import InputTypeError, ParamsError, shorten
 
 TARGET_MODES = ("fixed", "time")
+CALENDARS = ("fixed", "exchange")  # fixed: the reference's 16:00 close every date
 MAX_TARGET_TICKS = 10_000_000  # far beyond any price move, far below int64 overflow
 MAX_CONTRACTS = 100_000
 MAX_COMMISSION_USD = 100_000
 MAX_SLIPPAGE_TICKS = 10_000
 # Fields added after combo ids were first published: the canonical JSON names them only when
 # they differ from their defaults, so the id of every combo that does not use them is kept.
-LATER_FIELDS = ("contracts", "commission", "slippage_ticks")
+LATER_FIELDS = ("contracts", "commission", "slippage_ticks", "calendar")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +49,9 @@ class RunParams:
     contracts: int = 1
     commission: int | float = 0  # dollars per contract per round turn, exchange fees included
     slippage_ticks: int = 0  # ticks lost on each fill, entry and exit
+    # exchange: each date's scheduled CME close (calendar.py) also bounds entries and time
+    # exits: a deliberate difference from the reference (docs/engine-dates.md).
+    calendar: str = "fixed"
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -64,6 +68,10 @@ class RunParams:
         if not isinstance(self.target_mode, str) or self.target_mode not in TARGET_MODES:
             raise ParamsError(
                 f"target_mode: {shorten(self.target_mode)} is not one of {TARGET_MODES}")
+        if not isinstance(self.calendar, str) or self.calendar not in CALENDARS:
+            raise ParamsError(f"calendar: {shorten(self.calendar)} is not one of "
+                              f"{', '.join(CALENDARS)} (exchange: each date's scheduled CME "
+                              "close bounds entries and time exits)")
         if not isinstance(self.write_no_trade_rows, bool):
             raise ParamsError(
                 f"write_no_trade_rows: {shorten(self.write_no_trade_rows)} is not true or false")

@@ -11,6 +11,7 @@ import numba
 import numpy as np
 
 from research.engine.bars import Bars
+from research.engine.calendar import session_closes
 from research.engine.clock import (
     EPOCH,
     NS_PER_SECOND,
@@ -37,13 +38,15 @@ class RangeRules:
     trade_days: tuple[int, ...]
     market_close_minute: int  # §7.3: the last valid breakout stamp's wall minute (Q30)
     time_mode: bool  # Q8: the window ends at the session start instead of the slot
+    exchange_calendar: bool = False  # calendar: exchange bounds entries and E by the close
 
     @classmethod
     def from_params(cls, rp: RunParams) -> RangeRules:
         return cls(sessions=tuple((s, rp.slots_for(s)) for s in rp.enabled_sessions),
                    trade_days=rp.trade_days,
                    market_close_minute=minute_of_day(rp.market_close),
-                   time_mode=rp.target_mode == "time")
+                   time_mode=rp.target_mode == "time",
+                   exchange_calendar=rp.calendar == "exchange")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +158,8 @@ def build_slot_ranges(bars: Bars, rules: RangeRules,
     expiry_days = next_weekday(days)
     # Trade days and their next weekdays are Mon-Fri: one UTC offset per day.
     day_offsets, expiry_offsets = noon_offsets_ns(days), noon_offsets_ns(expiry_days)
-    cutoff_ns = weekday_to_utc_ns(days, rules.market_close_minute, day_offsets)
+    cutoff_ns = weekday_to_utc_ns(days, _cutoff_minutes(bars, days, rules), day_offsets)
+    expiry_close_ns = _scheduled_close_ns(bars, expiry_days, expiry_offsets, rules)
     fixed_mode = not rules.time_mode
     # Per session: its start minute and its slot minutes (ascending), the same for every block.
     session_minutes = {
@@ -168,8 +172,9 @@ def build_slot_ranges(bars: Bars, rules: RangeRules,
         part_days, offsets = days[block], day_offsets[block]
         start_minute, slot_minutes = session_minutes[session]
         window_minutes = slot_minutes if fixed_mode else np.full_like(slot_minutes, start_minute)
-        window_end_ns = weekday_to_utc_ns(expiry_days[block, None], window_minutes,
-                                          expiry_offsets[block, None])
+        window_end_ns = np.minimum(  # calendar: exchange: E no later than E's date's close
+            weekday_to_utc_ns(expiry_days[block, None], window_minutes,
+                              expiry_offsets[block, None]), expiry_close_ns[block, None])
         end_ns = weekday_to_utc_ns(part_days[:, None], slot_minutes, offsets[:, None])
         start_idx, end_idx, high, low, window_end_idx = _session_windows(
             bars.ts_ns, bars.high_ticks, bars.low_ticks,
@@ -196,6 +201,27 @@ def build_slot_ranges(bars: Bars, rules: RangeRules,
     table = RangeTable.concat(list(map_parts(one_part, parts)))
     order = np.lexsort((table.slot_minute, table.trading_day))
     return table[order] if len(order) else table
+
+
+def _cutoff_minutes(bars: Bars, days: np.ndarray, rules: RangeRules) -> np.ndarray | int:
+    """§7.3's market_close, or with calendar: exchange the earlier of it and the date's
+    scheduled close (an early close or halt: calendar.py)."""
+    if not rules.exchange_calendar:
+        return rules.market_close_minute
+    closes, _ = session_closes(bars.instrument.symbol, days)
+    return np.where(closes >= 0, np.minimum(closes, rules.market_close_minute),
+                    rules.market_close_minute)
+
+
+def _scheduled_close_ns(bars: Bars, days: np.ndarray, offsets: np.ndarray,
+                        rules: RangeRules) -> np.ndarray:
+    """UTC ns of each date's early close (calendar: exchange), else the int64 maximum."""
+    never = np.full(len(days), np.iinfo(np.int64).max, np.int64)
+    if not rules.exchange_calendar:
+        return never
+    closes, _ = session_closes(bars.instrument.symbol, days)
+    early = closes >= 0
+    return np.where(early, weekday_to_utc_ns(days, np.where(early, closes, 0), offsets), never)
 
 
 def trading_days(bars: Bars) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from research.engine.bars import Bars
+from research.engine.calendar import close_labels, minute_text, session_closes
 from research.engine.clock import NS_PER_DAY, utc_to_chicago
 from research.engine.codes import LONG, NO_ENTRY, NO_TRADE, RESULT_NAMES, SHORT, SIDE_NAMES
 from research.engine.costs import CostRules, Dollars, dollars
@@ -17,13 +18,17 @@ from research.engine.ranges import RangeTable
 from research.engine.sessions import ALL_SLOTS, SESSIONS, minute_of_day
 
 TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")
-TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result", "contract")
+TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result", "contract",
+                "session_close", "special_session")
 USD_COLUMNS = ("gross_usd", "costs_usd", "net_usd")
 # The typed result frame: same columns and dtypes every time, also when empty (Q26 fix).
 COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
            "entry_time", "exit_time", "entry_price", "exit_price", "stop_distance", "target",
            "peak", "range", "profit", *USD_COLUMNS, "open_as_of_time",
-           "contract")  # the range's contract ("" when the data names none); not legacy
+           "contract",  # the range's contract ("" when the data names none); not legacy
+           # The CME calendar (calendar.py): the date's scheduled close (Chicago HH:MM) and
+           # its holiday's name ("" on a regular day); not legacy either.
+           "session_close", "special_session")
 LEGACY_COLUMNS = ("Date", "Time", "EntryTime", "ExitTime", "EntryPrice", "ExitPrice",
                   "StopLoss", "Target", "Peak", "Direction", "Result", "Range", "Stream",
                   "Instrument", "Session", "Profit", "open_as_of_time")
@@ -143,8 +148,25 @@ def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
         "open_as_of_time": batch.open_as_of_ns,
         # One contract per trading date (docs/data-formats.md): the range's first bar's.
         "contract": bars.contract_code[table.start_idx],
+        **calendar_codes(spec.symbol, table.trading_day),
     }
     return Columns(values, text_labels(bars))
+
+
+def calendar_codes(symbol: str, trading_day: np.ndarray) -> dict[str, np.ndarray]:
+    """Codes of each row's session_close and special_session (calendar.close_labels).
+
+    >>> codes = calendar_codes("ES", np.array([20056, 20055]))  # 2024-11-29, 11-28
+    >>> [close_labels("ES")[0][c] for c in codes["session_close"]]
+    ['12:15', '12:00']
+    """
+    days, inverse = np.unique(np.asarray(trading_day, np.int64), return_inverse=True)
+    closes, names = session_closes(symbol, days)
+    close_set, name_set = close_labels(symbol)
+    close_code = np.array([close_set.index(minute_text(c)) for c in closes], np.int64)
+    name_code = np.array([name_set.index(name) for name in names], np.int64)
+    return {"session_close": close_code[inverse].reshape(-1),
+            "special_session": name_code[inverse].reshape(-1)}
 
 
 def text_labels(bars: Bars) -> dict[str, tuple[str, ...]]:
@@ -153,7 +175,9 @@ def text_labels(bars: Bars) -> dict[str, tuple[str, ...]]:
     instrument = bars.instrument
     return {"slot": ALL_SLOTS, "session": SESSIONS, "instrument": (instrument.symbol,),
             "stream": tuple(instrument.stream(s) for s in SESSIONS),
-            "direction": DIRECTION_NAMES, "result": RESULT_NAMES, "contract": bars.contracts}
+            "direction": DIRECTION_NAMES, "result": RESULT_NAMES, "contract": bars.contracts,
+            **dict(zip(("session_close", "special_session"), close_labels(instrument.symbol),
+                       strict=True))}
 
 
 def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> pd.DataFrame:
@@ -183,8 +207,11 @@ def categorize_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns read back as strings (from parquet) -> the categoricals of trades_frame."""
     symbols = sorted(set(frame["instrument"].astype(str)))
     contracts = sorted(set(frame["contract"].astype(str))) if "contract" in frame else []
+    closes = {label for symbol in symbols for label in close_labels(symbol)[0]}
+    names = {label for symbol in symbols for label in close_labels(symbol)[1]}
     categories = {"slot": ALL_SLOTS, "session": SESSIONS, "instrument": symbols,
-                  "contract": contracts,
+                  "contract": contracts, "session_close": sorted(closes),
+                  "special_session": sorted(names),
                   "stream": [symbol + s[-1] for symbol in symbols for s in SESSIONS],
                   "direction": DIRECTION_NAMES, "result": RESULT_NAMES}
     return frame.astype({name: pd.CategoricalDtype(list(values))

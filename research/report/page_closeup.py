@@ -94,7 +94,28 @@ def _trade_parts(inputs: ReportInputs, trades: pd.DataFrame, record: Mapping[str
     costs = (_costs(trades, setting, instrument.tick_value_cents / 100) if instrument else
              note(f"unknown instrument {inputs.instrument!r}: no cost sensitivity"))
     return ("<h4>Cost sensitivity</h4>" + costs + "<h4>Outcome mix by slot</h4>"
-            + _mix(trades, "slot") + "<h4>Outcome mix by weekday</h4>" + _mix(trades, "weekday"))
+            + _mix(trades, "slot") + "<h4>Outcome mix by weekday</h4>" + _mix(trades, "weekday")
+            + _special_sessions(trades))
+
+
+def _special_sessions(trades: pd.DataFrame) -> str:
+    """The trades on the CME calendar's special sessions (early closes, halts, holidays):
+    the session hours differ there, so they are shown apart. Nothing when there are none."""
+    if "special_session" not in trades:
+        return ""
+    name = trades["special_session"].astype(str)
+    marked = trades[(name != "") & (trades["result"].astype(str) != "NoTrade")]
+    if marked.empty:
+        return ""
+    rows = [[f"{date:%Y-%m-%d} {slot}", str(holiday), str(result), usd(net)]
+            for date, slot, holiday, result, net in zip(
+                marked["date"], marked["slot"], marked["special_session"], marked["result"],
+                marked["net_usd"], strict=True)]
+    return (f"<h4>Trades on special sessions ({count(len(marked))})</h4>"
+            + note("early closes, halts and holidays of the CME calendar: the exchange's hours "
+                   "differ on these dates")
+            + table(["trade", "special session", "result", "net $"], rows, numeric=[3],
+                    attrs='class="compact special-sessions"'))
 
 
 def _card(rank: int, record: Mapping[str, Any], inputs: ReportInputs,

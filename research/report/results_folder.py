@@ -46,7 +46,8 @@ from research.results.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY, T
 COMBO_STAT_COLUMNS = ("sharpe_ci_low", "sharpe_ci_high", "plateau_score", "dsr")
 # Where robustness.json may hold the CSCV logits (lambda per split), first found wins.
 LOGIT_KEYS = (("cscv", "logits"), ("logits",), ("cscv", "lambdas"), ("pbo_logits",))
-TRADE_COLUMNS = ("combo_id", "date", "slot", "result", "gross_usd", "costs_usd", "net_usd")
+TRADE_COLUMNS = ("combo_id", "date", "slot", "result", "gross_usd", "costs_usd", "net_usd",
+                 "special_session")  # the CME calendar's holiday name (older folders: none)
 ANALYZE_HINT = "robustness analysis not run (python -m research.cli.analyze RESULTS_DIR)"
 
 

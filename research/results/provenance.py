@@ -28,8 +28,8 @@ DISTRIBUTIONS = ("research", "numpy", "pandas", "pyarrow", "numba", "joblib")
 # data and the same engine give the same rows. ENGINE_VERSION changes whenever a change of
 # the engine changes rows for the same parameters and data; LAYOUT whenever the folder's
 # files change shape. Results of another data set, engine or layout are never mixed.
-ENGINE_VERSION = "2"
-LAYOUT = 2
+ENGINE_VERSION = "3"  # 3: trades across a roll stay on their contract (issue 22)
+LAYOUT = 3  # 3: trades gain session_close and special_session
 
 
 def environment() -> dict[str, Any]:
@@ -69,6 +69,12 @@ def bars_fingerprint(bars: Bars) -> str:
         values = np.ascontiguousarray(getattr(bars, name))
         digest.update(f"|{name}:{values.dtype.str}:{values.size}|".encode())
         digest.update(memoryview(values).cast("B"))
+    if bars.held_bars:  # bars kept after a roll change rows: they count (none: as before)
+        walk = bars.walk
+        for name in ("ts_ns", "high_ticks", "low_ticks", "close_ticks", "held_start_idx"):
+            values = np.ascontiguousarray(getattr(walk, name))
+            digest.update(f"|held {name}:{values.dtype.str}:{values.size}|".encode())
+            digest.update(memoryview(values).cast("B"))
     return digest.hexdigest()
 
 

@@ -68,7 +68,8 @@ def test_every_field_is_in_the_key_of_the_stage_that_reads_it(month, field):
               "t1_fraction": [0.65, 0.3], "stop_cap_multiple": [3.0, 0.5],
               "market_close": ["16:00", "09:45"], "target_mode": ["fixed", "time"],
               "write_no_trade_rows": [True, False], "contracts": [1, 3],
-              "commission": [0, 2.5], "slippage_ticks": [0, 2]}[field]
+              "commission": [0, 2.5], "slippage_ticks": [0, 2],
+              "calendar": ["fixed", "exchange"]}[field]
     bars = prepare_bars(month, "ES")
     a, b = (RunParams(instrument="ES", **{field: value}) for value in values)
     ranges_equal = RangeRules.from_params(a) == RangeRules.from_params(b)
@@ -88,7 +89,7 @@ def test_a_sweep_over_every_field_gives_run_strategys_rows(month, tmp_path):
     grid = {"slot": ["07:30", "10:00"], "target": [10, 15], "t1_fraction": [0.3, 0.65],
             "stop_cap_multiple": [0.5, 3.0], "market_close": ["16:00", "09:45"],
             "target_mode": ["fixed", "time"], "write_no_trade_rows": [True, False],
-            "commission": [0, 4.5]}
+            "commission": [0, 4.5], "calendar": ["fixed", "exchange"]}
     sweep = ResearchRunner(data=month, results_dir=tmp_path, backend="sequential",
                            progress=False).run(grid=grid, base={"instrument": "ES"}, name="all")
     spec = spec_from_dict({"name": "all", "base": {"instrument": "ES"}, "grid": grid},

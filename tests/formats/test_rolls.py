@@ -65,7 +65,10 @@ def test_volume_roll_keeps_one_contract_per_date_and_names_the_roll_date(roll_fi
     base = two_contracts[1]
     after = (trading_days(base) >= DAY["2024-03-13"])
     expected_close = np.where(after, base["close"] + SHIFT, base["close"])
-    assert np.allclose(frame["close"].to_numpy(), expected_close)  # never adjusted
+    dated = ~frame["after_roll"].to_numpy()  # ESH4's bars after the roll, for open trades
+    assert set(frame.loc[~dated, "contract"]) == {"ESH4"}
+    assert set(trading_days(frame[~dated])) == {DAY["2024-03-13"]}  # the next weekday only
+    assert np.allclose(frame["close"].to_numpy()[dated], expected_close)  # never adjusted
 
 
 def test_rows_name_the_contract_of_their_date(roll_file):
@@ -73,7 +76,7 @@ def test_rows_name_the_contract_of_their_date(roll_file):
     trades = run_strategy(bars, RunParams(instrument="ES"), parallel=False)
     by_date = trades.groupby(trades["date"].dt.strftime("%Y-%m-%d"))["contract"].first()
     assert by_date["2024-03-12"] == "ESH4" and by_date["2024-03-13"] == "ESM4"
-    assert len(trades.columns) == len(COLUMNS) and list(trades.columns)[-1] == "contract"
+    assert list(trades.columns) == list(COLUMNS) and "contract" in COLUMNS[-3:]
 
 
 def test_roll_none_refuses_several_contracts_on_a_date(roll_file):

@@ -68,6 +68,8 @@ def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
         "gross_usd": profit * 50, "costs_usd": costs, "net_usd": profit * 50 - costs,
         "open_as_of_time": pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[ns, {CHI}]"),
         "contract": pd.Series([""] * n, dtype="str"),
+        "session_close": pd.Series(["16:00"] * n, dtype="str"),
+        "special_session": pd.Series([""] * n, dtype="str"),
     })[list(COLUMNS)]
 
 

@@ -26,6 +26,7 @@ from research.engine.clock import (
     utc_to_chicago,
     wall_clock_labels,
 )
+from research.engine.contract_walk import HELD_COLUMN, held_rows
 from research.engine.errors_rows import fail_rows
 from research.engine.formats import (
     canonical,
@@ -99,6 +100,7 @@ class Loaded:
     source: str  # the path as given
     format: str  # the files' formats, sorted, comma-separated
     report: LoadReport
+    held: np.ndarray | None = None  # rows kept after a roll for open trades only (contract_walk)
 
 
 def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.DataFrame,
@@ -110,6 +112,8 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
                           "instrument": combined.names})
     if (combined.contracts != "").any():
         frame["contract"] = combined.contracts
+    if loaded.held is not None:  # a trade lives on its contract (contract_walk)
+        frame[HELD_COLUMN] = loaded.held
     frame.attrs["source"] = loaded.source
     frame.attrs["format"] = loaded.format
     return frame, loaded.report
@@ -130,12 +134,16 @@ def load_parts(path: str | os.PathLike[str], options: LoadOptions) -> Loaded:
                                      or options.last_day is not None):
         _nothing_selected(source, options, reports)
     keep = _one_contract_per_date(combined, options.roll, source)
+    held = None
     if keep is not None:
+        held = _held_after_rolls(combined, keep)
+        keep = keep | held
+        held = held[keep] if held.any() else None
         combined = _Part(utc_ns=combined.utc_ns[keep], wall_ns=combined.wall_ns[keep],
                          volume=None, names=combined.names[keep],
                          prices={k: v[keep] for k, v in combined.prices.items()},
                          contracts=combined.contracts[keep])
-    return Loaded(part=combined, source=source,
+    return Loaded(part=combined, source=source, held=held,
                   format=",".join(sorted({report.format for report in reports})),
                   report=LoadReport(files=reports, warnings=warnings))
 
@@ -353,6 +361,19 @@ def _one_contract_per_date(part: _Part, rule: str, source: str) -> np.ndarray | 
             log.info("%s: %s rolls from %s to %s on %s", source, root, roll.before, roll.after,
                      roll.date)
     return None if keep.all() else keep
+
+
+def _held_after_rolls(part: _Part, keep: np.ndarray) -> np.ndarray:
+    """Per instrument: the outgoing contract's rows in the days after each roll, which
+    trades entered before the roll still read (contract_walk.held_rows)."""
+    _, trading_day = wall_clock_labels(part.wall_ns)
+    held = np.zeros(len(keep), dtype=bool)
+    root_codes, _ = pd.factorize(pd.Series(part.names).fillna(""))
+    contract_codes, _ = pd.factorize(part.contracts)
+    for root_code in np.unique(root_codes):
+        mine = np.flatnonzero(root_codes == root_code)
+        held[mine] = held_rows(trading_day[mine], contract_codes[mine], keep[mine])
+    return held
 
 
 def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
