@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from research.analysis import analyze_folder
 from research.report import ReportInputs, top_combos, write_report
 from research.report.html import SECTIONS
 from research.research_runner import ResearchRunner
@@ -20,7 +21,6 @@ from research.results.store import REPORT
 from research.spec.grid import load_spec
 from tests import browser
 from tests.helpers import ROOT
-from tests.report_fixtures import write_robustness
 
 MIN_COLOURS = 200  # a blank or unstyled page has a handful
 
@@ -95,7 +95,7 @@ def test_the_page_script_sorts_filters_and_switches_heatmaps(session, default_sw
 def test_robustness_sections_render_in_chromium(session, default_sweep, tmp_path):
     for name in ("manifest.json", "summary.parquet", "daily.parquet", "trades.parquet"):
         shutil.copy(default_sweep.path / name, tmp_path / name)
-    write_robustness(tmp_path)
+    analyze_folder(tmp_path)  # the analysis' real files, not a stand-in
     page = write_report(tmp_path)
     visit = browser.visit(session, page)
     check_offline_and_clean(visit)
