@@ -209,7 +209,7 @@ def test_a_report_that_fails_is_recorded_and_the_results_stay(tmp_path, monkeypa
 
 def test_a_sweep_with_its_pictures_and_page_never_imports_matplotlib(tmp_path):
     # (the robustness analysis is left out: arch imports matplotlib when it is installed)
-    code = ("import sys; from tests.test_report_page import run_sweep; "
+    code = ("import sys; from tests.report.test_report_page import run_sweep; "
             f"sweep = run_sweep({str(tmp_path)!r}, name='imports', analysis=False); "
             "print(len(list(sweep.path.glob('heatmap_*.png'))), 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
