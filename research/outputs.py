@@ -109,9 +109,11 @@ class Sweep:
         return categorize_text(pd.read_parquet(self.path / TRADES, filters=filters))
 
     def robustness(self, config: AnalysisConfig | None = None) -> Robustness:
-        """Walk-forward, PBO, deflated Sharpe, SPA, intervals and plateaus of this sweep
-        (docs/robustness.md), from its daily matrix; `config` None means the spec's settings.
-        Rewrites the folder's robustness.json and combo_stats.parquet.
+        """Walk-forward, PBO, CPCV, deflated Sharpe, SPA (raw and studentized), StepM, the
+        Harvey-Liu haircut, intervals and plateaus of this sweep (docs/robustness.md), from its
+        daily matrix, deflated by the N of the results root's trial ledger; `config` None
+        means the spec's settings. Rewrites the folder's robustness.json and
+        combo_stats.parquet and records the sweep's combos in the ledger.
 
         >>> from research.analysis import AnalysisConfig
         >>> sweep = Sweep("results/demo")  # the module example's sweep

@@ -12,16 +12,19 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from research.analysis.stats import METRICS
-from research.errors import SpecError
+from research.errors import SpecError, shorten
 
 AUTO = "auto"  # block_length: chosen from the data (resample.choose_block_length)
+MAX_CPCV_SPLITS = 20_000  # CPCV's splits, each a matrix product over the combos
 MAX_BLOCKS = 20  # C(20, 10) = 184,756 CSCV splits; C(22, 11) would be 705,432
 MIN_BOOTSTRAP_REPS = 100  # fewer cannot place a 2.5 % percentile
+TRIAL_COUNTS = ("ledger", "sweep", "effective")  # which N the corrections deflate by
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +42,15 @@ class AnalysisConfig:
     - ``block_length``: the bootstrap's mean block length in dates; None (or "auto") picks
       it from the data with ``arch.bootstrap.optimal_block_length``.
     - ``enabled``: False turns the analysis off at the end of a sweep.
+    - ``ledger``: the trial ledger (``research.analysis.ledger``): None for the results
+      root's ``trial_ledger.jsonl``, a path (relative to the results root) to share one,
+      or "off".
+    - ``trials``: the N that DSR, SPA and the haircut deflate by: "ledger" (every distinct
+      combo tried on these data), "sweep" (this sweep's) or "effective" (Li & Ji 2005);
+      the others are reported beside it.
+    - ``cpcv_groups`` / ``cpcv_test_groups``: combinatorial purged CV's N groups and k test
+      groups (López de Prado 2018, ch. 12); ``purge_dates`` / ``embargo_dates``: training
+      dates dropped before / after each test group.
 
     >>> AnalysisConfig(train=63, anchored=True).step_dates
     21
@@ -54,6 +66,12 @@ class AnalysisConfig:
     bootstrap_reps: int = 1000
     block_length: int | None = None
     enabled: bool = True
+    ledger: str | None = None
+    trials: str = "ledger"
+    cpcv_groups: int = 10
+    cpcv_test_groups: int = 2
+    purge_dates: int = 1
+    embargo_dates: int = 2
 
     def __post_init__(self) -> None:
         _check_values({name: getattr(self, name) for name in FIELD_NAMES}, "")
@@ -125,6 +143,22 @@ def _check_values(values: Mapping[str, Any], where: str) -> None:
     _check_int(name("bootstrap_reps"), values["bootstrap_reps"], MIN_BOOTSTRAP_REPS)
     if values["block_length"] is not None:
         _check_int(name("block_length"), values["block_length"], 1, f"(or null / {AUTO!r})")
+    ledger = values["ledger"]
+    if ledger is not None and (not isinstance(ledger, str) or not ledger.strip()):
+        raise SpecError(f"{name('ledger')}: {shorten(ledger)} is not a file path or 'off'")
+    if values["trials"] not in TRIAL_COUNTS:
+        raise SpecError(f"{name('trials')}: {shorten(values['trials'])} is not one of "
+                        f"{', '.join(TRIAL_COUNTS)}")
+    _check_int(name("cpcv_groups"), values["cpcv_groups"], 2)
+    _check_int(name("cpcv_test_groups"), values["cpcv_test_groups"], 1)
+    if values["cpcv_test_groups"] >= values["cpcv_groups"]:
+        raise SpecError(f"{name('cpcv_test_groups')}: {values['cpcv_test_groups']!r} is not "
+                        f"below cpcv_groups {values['cpcv_groups']!r} (training needs a group)")
+    if math.comb(values["cpcv_groups"], values["cpcv_test_groups"]) > MAX_CPCV_SPLITS:
+        raise SpecError(f"{name('cpcv_groups')}: C({values['cpcv_groups']}, "
+                        f"{values['cpcv_test_groups']}) splits is more than {MAX_CPCV_SPLITS:,}")
+    _check_int(name("purge_dates"), values["purge_dates"], 0)
+    _check_int(name("embargo_dates"), values["embargo_dates"], 0)
 
 
 def _is_int(value: Any) -> bool:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from research.analysis.combo_stats import combo_stats_table
 from research.analysis.config import AnalysisConfig
+from research.analysis.ledger import ledger_path, record_trials
 from research.analysis.robustness import Robustness
 from research.analysis.run import analyze
 from research.errors import AnalysisError
@@ -38,6 +39,8 @@ class FolderInputs:
     axes: Mapping[str, Sequence[Any]]
     n_failed: int
     config: AnalysisConfig
+    fingerprint: str | None = None  # the data's (manifest), which keys the trial ledger
+    sweep_name: str = ""
 
 
 def analyze_folder(results_dir: str | Path,
@@ -61,8 +64,9 @@ def analyze_folder(results_dir: str | Path,
     """
     root = Path(results_dir)
     inputs = read_inputs(root)
-    result = analyze(inputs.daily, inputs.params, inputs.axes, config or inputs.config,
-                     inputs.n_failed)
+    config = config or inputs.config
+    result = analyze(inputs.daily, inputs.params, inputs.axes, config, inputs.n_failed,
+                     n_ledger=_ledger_count(root, inputs, config))
     write_outputs(root, result)
     logger.info("robustness of %s: %s", root, result.verdict)
     return result
@@ -101,8 +105,19 @@ def read_inputs(results_dir: str | Path) -> FolderInputs:
     params = summary.set_index("combo_id")[[axis for axis in grid if axis in summary]]
     axes = {axis: list(values) for axis, values in grid.items()}
     config = AnalysisConfig.from_mapping(spec.get("analysis"), where=f"{MANIFEST}: analysis")
+    fingerprint = manifest.get("data_fingerprint")
     return FolderInputs(daily[order], params, axes, int(manifest.get("combos_failed") or 0),
-                        config)
+                        config, fingerprint if isinstance(fingerprint, str) else None,
+                        str(manifest.get("name") or root.name))
+
+
+def _ledger_count(root: Path, inputs: FolderInputs, config: AnalysisConfig) -> int | None:
+    """Record this sweep's combos in the trial ledger (``ledger.py``) and return how many
+    distinct combos it holds for these data; None without a ledger or a fingerprint."""
+    path = ledger_path(root.resolve().parent, config.ledger)
+    if path is None or not inputs.fingerprint:
+        return None
+    return record_trials(path, inputs.fingerprint, inputs.daily.columns, inputs.sweep_name)
 
 
 def write_outputs(results_dir: str | Path, result: Robustness) -> None:

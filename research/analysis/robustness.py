@@ -16,14 +16,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.analysis.cpcv import Cpcv
 from research.analysis.cscv import Cscv
+from research.analysis.haircut import Haircut
 from research.analysis.sharpe import DeflatedSharpe
 from research.analysis.spa import Spa
 from research.analysis.stats import SQRT_PERIODS_PER_YEAR
+from research.analysis.stepm import StepM
+from research.analysis.trials import ESTIMATOR as TRIALS_ESTIMATOR
 from research.analysis.walkforward import WalkForward
 from research.results.metrics import FLOAT_DECIMALS
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: trials, dsr_by_trials, spa_studentized, stepm, haircut, cpcv
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,9 +43,18 @@ class BootstrapSettings:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Robustness:
     """Everything the analysis found; ``combo_stats`` is the per-combo table, ``seconds``
-    the time each stage took (not part of robustness.json, which must not vary)."""
+    the time each stage took (not part of robustness.json, which must not vary).
+
+    ``n_trials`` counts this sweep's combos; ``n_ledger`` every distinct combo tried on the
+    same data (the ledger), ``n_effective`` Li & Ji's effective number; ``deflated`` and
+    ``spa_pvalue`` (studentized, consistent) are at the N named by ``trials_used``, and
+    ``deflated_by_trials`` / ``haircut_by_trials`` give each of the three."""
 
     n_trials: int
+    n_ledger: int
+    n_effective: float
+    mean_correlation: float
+    trials_used: str
     n_failed: int
     n_dates: int
     first_date: str
@@ -53,9 +66,15 @@ class Robustness:
     best_net_usd: float
     deflated: DeflatedSharpe
     spa: Spa
+    spa_pvalue: float
     bootstrap: BootstrapSettings
     walk_forward: WalkForward
     cscv: Cscv
+    cpcv: Cpcv
+    stepm: StepM
+    haircut: Haircut
+    deflated_by_trials: dict[str, DeflatedSharpe]
+    haircut_by_trials: dict[str, Haircut]
     best_plateau_score: float
     best_plateau_rank: int
     evidence: str
@@ -69,16 +88,26 @@ class Robustness:
         layout = {
             "layout_version": LAYOUT_VERSION,
             "n_trials": self.n_trials, "n_failed": self.n_failed, "n_dates": self.n_dates,
+            "trials": {"used": self.trials_used, "n_used": d.n_trials,
+                       "sweep": self.n_trials, "ledger": self.n_ledger,
+                       "effective": self.n_effective,
+                       "effective_estimator": TRIALS_ESTIMATOR,
+                       "mean_correlation": self.mean_correlation},
             "first_date": self.first_date, "last_date": self.last_date,
             "metric": self.metric, "best_combo_id": self.best_combo_id,
             "best_params": self.best_params, "best_metric": self.best_metric,
             "best_net_usd": self.best_net_usd, "best_sharpe": d.sharpe,
             "best_sharpe_annualised": d.sharpe * SQRT_PERIODS_PER_YEAR,
             "skewness": d.skew, "kurtosis": d.kurtosis, "sharpe_variance": d.sharpe_variance,
+            "sharpe_variance_estimator": d.variance_estimator,
+            "sharpe_variance_sample": d.sharpe_variance_sample,
             "sr0": d.sr0, "sr0_annualised": d.sr0 * SQRT_PERIODS_PER_YEAR,
             "psr": d.psr, "dsr": d.dsr,
+            "dsr_by_trials": {name: {"n": value.n_trials, "sr0": value.sr0, "dsr": value.dsr}
+                              for name, value in self.deflated_by_trials.items()},
             "pbo": self.cscv.pbo, "prob_oos_loss": self.cscv.prob_oos_loss,
-            "spa_pvalue": self.spa.pvalue, "spa_pvalues": self.spa.to_dict(),
+            "spa_pvalue": self.spa_pvalue, "spa_pvalues": self.spa.to_dict(),
+            "spa_studentized_pvalues": self.spa.studentized_dict(),
             "best_plateau_score": self.best_plateau_score,
             "best_plateau_rank": self.best_plateau_rank,
             "bootstrap": {"reps": self.bootstrap.reps,
@@ -88,6 +117,11 @@ class Robustness:
             "evidence": self.evidence, "verdict": self.verdict,
             "walk_forward": self.walk_forward.to_dict(),
             "cscv": self.cscv.to_dict(),
+            "cpcv": self.cpcv.to_dict(),
+            "stepm": self.stepm.to_dict(self.combo_stats["combo_id"].tolist()),
+            "haircut": self.haircut.to_dict(),
+            "haircut_by_trials": {name: value.to_dict()
+                                  for name, value in self.haircut_by_trials.items()},
         }
         return _clean(layout)
 

@@ -24,6 +24,7 @@ from research.errors import AnalysisError
 
 EULER_GAMMA = 0.5772156649015329  # Euler-Mascheroni: the paper's γ
 NORMAL_SKEW, NORMAL_KURTOSIS = 0.0, 3.0  # used for a series with no spread
+SAMPLE_VARIANCE, NULL_VARIANCE = "sample", "null"  # how V was estimated (deflate_best)
 
 
 def probabilistic_sharpe(sharpe: float, n_obs: int, skew: float, kurtosis: float,
@@ -101,27 +102,44 @@ class DeflatedSharpe:
     skew: float
     kurtosis: float
     n_trials: int
-    sharpe_variance: float  # of the trials' per-period Sharpe ratios, ddof 1
+    sharpe_variance: float  # the V behind SR0 (see variance_estimator)
     sr0: float
     psr: float | None  # PSR(0); None where the formula does not apply
     dsr: float | None
+    variance_estimator: str = SAMPLE_VARIANCE
+    sharpe_variance_sample: float | None = None  # ddof 1 over the trials, for comparison
 
 
-def deflate_best(best_usd: np.ndarray, sharpe_of_trials: np.ndarray,
-                 best_sharpe: float) -> DeflatedSharpe:
+def deflate_best(best_usd: np.ndarray, sharpe_of_trials: np.ndarray, best_sharpe: float,
+                 *, n_trials: int | None = None,
+                 null_variance: float | None = None) -> DeflatedSharpe:
     """DSR of the combo whose daily $ are `best_usd`, among trials with these Sharpes.
+
+    `n_trials` None: one trial per Sharpe given (the paper's N; a ledger's N may be larger).
+    `null_variance` None: V is the trials' sample variance (ddof 1, the paper's); else V is
+    that value, the spread the trials would have with no edge (``trials.py``), which the
+    edge under test cannot widen (an edge in some combos widens the sample variance and so
+    raises SR0 against itself).
 
     >>> d = deflate_best(np.array([1.0, 2.0, 0.0, 3.0]), np.array([0.0, 0.5, 1.0]), 1.0)
     >>> d.n_trials, d.sharpe_variance
     (3, 0.25)
+    >>> deflate_best(np.array([1.0, 2.0, 0.0, 3.0]), np.array([0.0, 0.5, 1.0]), 1.0,
+    ...              n_trials=50, null_variance=0.1).variance_estimator
+    'null'
     """
     skew, kurtosis = skew_and_kurtosis(best_usd)
-    n_trials, n_obs = len(sharpe_of_trials), len(best_usd)
-    variance = float(np.var(sharpe_of_trials, ddof=1)) if n_trials > 1 else 0.0
+    n_obs = len(best_usd)
+    sample = float(np.var(sharpe_of_trials, ddof=1)) if len(sharpe_of_trials) > 1 else 0.0
+    n_trials = len(sharpe_of_trials) if n_trials is None else n_trials
+    use_null = null_variance is not None and math.isfinite(null_variance)
+    variance = float(null_variance) if use_null else sample
     sr0 = expected_max_sharpe(n_trials, variance)
     psr = probabilistic_sharpe(best_sharpe, n_obs, skew, kurtosis)
     dsr = probabilistic_sharpe(best_sharpe, n_obs, skew, kurtosis, sr0)
     return DeflatedSharpe(sharpe=best_sharpe, n_obs=n_obs, skew=skew, kurtosis=kurtosis,
                           n_trials=n_trials, sharpe_variance=variance, sr0=sr0,
                           psr=None if math.isnan(psr) else psr,
-                          dsr=None if math.isnan(dsr) else dsr)
+                          dsr=None if math.isnan(dsr) else dsr,
+                          variance_estimator=NULL_VARIANCE if use_null else SAMPLE_VARIANCE,
+                          sharpe_variance_sample=sample)

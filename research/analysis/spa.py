@@ -12,10 +12,15 @@ bootstrap="stationary", seed=seed)`` with benchmark losses 0 (not trading) and m
   "lower" 0 for every combo with mean(d_j) < 0;
 - each p-value is the share of replications whose maximum exceeds the statistic.
 (arch 8 uses the variance only in that threshold; its ``studentize`` flag changes nothing
-else.) arch keeps a (combos x reps x 3) array and copies the matrix once per replication:
-10,000 combos take 9 s and 240 MB there. Here the same resamples (``resample``) enter as
-one count matrix, combos are taken a chunk at a time and only the running maxima are
-kept, so memory stays near CHUNK_BYTES. The tests hold the p-values equal to arch's.
+else: checked in ``SPA.compute`` and ``_simulate_values``, which never divide by it.) So
+arch's p-values are those of the raw statistic. Hansen (2005, eq. 6-7) studentizes:
+T = max(max_j √T·mean(d_j)/ω_j, 0) against replications max(max_j √T·(mean(d*_j) − μ_j)/ω_j,
+0), ω_j² the same kernel variance; a combo with ω_j = 0 (never trades) is left out of it.
+Both come from the same resamples in one pass. arch keeps a (combos x reps x 3) array and
+copies the matrix once per replication: 10,000 combos take 9 s and 240 MB there. Here the
+same resamples (``resample``) enter as one count matrix, combos are taken a chunk at a time
+and only the running maxima are kept, so memory stays near CHUNK_BYTES. The tests hold the
+raw p-values equal to arch's, the studentized ones to a hand computation.
 """
 
 from __future__ import annotations
@@ -35,17 +40,28 @@ _ARRAYS_PER_CHUNK = 4  # (reps x combos) arrays alive at once in _chunk_maxima
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Spa:
-    """The three SPA p-values; ``pvalue`` is the consistent one (Hansen's)."""
+    """The three SPA p-values of the raw statistic (arch's; ``pvalue`` is the consistent
+    one) and of Hansen's studentized one (``studentized``: lower, consistent, upper)."""
 
     pvalue: float
     pvalue_lower: float
     pvalue_upper: float
     reps: int
     block_length: int
+    studentized: tuple[float, float, float] = (math.nan, math.nan, math.nan)
+
+    @property
+    def pvalue_studentized(self) -> float:
+        """Hansen's consistent p-value of the studentized statistic."""
+        return self.studentized[1]
 
     def to_dict(self) -> dict[str, Any]:
         return {"lower": self.pvalue_lower, "consistent": self.pvalue,
                 "upper": self.pvalue_upper}
+
+    def studentized_dict(self) -> dict[str, Any]:
+        lower, consistent, upper = self.studentized
+        return {"lower": lower, "consistent": consistent, "upper": upper}
 
 
 def spa_test(cents: np.ndarray, counts: np.ndarray, block_length: int) -> Spa:
@@ -61,25 +77,33 @@ def spa_test(cents: np.ndarray, counts: np.ndarray, block_length: int) -> Spa:
     n_dates, n_combos = cents.shape
     reps = len(counts)
     kernel = _kernel_weights(n_dates, block_length)
-    statistic = -math.inf
+    statistic, statistic_t = -math.inf, 0.0  # Hansen floors the studentized one at 0
     maxima = np.full((reps, 3), -math.inf)
+    maxima_t = np.zeros((reps, 3))
     chunk = max(1, CHUNK_BYTES // (_ARRAYS_PER_CHUNK * 8 * max(reps, n_dates)))
     for start in range(0, n_combos, chunk):
         part = cents[:, start:start + chunk]
         means = part.sum(axis=0) / (n_dates * CENTS_PER_DOLLAR)
         statistic = max(statistic, float(means.max()))
-        centres = _centres(part / CENTS_PER_DOLLAR, means, kernel)
+        sd, centres = _centres(part / CENTS_PER_DOLLAR, means, kernel)
         boot_means = exact_matmul(counts, part) / (n_dates * CENTS_PER_DOLLAR)
+        scale = np.where(sd > 0, sd, math.inf)  # a flat combo: out of the studentized test
+        statistic_t = max(statistic_t, float((means / scale).max()))
         for kind, centre in enumerate(centres):
-            np.maximum(maxima[:, kind], (boot_means - centre).max(axis=1), out=maxima[:, kind])
+            deviation = boot_means - centre
+            np.maximum(maxima[:, kind], deviation.max(axis=1), out=maxima[:, kind])
+            np.maximum(maxima_t[:, kind], (deviation / scale).max(axis=1),
+                       out=maxima_t[:, kind])
     lower, consistent, upper = (maxima > statistic).mean(axis=0)
+    studentized = tuple(float(p) for p in (maxima_t > statistic_t).mean(axis=0))
     return Spa(pvalue=float(consistent), pvalue_lower=float(lower), pvalue_upper=float(upper),
-               reps=reps, block_length=block_length)
+               reps=reps, block_length=block_length, studentized=studentized)
 
 
-def _centres(usd: np.ndarray, means: np.ndarray,
-             kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The lower, consistent and upper re-centring of each combo's bootstrap mean."""
+def _centres(usd: np.ndarray, means: np.ndarray, kernel: np.ndarray
+             ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The standard error of each combo's mean (ω_j / √T), and the lower, consistent and
+    upper re-centring of its bootstrap mean."""
     n_dates = len(usd)
     demeaned = usd - means
     # arch's variance: Σ_t Σ_s κ_|t−s| d_t d_s / T, κ_0 = 1 (a quadratic form, one product)
@@ -87,7 +111,8 @@ def _centres(usd: np.ndarray, means: np.ndarray,
     with np.errstate(invalid="ignore"):  # ln ln T < 0 for T < 3: nothing is "valid"
         threshold = -np.sqrt(variance / n_dates * 2 * np.log(np.log(n_dates)))
     consistent = np.where(means >= threshold, means, 0.0)
-    return np.maximum(means, 0.0), consistent, means
+    standard_error = np.sqrt(np.maximum(variance, 0.0) / n_dates)
+    return standard_error, (np.maximum(means, 0.0), consistent, means)
 
 
 def _kernel_weights(n_dates: int, block_length: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The CME calendar (DATA_FORMATS "Rolls", issue 22): each date's scheduled close.
+"""The CME calendar (docs/data-formats.md, rolls, issue 22): each date's scheduled close.
 
 `cme_calendar.csv` (next to this module) is a pinned table of CME Globex special sessions
 2010-2026 for each product group: holidays (closed until 17:00), early closes and halts,

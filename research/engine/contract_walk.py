@@ -1,11 +1,11 @@
-"""A trade lives on the contract it entered (DATA_FORMATS "Rolls"): the bars its walk reads.
+"""A trade lives on the contract it entered (docs/data-formats.md, rolls): the bars its walk reads.
 
 Bars hold one contract per trading date. A trade entered on a contract's last date may
 still be open after the roll, and the next contract trades hundreds of points away (NQU4 and
 NQZ4 differ by 230-300 points in September 2024), so its exit, peak, TIME and OPEN read its
 own contract's bars. Bars keep, for each run of one contract, that contract's bars after
 the run (its `held` bars, up to the next weekday: the last date a trade entered in the run
-can still be open, ENGINE_SPEC §8), appended after the dated bars in one `WalkSeries`. A
+can still be open, docs/engine.md §8), appended after the dated bars in one `WalkSeries`. A
 trade's window is then two pieces of that series: the dated bars from its entry to the end
 of its run (or to E), then the run's held bars before E.
 
@@ -130,7 +130,7 @@ HELD_COLUMN = "after_roll"  # load_bars' marker of held rows (True), present aft
 
 def held_until(last_day: int) -> int:
     """The last date a trade entered by `last_day` can still be open: the next weekday
-    (ENGINE_SPEC §8; from a weekend label, the Monday after).
+    (docs/engine.md §8; from a weekend label, the Monday after).
 
     >>> held_until(1) - 1, held_until(5) - 5  # 1970-01-02 a Friday, 01-06 a Tuesday
     (3, 1)

@@ -50,7 +50,7 @@ def breakout_levels(r: SlotRange) -> tuple[int, int]:
 
 def candidate_bars(bars: Bars, r: SlotRange) -> range:
     """§7.3: bars from D slot up to D market_close inclusive (Q30), within 24 h of D slot;
-    only the range's contract's (DATA_FORMATS "Rolls": a market_close past 23:00 on the eve
+    only the range's contract's (docs/data-formats.md, rolls: a market_close past 23:00 on the eve
     of a roll stops at the roll)."""
     last = min(r.cutoff_ts_ns, r.end_ts_ns + NS_PER_DAY - 1)
     own_end = int(run_end_of(bars.walk, np.array([r.start_idx]))[0])

@@ -147,7 +147,7 @@ def execute_trade(bars: Bars, r: SlotRange, entry: Entry, rules: ExitRules,
     side, entry_ticks = entry.direction, entry.price_ticks
     distance = stop_distance(r, rules)
     initial_stop = entry_ticks - side * distance
-    # DATA_FORMATS "Rolls": W = [entry, E) on the entry's contract, whatever the roll does.
+    # docs/data-formats.md, rolls: W = [entry, E) on the entry's contract, whatever the roll does.
     walk = bars.walk
     window = own_contract_window(walk, entry.bar_idx, r.window_end_ts_ns)
     exit_ = walk_exits(walk, window, side, entry_ticks, initial_stop, rules)

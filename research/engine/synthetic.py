@@ -9,6 +9,10 @@ Everything is vectorised and derives from `numpy.random.default_rng(seed)` only.
 
 As a test device, ``edge=PlantedEdge(...)`` plants a real edge on one slot (see
 ``research.engine.planted_edge``); without it the bars are exactly those of the seed.
+``tick_walk=True`` makes each minute tick-continuous: its high and low are the extremes of
+a ±1-tick walk from its open to its close (so every price between them traded, and a level
+order inside the bar's range was reachable), not independent wicks; the default (False)
+gives exactly today's bars.
 """
 
 from __future__ import annotations
@@ -55,11 +59,12 @@ DAILY_VOLATILITY: dict[str, float] = {"ES": 0.010, "NQ": 0.013, "YM": 0.009, "CL
 def synthetic_bars(instrument: str = "ES", start: DateLike = SYNTHETIC_DEFAULTS["start"],
                    end: DateLike = SYNTHETIC_DEFAULTS["end"],
                    seed: int = SYNTHETIC_DEFAULTS["seed"], *,
-                   edge: PlantedEdge | None = None) -> pd.DataFrame:
+                   edge: PlantedEdge | None = None, tick_walk: bool = False) -> pd.DataFrame:
     """Minute bars of `instrument` whose Chicago dates lie in [start, end]; same args, same frame.
 
     `edge` (a test device) plants follow-through after one slot's breakouts on a seeded
-    share of the dates; None (the default) leaves the walk without any edge.
+    share of the dates; None (the default) leaves the walk without any edge. `tick_walk`
+    draws each minute's high and low as the extremes of a ±1-tick walk (see the module).
 
     >>> df = synthetic_bars("ES", "2024-01-08", "2024-01-12", seed=1)
     >>> list(df.columns)
@@ -78,7 +83,7 @@ def synthetic_bars(instrument: str = "ES", start: DateLike = SYNTHETIC_DEFAULTS[
     rng = np.random.default_rng(seed)
     wall_minutes = _schedule_wall_minutes(first_day, last_day)
     wall_minutes = wall_minutes[rng.random(wall_minutes.size) >= MISSING_MINUTE_SHARE]
-    open_, high, low, close = _price_ticks(wall_minutes, spec, rng)
+    open_, high, low, close = _price_ticks(wall_minutes, spec, rng, tick_walk)
     stamps = pd.DatetimeIndex((wall_minutes * NS_PER_MINUTE).view("M8[ns]"))
     stamps = stamps.tz_localize(CHICAGO, ambiguous="raise", nonexistent="raise")
     frame = pd.DataFrame({
@@ -183,10 +188,11 @@ _SESSION_MINUTES = np.r_[np.arange(SESSION_OPEN_MINUTE, MINUTES_PER_DAY),
 _SESSION_VARIANCE = float(np.sum(_VOLATILITY_BY_MINUTE[_SESSION_MINUTES] ** 2))
 
 
-def _price_ticks(wall_minutes: np.ndarray, spec: Instrument,
-                 rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+def _price_ticks(wall_minutes: np.ndarray, spec: Instrument, rng: np.random.Generator,
+                 tick_walk: bool = False) -> tuple[np.ndarray, ...]:
     """Open, high, low, close as int64 ticks: close is a cumsum of tick moves plus session
-    gaps, open the previous close (plus the gap), wicks non-negative tick excursions."""
+    gaps, open the previous close (plus the gap), wicks non-negative tick excursions (or,
+    with `tick_walk`, the extremes of the minute's ±1-tick walk)."""
     base = spec.base
     level_ticks = round(BASE_LEVEL[base] / spec.tick)
     minute_sigma = level_ticks * DAILY_VOLATILITY[base] / np.sqrt(_SESSION_VARIANCE)
@@ -200,9 +206,27 @@ def _price_ticks(wall_minutes: np.ndarray, spec: Instrument,
     floor_ticks = round(level_ticks * PRICE_FLOOR_SHARE)
     close = _reflect(close_path, floor_ticks)
     open_ = _reflect(close_path - moves, floor_ticks)
+    if tick_walk:
+        return _walk_extremes(open_, close, sigma, rng)
     wick_scale = EXCURSION_SHARE * sigma
     high = np.maximum(open_, close) + np.rint(rng.exponential(wick_scale)).astype(np.int64)
     low = np.minimum(open_, close) - np.rint(rng.exponential(wick_scale)).astype(np.int64)
+    return open_, high, np.maximum(low, 1), close
+
+
+def _walk_extremes(open_: np.ndarray, close: np.ndarray, sigma: np.ndarray,
+                   rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """High and low of a ±1-tick walk of about σ² steps (its variance is the minute's) from
+    open to close. The maximum's excess over the path's end points is drawn from the law of
+    a random walk bridge's maximum in its Brownian limit, P(max >= h) = exp(−2h(h − m)/n)
+    for h >= max(0, m) (m the move, n the steps), by inversion; the minimum likewise."""
+    move = (close - open_).astype(np.float64)
+    steps = np.maximum(sigma * sigma, 1.0)
+    up, down = rng.random((2, open_.size))
+    above = (move + np.sqrt(move * move - 2.0 * steps * np.log1p(-up))) / 2.0
+    below = (-move + np.sqrt(move * move - 2.0 * steps * np.log1p(-down))) / 2.0
+    high = np.maximum(open_ + np.rint(above).astype(np.int64), np.maximum(open_, close))
+    low = np.minimum(open_ - np.rint(below).astype(np.int64), np.minimum(open_, close))
     return open_, high, np.maximum(low, 1), close
 
 

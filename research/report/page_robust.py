@@ -164,7 +164,51 @@ def _numbers(robust: Robustness) -> str:
         ["SPA p-value", pvalue(robust.spa_pvalue), f"the chance of a winner this good among "
          f"{trials} combos if none beats not trading"],
     ]
-    return table(["number", "value", "says"], rows, numeric=[1], attrs='class="compact"')
+    return table(["number", "value", "says"], rows + _family_rows(robust), numeric=[1],
+                 attrs='class="compact"')
+
+
+def _family_rows(robust: Robustness) -> list[list[str]]:
+    """The number of tries and the rest of the family (robustness.json layout 2), the rows
+    whose section is there."""
+    family, rows = robust.family, []
+
+    def get(section: str, *keys: str) -> object:
+        value: object = family.get(section, {})
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    if "trials" in family:
+        rows.append(["N used", f"{count(get('trials', 'n_used'))} ({get('trials', 'used')})",
+                     f"tries the corrections deflate by: this sweep "
+                     f"{count(get('trials', 'sweep'))}, the ledger (every combo tried on "
+                     f"these data) {count(get('trials', 'ledger'))}, effective "
+                     f"{ratio(get('trials', 'effective'))} "
+                     f"({get('trials', 'effective_estimator')})"])
+    if "spa_studentized_pvalues" in family:
+        rows.append(["SPA p-value, studentized", pvalue(get("spa_studentized_pvalues",
+                                                            "consistent")),
+                     "Hansen's statistic (each combo's mean over its standard error), this "
+                     "sweep's combos"])
+    if "stepm" in family:
+        rows.append(["StepM", count(get("stepm", "count")),
+                     f"combos that beat not trading with the family-wise error held at "
+                     f"{ratio(get('stepm', 'size'))} (Romano & Wolf)"])
+    if "haircut" in family:
+        bhy = get("haircut", "bhy", "sharpe")
+        rows.append(["Haircut Sharpe (BHY)",
+                     MISSING if not isinstance(bhy, (int, float)) else
+                     f"{ratio(bhy * ANNUAL)} ({bhy:.4f}/day)",
+                     f"the winner's Sharpe after Harvey & Liu's adjustment for "
+                     f"{count(get('haircut', 'n_tests'))} tests (Holm p "
+                     f"{pvalue(get('haircut', 'holm', 'pvalue'))}, Bonferroni p "
+                     f"{pvalue(get('haircut', 'bonferroni', 'pvalue'))})"])
+    if "cpcv" in family:
+        rows.append(["CPCV median OOS Sharpe", ratio(get("cpcv", "median_sharpe_annualised")),
+                     f"picking the best combo, over {count(get('cpcv', 'paths'))} purged "
+                     f"paths; a loss on {pvalue(get('cpcv', 'prob_loss'))} of them"])
+    return rows
 
 
 def _rank_scatter(inputs: ReportInputs) -> str:

@@ -9,7 +9,8 @@ sensitivity) and the robustness analysis' files (``python -m research.cli.analyz
   first of LOGIT_KEYS found, and ``walk_forward: {train, test, step, anchored, metric,
   oos_net_usd, oos_sharpe, oos_tstat, wfe, distinct_choices, folds: [{train_start,
   train_end, test_start, test_end, combo_id, params, train_metric, test_metric}]}``; fold
-  dates are ISO dates or positions among the daily matrix' dates.
+  dates are ISO dates or positions among the daily matrix' dates; and the mappings of
+  FAMILY_KEYS (the number of tries, StepM, the haircut, CPCV), as they are.
 - ``combo_stats.parquet``: ``combo_id`` and any of COMBO_STAT_COLUMNS.
 
 A missing optional file leaves its sections with a note; an unreadable one too, with the
@@ -44,6 +45,10 @@ from research.results.metrics import METRIC_COLUMNS
 from research.results.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY, TRADES
 
 COMBO_STAT_COLUMNS = ("sharpe_ci_low", "sharpe_ci_high", "plateau_score", "dsr")
+# robustness.json's sections of the number of tries and the rest of the data-snooping family
+# (issue 25), kept as mappings for the overfitting section.
+FAMILY_KEYS = ("trials", "dsr_by_trials", "spa_studentized_pvalues", "stepm", "haircut",
+               "cpcv")
 # Where robustness.json may hold the CSCV logits (lambda per split), first found wins.
 LOGIT_KEYS = (("cscv", "logits"), ("logits",), ("cscv", "lambdas"), ("pbo_logits",))
 TRADE_COLUMNS = ("combo_id", "date", "slot", "result", "gross_usd", "costs_usd", "net_usd",
@@ -147,6 +152,8 @@ class Robustness:
     verdict: str | None
     logits: tuple[float, ...]
     walk_forward: WalkForward | None
+    # The rest of the family, as robustness.json holds it (FAMILY_KEYS; missing: absent).
+    family: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], dates: pd.DatetimeIndex) -> Robustness:
@@ -161,7 +168,8 @@ class Robustness:
                                                     "prob_oos_loss", "spa_pvalue")),
                    verdict if isinstance(verdict, str) and verdict.strip() else None,
                    tuple(v for v in map(_number, logits) if v is not None),
-                   WalkForward.from_json(wf, dates) if isinstance(wf, Mapping) else None)
+                   WalkForward.from_json(wf, dates) if isinstance(wf, Mapping) else None,
+                   {key: data[key] for key in FAMILY_KEYS if isinstance(data.get(key), Mapping)})
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -35,7 +35,7 @@ SAMPLE_NAMES = {("research/engine/formats/files.py", "notes.md")}  # a non-bar f
 # parts so that this file does not cite them itself.
 OUTSIDE_NOTES = ["ENGINE" + "_SPEC", "DATA" + "_FORMATS", "DECI" + "SIONS",
                  "PARALLEL" + "_PROCESSOR", "BENCH" + "MARK.md", "DESI" + "GN.md",
-                 "STY" + "LE.md", "ROBUST" + "NESS.md", "../" + "spec/", "shared" + "/"]
+                 "STY" + "LE.md", "ROBUST" + "NESS.md", "../" + "spec/", "../" + "shared"]
 OUTSIDE = re.compile("|".join([*map(re.escape, OUTSIDE_NOTES),
                                r"\b(?:DESIGN|STYLE|ROBUSTNESS) §"]))
 

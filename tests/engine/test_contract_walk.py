@@ -1,4 +1,4 @@
-"""A trade lives on the contract it entered (DATA_FORMATS "Rolls"): around a roll, every row
+"""A trade lives on the contract it entered (docs/data-formats.md, rolls): around a roll, every row
 equals the row of its own contract's series run alone, and no trade reads the other's bars."""
 
 from __future__ import annotations

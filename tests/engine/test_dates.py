@@ -1,6 +1,6 @@
 """The trading-date convention (docs/engine-dates.md) at the roll, DST and year boundaries:
 a Globex session opens at 17:00 Chicago the day before; labels move to the next date from
-23:00 (ENGINE_SPEC §5.1); ranges, slots and window ends are Chicago wall times."""
+23:00 (docs/engine.md §5); ranges, slots and window ends are Chicago wall times."""
 
 from __future__ import annotations
 

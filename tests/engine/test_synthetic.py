@@ -170,3 +170,14 @@ def test_instrument_base_is_what_a_micro_trades_like(symbol):
     assert spec.base in BASE_LEVEL and INSTRUMENTS[spec.base].micro is False
     assert (spec.base == symbol) is (not spec.micro)
     assert INSTRUMENTS[spec.base].tick == spec.tick
+
+
+def test_tick_walk_keeps_the_closes_and_makes_every_minute_continuous():
+    plain = synthetic_bars("ES", "2024-03-04", "2024-03-08", seed=5)
+    walk = synthetic_bars("ES", "2024-03-04", "2024-03-08", seed=5, tick_walk=True)
+    assert walk["close"].equals(plain["close"]) and walk["open"].equals(plain["open"])
+    assert (walk["high"] >= walk[["open", "close"]].max(axis=1)).all()
+    assert (walk["low"] <= walk[["open", "close"]].min(axis=1)).all()
+    assert not walk["high"].equals(plain["high"])  # the extremes are the walk's, not wicks
+    ticks = (walk["high"] - walk["low"]) / 0.25
+    assert np.allclose(ticks, np.round(ticks))

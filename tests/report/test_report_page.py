@@ -4,6 +4,7 @@ with and without trades and robustness files; the numbers it derives; its CLI.""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 import subprocess
@@ -14,17 +15,21 @@ import pandas as pd
 import pytest
 
 from research import ResearchRunner
+from research.analysis import AnalysisConfig, analyze_folder
 from research.engine.instruments import INSTRUMENTS
 from research.report import ReportInputs, build_report, top_combos, write_report
+from research.report.format import pvalue
 from research.report.html import SECTIONS
+from research.report.results_folder import FAMILY_KEYS
 from research.report.series import drawdown, equity_curve, monthly_pnl
 from research.report.trade_stats import CostSetting, cost_sensitivity, outcome_mix
-from research.results.daily import read_daily
 from research.results.store import MANIFEST, REPORT, SweepStore
 from research.spec.grid import spec_from_dict
 from tests.helpers import ROOT, small_spec
-from tests.report_fixtures import SPA_PVALUE, fold_count, write_robustness
 
+# robustness.json's keys the report reads (results_folder.Robustness.from_json)
+REPORT_READS = ("n_trials", "best_combo_id", "best_sharpe", "sr0", "dsr", "pbo", "prob_oos_loss",
+                "spa_pvalue", "verdict", "walk_forward", "cscv")
 GRID = {"slot": ["07:30", "10:00", "10:30"], "target": [10, 15], "t1_fraction": [0.5, 0.65]}
 
 
@@ -93,16 +98,23 @@ def test_with_robustness_files_every_part_renders(sweep, tmp_path):
     folder.mkdir()
     for name in ("manifest.json", "summary.parquet", "daily.parquet", "trades.parquet"):
         (folder / name).write_bytes((sweep.path / name).read_bytes())
-    written = write_robustness(folder)
+    result = analyze_folder(folder, AnalysisConfig(train=20, test=8, blocks=4))  # the real one
+    written = json.loads((folder / "robustness.json").read_text())
+    for key in (*REPORT_READS, *FAMILY_KEYS):  # a renamed key would leave a section empty
+        assert key in written, key
     page = build_report(ReportInputs.from_folder(folder))
     wf = section_of(page, "walk-forward")
     folds = written["walk_forward"]["folds"]
-    n_dates = len(read_daily(folder / "daily.parquet"))
-    assert fold_count(n_dates) >= 2
-    assert wf.count("<tr><td") == len(folds) == fold_count(n_dates)
-    assert "Stitched out-of-sample equity" in wf and "undefined" in wf  # wfe None
+    assert wf.count("<tr><td") == len(folds) == len(result.walk_forward.folds) > 0
+    assert "Stitched out-of-sample equity" in wf
     over = section_of(page, "overfitting")
-    assert 'class="verdict"' in over and f"{SPA_PVALUE:.3f}" in over
+    assert f'<p class="verdict">{html.escape(result.verdict)}</p>' in over
+    assert f"<td>SPA p-value</td><td>{pvalue(result.spa_pvalue)}</td>" in over.replace(
+        ' class="num"', "")
+    for label in ("N used", "SPA p-value, studentized", "StepM", "Haircut Sharpe (BHY)",
+                  "CPCV median OOS Sharpe"):
+        assert f"<td>{label}</td>" in over, label
+    assert f"{result.n_trials:,} ({result.trials_used})" in over
     assert "histogram of logit" in over
     assert 'class="wf"' in section_of(page, "heatmaps")
     table = section_of(page, "top-table")
@@ -199,7 +211,7 @@ def test_a_report_that_fails_is_recorded_and_the_results_stay(tmp_path, monkeypa
 @pytest.mark.slow
 def test_a_sweep_with_its_pictures_and_page_never_imports_matplotlib(tmp_path):
     # (the robustness analysis is left out: arch imports matplotlib when it is installed)
-    code = (f"import sys; from {__name__} import run_sweep; "  # this module, where it lives
+    code = ("import sys; from tests.report.test_report_page import run_sweep; "
             f"sweep = run_sweep({str(tmp_path)!r}, name='imports', analysis=False); "
             "print(len(list(sweep.path.glob('heatmap_*.png'))), 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
