@@ -34,6 +34,7 @@ grid:
 KIBOT_ROWS = "12/02/2024,09:31,6045.25,6046,6045,6045.75,812\n"
 SIGNAL_SPEC = seven_slot_spec("signals", end="2024-12-31")  # 168 combos in 21 tasks of 8
 SIGNAL_TASKS = 21
+SETTLE_S = 0.5  # after the first shard: into the next task, more likely inside a kernel
 KEPT = ": finished combos are kept; run the same command again to continue\n"
 
 
@@ -122,6 +123,7 @@ def signalled_sweep(tmp_path: Path, sig: int, max_cpus: int, whole_group: bool):
                "--batch-size", 8, start_new_session=whole_group,
                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_for_first_shard(tmp_path / "signals", proc)
+    time.sleep(SETTLE_S)  # into the next task's kernels, not the store's Python code
     sent = time.monotonic()
     if whole_group:
         os.killpg(proc.pid, sig)
