@@ -35,7 +35,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
 MODES = ("auto", "bar", "notebook", "lines", "off")
@@ -291,23 +290,6 @@ def clock(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def process_age_s() -> float | None:
-    """Seconds since this process started (Python's start and imports included), from
-    Linux's /proc; None where that cannot be read.
-
-    >>> age = process_age_s()
-    >>> age is None or age > 0
-    True
-    """
-    try:
-        after_name = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
-        started_ticks = int(after_name[19])  # field 22, starttime, in clock ticks after boot
-        uptime_s = float(Path("/proc/uptime").read_text().split()[0])
-        return max(uptime_s - started_ticks / os.sysconf("SC_CLK_TCK"), 0.0)
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
 
 
 def _open_bar(facts: RunFacts, stream: TextIO, notebook: bool) -> Any:

@@ -25,6 +25,7 @@ from research.engine.synthetic import synthetic_bars  # noqa: F401 - the doctest
 from research.errors import ResearchError
 from research.outputs import Sweep
 from research.parallel.backends import release_workers, run_tasks
+from research.parallel.interrupt import checkpoint
 from research.parallel.settings import ParallelSpec
 from research.plan import Plan
 from research.progress import Progress
@@ -280,6 +281,7 @@ class ResearchRunner:
                 except (KeyboardInterrupt, ResearchError):
                     raise
                 except Exception as exc:  # noqa: BLE001 - a dead worker: its combos failed
+                    checkpoint()  # unless a signal stopped it (research.parallel.interrupt)
                     logger.error("workers failed: %s", exc)
                     failures.extend(failure_record(rp, exc) for task in pending.values()
                                     for rp in task.combos)

@@ -4,7 +4,10 @@ A task is a batch of combos sharing their RangeRules: the shared stages run once
 walk once per ExitRules, the rows stage per combo; then the rows of all its combos become
 one set of columns, its metrics and daily series one compiled pass (no per-combo frame).
 A combo that raises is recorded with its traceback and the others go on; the worker
-returns everything, shards already encoded, to the parent, the only writer.
+returns everything, shards already encoded, to the parent, the only writer. Run in the
+parent (one process), a task keeps a Ctrl-C or SIGTERM until its kernels return and
+raises it between combos: an interruption is never recorded as a failed combo
+(research.parallel.interrupt).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Pipeline, SharedRanges, Stages
 from research.engine.ranges import weekday_trading_days
 from research.engine.results import RowPiece
+from research.parallel.interrupt import checkpoint, deferred
 from research.parallel.processor import ParallelProcessor
 from research.plan import Task
 from research.results.daily import daily_table
@@ -45,6 +49,12 @@ class TaskResult:
 def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int,
              stages: Stages = ENGINE_STAGES, store_trades: bool = True) -> TaskResult:
     """Run one task's combos on `threads` engine threads."""
+    with deferred():  # kernels run in this thread: a signal waits for a checkpoint
+        return _run_task(bars, task, as_of_ns, threads, stages, store_trades)
+
+
+def _run_task(bars: Bars, task: Task, as_of_ns: int, threads: int, stages: Stages,
+              store_trades: bool) -> TaskResult:
     started = time.perf_counter()
     pipeline = Pipeline(bars, as_of_ns, ParallelProcessor(max_workers=threads), stages)
     failures: list[dict[str, Any]] = []
@@ -54,11 +64,13 @@ def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int,
     try:
         shared = pipeline.shared(task.range_rules)
     except Exception as exc:  # noqa: BLE001 - every combo of the task fails alike
+        checkpoint()  # unless a signal caused it
         failures = [failure_record(rp, exc) for rp in task.combos]
         shared = None
     else:
         walk_of: dict[ExitRules, int] = {}  # combos equal on ExitRules share the walk
         for rp in task.combos:
+            checkpoint()  # between combos: a signal stops the task here
             try:
                 rules = ExitRules.from_params(rp)
                 if rules not in walk_of:
@@ -68,11 +80,13 @@ def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int,
                 pieces.append(RowPiece.of(rp, pipeline.rows(shared, walks[walk], rp), walk))
                 done.append(rp)
             except Exception as exc:  # noqa: BLE001 - recorded in the manifest
+                checkpoint()
                 failures.append(failure_record(rp, exc))
     try:
         summaries, trades, daily = _outputs(pipeline, shared, walks, pieces, done,
                                             task.task_id, store_trades)
     except Exception as exc:  # noqa: BLE001 - the task's columns: its combos fail together
+        checkpoint()
         failures += [failure_record(rp, exc) for rp in done]
         summaries, trades, daily = _outputs(pipeline, None, [], [], [], task.task_id,
                                             store_trades)

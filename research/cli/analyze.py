@@ -1,19 +1,24 @@
-"""Command line: python -m research.cli.analyze RESULTS_DIR [options].
+"""Command line: python -m research.cli.analyze RESULTS_DIR [options] (or research-analyze).
 
 Is a sweep's in-sample winner skill or luck? Runs docs/robustness.md's methods on the folder's
 daily matrix, writes robustness.json and combo_stats.parquet there, prints the key numbers
-and a plain-words verdict. Exit codes: 0 done, 2 bad input, 130 interrupted.
+and a plain-words verdict. The folder's report.html, if there is one, is rebuilt to show
+the new analysis; if that fails, one line says the report is stale and which command
+rebuilds it. Exit codes (research.cli.shell): 0 done, 2 bad input, 3 a file could not be
+written, 130 interrupted, 143 terminated.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from research.analysis.folder import ROBUSTNESS
 from research.analysis.stats import METRICS
-from research.errors import ResearchError, SpecError
+from research.cli import shell
+from research.errors import SpecError, shorten
 
 EXAMPLES = """examples:
   python -m research.cli.analyze results/grid980
@@ -32,7 +37,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     63
     """
     parser = argparse.ArgumentParser(
-        prog="python -m research.cli.analyze", epilog=EXAMPLES,
+        prog=shell.prog("analyze"), epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Robustness of a sweep's winner (walk-forward, PBO, deflated Sharpe, "
                     "SPA, intervals, plateaus) from its results folder.")
@@ -61,21 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    try:
-        return _run(args)
-    except ResearchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    return shell.run(lambda: _run(args), verbose=args.verbose,
+                     command_line=argv is None)
 
 
 def _run(args: argparse.Namespace) -> int:
     from research.analysis import AnalysisConfig, analyze, read_inputs
-    from research.analysis.folder import COMBO_STATS, ROBUSTNESS, write_outputs
+    from research.analysis.folder import COMBO_STATS, write_outputs
     from research.analysis.verdict import key_numbers
 
     inputs = read_inputs(args.results_dir)
@@ -89,12 +86,40 @@ def _run(args: argparse.Namespace) -> int:
         key = str(exc).partition(":")[0]
         raise SpecError(f"--{key.replace('_', '-')}{str(exc)[len(key):]}") from None
     result = analyze(inputs.daily, inputs.params, inputs.axes, config, inputs.n_failed)
-    write_outputs(args.results_dir, result)
+    with shell.writing(Path(args.results_dir) / ROBUSTNESS):
+        write_outputs(args.results_dir, result)
     print(key_numbers(result))
     print(f"wrote {ROBUSTNESS} and {COMBO_STATS} in {args.results_dir}")
+    rebuild_report(Path(args.results_dir))
     print()
     print(result.verdict)
     return 0
+
+
+def rebuild_report(folder: Path) -> Path | None:
+    """Rewrite `folder`'s report.html, if it has one, so that it shows the analysis just
+    written; returns its path. A report that cannot be rebuilt leaves the analysis done:
+    one line on stderr says it is stale and names the command that rebuilds it.
+
+    >>> import tempfile
+    >>> rebuild_report(Path(tempfile.mkdtemp())) is None  # no report: nothing to rebuild
+    True
+    """
+    from research.report import write_report
+    from research.results.store import REPORT
+
+    if not (folder / REPORT).exists():
+        return None
+    try:
+        path = write_report(folder)
+    except Exception as exc:  # noqa: BLE001 - the analysis is written; the page is extra
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else shorten(str(exc))
+        print(f"warning: {folder / REPORT} is stale: it predates {ROBUSTNESS} and could not "
+              f"be rebuilt ({type(exc).__name__}: {why}); rebuild it with: "
+              f"python -m research.report {folder}", file=sys.stderr)
+        return None
+    print(f"report: {path}")
+    return path
 
 
 if __name__ == "__main__":

@@ -6,18 +6,20 @@
 It shows the detected format and column mapping, time zone and stamp convention, instruments
 and contracts with their date ranges and roll dates, first and last bar, trading dates, bars
 per date (min / median), the longest gaps other than the daily halt and weekends, and the
-first problems found, without running a sweep. Unreadable data: the loader's message, exit 2.
+first problems found, without running a sweep. Exit codes (research.cli.shell): 0 shown,
+2 unreadable data (the loader's message, one line), 3 the output could not be written,
+130 interrupted, 143 terminated.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections.abc import Sequence
 
 import numpy as np
 
+from research.cli import shell
 from research.engine.bars import Bars
 from research.engine.calendar import calendar_in_data
 from research.engine.clock import NS_PER_MINUTE, iso_day
@@ -26,7 +28,7 @@ from research.engine.formats import FORMAT_NAMES, ROLL_RULES, STAMPS
 from research.engine.formats.loader import FileReport, LoadReport
 from research.engine.formats.symbols import parse_symbol
 from research.engine.timestamps import chicago_text
-from research.errors import DataError, ResearchError
+from research.errors import DataError
 
 SHOWN_FILES = 8
 SHOWN_GAPS = 5
@@ -36,7 +38,12 @@ REGULAR_GAP_MINUTES = ((61 - 60, 61 + 60), (2941 - 60, 2941 + 60))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m research.cli.data_inspector",
+    """The command's options.
+
+    >>> parse_args(["data/ES.parquet", "--roll", "none"]).roll
+    'none'
+    """
+    parser = argparse.ArgumentParser(prog=shell.prog("data"),
                                      description="Show what the loader makes of bar files.")
     parser.add_argument("path", help="a bar file, folder or glob")
     parser.add_argument("--format", default="auto", choices=FORMAT_NAMES)
@@ -46,6 +53,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--timestamps", choices=STAMPS, help="open or close stamps "
                         "(default: the format's convention)")
     parser.add_argument("--roll", default="volume", choices=ROLL_RULES)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is done")
     return parser.parse_args(argv)
 
 
@@ -61,13 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     'error: missing.csv: no such file or folder\\n'
     """
     args = parse_args(argv)
-    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
-    try:
-        print(inspect(args.path, format=args.format, instrument=args.instrument,
-                      timezone=args.timezone, timestamps=args.timestamps, roll=args.roll))
-    except ResearchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    # the loader's warnings are listed under "problems:"; -v logs them as they come too
+    return shell.run(lambda: _run(args), verbose=args.verbose, level=logging.ERROR,
+                     command_line=argv is None)
+
+
+def _run(args: argparse.Namespace) -> int:
+    print(inspect(args.path, format=args.format, instrument=args.instrument,
+                  timezone=args.timezone, timestamps=args.timestamps, roll=args.roll))
     return 0
 
 
@@ -164,4 +173,4 @@ def _duration(minutes: int) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -5,33 +5,33 @@ on a terminal or a plain line every 10 s elsewhere (a log file, CI). On stdout: 
 table and the closing block (wall time, ok/failed counts, where the files are), ending
 with ``results: <folder>``.
 
-Exit codes: 0 all combos finished, 1 some combos failed, 2 bad input (or the results folder
-is being written by another run), 3 the results could not be written (disk full, no
-permission), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+Exit codes (research.cli.shell): 0 all combos finished, 1 some combos failed, 2 bad input
+(or the results folder is being written by another run), 3 the results could not be written
+(disk full, no permission), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). The wall
+time in the closing block counts from this command's start, not its parent shell's.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
-import signal
 import sys
 import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from research.cli import shell
 from research.engine.pipeline import ENGINE_STAGES, Stages
-from research.errors import ResearchError, Terminated
 from research.parallel.settings import BACKENDS
-from research.progress import clock, process_age_s
+from research.progress import clock
 from research.report import DEFAULT_RANK
 from research.results.metrics import METRIC_COLUMNS
-from research.results.store import MANIFEST, StoreWriteError
+from research.results.store import MANIFEST
 
 logger = logging.getLogger("research.cli.sweep")
 DEFAULT_TOP = 10
+KEPT = "finished combos are kept; run the same command again to continue"
 EPILOG = f"""\
 examples:
   run the default sweep (84 combos of one year of synthetic ES):
@@ -53,7 +53,7 @@ metrics for --rank-by (default {DEFAULT_RANK}; drawdowns and costs rank lowest f
 {textwrap.fill(", ".join(METRIC_COLUMNS), width=88, initial_indent="  ", subsequent_indent="  ")}
 
 exit codes: 0 all combos finished, 1 some combos failed (see manifest.json),
-  2 bad input, 3 the results could not be written, 130 interrupted
+  2 bad input, 3 the results could not be written, 130 interrupted, 143 terminated
 """
 
 
@@ -65,7 +65,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ('sharpe', 3, False)
     """
     parser = argparse.ArgumentParser(
-        prog=_prog(), formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        prog=shell.prog("sweep"), epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run a parameter sweep of the breakout engine and store its results.")
     parser.add_argument("spec", help="sweep spec (YAML), e.g. sweeps/grid.yaml")
     parser.add_argument("--max-cpus", help="CPU budget: a number or 'auto' "
@@ -117,36 +118,17 @@ def main(argv: Sequence[str] | None = None, *, stages: Stages = ENGINE_STAGES) -
     >>> err.getvalue()  # doctest: +ELLIPSIS
     'error: no-such-spec.yaml: cannot read the spec (No such file or directory)\\n'
     """
-    started_s = time.perf_counter() - (process_age_s() or 0.0)  # the wall time a user feels
+    started_s = time.perf_counter()  # this command's own start: never a parent shell's age
+    # Python's start and the imports before main(), for the dry run's estimate: the CPU
+    # time this process has used (a parent shell that exec'd it used next to none); none
+    # when main() is called in a longer-lived process (a test, a notebook)
+    imports_s = time.process_time() if argv is None else 0.0
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        return _run(args, stages, started_s)
-    except Terminated:
-        print("terminated: finished combos are kept; run the same command again to continue",
-              file=sys.stderr)
-        return 128 + signal.SIGTERM
-    except StoreWriteError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
-    except ResearchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished combos are kept; run the same command again to continue",
-              file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return shell.run(lambda: _run(args, stages, started_s, imports_s), verbose=args.verbose,
+                     kept=KEPT, command_line=argv is None)
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated(f"signal {signum}")
-
-
-def _run(args: argparse.Namespace, stages: Stages, started_s: float) -> int:
+def _run(args: argparse.Namespace, stages: Stages, started_s: float, imports_s: float) -> int:
     from research.research_runner import ResearchRunner
     from research.spec.grid import load_spec
 
@@ -162,7 +144,7 @@ def _run(args: argparse.Namespace, stages: Stages, started_s: float) -> int:
         from research.cli.dry_run import dry_run
 
         result = dry_run(runner, spec, fresh=args.fresh, quiet=args.quiet,
-                         startup_s=time.perf_counter() - started_s)
+                         startup_s=imports_s + time.perf_counter() - started_s)
         print(result.report())
         return 0
     sweep = runner.run_spec(spec, fresh=args.fresh)
@@ -217,12 +199,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return value
-
-
-def _prog() -> str:
-    """`research-sweep` when run as the console script, else the module form."""
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    return name if name == "research-sweep" else "python -m research.sweep"
 
 
 if __name__ == "__main__":

@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import joblib
 
+from research.parallel.interrupt import ignore_interrupts_in_worker
 from research.parallel.settings import ParallelSpec
 
 T = TypeVar("T")
@@ -39,7 +41,21 @@ def run_tasks(fn: Callable[..., T], data: Any, tasks: Sequence[Any], extra_args:
         return
     calls = (joblib.delayed(fn)(data, task, *extra_args) for task in tasks)
     with worker_config(settings.backend):
-        yield from joblib.Parallel(n_jobs=processes, return_as="generator_unordered")(calls)
+        results = joblib.Parallel(n_jobs=processes, return_as="generator_unordered")(calls)
+        try:
+            for result in results:  # noqa: UP028 - `yield from` would close them unquieted
+                yield result
+        finally:
+            _close_quietly(results)
+
+
+def _close_quietly(results: Iterator[Any]) -> None:
+    """Close joblib's generator without its warning that tasks were cancelled: the runner
+    stops early on purpose (a Ctrl-C, a dead worker), and says so in its own words."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*(have been cancelled|but not used)",
+                                category=UserWarning)
+        results.close()
 
 
 def release_workers(settings: ParallelSpec) -> None:
@@ -77,10 +93,13 @@ def watch_parent(parent: int) -> None:
     """Exit this worker within PARENT_CHECK_S of its parent's death (SIGKILL, OOM): loky
     workers otherwise wait on their queue for minutes, holding their memory. `parent` is the
     pid that started the pool: a worker whose parent died while it was still starting is
-    already re-parented, so it ends at once."""
+    already re-parented, so it ends at once. The worker ignores SIGINT: a terminal's Ctrl-C
+    is the parent's to handle (it stops the workers; interrupt.ignore_interrupts_in_worker)."""
     if _WATCHED:
         return
     _WATCHED.append(parent)
+    if os.getpid() != parent:  # a worker, never the parent itself
+        ignore_interrupts_in_worker()
 
     def watch() -> None:
         while os.getppid() == parent:

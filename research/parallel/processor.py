@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from research.parallel.budget import cpu_budget
+from research.parallel.interrupt import checkpoint, deferred
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -161,7 +162,8 @@ class ParallelProcessor:
         when parallelism is off, there are fewer than 2 ranges or one worker. ``progress``
         gets the number of ranges each finished slice held; it is only ever called from
         this thread, so it needs no lock. Raises RangeProcessingError naming the first
-        failing range; never returns partial results.
+        failing range; never returns partial results. A Ctrl-C or SIGTERM is raised
+        between slices, never inside one (research.parallel.interrupt).
 
         >>> ParallelProcessor(max_workers=2).process(list(range(16)), sum)  # a sum per slice
         [1, 5, 9, 13, 17, 21, 25, 29]
@@ -220,10 +222,12 @@ class ParallelProcessor:
         for start, stop in bounds:
             part = ranges if (start, stop) == (0, len(ranges)) else ranges[start:stop]
             try:
-                results.append(process_slice(part))
+                with deferred():  # a signal waits for the kernel to return (interrupt.py)
+                    results.append(process_slice(part))
             except Exception as exc:
                 failure, cause = _locate_failure(ranges, process_slice, start, stop, exc)
                 raise failure from cause
+            checkpoint()  # between slices: stopping here leaves nothing half done
             if progress is not None:
                 progress(stop - start)
         return results
@@ -244,6 +248,7 @@ class ParallelProcessor:
             ]
             slice_of = {future: index for index, future in enumerate(futures)}
             for future in as_completed(futures):
+                checkpoint()  # a signal kept while a slice ran (interrupt.deferred)
                 if future.exception() is not None:
                     break
                 if progress is not None:
@@ -252,6 +257,7 @@ class ParallelProcessor:
         finally:
             # cancels queued slices and waits for running ones, also on KeyboardInterrupt
             pool.shutdown(wait=True, cancel_futures=True)
+        checkpoint()  # a slice's error while a signal is pending is the signal's doing
         for (start, stop), future in zip(bounds, futures, strict=True):
             # the pool runs slices in submission order, so every slice before the first
             # cancelled one has run: the first failure found here is the first in the input
