@@ -28,6 +28,7 @@ from research.engine.formats.base import FORMAT_NAMES, STAMPS
 from research.engine.formats.delimited import check_columns
 from research.engine.formats.files import BAR_FILE_SUFFIXES, ScanLimitError, bar_files
 from research.engine.formats.loader import LoadOptions, LoadReport, load_frame
+from research.engine.formats.quality import BAD_BARS
 from research.engine.formats.rolls import ROLL_RULES
 from research.engine.formats.rows import float_prices, rows_of, take, tradable_instrument
 from research.engine.formats.symbols import classify
@@ -136,7 +137,9 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
                 close_ticks=_fresh(ticks["close"], np.int64),
                 minute_of_day=minute_of_day, trading_day=trading_day, source=source,
                 contracts=contracts, contract_code=_fresh(contract_code, np.int16),
-                source_format=str(df.attrs.get("format", "")))
+                source_format=str(df.attrs.get("format", "")),
+                load_warnings=tuple(str(text) for text in df.attrs.get("warnings", ())),
+                dropped_bars=int(df.attrs.get("dropped_bars", 0)))
 
 
 def _contract_codes(df: pd.DataFrame, rows: np.ndarray, codes: np.ndarray,
@@ -232,7 +235,8 @@ ColumnsLike = Mapping[str, str | int] | None
 def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: ColumnsLike = None,
               instrument: str | None = None, timezone: str | None = None,
               timestamps: str | None = None, roll: str = "volume", start: DateLike = None,
-              end: DateLike = None, snap_to_tick: bool = False) -> pd.DataFrame:
+              end: DateLike = None, snap_to_tick: bool = False,
+              bad_bars: str = "warn") -> pd.DataFrame:
     """Read bar files into timestamp (tz Chicago, ns, the bar's open), open/high/low/close
     (float64), instrument and, when the files name contracts, contract.
 
@@ -244,7 +248,9 @@ def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: Co
     `instrument` keeps its rows, and names the instrument of a file without an instrument
     column. Several contracts: one per trading date, chosen by `roll` (`volume` or `none`);
     spreads are dropped. `start`/`end` are inclusive Chicago dates. `snap_to_tick` rounds
-    prices to the tick. Other columns are dropped.
+    prices to the tick. `bad_bars` (`warn`, `drop` or `error`) handles bars wrong one by one
+    (prices at or below zero, spikes, a level 10x off, a cut last line): the loader's
+    warnings and the count of dropped bars travel in `frame.attrs`. Other columns are dropped.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
@@ -255,7 +261,8 @@ def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: Co
     """
     frame, _ = load_with_report(path, format=format, columns=columns, instrument=instrument,
                                 timezone=timezone, timestamps=timestamps, roll=roll,
-                                start=start, end=end, snap_to_tick=snap_to_tick)
+                                start=start, end=end, snap_to_tick=snap_to_tick,
+                                bad_bars=bad_bars)
     return frame
 
 
@@ -272,19 +279,22 @@ def load_with_report(path: str | os.PathLike[str], **kwargs: Any) -> tuple[pd.Da
 def load_options(source: str, *, format: str = "auto", columns: ColumnsLike = None,
                  instrument: str | None = None, timezone: str | None = None,
                  timestamps: str | None = None, roll: str = "volume", start: DateLike = None,
-                 end: DateLike = None, snap_to_tick: bool = False) -> LoadOptions:
+                 end: DateLike = None, snap_to_tick: bool = False,
+                 bad_bars: str = "warn") -> LoadOptions:
     """`load_bars`' keywords checked; a DataError starts with `source` and names the key."""
     check_load_keys(source, format=format, columns=columns, timezone=timezone,
-                    timestamps=timestamps, roll=roll, snap_to_tick=snap_to_tick)
+                    timestamps=timestamps, roll=roll, snap_to_tick=snap_to_tick,
+                    bad_bars=bad_bars)
     symbol = None if instrument is None else tradable_instrument(instrument, source).symbol
     return LoadOptions(format=format, columns=columns, instrument=symbol, timezone=timezone,
                        timestamps=timestamps, roll=roll, first_day=day_number_of(start, "start"),
-                       last_day=day_number_of(end, "end"), snap_to_tick=snap_to_tick)
+                       last_day=day_number_of(end, "end"), snap_to_tick=snap_to_tick,
+                       bad_bars=bad_bars)
 
 
 def check_load_keys(source: str, *, format: object = "auto", columns: object = None,
                     timezone: object = None, timestamps: object = None, roll: object = "volume",
-                    snap_to_tick: object = False) -> None:
+                    snap_to_tick: object = False, bad_bars: object = "warn") -> None:
     """The keys that need no file, checked alone (also for a sweep spec's data section)."""
     def refuse(key: str, value: object, allowed: str) -> NoReturn:
         raise DataError(f"{source}: {key}: {shorten(value)} is not {allowed}")
@@ -304,6 +314,8 @@ def check_load_keys(source: str, *, format: object = "auto", columns: object = N
         refuse("roll", roll, f"one of {', '.join(ROLL_RULES)}")
     if not isinstance(snap_to_tick, bool):
         refuse("snap_to_tick", snap_to_tick, "true or false")
+    if bad_bars not in BAD_BARS:
+        refuse("bad_bars", bad_bars, f"one of {', '.join(BAD_BARS)}")
 
 
 def _is_zone(value: object) -> bool:
@@ -333,14 +345,18 @@ def day_number_of(value: DateLike, name: str) -> int | None:
 
 
 def describe_bars(bars: Bars) -> dict[str, Any]:
-    """What the manifest records about where bars came from: format, contracts, rolls.
+    """What the manifest records about where bars came from: format, contracts (by first
+    date), rolls, the loader's warnings and the bad bars it dropped (the last two only when
+    there are).
 
     >>> from research.engine.synthetic import synthetic_bars
     >>> describe_bars(prepare_bars(synthetic_bars("ES", "2024-01-08", "2024-01-09"), "ES"))
     {'format': '', 'contracts': [], 'roll_dates': []}
     """
+    loader = {**({"warnings": list(bars.load_warnings)} if bars.load_warnings else {}),
+              **({"dropped_bars": bars.dropped_bars} if bars.dropped_bars else {})}
     if bars.contracts == NO_CONTRACTS or not len(bars):
-        return {"format": bars.source_format, "contracts": [], "roll_dates": []}
+        return {"format": bars.source_format, "contracts": [], "roll_dates": [], **loader}
     days, codes = bars.trading_day, bars.contract_code
     contracts = []
     for code, name in enumerate(bars.contracts):
@@ -351,4 +367,6 @@ def describe_bars(bars: Bars) -> dict[str, Any]:
     changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     rolls = [{"date": _iso(int(days[i])), "from": bars.contracts[codes[i - 1]],
               "to": bars.contracts[codes[i]]} for i in changes]
-    return {"format": bars.source_format, "contracts": contracts, "roll_dates": rolls}
+    contracts.sort(key=lambda row: (row["first_date"], row["contract"]))
+    return {"format": bars.source_format, "contracts": contracts, "roll_dates": rolls,
+            **loader}

@@ -46,11 +46,12 @@ TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades", "analysi
 DEFAULT_MAX_COMBOS = 100_000
 STORE_TRADES = ("all", "none")  # store every combo's trades, or only summary and daily
 DATA_KEYS = ("path", "synthetic", "format", "columns", "instrument", "timezone", "timestamps",
-             "roll", "start", "end", "snap_to_tick")
+             "roll", "start", "end", "snap_to_tick", "bad_bars")
 # The load keys a spec may leave out, and their defaults: left out, they are not in the spec's
 # dict (so specs written before these keys keep their spec hash).
 LOAD_DEFAULTS = MappingProxyType({"format": "auto", "columns": None, "timestamps": None,
-                                  "roll": "volume", "snap_to_tick": False})
+                                  "roll": "volume", "snap_to_tick": False,
+                                  "bad_bars": "warn"})
 SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
 PARALLEL_KEYS = tuple(f.name for f in fields(ParallelSpec))
 SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots")  # what a slot sets by itself
@@ -84,6 +85,7 @@ class DataSpec:
     start: str | None = None
     end: str | None = None
     snap_to_tick: bool = False
+    bad_bars: str = "warn"  # warn | drop | error: bars wrong one by one (spikes, price <= 0)
     path_as_written: str | None = None
 
     def __post_init__(self) -> None:
@@ -104,7 +106,8 @@ class DataSpec:
     def _load_keys(self) -> dict[str, Any]:
         columns = None if self.columns is None else dict(self.columns)
         return {"format": self.format, "columns": columns, "timestamps": self.timestamps,
-                "roll": self.roll, "snap_to_tick": self.snap_to_tick}
+                "roll": self.roll, "snap_to_tick": self.snap_to_tick,
+                "bad_bars": self.bad_bars}
 
     def to_dict(self) -> dict[str, Any]:
         """The data section as given. Load keys at their default are left out, and an unset
@@ -376,7 +379,7 @@ def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataS
 
 
 def _check_load_keys(load_keys: Mapping[str, Any]) -> None:
-    """format, columns, timestamps, roll, snap_to_tick: the checks load_bars makes."""
+    """format, columns, timestamps, roll, snap_to_tick, bad_bars: load_bars' checks."""
     try:
         check_load_keys("data", **load_keys)
     except DataError as exc:
@@ -483,6 +486,8 @@ def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -
             problems.append(f"{shorten(str(candidate))}: {exc.strerror or exc}")
             continue
         return os.path.abspath(candidate)  # absolute, so that a later chdir cannot break it
+    # the shape the bad-input matrix asserts (tests/cli/test_bad_input.py); the problems name
+    # every suffix read
     raise SpecError(f"data.path: {shorten(raw)} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
                     f"(looked at {'; '.join(problems)})")
 

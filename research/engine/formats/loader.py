@@ -35,16 +35,26 @@ from research.engine.formats.base import RawTable
 from research.engine.formats.checks import DataWarning, check_fixed_point, halt_warnings
 from research.engine.formats.detect import Detected, describe_found, detect, hint
 from research.engine.formats.files import bar_files
+from research.engine.formats.quality import apply_policy, check_spacing, find_bad_bars
 from research.engine.formats.rolls import Roll, choose_contracts
 from research.engine.formats.rows import float_prices, rows_of, take
+from research.engine.formats.sessions import off_calendar_warning, on_calendar
 from research.engine.formats.stamps import date_time_ns
-from research.engine.formats.symbols import KIND_SPREAD, classify, parse_symbol
+from research.engine.formats.symbols import (
+    KIND_SPREAD,
+    classify,
+    expiry_ranks,
+    parse_symbol,
+    symbol_from_path,
+)
+from research.engine.formats.textio import encoding_of, last_line_cut, read_head
 from research.engine.instruments import INSTRUMENTS
-from research.errors import DataError
+from research.errors import DataError, HeaderOnlyError
 
 log = logging.getLogger("research.engine.data")
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
+DAY_PART_END_MINUTE = 16 * 60  # a date's ranges lie after midnight, before the 16:00 close
 READERS = {"canonical": canonical.read, "databento": databento.read,
            "ninjatrader": ninjatrader.read, "sierrachart": sierrachart.read,
            "kibot": kibot.read, "firstrate": firstrate.read}
@@ -63,6 +73,7 @@ class LoadOptions:
     first_day: int | None = None
     last_day: int | None = None
     snap_to_tick: bool = False
+    bad_bars: str = "warn"  # warn | drop | error (quality.BAD_BARS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,12 +89,22 @@ class FileReport:
     rows: int  # rows kept
     spreads: int  # spread rows dropped
     holds: tuple[str, ...]  # the distinct instruments/contracts the file names
+    # where each setting came from: "detected", "given", "format default", "file name",
+    # "folder name", "column" (the instrument), "columns:" (a delimited format)
+    settings_from: dict[str, str] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    dropped: int = 0  # bad bars left out (bad_bars: drop)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoadReport:
     files: list[FileReport]
     warnings: list[DataWarning] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one line per file left out, and why
+
+    @property
+    def dropped_bars(self) -> int:
+        return sum(file.dropped for file in self.files)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,9 +124,22 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
     """Every file of `path` in the engine's convention, and what was found on the way."""
     source = os.fspath(path)
     files = bar_files(path, format="delimited" if options.columns else options.format)
-    parts, reports, warnings = [], [], []
+    parts, reports, warnings, skipped, seen = [], [], [], [], {}
     for file in files:
-        part, report, found_warnings = read_file(file, options)
+        try:
+            part, report, found_warnings = read_file(file, options)
+        except HeaderOnlyError as exc:
+            if len(files) == 1:
+                raise
+            skipped.append(f"{exc}: skipped")
+            log.warning("%s: skipped", exc)
+            continue
+        copy_of = _duplicate_of(part, seen, report.source)
+        if copy_of is not None:
+            skipped.append(f"{report.source}: holds the same bars as {copy_of} (a copy; line "
+                           "endings or compression may differ): skipped")
+            log.warning("%s", skipped[-1])
+            continue
         parts.append(part)
         reports.append(report)
         warnings.extend(found_warnings)
@@ -113,6 +147,7 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
     if not combined.utc_ns.size and (options.instrument or options.first_day is not None
                                      or options.last_day is not None):
         _nothing_selected(source, options, reports)
+    warnings += _calendar_warnings(combined, source)  # before the roll leaves any out
     keep = _one_contract_per_date(combined, options.roll, source)
     if keep is not None:
         combined = _Part(utc_ns=combined.utc_ns[keep], wall_ns=combined.wall_ns[keep],
@@ -123,9 +158,40 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
                           "instrument": combined.names})
     if (combined.contracts != "").any():
         frame["contract"] = combined.contracts
+    report = LoadReport(files=reports, warnings=warnings, skipped=skipped)
     frame.attrs["source"] = source
     frame.attrs["format"] = ",".join(sorted({report.format for report in reports}))
-    return frame, LoadReport(files=reports, warnings=warnings)
+    # what the manifest, the closing block and the report repeat (through prepare_bars)
+    frame.attrs["warnings"] = [warning.message for warning in warnings] + skipped
+    frame.attrs["dropped_bars"] = report.dropped_bars
+    return frame, report
+
+
+def _duplicate_of(part: _Part, seen: dict[str, str], source: str) -> str | None:
+    """The earlier file with the very same bars (stamps, prices, contracts), if any."""
+    import hashlib
+
+    digest = hashlib.sha256(part.utc_ns.tobytes())
+    for name in PRICE_COLUMNS:
+        digest.update(part.prices[name].tobytes())
+    digest.update("|".join(map(str, part.contracts)).encode())
+    key = digest.hexdigest()
+    if key in seen and part.utc_ns.size:
+        return seen[key]
+    seen.setdefault(key, source)
+    return None
+
+
+def _calendar_warnings(part: _Part, source: str) -> list[DataWarning]:
+    """Bars of sessions outside the exchange's calendar (Saturday one-lot bars): reported,
+    and kept out of the roll's vote."""
+    if not part.utc_ns.size:
+        return []
+    warning = off_calendar_warning(part.wall_ns, source)
+    if warning is not None:
+        log.warning("%s", warning.message)
+        return [warning]
+    return []
 
 
 def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list[DataWarning]]:
@@ -133,6 +199,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     source = str(file)
     detected = detect(file, options.format, options.columns)
     raw = _read_raw(file, detected, options.columns)
+    raw, named_from = _named_by_path(raw, file)
     _require_columns(raw, detected, source)
     rows, names, contracts, spreads, holds = _select(raw, options, source,
                                                      describe_found(detected))
@@ -145,25 +212,112 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     volume = float_prices(raw.frame["volume"], rows, raw.column("volume"), source) \
         if "volume" in raw.frame.columns else None
     wall_ns = timestamps.chicago_wall_ns(utc_ns)
+    cut = _cut_last_row(file, detected, raw, rows)
     inside = _inside_dates(wall_ns, options)
     if inside is not None:
-        utc_ns, wall_ns = utc_ns[inside], wall_ns[inside]
-        names, contracts = names[inside], contracts[inside]
+        utc_ns, wall_ns, rows = utc_ns[inside], wall_ns[inside], rows[inside]
+        names, contracts, cut = names[inside], contracts[inside], cut[inside]
         prices = {name: values[inside] for name, values in prices.items()}
         volume = None if volume is None else volume[inside]
+    check_spacing(utc_ns, contracts, rows, source)
     if options.snap_to_tick:
         prices = _snapped(prices, names)
-    warnings = halt_warnings(wall_ns, utc_ns, source, zone, stamps)
+    found = find_bad_bars(prices, utc_ns, wall_clock_labels(wall_ns)[1], names, contracts,
+                          rows, source)
+    if cut.any():
+        found.insert(0, _cut_finding(source, cut, rows, prices))
+    keep, dropped = apply_policy(found, options.bad_bars, utc_ns.size)
+    warnings = [DataWarning(source=source, kind=bad.kind, message=bad.message)
+                for bad in found if keep is None]
+    for warning in warnings:
+        log.warning("%s", warning.message)
+    if keep is not None:
+        for bad in found:
+            log.info("%s", bad.message)
+        log.warning("%s: dropped %d bad bar(s) (bad_bars: drop)", source, dropped)
+        utc_ns, wall_ns, names, contracts = utc_ns[keep], wall_ns[keep], names[keep], \
+            contracts[keep]
+        prices = {name: values[keep] for name, values in prices.items()}
+        volume = None if volume is None else volume[keep]
+    warnings += halt_warnings(wall_ns, utc_ns, source, zone, stamps,
+                              zone_given=options.timezone is not None)
     report = FileReport(source=source, format=raw.fmt.name, detected=detected.auto,
                         timezone=zone, stamps=stamps, rows=int(utc_ns.size), spreads=spreads,
                         columns={name: raw.column(name) for name in raw.frame.columns},
-                        holds=holds)
+                        holds=holds, settings_from=_settings_from(detected, named_from,
+                                                                  options),
+                        encoding=_encoding(file, detected), dropped=dropped)
     log.info("%s: format %s%s, timezone %s, timestamps %s, %d rows", source, raw.fmt.name,
              " (detected)" if detected.auto else "", zone, stamps, utc_ns.size)
+    if report.settings_from.get("instrument") in ("file name", "folder name"):
+        log.info("%s: instrument %s from its %s", source, ", ".join(holds),
+                 report.settings_from["instrument"])
+    if report.encoding != "utf-8":
+        log.info("%s: read as %s", source, _ENCODING_NAMES[report.encoding])
     if spreads:
         log.info("%s: dropped %d spread row(s)", source, spreads)
     return _Part(utc_ns=utc_ns, wall_ns=wall_ns, prices=prices, volume=volume, names=names,
                  contracts=contracts), report, warnings
+
+
+_ENCODING_NAMES = {"utf-16": "UTF-16 text (its byte-order mark says so)",
+                   "utf-8-sig": "UTF-8 text with a byte-order mark"}
+
+
+def _named_by_path(raw: RawTable, file: Path) -> tuple[RawTable, str]:
+    """A file without a symbol column and no name its reader took: the instrument a file or
+    folder name starts with (ES_1min_sample.csv, glbx/ES/2024.csv), and where the file's
+    instrument comes from ("column", "file name", "folder name" or "given")."""
+    if "symbol" in raw.frame.columns:
+        return raw, "column"
+    if raw.symbol is not None:
+        return raw, "file name"
+    symbol, how = symbol_from_path(file)
+    if symbol is None:
+        return raw, "given"
+    return RawTable(frame=raw.frame, fmt=raw.fmt, found_columns=raw.found_columns,
+                    units_per_point=raw.units_per_point, symbol=symbol, renamed=raw.renamed,
+                    date_formats=raw.date_formats, stamp_format=raw.stamp_format,
+                    auto=raw.auto), how
+
+
+def _settings_from(detected: Detected, instrument: str, options: LoadOptions
+                   ) -> dict[str, str]:
+    """Where the format, zone, stamp convention and instrument of one file came from."""
+    how = "columns:" if options.columns else "detected" if detected.auto else "given"
+    return {"format": how,
+            "timezone": "given" if options.timezone else "format default",
+            "timestamps": "given" if options.timestamps else "format default",
+            "instrument": instrument}
+
+
+def _encoding(file: Path, detected: Detected) -> str:
+    if detected.kind != "text":
+        return "utf-8"
+    try:
+        return encoding_of(read_head(file))
+    except DataError:
+        return "utf-8"
+
+
+def _cut_last_row(file: Path, detected: Detected, raw: RawTable, rows: np.ndarray
+                  ) -> np.ndarray:
+    """Marks the file's last data row when its line has no line ending (it may be cut)."""
+    cut = np.zeros(rows.size, dtype=bool)
+    if detected.kind == "text" and len(raw.frame) and last_line_cut(file):
+        cut[rows == len(raw.frame) - 1] = True
+    return cut
+
+
+def _cut_finding(source: str, cut: np.ndarray, rows: np.ndarray,
+                 prices: dict[str, np.ndarray]):
+    from research.engine.formats.quality import BadBars
+
+    at = np.flatnonzero(cut)
+    return BadBars(kind="cut", positions=at, message=(
+        f"{source}: the last line has no line ending, so it may be cut short inside its bar "
+        f"(row {int(rows[at[0]])}: close={prices['close'][at[0]]:g}); bad_bars: drop leaves it"
+        " out, bad_bars: error refuses the data (or copy the file again)"))
 
 
 def _read_raw(file: Path, detected: Detected, columns: Mapping[str, str | int] | None
@@ -333,8 +487,14 @@ def _one_contract_per_date(part: _Part, rule: str, source: str) -> np.ndarray | 
         if len(contracts) == 1:
             continue
         volume = None if part.volume is None else part.volume[mine]
+        wall = part.wall_ns[mine]
+        minute = (wall // NS_PER_MINUTE) % (NS_PER_DAY // NS_PER_MINUTE)
+        in_day = (wall // NS_PER_DAY == trading_day[mine]) & (minute < DAY_PART_END_MINUTE)
+        last_years = [int(pd.Timestamp(int(wall[codes == code].max())).year)
+                      for code in range(len(contracts))]
         chosen, rolls = choose_contracts(trading_day[mine], codes, contracts, volume, rule,
-                                         source)
+                                         source, votes=on_calendar(wall), in_day=in_day,
+                                         expiry_rank=expiry_ranks(contracts, last_years))
         if chosen is not None:
             keep[mine] = chosen
         for roll in rolls:
