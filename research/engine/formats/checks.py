@@ -74,7 +74,7 @@ def halt_warnings(wall_ns: np.ndarray, utc_ns: np.ndarray, source: str, timezone
     else:
         off = [(offset, at) for offset, at in off if abs(offset) >= 30]
         warning = _zone_warning(source, off, timezone)
-        if not zone_given:
+        if not zone_given and all(offset % 60 == 0 for offset, _ in off):  # whole hours
             raise DataError(f"{warning.message} (the halt checked in each of {len(found)} DST "
                             "period(s); an explicit timezone: overrides this check)")
     log.warning("%s", warning.message)

@@ -134,7 +134,7 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
             skipped.append(f"{exc}: skipped")
             log.warning("%s: skipped", exc)
             continue
-        copy_of = _duplicate_of(part, seen, report.source)
+        copy_of = _duplicate_of(part, seen, report.source) if len(files) > 1 else None
         if copy_of is not None:
             skipped.append(f"{report.source}: holds the same bars as {copy_of} (a copy; line "
                            "endings or compression may differ): skipped")

@@ -105,14 +105,19 @@ def find_bad_bars(prices: dict[str, np.ndarray], utc_ns: np.ndarray, trading_day
     """Every kind of bad bar in one file's rows, each with its message (first rows, count,
     the key that handles them)."""
     found = []
-    for root in sorted({name for name in names if isinstance(name, str)}):
-        mine = np.flatnonzero(names == root) if len(set(names)) > 1 else np.arange(names.size)
+    distinct = pd.unique(names)  # a hash pass, not a Python set over every row
+    for root in sorted(name for name in distinct if isinstance(name, str)):
         base = MICRO_BASES.get(root, root)
-        sub = {key: values[mine] for key, values in prices.items()}
-        for kind, flagged, what in _checks(base, sub, utc_ns[mine], trading_day[mine],
-                                            contracts[mine]):
+        if len(distinct) > 1:
+            mine = np.flatnonzero(names == root)
+            sub = {key: values[mine] for key, values in prices.items()}
+            checks = _checks(base, sub, utc_ns[mine], trading_day[mine], contracts[mine])
+        else:  # one instrument: no copies
+            mine = None
+            checks = _checks(base, prices, utc_ns, trading_day, contracts)
+        for kind, flagged, what in checks:
             if flagged.size:
-                positions = mine[flagged]
+                positions = flagged if mine is None else mine[flagged]
                 found.append(BadBars(kind=kind, positions=positions, message=_message(
                     source, root, what, positions, prices, utc_ns, rows)))
     return found
