@@ -448,3 +448,20 @@ def test_loader_warnings_reach_the_manifest_the_closing_block_and_the_report(tmp
     page = write_report(sweep.path).read_text()
     assert "1 NQ bar(s) with a price at or below zero" in page
     assert "<td>NQZ4 → NQH5</td>" in page  # the contracts table, by date
+
+
+def test_a_dst_gap_in_stamps_of_another_zone_says_which_zone_to_set(tmp_path):
+    """UTC stamps read as Chicago: a stray Saturday bar at 02:30 of the spring-forward night
+    (a wall time Chicago skips) used to stop the load with no word of the zone."""
+    bars = synthetic_bars("CL", "2025-02-24", "2025-03-14", seed=3)
+    stamps = write.wall(bars, "UTC").dt.strftime("%Y-%m-%d %H:%M:%S").tolist()
+    frame = pd.DataFrame({"timestamp": stamps, **{name: bars[name] for name in PRICES}})
+    stray = pd.DataFrame({"timestamp": ["2025-03-09 02:30:00"], "open": [67.0], "high": [67.0],
+                          "low": [67.0], "close": [67.0]})
+    path = tmp_path / "CL.csv"
+    pd.concat([frame, stray]).sort_values("timestamp").to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"CL\.csv: .*wall time that does not exist or is "
+                       r"ambiguous in America/Chicago \(DST change\).*; the daily halt in the "
+                       r"stamps as written points to UTC time, not America/Chicago: set "
+                       r"timezone: UTC$"):
+        load_bars(path)

@@ -81,6 +81,40 @@ def halt_warnings(wall_ns: np.ndarray, utc_ns: np.ndarray, source: str, timezone
     return [warning]
 
 
+def zone_hint(stamps_ns: np.ndarray, timezone: str) -> str:
+    """For stamps that could not be read in `timezone` (a DST gap): the zone their daily halt
+    points to, as a hint ('' when the halt says nothing). `stamps_ns` are the stamps as
+    written (naive, read as UTC), close enough to UTC to tell DST periods apart.
+
+    >>> zone_hint(np.array([], dtype=np.int64), "America/Chicago")
+    ''
+    """
+    found = []
+    for rows in _dst_periods(stamps_ns):
+        offset = _halt_offset(stamps_ns[rows] + _offset_ns(timezone, stamps_ns[rows]))
+        if offset is not None:
+            found.append((offset, int(stamps_ns[rows[rows.size // 2]])))
+    off = [(offset, at) for offset, at in found if offset and offset % 60 == 0]
+    if not off or len(off) < len(found):
+        return ""
+    zones = _zones_ahead_by(timezone, off)
+    if not zones:
+        return ""
+    return (f"the daily halt in the stamps as written points to {zones[0]} time, not "
+            f"{timezone}: set timezone: {zones[0]}")
+
+
+def _offset_ns(timezone: str, stamps_ns: np.ndarray) -> np.ndarray:
+    """Chicago's clock minus `timezone`'s at each stamp: naive stamps in `timezone` shifted to
+    Chicago wall time (zero for Chicago itself)."""
+    if timezone == "America/Chicago" or not stamps_ns.size:
+        return np.zeros(stamps_ns.size, dtype=np.int64)
+    moment = pd.DatetimeIndex(stamps_ns.view("M8[ns]"), tz="UTC")
+    chicago = moment.tz_convert("America/Chicago").tz_localize(None).asi8
+    other = moment.tz_convert(timezone).tz_localize(None).asi8
+    return chicago - other
+
+
 def _dst_periods(utc_ns: np.ndarray) -> list[np.ndarray]:
     """Row positions per stretch of time in which no zone of ZONE_SUGGESTIONS changes its UTC
     offset (US, EU and AU DST dates differ), so a halt stays at one wall-clock hour within."""

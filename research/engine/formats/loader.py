@@ -32,7 +32,12 @@ from research.engine.formats import (
     sierrachart,
 )
 from research.engine.formats.base import RawTable
-from research.engine.formats.checks import DataWarning, check_fixed_point, halt_warnings
+from research.engine.formats.checks import (
+    DataWarning,
+    check_fixed_point,
+    halt_warnings,
+    zone_hint,
+)
 from research.engine.formats.detect import Detected, describe_found, detect, hint
 from research.engine.formats.files import bar_files
 from research.engine.formats.quality import apply_policy, check_spacing, find_bad_bars
@@ -205,7 +210,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
                                                      describe_found(detected))
     zone = options.timezone or raw.fmt.timezone
     stamps = options.timestamps or raw.fmt.stamps
-    utc_ns = _utc_ns(raw, rows, zone, source)
+    utc_ns = _utc_ns_or_zone_hint(raw, rows, zone, source, given=options.timezone is not None)
     if stamps == "close":  # DATA_FORMATS: end stamps 17:01 ... 16:00 -> the bar's open minute
         utc_ns = utc_ns - NS_PER_MINUTE
     prices = {name: _prices(raw, name, rows, source) for name in PRICE_COLUMNS}
@@ -423,6 +428,22 @@ def _utc_ns(raw: RawTable, rows: np.ndarray, zone: str, source: str) -> np.ndarr
                       f"{raw.stamp_format}", rows[bad], values.to_numpy()[bad])
         values = parsed
     return timestamps.utc_ns(values, rows, zone, source)
+
+
+def _utc_ns_or_zone_hint(raw: RawTable, rows: np.ndarray, zone: str, source: str,
+                         given: bool) -> np.ndarray:
+    """`_utc_ns`; a wall time that DST skips in a zone nobody gave is often a file in another
+    zone (UTC read as Chicago): the error then says which zone the daily halt points to."""
+    try:
+        return _utc_ns(raw, rows, zone, source)
+    except DataError as exc:
+        if given or "(DST change)" not in str(exc):
+            raise
+        as_written = _utc_ns(raw, rows, "UTC", source)  # the stamps' own clock, no DST gaps
+        hint = zone_hint(as_written, zone)
+        if not hint:
+            raise
+        raise DataError(f"{exc}; {hint}") from None
 
 
 def _prices(raw: RawTable, name: str, rows: np.ndarray, source: str) -> np.ndarray:
