@@ -39,20 +39,28 @@ from research.engine.formats.checks import (
     zone_hint,
 )
 from research.engine.formats.detect import Detected, describe_found, detect, hint
+from research.engine.formats.file_notes import (
+    ENCODING_NAMES,
+    calendar_warnings,
+    cut_finding,
+    cut_last_row,
+    duplicate_of,
+    encoding,
+    named_by_path,
+    settings_from,
+)
 from research.engine.formats.files import bar_files
 from research.engine.formats.quality import apply_policy, check_spacing, find_bad_bars
 from research.engine.formats.rolls import Roll, choose_contracts
 from research.engine.formats.rows import float_prices, rows_of, take
-from research.engine.formats.sessions import off_calendar_warning, on_calendar
+from research.engine.formats.sessions import on_calendar
 from research.engine.formats.stamps import date_time_ns
 from research.engine.formats.symbols import (
     KIND_SPREAD,
     classify,
     expiry_ranks,
     parse_symbol,
-    symbol_from_path,
 )
-from research.engine.formats.textio import encoding_of, last_line_cut, read_head
 from research.engine.instruments import INSTRUMENTS
 from research.errors import DataError, HeaderOnlyError
 
@@ -139,7 +147,7 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
             skipped.append(f"{exc}: skipped")
             log.warning("%s: skipped", exc)
             continue
-        copy_of = _duplicate_of(part, seen, report.source) if len(files) > 1 else None
+        copy_of = duplicate_of(part, seen, report.source) if len(files) > 1 else None
         if copy_of is not None:
             skipped.append(f"{report.source}: holds the same bars as {copy_of} (a copy; line "
                            "endings or compression may differ): skipped")
@@ -152,7 +160,7 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
     if not combined.utc_ns.size and (options.instrument or options.first_day is not None
                                      or options.last_day is not None):
         _nothing_selected(source, options, reports)
-    warnings += _calendar_warnings(combined, source)  # before the roll leaves any out
+    warnings += calendar_warnings(combined, source)  # before the roll leaves any out
     keep = _one_contract_per_date(combined, options.roll, source)
     if keep is not None:
         combined = _Part(utc_ns=combined.utc_ns[keep], wall_ns=combined.wall_ns[keep],
@@ -172,39 +180,12 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
     return frame, report
 
 
-def _duplicate_of(part: _Part, seen: dict[str, str], source: str) -> str | None:
-    """The earlier file with the very same bars (stamps, prices, contracts), if any."""
-    import hashlib
-
-    digest = hashlib.sha256(part.utc_ns.tobytes())
-    for name in PRICE_COLUMNS:
-        digest.update(part.prices[name].tobytes())
-    digest.update("|".join(map(str, part.contracts)).encode())
-    key = digest.hexdigest()
-    if key in seen and part.utc_ns.size:
-        return seen[key]
-    seen.setdefault(key, source)
-    return None
-
-
-def _calendar_warnings(part: _Part, source: str) -> list[DataWarning]:
-    """Bars of sessions outside the exchange's calendar (Saturday one-lot bars): reported,
-    and kept out of the roll's vote."""
-    if not part.utc_ns.size:
-        return []
-    warning = off_calendar_warning(part.wall_ns, source)
-    if warning is not None:
-        log.warning("%s", warning.message)
-        return [warning]
-    return []
-
-
 def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list[DataWarning]]:
     """One file's rows of the instrument, converted and checked."""
     source = str(file)
     detected = detect(file, options.format, options.columns)
     raw = _read_raw(file, detected, options.columns)
-    raw, named_from = _named_by_path(raw, file)
+    raw, named_from = named_by_path(raw, file)
     _require_columns(raw, detected, source)
     rows, names, contracts, spreads, holds = _select(raw, options, source,
                                                      describe_found(detected))
@@ -217,7 +198,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     volume = float_prices(raw.frame["volume"], rows, raw.column("volume"), source) \
         if "volume" in raw.frame.columns else None
     wall_ns = timestamps.chicago_wall_ns(utc_ns)
-    cut = _cut_last_row(file, detected, raw, rows)
+    cut = cut_last_row(file, detected, raw, rows)
     inside = _inside_dates(wall_ns, options)
     if inside is not None:
         utc_ns, wall_ns, rows = utc_ns[inside], wall_ns[inside], rows[inside]
@@ -230,7 +211,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     found = find_bad_bars(prices, utc_ns, wall_clock_labels(wall_ns)[1], names, contracts,
                           rows, source)
     if cut.any():
-        found.insert(0, _cut_finding(source, cut, rows, prices))
+        found.insert(0, cut_finding(source, cut, rows, prices))
     keep, dropped = apply_policy(found, options.bad_bars, utc_ns.size)
     warnings = [DataWarning(source=source, kind=bad.kind, message=bad.message)
                 for bad in found if keep is None]
@@ -249,80 +230,20 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     report = FileReport(source=source, format=raw.fmt.name, detected=detected.auto,
                         timezone=zone, stamps=stamps, rows=int(utc_ns.size), spreads=spreads,
                         columns={name: raw.column(name) for name in raw.frame.columns},
-                        holds=holds, settings_from=_settings_from(detected, named_from,
+                        holds=holds, settings_from=settings_from(detected, named_from,
                                                                   options),
-                        encoding=_encoding(file, detected), dropped=dropped)
+                        encoding=encoding(file, detected), dropped=dropped)
     log.info("%s: format %s%s, timezone %s, timestamps %s, %d rows", source, raw.fmt.name,
              " (detected)" if detected.auto else "", zone, stamps, utc_ns.size)
     if report.settings_from.get("instrument") in ("file name", "folder name"):
         log.info("%s: instrument %s from its %s", source, ", ".join(holds),
                  report.settings_from["instrument"])
     if report.encoding != "utf-8":
-        log.info("%s: read as %s", source, _ENCODING_NAMES[report.encoding])
+        log.info("%s: read as %s", source, ENCODING_NAMES[report.encoding])
     if spreads:
         log.info("%s: dropped %d spread row(s)", source, spreads)
     return _Part(utc_ns=utc_ns, wall_ns=wall_ns, prices=prices, volume=volume, names=names,
                  contracts=contracts), report, warnings
-
-
-_ENCODING_NAMES = {"utf-16": "UTF-16 text (its byte-order mark says so)",
-                   "utf-8-sig": "UTF-8 text with a byte-order mark"}
-
-
-def _named_by_path(raw: RawTable, file: Path) -> tuple[RawTable, str]:
-    """A file without a symbol column and no name its reader took: the instrument a file or
-    folder name starts with (ES_1min_sample.csv, glbx/ES/2024.csv), and where the file's
-    instrument comes from ("column", "file name", "folder name" or "given")."""
-    if "symbol" in raw.frame.columns:
-        return raw, "column"
-    if raw.symbol is not None:
-        return raw, "file name"
-    symbol, how = symbol_from_path(file)
-    if symbol is None:
-        return raw, "given"
-    return RawTable(frame=raw.frame, fmt=raw.fmt, found_columns=raw.found_columns,
-                    units_per_point=raw.units_per_point, symbol=symbol, renamed=raw.renamed,
-                    date_formats=raw.date_formats, stamp_format=raw.stamp_format,
-                    auto=raw.auto), how
-
-
-def _settings_from(detected: Detected, instrument: str, options: LoadOptions
-                   ) -> dict[str, str]:
-    """Where the format, zone, stamp convention and instrument of one file came from."""
-    how = "columns:" if options.columns else "detected" if detected.auto else "given"
-    return {"format": how,
-            "timezone": "given" if options.timezone else "format default",
-            "timestamps": "given" if options.timestamps else "format default",
-            "instrument": instrument}
-
-
-def _encoding(file: Path, detected: Detected) -> str:
-    if detected.kind != "text":
-        return "utf-8"
-    try:
-        return encoding_of(read_head(file))
-    except DataError:
-        return "utf-8"
-
-
-def _cut_last_row(file: Path, detected: Detected, raw: RawTable, rows: np.ndarray
-                  ) -> np.ndarray:
-    """Marks the file's last data row when its line has no line ending (it may be cut)."""
-    cut = np.zeros(rows.size, dtype=bool)
-    if detected.kind == "text" and len(raw.frame) and last_line_cut(file):
-        cut[rows == len(raw.frame) - 1] = True
-    return cut
-
-
-def _cut_finding(source: str, cut: np.ndarray, rows: np.ndarray,
-                 prices: dict[str, np.ndarray]):
-    from research.engine.formats.quality import BadBars
-
-    at = np.flatnonzero(cut)
-    return BadBars(kind="cut", positions=at, message=(
-        f"{source}: the last line has no line ending, so it may be cut short inside its bar "
-        f"(row {int(rows[at[0]])}: close={prices['close'][at[0]]:g}); bad_bars: drop leaves it"
-        " out, bad_bars: error refuses the data (or copy the file again)"))
 
 
 def _read_raw(file: Path, detected: Detected, columns: Mapping[str, str | int] | None
