@@ -70,6 +70,10 @@ class ScanLimitError(DataError):
     """A folder or glob search passed MAX_SCAN_ENTRIES, MAX_SCAN_SECONDS or MAX_BAR_FILES."""
 
 
+class HeaderOnlyError(DataError):
+    """A text bar file with a header line and no bar: a folder's search skips it."""
+
+
 class ReportError(ResearchError):
     """The folder is not a sweep's results folder, or its manifest or summary is unreadable."""
 

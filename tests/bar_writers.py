@@ -93,8 +93,9 @@ def databento_dbn(df: pd.DataFrame, path: Path, zstd: bool = False) -> Path:
     return path
 
 
-def ninjatrader(df: pd.DataFrame, path: Path, zone: str = CHICAGO) -> Path:
-    """`yyyyMMdd HHmmss;o;h;l;c;v`, no header, stamped at the bar's end."""
+def ninjatrader(df: pd.DataFrame, path: Path, zone: str = "UTC") -> Path:
+    """`yyyyMMdd HHmmss;o;h;l;c;v`, no header, stamped at the bar's end, in UTC as NinjaTrader 8
+    writes its exports."""
     df = with_volume(df)
     stamps = wall(df, zone, end_stamps=True).dt.strftime("%Y%m%d %H%M%S")
     _write_rows(path, [stamps, *_prices(df), df["volume"].astype(str)], ";")

@@ -3,12 +3,15 @@
     python -m research.cli.data_inspector PATH [--format F] [--instrument I] [--timezone TZ]
                                  [--timestamps open|close] [--roll volume|none]
 
-It shows the detected format and column mapping, time zone and stamp convention, instruments
-and contracts with their date ranges and roll dates, first and last bar, trading dates, bars
-per date (min / median), the longest gaps other than the daily halt and weekends, and the
-first problems found, without running a sweep. Exit codes (research.cli.shell): 0 shown,
-2 unreadable data (the loader's message, one line), 3 the output could not be written,
-130 interrupted, 143 terminated.
+It shows each file's format, time zone, stamp convention and instrument with where each came
+from (detected, format default, file name, given), the files skipped (header only, copies),
+the column mapping, instruments and a table of contracts by date (dates, price range, the roll
+that starts each), first and last bar, trading dates as the sweep counts them (Monday to
+Friday labels), bars per date (min / median), the longest gaps other than the daily halt and
+weekends, and the problems found (a wrong zone, bad bars, bars outside the exchange's
+sessions), without running a sweep. Exit codes (research.cli.shell):
+0 shown, 2 unreadable data (the loader's message, one line), 3 the output could not be
+written, 130 interrupted, 143 terminated.
 """
 
 from __future__ import annotations
@@ -20,17 +23,20 @@ from collections.abc import Sequence
 import numpy as np
 
 from research.cli import shell
-from research.engine.bars import Bars
+from research.engine.bars import NO_CONTRACTS, Bars
 from research.engine.calendar import calendar_in_data
 from research.engine.clock import NS_PER_MINUTE, iso_day
 from research.engine.data import describe_bars, load_with_report, prepare_bars
 from research.engine.formats import FORMAT_NAMES, ROLL_RULES, STAMPS
 from research.engine.formats.loader import FileReport, LoadReport
+from research.engine.formats.quality import BAD_BARS
 from research.engine.formats.symbols import parse_symbol
+from research.engine.ranges import weekday_trading_days
 from research.engine.timestamps import chicago_text
 from research.errors import DataError
 
 SHOWN_FILES = 8
+ENCODINGS = {"utf-16": "UTF-16 (byte-order mark)", "utf-8-sig": "UTF-8 with a byte-order mark"}
 SHOWN_GAPS = 5
 REGULAR_HALT = (15 * 60 + 59, 17 * 60)  # last bar before, first bar after the daily halt
 # Minutes a regular halt (61) or weekend (2,941) lasts, give or take a DST change's hour.
@@ -54,6 +60,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "(default: the format's convention)")
     parser.add_argument("--roll", default="volume", choices=ROLL_RULES)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is done")
+    parser.add_argument("--bad-bars", default="warn", choices=BAD_BARS,
+                        help="bars wrong one by one (spikes, prices <= 0): warn, drop, error")
     return parser.parse_args(argv)
 
 
@@ -76,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     print(inspect(args.path, format=args.format, instrument=args.instrument,
-                  timezone=args.timezone, timestamps=args.timestamps, roll=args.roll))
+                  timezone=args.timezone, timestamps=args.timestamps, roll=args.roll,
+                  bad_bars=args.bad_bars))
     return 0
 
 
@@ -87,15 +96,20 @@ def inspect(path: str, **keys: object) -> str:
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
     >>> _ = path.write_text("12/02/2024,09:31,6045.25,6046,6045,6045.75,812\\n")
     >>> print(inspect(str(path)).splitlines()[2])
-      ES.txt: kibot (detected); timezone America/New_York; timestamps open; 1 rows
+      ES.txt: kibot (detected); timezone America/New_York (format default); timestamps open
+      (format default); instrument ES (file name); 1 rows
     """
     frame, report = load_with_report(path, **keys)
     lines = [f"data: {path}", f"files: {len(report.files)}"]
     lines += [_file_line(file) for file in report.files[:SHOWN_FILES]]
     if len(report.files) > SHOWN_FILES:
         lines.append(f"  ... and {len(report.files) - SHOWN_FILES} more")
+    lines += [f"  {line}" for line in report.skipped[:SHOWN_FILES]]
+    if report.dropped_bars:
+        lines.append(f"bad bars left out (bad_bars: drop): {report.dropped_bars}")
     lines.append("columns: " + _columns(report.files[0]))
     problems = [warning.message for warning in report.warnings]
+    shown_problems = max(SHOWN_GAPS, len(problems))  # every loader warning, then the rest
     for symbol in sorted({str(name) for name in frame["instrument"].dropna()}):
         root = parse_symbol(symbol).root
         if root is None:
@@ -108,16 +122,22 @@ def inspect(path: str, **keys: object) -> str:
             continue
         lines += _instrument_lines(bars, report)
     lines.append("problems:" if problems else "problems: none found")
-    lines += [f"  {problem}" for problem in problems[:SHOWN_GAPS]]
+    lines += [f"  {problem}" for problem in problems[:shown_problems]]
     return "\n".join(lines)
 
 
 def _file_line(file: FileReport) -> str:
-    how = "detected" if file.detected else "given"
+    came = file.settings_from
     spreads = f"; {file.spreads} spread rows dropped" if file.spreads else ""
+    encoding = f"; text {ENCODINGS[file.encoding]}" if file.encoding in ENCODINGS else ""
+    dropped = f"; {file.dropped} bad bars left out" if file.dropped else ""
     name = file.source.rsplit("/", 1)[-1]
-    return (f"  {name}: {file.format} ({how}); timezone {file.timezone}; timestamps "
-            f"{file.stamps}; {file.rows} rows{spreads}")
+    holds = ", ".join(file.holds[:SHOWN_FILES]) + (" ..." if len(file.holds) > SHOWN_FILES
+                                                    else "")
+    return (f"  {name}: {file.format} ({came.get('format', 'detected')}); timezone "
+            f"{file.timezone} ({came.get('timezone', 'format default')}); timestamps "
+            f"{file.stamps} ({came.get('timestamps', 'format default')}); instrument {holds} "
+            f"({came.get('instrument', 'given')}){encoding}; {file.rows} rows{spreads}{dropped}")
 
 
 def _columns(file: FileReport) -> str:
@@ -126,14 +146,11 @@ def _columns(file: FileReport) -> str:
 
 def _instrument_lines(bars: Bars, report: LoadReport) -> list[str]:
     days, counts = np.unique(bars.trading_day, return_counts=True)
-    described = describe_bars(bars)
-    lines = [f"{bars.instrument.symbol}: {len(bars)} bars, {len(days)} trading dates, "
+    traded = weekday_trading_days(bars)  # as the sweep counts them: Monday-Friday labels
+    lines = [f"{bars.instrument.symbol}: {len(bars)} bars, {len(traded)} trading dates "
+             f"(Monday-Friday, as the sweep counts them; {len(days)} date labels with bars), "
              f"{iso_day(days[0])} .. {iso_day(days[-1])}"]
-    for contract in described["contracts"]:
-        lines.append(f"  contract {contract['contract']}: {contract['first_date']} .. "
-                     f"{contract['last_date']}")
-    for roll in described["roll_dates"]:
-        lines.append(f"  roll on {roll['date']}: {roll['from']} -> {roll['to']}")
+    lines += _contract_table(bars)
     first, last = chicago_text(bars.ts_ns[[0, -1]])
     lines += [f"  first bar: {first}", f"  last bar:  {last}",
               f"  bars per trading date: min {counts.min()} ({iso_day(days[counts.argmin()])}), "
@@ -149,6 +166,30 @@ def _instrument_lines(bars: Bars, report: LoadReport) -> list[str]:
                      f"{', '.join(chicago_text(bars.ts_ns[closed[:3]]))}): a wrong time zone "
                      "or a bad file?")
     return lines
+
+
+def _contract_table(bars: Bars) -> list[str]:
+    """Contracts by date: first and last date, contract, price range, the roll into it."""
+    tick, decimals = bars.instrument.tick, bars.instrument.decimals
+    rolls = {(roll["date"], roll["to"]): roll["from"] for roll in
+             describe_bars(bars)["roll_dates"]}
+    rows = []
+    for code, name in enumerate(bars.contracts):
+        mine = bars.contract_code == code
+        if not mine.any():
+            continue
+        days = bars.trading_day[mine]
+        first_date, last_date = iso_day(days.min()), iso_day(days.max())
+        low = bars.low_ticks[mine].min() * tick
+        high = bars.high_ticks[mine].max() * tick
+        roll = rolls.get((first_date, name))
+        rows.append((first_date, last_date, name or "(none)",
+                     f"{low:.{decimals}f} .. {high:.{decimals}f}",
+                     f"roll from {roll}" if roll else ""))
+    rows.sort()
+    title = "  contracts by date:" if bars.contracts != NO_CONTRACTS else "  prices:"
+    return [title] + [f"    {first} .. {last}  {name:<8} {prices}  {roll}".rstrip()
+                      for first, last, name, prices, roll in rows]
 
 
 def _gaps(bars: Bars) -> list[str]:

@@ -172,6 +172,7 @@ def _closing(sweep, axes: Sequence[str], args: argparse.Namespace, wall_s: float
         lines += [f"robustness: not analysed ({analysis['reason']})", ""]
     if (manifest.get("fills") or {}).get("note"):
         lines += [f"fills: {manifest['fills']['note']}", ""]
+    lines += _data_warnings(manifest.get("data") or {})
     lines.append(f"{sweep.path.name}: {manifest.get('combos_ok', 0)} combos ok, "
                  f"{manifest.get('combos_failed', 0)} failed, in {clock(wall_s)}")
     for what, found in sweep.files().items():
@@ -181,6 +182,15 @@ def _closing(sweep, axes: Sequence[str], args: argparse.Namespace, wall_s: float
         for path in paths:
             lines.append(f"  {what:<9} {_shown(path)}")
     return "\n".join(lines)
+
+
+def _data_warnings(data: dict) -> list[str]:
+    """The loader's warnings again at the end (a wrong zone, bad bars, stray sessions): a
+    line at the start of a long sweep is easily missed (issue 22)."""
+    lines = [f"data warning: {text}" for text in data.get("warnings") or []]
+    if data.get("dropped_bars"):
+        lines.append(f"data: {data['dropped_bars']} bad bar(s) left out (bad_bars: drop)")
+    return [*lines, ""] if lines else []
 
 
 def _shown(path: Path) -> str:

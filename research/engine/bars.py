@@ -37,6 +37,10 @@ class Bars:
     contract_code: np.ndarray | None = None  # int16 per bar; None: all zeros
     source_format: str = ""
     walk: WalkSeries | None = None
+    # What the loader warned about and how many bad bars it left out (bad_bars: drop): the
+    # sweep repeats them in its closing block, the manifest and the report (issue 22).
+    load_warnings: tuple[str, ...] = ()
+    dropped_bars: int = 0
 
     def __post_init__(self) -> None:
         if self.contract_code is None:

@@ -121,7 +121,10 @@ def prepare_bars(df: pd.DataFrame, instrument: str, *, timezone: str = CHICAGO,
     contracts = _contracts_of(column, rows, codes, symbols)
     return _bars(spec, _Rows(utc_ns=utc_ns, wall_ns=timestamps.chicago_wall_ns(utc_ns),
                              prices=prices, rows=rows, contracts=contracts,
-                             held=_held_flags(df, rows, source)),
+                             held=_held_flags(df, rows, source),
+                             load_warnings=tuple(str(text)
+                                                 for text in df.attrs.get("warnings", ())),
+                             dropped_bars=int(df.attrs.get("dropped_bars", 0))),
                  snap_to_tick, source, str(df.attrs.get("format", "")))
 
 
@@ -154,7 +157,9 @@ def bars_from_files(path: str | os.PathLike[str], options: LoadOptions) -> Bars:
                                      for name, values in part.prices.items()},
                              rows=rows, contracts=contracts,
                              held=loaded.held if loaded.held is None or whole
-                             else loaded.held[rows]),
+                             else loaded.held[rows],
+                             load_warnings=loaded.report.messages,
+                             dropped_bars=loaded.report.dropped_bars),
                  False, source, loaded.format)
 
 
@@ -168,6 +173,8 @@ class _Rows:
     rows: np.ndarray  # each row's 0-based position among the source's rows (for errors)
     contracts: tuple[tuple[str, ...], np.ndarray]  # sorted names, int16 code per row
     held: np.ndarray | None = None  # rows kept after a roll for open trades only (contract_walk)
+    load_warnings: tuple[str, ...] = ()  # the loader's warnings, repeated at the sweep's end
+    dropped_bars: int = 0  # bad bars the loader left out (bad_bars: drop)
 
 
 def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
@@ -200,7 +207,8 @@ def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
                 close_ticks=_fresh(ticks["close"], np.int64),
                 minute_of_day=minute_of_day, trading_day=trading_day, source=source,
                 contracts=contracts, contract_code=_fresh(contract_code, np.int16),
-                source_format=source_format)
+                source_format=source_format, load_warnings=selected.load_warnings,
+                dropped_bars=selected.dropped_bars)
     if held is None or not held.any():
         return bars
     walk = with_held(bars.walk, bars.trading_day, held_bars, held_day)
@@ -310,7 +318,8 @@ def _fresh(values: np.ndarray, dtype: type) -> np.ndarray:
 def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: ColumnsLike = None,
               instrument: str | None = None, timezone: str | None = None,
               timestamps: str | None = None, roll: str = "volume", start: DateLike = None,
-              end: DateLike = None, snap_to_tick: bool = False) -> pd.DataFrame:
+              end: DateLike = None, snap_to_tick: bool = False,
+              bad_bars: str = "warn") -> pd.DataFrame:
     """Read bar files into timestamp (tz Chicago, ns, the bar's open), open/high/low/close
     (float64), instrument and, when the files name contracts, contract.
 
@@ -322,7 +331,9 @@ def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: Co
     `instrument` keeps its rows, and names the instrument of a file without an instrument
     column. Several contracts: one per trading date, chosen by `roll` (`volume` or `none`);
     spreads are dropped. `start`/`end` are inclusive Chicago dates. `snap_to_tick` rounds
-    prices to the tick. Other columns are dropped.
+    prices to the tick. `bad_bars` (`warn`, `drop` or `error`) handles bars wrong one by one
+    (prices at or below zero, spikes, a level 10x off, a cut last line): the loader's
+    warnings and the count of dropped bars travel in `frame.attrs`. Other columns are dropped.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
@@ -333,7 +344,8 @@ def load_bars(path: str | os.PathLike[str], *, format: str = "auto", columns: Co
     """
     frame, _ = load_with_report(path, format=format, columns=columns, instrument=instrument,
                                 timezone=timezone, timestamps=timestamps, roll=roll,
-                                start=start, end=end, snap_to_tick=snap_to_tick)
+                                start=start, end=end, snap_to_tick=snap_to_tick,
+                                bad_bars=bad_bars)
     return frame
 
 
@@ -351,14 +363,18 @@ def _path_text(path: object) -> str:
 
 
 def describe_bars(bars: Bars) -> dict[str, Any]:
-    """What the manifest records about where bars came from: format, contracts, rolls.
+    """What the manifest records about where bars came from: format, contracts (by first
+    date), rolls, the loader's warnings and the bad bars it dropped (the last two only when
+    there are).
 
     >>> from research.engine.synthetic import synthetic_bars
     >>> describe_bars(prepare_bars(synthetic_bars("ES", "2024-01-08", "2024-01-09"), "ES"))
     {'format': '', 'contracts': [], 'roll_dates': []}
     """
+    loader = {**({"warnings": list(bars.load_warnings)} if bars.load_warnings else {}),
+              **({"dropped_bars": bars.dropped_bars} if bars.dropped_bars else {})}
     if bars.contracts == NO_CONTRACTS or not len(bars):
-        return {"format": bars.source_format, "contracts": [], "roll_dates": []}
+        return {"format": bars.source_format, "contracts": [], "roll_dates": [], **loader}
     days, codes = bars.trading_day, bars.contract_code
     contracts = []
     for code, name in enumerate(bars.contracts):
@@ -369,4 +385,6 @@ def describe_bars(bars: Bars) -> dict[str, Any]:
     changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     rolls = [{"date": iso_day(int(days[i])), "from": bars.contracts[codes[i - 1]],
               "to": bars.contracts[codes[i]]} for i in changes]
-    return {"format": bars.source_format, "contracts": contracts, "roll_dates": rolls}
+    contracts.sort(key=lambda row: (row["first_date"], row["contract"]))
+    return {"format": bars.source_format, "contracts": contracts, "roll_dates": rolls,
+            **loader}

@@ -49,8 +49,8 @@ def _data_facts(inputs: ReportInputs) -> str:
         ("source", _source(inputs.manifest)),
         ("instrument", _text(data.get("instrument"))),
         ("format", _text(data.get("format") or "canonical")),
-        ("contracts", _text(data.get("contracts"))),
-        ("roll dates", _text(data.get("roll_dates"))),
+        ("contracts", esc(count(len(data.get("contracts") or [])) + " (table below)"
+                          if data.get("contracts") else MISSING)),
         ("first bar", esc(stamp_ns(data.get("first_ts_ns")))),
         ("last bar", esc(stamp_ns(data.get("last_ts_ns")))),
         ("bars", esc(count(data.get("rows")))),
@@ -58,6 +58,47 @@ def _data_facts(inputs: ReportInputs) -> str:
                               if len(dates) else MISSING)),
         *_fills(inputs.manifest),
     ])
+
+
+MAX_DATA_WARNINGS_SHOWN = 20
+
+
+def _contracts(data: Mapping[str, Any]) -> str:
+    """The contracts by date (first date, last date, contract, the roll that starts it).
+
+    >>> html = _contracts({"contracts": [{"contract": "ESM4", "first_date": "2024-03-14",
+    ...     "last_date": "2024-06-13"}, {"contract": "ESH4", "first_date": "2024-01-02",
+    ...     "last_date": "2024-03-13"}], "roll_dates": [{"date": "2024-03-14", "from": "ESH4",
+    ...     "to": "ESM4"}]})
+    >>> html.index("ESH4") < html.index("ESM4"), "ESH4 → ESM4" in html
+    (True, True)
+    """
+    contracts = sorted(data.get("contracts") or [],
+                       key=lambda row: (str(row.get("first_date")), str(row.get("contract"))))
+    if not contracts:
+        return ""
+    rolls = {(roll.get("date"), roll.get("to")): roll.get("from")
+             for roll in data.get("roll_dates") or []}
+    rows = [[str(row.get("first_date", MISSING)), str(row.get("last_date", MISSING)),
+             str(row.get("contract", MISSING)),
+             f"{rolls[key]} → {row.get('contract')}"
+             if (key := (row.get("first_date"), row.get("contract"))) in rolls else ""]
+            for row in contracts]
+    return ("<h3>Contracts and rolls</h3>"
+            + table(["from", "to", "contract", "roll"], rows, attrs='class="compact"'))
+
+
+def _data_warnings(data: Mapping[str, Any]) -> str:
+    """What the loader warned about (a wrong zone, bad bars, stray sessions), as warnings."""
+    warnings = [str(text) for text in data.get("warnings") or []]
+    out = "".join(note(text, "warn") for text in warnings[:MAX_DATA_WARNINGS_SHOWN])
+    if len(warnings) > MAX_DATA_WARNINGS_SHOWN:
+        out += note(f"{len(warnings) - MAX_DATA_WARNINGS_SHOWN} more data warnings in "
+                    "manifest.json (data.warnings).", "warn")
+    if data.get("dropped_bars"):
+        out += note(f"{count(data['dropped_bars'])} bad bar(s) left out (bad_bars: drop).",
+                    "warn")
+    return out
 
 
 def _fills(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -143,7 +184,9 @@ def _failures(manifest: Mapping[str, Any]) -> str:
 
 def facts_section(inputs: ReportInputs) -> str:
     """The run facts: data, spec, run (versions, budget, timings) and failures."""
-    body = ('<div class="cols"><div><h3>Data</h3>' + _data_facts(inputs)
+    data = inputs.manifest.get("data") or {}
+    body = ('<div class="cols"><div><h3>Data</h3>' + _data_warnings(data) + _data_facts(inputs)
+            + _contracts(data)
             + "<h3>Run</h3>" + _run(inputs.manifest) + "</div><div>" + _spec(inputs.manifest)
             + "</div></div>" + _failures(inputs.manifest)
             + "".join(note(text, "warn") for text in inputs.notes))

@@ -433,10 +433,10 @@ def test_load_glob_and_folder_read_files_in_sorted_order(tmp_path):
 
 @pytest.mark.parametrize(("name", "message"), [
     ("missing.csv", "no such file or folder"),
-    ("nothing_*.parquet", r"matches no \.parquet or \.csv bar file"),
+    ("nothing_*.parquet", r"matches no bar file \(read: \.parquet, \.csv, \.txt, \.dbn"),
     ("notes.txt", r"not a bar file \(expected \.parquet or \.csv\)"),
     ("broken.parquet", "cannot read"),
-    ("empty_dir", r"matches no \.parquet or \.csv bar file"),
+    ("empty_dir", r"matches no bar file \(read: \.parquet, \.csv, \.txt, \.dbn"),
 ])
 def test_load_bad_paths_are_named(tmp_path, name, message):
     (tmp_path / "notes.txt").write_text("x")

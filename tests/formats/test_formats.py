@@ -162,7 +162,7 @@ def test_spec_data_keys_reach_load_bars(tmp_path, layout_files):
     assert spec.data.load_kwargs() == {
         "format": "auto", "columns": write.GENERIC_COLUMNS, "timestamps": "open",
         "roll": "none", "snap_to_tick": True, "instrument": "ES", "timezone": None,
-        "start": None, "end": None}
+        "start": None, "end": None, "bad_bars": "warn"}
     assert load_bars(spec.data.path, **spec.data.load_kwargs()).attrs["format"] == "delimited"
 
 
@@ -213,9 +213,10 @@ def test_the_inspector_shows_format_contracts_and_problems(layout_files, capsys)
 
     assert main([str(layout_files["ES 03-24.Last.txt"][0])]) == 0
     screen = capsys.readouterr().out
-    for text in ("ES 03-24.Last.txt: ninjatrader (detected); timezone America/Chicago; "
-                 "timestamps close;", "columns: date <- stamp, time <- stamp",
-                 "ES: ", "contract ESH4: 2024-02-26 .. 2024-03-22",
+    for text in ("ES 03-24.Last.txt: ninjatrader (detected); timezone UTC (format default); "
+                 "timestamps close (format default); instrument ESH4 (file name);",
+                 "columns: date <- stamp, time <- stamp",
+                 "ES: ", "contracts by date:", "    2024-02-26 .. 2024-03-22  ESH4     ",
                  "first bar: 2024-02-26 00:00:00-06:00",
                  "bars per trading date: min ", "longest gaps (besides the daily halt",
                  "problems: none found"):

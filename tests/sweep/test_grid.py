@@ -364,7 +364,8 @@ def test_load_spec_data_path_matching_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("path", "why"), [
     ("bars/notes.txt", r"not a bar file \(expected \.parquet or \.csv\), and its first line "
                        r"is in no known layout: give format: or columns:"),
-    ("bars", r"matches no \.parquet or \.csv bar file"),
+    ("bars", r"matches no bar file \(read: \.parquet, \.csv, \.txt, \.dbn, \.dbn\.zst; "
+             r"\.csv and \.txt also as \.gz or \.zst"),
     ("nope", r"no such file or folder"),
 ])
 def test_load_spec_data_path_says_why_as_load_bars_does(tmp_path: Path, path: str,

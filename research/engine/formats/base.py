@@ -45,10 +45,11 @@ FORMATS: dict[str, VendorFormat] = {fmt.name: fmt for fmt in (
     VendorFormat(name="databento", title="Databento OHLCV-1m",
                  layout="ts_event,rtype,publisher_id,instrument_id,open,high,low,close,"
                         "volume,symbol", timezone="UTC", stamps="open", header=True),
-    # NinjaTrader stamps a bar with its end by default; the zone is the user's PC setting.
+    # NinjaTrader 8 writes its exports in UTC, stamped with the bar's end (its help,
+    # "Importing": "NinjaTrader exports are always done in the UTC time zone"; docs/vendors.md).
     VendorFormat(name="ninjatrader", title="NinjaTrader",
                  layout="yyyyMMdd HHmmss;open;high;low;close;volume (no header)",
-                 timezone=CHICAGO, stamps="close", header=False),
+                 timezone="UTC", stamps="close", header=False),
     VendorFormat(name="sierrachart", title="Sierra Chart",
                  layout="Date, Time, Open, High, Low, Last, Volume, NumberOfTrades, ...",
                  timezone=CHICAGO, stamps="open", header=True),

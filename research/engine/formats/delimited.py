@@ -1,4 +1,4 @@
-"""Any other delimited text, read through a `columns:` mapping.
+"""Any other delimited text (or a parquet file's columns), read through a `columns:` mapping.
 
 `columns` maps the loader's names to the file's: `{timestamp: Time}` or `{date: Date, time:
 Time}`, `close: Last`, ...; names left out are matched case-insensitively (`open` finds
@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from research.engine.formats.base import RawTable, found, shorten
+from research.engine.formats.canonical import read_parquet_columns
 from research.engine.formats.detect import Detected
 from research.engine.formats.symbols import symbol_from_file_name
-from research.engine.formats.textio import read_text
+from research.engine.formats.textio import call_guarded, read_text
 from research.errors import DataError
 
 COLUMN_KEYS = ("timestamp", "date", "time", "open", "high", "low", "close", "volume",
@@ -57,10 +58,14 @@ def read(file: Path, detected: Detected, columns: Mapping[str, str | int]) -> Ra
     mapping = check_columns(columns)
     chosen = _resolve(file, detected, mapping)
     positions = sorted(set(chosen.values()))
-    frame = read_text(file, sep=detected.sep, header=0 if detected.has_header else None,
-                      usecols=positions, skipinitialspace=True,
-                      dtype={position: str for key, position in chosen.items()
-                             if key in TEXT_KEYS})
+    if detected.kind == "parquet":  # columns: maps parquet columns (and an index) alike
+        wanted = [detected.fields[position] for position in positions]
+        frame = call_guarded(file, lambda: read_parquet_columns(file, tuple(wanted)))[wanted]
+    else:
+        frame = read_text(file, sep=detected.sep, header=0 if detected.has_header else None,
+                          usecols=positions, skipinitialspace=True,
+                          dtype={position: str for key, position in chosen.items()
+                                 if key in TEXT_KEYS})
     frame.columns = range(frame.shape[1]) if not detected.has_header else frame.columns
     by_position = dict(zip(positions, frame.columns, strict=True))
     out = frame[[by_position[chosen[key]] for key in chosen]].copy()

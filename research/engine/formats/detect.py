@@ -21,7 +21,7 @@ from research.engine.formats.textio import (
     separator_of,
     split_fields,
 )
-from research.errors import DataError
+from research.errors import DataError, HeaderOnlyError
 
 # First lines of the headerless layouts (docs/data-formats.md).
 _FIRST_LINES = (
@@ -65,14 +65,13 @@ def detect(file: Path, format: str = "auto",
                                                         fields=names))
     head = read_head(file)
     if head.startswith(DBN_MAGIC):
-        return _choose(file, "databento" if format == "auto" else format, columns,
-                       Detected(fmt=FORMATS["databento"], kind="dbn"))
+        return _choose(file, format, columns, Detected(fmt=FORMATS["databento"], kind="dbn"))
     lines = head_lines(file, head)
     sep = separator_of(lines[0])
     fields = tuple(split_fields(lines[0], sep))
     header = is_header(fields)
     if header and len(lines) == 1:
-        raise DataError(f"{file}: has a header but no rows ({found(fields)})")
+        raise HeaderOnlyError(f"{file}: has a header but no rows ({found(fields)})")
     seen = Detected(fmt=FORMATS["canonical"], kind="text", fields=fields, has_header=header,
                     sep=sep, first_line=lines[0])
     return _choose(file, format, columns, seen)
@@ -97,8 +96,11 @@ def _parquet_names(file: Path) -> list[str]:
 
 def _choose(file: Path, format: str, columns: Mapping[str, object] | None,
             seen: Detected) -> Detected:
-    if seen.kind == "dbn" and format != "databento":
-        raise DataError(f"{file}: is a Databento DBN file; give format: databento (or auto)")
+    if seen.kind == "dbn":
+        if format not in ("auto", "databento"):
+            raise DataError(f"{file}: is a Databento DBN file; give format: databento (or "
+                            "auto)")
+        return _with(seen, FORMATS["databento"], auto=format == "auto")
     if format != "auto":
         return _with(seen, FORMATS[format], auto=False)
     if columns:

@@ -26,6 +26,7 @@ BAR_FILE_SUFFIXES = (".parquet", ".csv")  # the suffixes of canonical bar files
 TEXT_SUFFIXES = (".csv", ".txt")
 COMPRESSED_SUFFIXES = (".gz", ".zst")
 OTHER_SUFFIXES = (".parquet", ".dbn", ".dbn.zst")
+READ_SUFFIXES = ".parquet, .csv, .txt, .dbn, .dbn.zst; .csv and .txt also as .gz or .zst"
 MAX_SCAN_ENTRIES = 100_000  # directory entries a folder or glob search may visit
 MAX_SCAN_SECONDS = 10.0  # wall time a folder or glob search may take
 MAX_BAR_FILES = 20_000  # files one data path may name
@@ -82,7 +83,7 @@ def _bar_files(text: str, format: str) -> list[Path]:
     else:
         raise DataError(f"{text}: no such file or folder")
     if not files:
-        raise DataError(f"{text}: matches no .parquet or .csv bar file")
+        raise DataError(f"{text}: matches no bar file (read: {READ_SUFFIXES})")
     return sorted(files)
 
 

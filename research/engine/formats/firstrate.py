@@ -23,11 +23,14 @@ def read(file: Path, detected: Detected) -> RawTable:
     >>> read(path, detect(path)).symbol
     'ESM4'
     """
-    frame = read_text(file, sep=",", header=None, names=list(NAMES), usecols=range(6),
-                      dtype={"timestamp": str})
+    # FirstRate's free samples carry a header line (timestamp,open,...): skip it, never
+    # read it as a first stamp
+    frame = read_text(file, sep=",", header=0 if detected.has_header else None,
+                      names=list(NAMES), usecols=range(6), dtype={"timestamp": str})
     return RawTable(frame=frame, fmt=detected.fmt, found_columns=detected.fields,
                     symbol=symbol_from_file_name(file), auto=detected.auto,
-                    stamp_format=_stamp_format(detected.first_line))
+                    stamp_format=None if detected.has_header else
+                    _stamp_format(detected.first_line))
 
 
 def _stamp_format(first_line: str) -> str:

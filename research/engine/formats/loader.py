@@ -39,20 +39,43 @@ from research.engine.formats import (
     sierrachart,
 )
 from research.engine.formats.base import RawTable
-from research.engine.formats.checks import DataWarning, check_fixed_point, halt_warnings
+from research.engine.formats.checks import (
+    DataWarning,
+    check_fixed_point,
+    halt_warnings,
+    zone_hint,
+)
 from research.engine.formats.detect import Detected, describe_found, detect, hint
+from research.engine.formats.file_notes import (
+    ENCODING_NAMES,
+    calendar_warnings,
+    cut_finding,
+    cut_last_row,
+    duplicate_of,
+    encoding,
+    named_by_path,
+    settings_from,
+)
 from research.engine.formats.files import bar_files
 from research.engine.formats.options import LoadOptions
+from research.engine.formats.quality import apply_policy, check_spacing, find_bad_bars
 from research.engine.formats.rolls import choose_contracts
 from research.engine.formats.rows import float_prices, rows_of, take
+from research.engine.formats.sessions import on_calendar
 from research.engine.formats.stamps import date_time_ns
-from research.engine.formats.symbols import KIND_SPREAD, classify, parse_symbol
+from research.engine.formats.symbols import (
+    KIND_SPREAD,
+    classify,
+    expiry_ranks,
+    parse_symbol,
+)
 from research.engine.instruments import INSTRUMENTS
-from research.errors import DataError
+from research.errors import DataError, HeaderOnlyError
 
 log = logging.getLogger("research.engine.data")
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
+DAY_PART_END_MINUTE = 16 * 60  # a date's ranges lie after midnight, before the 16:00 close
 READERS = {"canonical": canonical.read, "databento": databento.read,
            "ninjatrader": ninjatrader.read, "sierrachart": sierrachart.read,
            "kibot": kibot.read, "firstrate": firstrate.read}
@@ -71,12 +94,27 @@ class FileReport:
     rows: int  # rows kept
     spreads: int  # spread rows dropped
     holds: tuple[str, ...]  # the distinct instruments/contracts the file names
+    # where each setting came from: "detected", "given", "format default", "file name",
+    # "folder name", "column" (the instrument), "columns:" (a delimited format)
+    settings_from: dict[str, str] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    dropped: int = 0  # bad bars left out (bad_bars: drop)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoadReport:
     files: list[FileReport]
     warnings: list[DataWarning] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one line per file left out, and why
+
+    @property
+    def dropped_bars(self) -> int:
+        return sum(file.dropped for file in self.files)
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        """Every warning and skipped file as one line each: what a sweep repeats at its end."""
+        return (*(warning.message for warning in self.warnings), *self.skipped)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +154,9 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
         frame[HELD_COLUMN] = loaded.held
     frame.attrs["source"] = loaded.source
     frame.attrs["format"] = loaded.format
+    # what the manifest, the closing block and the report repeat (through prepare_bars)
+    frame.attrs["warnings"] = list(loaded.report.messages)
+    frame.attrs["dropped_bars"] = loaded.report.dropped_bars
     return frame, loaded.report
 
 
@@ -123,9 +164,22 @@ def load_parts(path: str | os.PathLike[str], options: LoadOptions) -> Loaded:
     """Every file of `path` read, converted, filtered and rolled (one contract per date)."""
     source = os.fspath(path)
     files = bar_files(path, format=options.file_format)
-    parts, reports, warnings = [], [], []
+    parts, reports, warnings, skipped, seen = [], [], [], [], {}
     for file in files:
-        part, report, found_warnings = read_file(file, options)
+        try:
+            part, report, found_warnings = read_file(file, options)
+        except HeaderOnlyError as exc:
+            if len(files) == 1:
+                raise
+            skipped.append(f"{exc}: skipped")
+            log.warning("%s: skipped", exc)
+            continue
+        copy_of = duplicate_of(part, seen, report.source) if len(files) > 1 else None
+        if copy_of is not None:
+            skipped.append(f"{report.source}: holds the same bars as {copy_of} (a copy; line "
+                           "endings or compression may differ): skipped")
+            log.warning("%s", skipped[-1])
+            continue
         parts.append(part)
         reports.append(report)
         warnings.extend(found_warnings)
@@ -133,6 +187,7 @@ def load_parts(path: str | os.PathLike[str], options: LoadOptions) -> Loaded:
     if not combined.utc_ns.size and (options.instrument or options.first_day is not None
                                      or options.last_day is not None):
         _nothing_selected(source, options, reports)
+    warnings += calendar_warnings(combined, source)  # before the roll leaves any out
     keep = _one_contract_per_date(combined, options.roll, source)
     held = None
     if keep is not None:
@@ -145,7 +200,7 @@ def load_parts(path: str | os.PathLike[str], options: LoadOptions) -> Loaded:
                          contracts=combined.contracts[keep])
     return Loaded(part=combined, source=source, held=held,
                   format=",".join(sorted({report.format for report in reports})),
-                  report=LoadReport(files=reports, warnings=warnings))
+                  report=LoadReport(files=reports, warnings=warnings, skipped=skipped))
 
 
 def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list[DataWarning]]:
@@ -153,33 +208,61 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     source = str(file)
     detected = detect(file, options.format, options.columns)
     raw = _read_raw(file, detected, options.columns)
+    raw, named_from = named_by_path(raw, file)
     _require_columns(raw, detected, source)
     rows, names, contracts, spreads, holds = _select(raw, options, source,
                                                      describe_found(detected))
     zone = options.timezone or raw.fmt.timezone
     stamps = options.timestamps or raw.fmt.stamps
-    utc_ns = _utc_ns(raw, rows, zone, source)
+    utc_ns = _utc_ns_or_zone_hint(raw, rows, zone, source, given=options.timezone is not None)
     if stamps == "close":  # docs/data-formats.md: end stamps 17:01 ... 16:00 -> open minute
         utc_ns = utc_ns - NS_PER_MINUTE
     prices = {name: _prices(raw, name, rows, source) for name in PRICE_COLUMNS}
     volume = float_prices(raw.frame["volume"], rows, raw.column("volume"), source) \
         if "volume" in raw.frame.columns else None
     wall_ns = timestamps.chicago_wall_ns(utc_ns)
+    cut = cut_last_row(file, detected, raw, rows)
     inside = _inside_dates(wall_ns, options)
     if inside is not None:
-        utc_ns, wall_ns = utc_ns[inside], wall_ns[inside]
-        names, contracts = names[inside], contracts[inside]
+        utc_ns, wall_ns, rows = utc_ns[inside], wall_ns[inside], rows[inside]
+        names, contracts, cut = names[inside], contracts[inside], cut[inside]
         prices = {name: values[inside] for name, values in prices.items()}
         volume = None if volume is None else volume[inside]
+    check_spacing(utc_ns, contracts, rows, source)
     if options.snap_to_tick:
         prices = _snapped(prices, names)
-    warnings = halt_warnings(wall_ns, utc_ns, source, zone, stamps)
+    found = find_bad_bars(prices, utc_ns, wall_clock_labels(wall_ns)[1], names, contracts,
+                          rows, source)
+    if cut.any():
+        found.insert(0, cut_finding(source, cut, rows, prices))
+    keep, dropped = apply_policy(found, options.bad_bars, utc_ns.size)
+    warnings = [DataWarning(source=source, kind=bad.kind, message=bad.message)
+                for bad in found if keep is None]
+    for warning in warnings:
+        log.warning("%s", warning.message)
+    if keep is not None:
+        for bad in found:
+            log.info("%s", bad.message)
+        log.warning("%s: dropped %d bad bar(s) (bad_bars: drop)", source, dropped)
+        utc_ns, wall_ns, names, contracts = utc_ns[keep], wall_ns[keep], names[keep], \
+            contracts[keep]
+        prices = {name: values[keep] for name, values in prices.items()}
+        volume = None if volume is None else volume[keep]
+    warnings += halt_warnings(wall_ns, utc_ns, source, zone, stamps,
+                              zone_given=options.timezone is not None)
     report = FileReport(source=source, format=raw.fmt.name, detected=detected.auto,
                         timezone=zone, stamps=stamps, rows=int(utc_ns.size), spreads=spreads,
                         columns={name: raw.column(name) for name in raw.frame.columns},
-                        holds=holds)
+                        holds=holds, settings_from=settings_from(detected, named_from,
+                                                                  options),
+                        encoding=encoding(file, detected), dropped=dropped)
     log.info("%s: format %s%s, timezone %s, timestamps %s, %d rows", source, raw.fmt.name,
              " (detected)" if detected.auto else "", zone, stamps, utc_ns.size)
+    if report.settings_from.get("instrument") in ("file name", "folder name"):
+        log.info("%s: instrument %s from its %s", source, ", ".join(holds),
+                 report.settings_from["instrument"])
+    if report.encoding != "utf-8":
+        log.info("%s: read as %s", source, ENCODING_NAMES[report.encoding])
     if spreads:
         log.info("%s: dropped %d spread row(s)", source, spreads)
     return _Part(utc_ns=utc_ns, wall_ns=wall_ns, prices=prices, volume=volume, names=names,
@@ -291,6 +374,22 @@ def _utc_ns(raw: RawTable, rows: np.ndarray, zone: str, source: str) -> np.ndarr
     return timestamps.utc_ns(values, rows, zone, source)
 
 
+def _utc_ns_or_zone_hint(raw: RawTable, rows: np.ndarray, zone: str, source: str,
+                         given: bool) -> np.ndarray:
+    """`_utc_ns`; a wall time that DST skips in a zone nobody gave is often a file in another
+    zone (UTC read as Chicago): the error then says which zone the daily halt points to."""
+    try:
+        return _utc_ns(raw, rows, zone, source)
+    except DataError as exc:
+        if given or "(DST change)" not in str(exc):
+            raise
+        as_written = _utc_ns(raw, rows, "UTC", source)  # the stamps' own clock, no DST gaps
+        hint = zone_hint(as_written, zone)
+        if not hint:
+            raise
+        raise DataError(f"{exc}; {hint}") from None
+
+
 def _prices(raw: RawTable, name: str, rows: np.ndarray, source: str) -> np.ndarray:
     prices = float_prices(raw.frame[name], rows, raw.column(name), source)
     if raw.units_per_point != 1.0:
@@ -353,8 +452,14 @@ def _one_contract_per_date(part: _Part, rule: str, source: str) -> np.ndarray | 
         if len(contracts) == 1:
             continue
         volume = None if part.volume is None else part.volume[mine]
+        wall = part.wall_ns[mine]
+        minute = (wall // NS_PER_MINUTE) % (NS_PER_DAY // NS_PER_MINUTE)
+        in_day = (wall // NS_PER_DAY == trading_day[mine]) & (minute < DAY_PART_END_MINUTE)
+        last_years = [int(pd.Timestamp(int(wall[codes == code].max())).year)
+                      for code in range(len(contracts))]
         chosen, rolls = choose_contracts(trading_day[mine], codes, contracts, volume, rule,
-                                         source)
+                                         source, votes=on_calendar(wall), in_day=in_day,
+                                         expiry_rank=expiry_ranks(contracts, last_years))
         if chosen is not None:
             keep[mine] = chosen
         for roll in rolls:

@@ -1,6 +1,6 @@
 """NinjaTrader text export: `yyyyMMdd HHmmss;open;high;low;close;volume`, no header.
 
-Stamps are bar ends by NinjaTrader's default ("end of bar"), in the PC's time zone; the
+Stamps are bar ends, in UTC: NinjaTrader 8 writes every export in UTC (its help, "Importing"); the
 contract is in the file name (`ES 12-24.Last.txt` is ESZ4).
 """
 
@@ -18,7 +18,8 @@ NAMES = ("stamp", "open", "high", "low", "close", "volume")
 
 
 def read(file: Path, detected: Detected) -> RawTable:
-    """One NinjaTrader file: the stamp split into date (yyyyMMdd) and time (HHmmss).
+    """One NinjaTrader file: the stamp split into date (yyyyMMdd) and time (HHmmss) (UTC bar
+    ends, NinjaTrader 8's export convention).
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES 12-24.Last.txt"

@@ -28,6 +28,7 @@ from research.engine.clock import CHICAGO, day_number, iso_day
 from research.engine.errors_rows import shorten
 from research.engine.formats.base import FORMAT_NAMES, STAMPS
 from research.engine.formats.delimited import check_columns
+from research.engine.formats.quality import BAD_BARS
 from research.engine.formats.rolls import ROLL_RULES
 from research.engine.formats.rows import tradable_instrument
 from research.errors import DataError
@@ -37,10 +38,11 @@ ColumnsLike = Mapping[str, str | int] | None
 # How files are read (the keys that need no file to check), with their defaults. A sweep
 # spec leaves a key at its default out of its dict, so older specs keep their spec hash.
 FILE_KEY_DEFAULTS = MappingProxyType({"format": "auto", "columns": None, "timestamps": None,
-                                      "roll": "volume", "snap_to_tick": False})
+                                      "roll": "volume", "snap_to_tick": False,
+                                      "bad_bars": "warn"})
 # Every keyword of load_bars after the path, in its order.
 LOAD_KEYS = ("format", "columns", "instrument", "timezone", "timestamps", "roll", "start",
-             "end", "snap_to_tick")
+             "end", "snap_to_tick", "bad_bars")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,20 +63,23 @@ class LoadOptions:
     first_day: int | None = None
     last_day: int | None = None
     snap_to_tick: bool = False
+    bad_bars: str = "warn"  # warn | drop | error: bars wrong one by one (quality.BAD_BARS)
 
     @classmethod
     def checked(cls, source: str, *, format: str = "auto", columns: ColumnsLike = None,
                 instrument: str | None = None, timezone: str | None = None,
                 timestamps: str | None = None, roll: str = "volume", start: DateLike = None,
-                end: DateLike = None, snap_to_tick: bool = False) -> LoadOptions:
+                end: DateLike = None, snap_to_tick: bool = False,
+                bad_bars: str = "warn") -> LoadOptions:
         """Every key checked; a DataError starts with `source` and names the key."""
         check_file_keys(source, format=format, columns=columns, timezone=timezone,
-                        timestamps=timestamps, roll=roll, snap_to_tick=snap_to_tick)
+                        timestamps=timestamps, roll=roll, snap_to_tick=snap_to_tick,
+                        bad_bars=bad_bars)
         symbol = None if instrument is None else tradable_instrument(instrument, source).symbol
         return cls(format=format, columns=None if columns is None else dict(columns),
                    instrument=symbol, timezone=timezone, timestamps=timestamps, roll=roll,
                    first_day=day_number_of(start, "start"), last_day=day_number_of(end, "end"),
-                   snap_to_tick=snap_to_tick)
+                   snap_to_tick=snap_to_tick, bad_bars=bad_bars)
 
     @property
     def start(self) -> str | None:
@@ -100,7 +105,8 @@ class LoadOptions:
         columns = None if self.columns is None else dict(self.columns)
         return {"format": self.format, "columns": columns, "instrument": self.instrument,
                 "timezone": self.timezone, "timestamps": self.timestamps, "roll": self.roll,
-                "start": self.start, "end": self.end, "snap_to_tick": self.snap_to_tick}
+                "start": self.start, "end": self.end, "snap_to_tick": self.snap_to_tick,
+                "bad_bars": self.bad_bars}
 
     def changed_file_keys(self) -> dict[str, Any]:
         """The file keys not at their default (FILE_KEY_DEFAULTS).
@@ -126,7 +132,7 @@ class LoadOptions:
 
 def check_file_keys(source: str, *, format: object = "auto", columns: object = None,
                     timezone: object = None, timestamps: object = None, roll: object = "volume",
-                    snap_to_tick: object = False) -> None:
+                    snap_to_tick: object = False, bad_bars: object = "warn") -> None:
     """The keys that need no file, checked alone."""
     def refuse(key: str, value: object, allowed: str) -> NoReturn:
         raise DataError(f"{source}: {key}: {shorten(value)} is not {allowed}")
@@ -146,6 +152,8 @@ def check_file_keys(source: str, *, format: object = "auto", columns: object = N
         refuse("roll", roll, f"one of {', '.join(ROLL_RULES)}")
     if not isinstance(snap_to_tick, bool):
         refuse("snap_to_tick", snap_to_tick, "true or false")
+    if bad_bars not in BAD_BARS:
+        refuse("bad_bars", bad_bars, f"one of {', '.join(BAD_BARS)}")
 
 
 def _is_zone(value: object) -> bool:

@@ -4,6 +4,14 @@
 date of the data (on the first date: that date's), among the contracts that have bars on the
 date; ties go to the most volume on the date itself, then to the first name. `roll: none`
 refuses a date with bars of several contracts. Prices are never adjusted.
+
+Rules learned from real files (issue 22, docs/data-formats.md, rolls):
+- the roll never goes back: once a later expiry is chosen, an earlier one is not chosen again
+  (a date with bars of earlier contracts only is left out);
+- only bars of exchange sessions vote (`votes`): NinjaTrader's one-lot Saturday bars do not;
+- a contract without bars in the date's day part (`in_day`: after midnight, before 16:00
+  Chicago: where the ranges are) is not chosen when another contract has them (a
+  per-contract file that ends at midnight keeps only the evening before).
 """
 
 from __future__ import annotations
@@ -38,8 +46,13 @@ class Roll:
 
 def choose_contracts(trading_day: np.ndarray, contract_code: np.ndarray,
                      contracts: Sequence[str], volume: np.ndarray | None, rule: str,
-                     source: str) -> tuple[np.ndarray | None, list[Roll]]:
-    """Rows to keep (None: all) and the rolls, for one instrument's rows.
+                     source: str, *, votes: np.ndarray | None = None,
+                     in_day: np.ndarray | None = None,
+                     expiry_rank: np.ndarray | None = None) -> tuple[np.ndarray | None,
+                                                                     list[Roll]]:
+    """Rows to keep (None: all) and the rolls, for one instrument's rows. `votes` marks the
+    rows whose volume counts (exchange sessions), `in_day` the rows in their date's day part,
+    `expiry_rank` orders `contracts` by expiry (None: no order known, rolls may go back).
 
     >>> days, codes = np.array([1, 1, 2, 2]), np.array([0, 1, 0, 1])
     >>> keep, rolls = choose_contracts(days, codes, ["ESH5", "ESZ4"], np.array([1., 5, 9, 2]),
@@ -58,20 +71,36 @@ def choose_contracts(trading_day: np.ndarray, contract_code: np.ndarray,
     if rule == "none" or volume is None:
         _refuse(source, days[several], present[several], contracts, rule, len(several))
     weights = np.nan_to_num(np.asarray(volume, dtype=np.float64))
+    if votes is not None:
+        weights = np.where(votes, weights, 0.0)
     day_volume = np.bincount(cells, weights=weights,
                              minlength=shape[0] * shape[1]).reshape(shape)
-    chosen = _by_previous_volume(present, day_volume)
-    keep = contract_code == chosen[day_index]
-    return keep, _rolls(days, chosen, contracts)
+    day_part = present if in_day is None else np.bincount(
+        cells[in_day], minlength=shape[0] * shape[1]).reshape(shape) > 0
+    rank = np.zeros(len(contracts), np.int64) if expiry_rank is None else expiry_rank
+    chosen = _by_previous_volume(present, day_volume, day_part, rank)
+    keep = (contract_code == chosen[day_index]) & (chosen[day_index] >= 0)
+    taken = chosen >= 0
+    return keep, _rolls(days[taken], chosen[taken], contracts)
 
 
-def _by_previous_volume(present: np.ndarray, day_volume: np.ndarray) -> np.ndarray:
-    chosen = np.empty(len(present), dtype=np.int64)
+def _by_previous_volume(present: np.ndarray, day_volume: np.ndarray, day_part: np.ndarray,
+                        rank: np.ndarray) -> np.ndarray:
+    """Per date the chosen contract's code, -1 for none (only earlier expiries have bars)."""
+    chosen = np.full(len(present), -1, dtype=np.int64)
+    floor = np.iinfo(np.int64).min  # the expiry rank of the last chosen contract
+    previous = 0  # the last date with votes before the one being chosen
     for day in range(len(present)):
-        candidates = np.flatnonzero(present[day])
-        previous = day_volume[max(day - 1, 0)][candidates]
-        today = day_volume[day][candidates]
-        chosen[day] = candidates[np.lexsort((candidates, -today, -previous))[0]]
+        candidates = np.flatnonzero(present[day] & (rank >= floor))
+        if candidates.size > 1 and day_part[day][candidates].any():
+            candidates = candidates[day_part[day][candidates]]
+        if candidates.size:
+            before = day_volume[previous][candidates]
+            today = day_volume[day][candidates]
+            chosen[day] = candidates[np.lexsort((candidates, -today, -before))[0]]
+            floor = max(floor, int(rank[chosen[day]]))
+        if day_volume[day].any():
+            previous = day
     return chosen
 
 

@@ -84,3 +84,59 @@ def symbol_from_file_name(file: Path) -> str | None:
     if plain and parse_symbol(plain.group(1)).kind in (KIND_INSTRUMENT, KIND_CONTRACT):
         return plain.group(1)  # ES.txt, ESH24.txt
     return None
+
+
+def symbol_from_path(file: Path, folders: int = 3) -> tuple[str | None, str]:
+    """The instrument or contract a file's name, else one of its `folders` nearest folders'
+    names, starts with, and where it came from ("file name" or "folder name").
+
+    >>> symbol_from_path(Path("glbx-mdp3/ES/2024.csv"))
+    ('ES', 'folder name')
+    >>> symbol_from_path(Path("data/ES_1min_sample.csv"))
+    ('ES', 'file name')
+    """
+    named = symbol_from_file_name(file)
+    if named is not None:
+        return named, "file name"
+    for folder in list(file.parents)[:folders]:
+        plain = _PLAIN_NAME.match(folder.name.upper())
+        if plain and parse_symbol(plain.group(1)).kind == KIND_INSTRUMENT:
+            return plain.group(1), "folder name"
+    return None, ""
+
+
+def expiry_ranks(contracts: list[str], last_years: list[int]) -> np.ndarray | None:
+    """Each contract's place in expiry order (0 = first to expire), or None when a name is
+    no contract symbol (Databento's `id123` without a symbol column). A one-digit year is
+    the decade that puts it at or after the year of the contract's last bar (`last_years`).
+
+    >>> expiry_ranks(["ESH5", "ESZ4"], [2024, 2024]).tolist()
+    [1, 0]
+    """
+    keys = []
+    for name, last_year in zip(contracts, last_years, strict=True):
+        symbol = parse_symbol(name)
+        if symbol.kind != KIND_CONTRACT or symbol.root is None:
+            return None
+        tail = _MONTH_YEAR.search(name[len(_root_prefix(name)):])
+        if tail is None:
+            return None
+        month = MONTH_CODES.index(tail.group()[0]) + 1
+        digits = tail.group()[1:]
+        if len(digits) == 2:
+            year = 2000 + int(digits)
+        else:
+            year = last_year - last_year % 10 + int(digits)
+            year += 10 if year < last_year else 0
+        keys.append((year, month))
+    order = sorted(range(len(keys)), key=lambda index: keys[index])
+    ranks = np.empty(len(keys), dtype=np.int64)
+    ranks[order] = np.arange(len(keys))
+    return ranks
+
+
+def _root_prefix(name: str) -> str:
+    for root in _ROOTS:
+        if name.startswith(root) and _MONTH_YEAR.fullmatch(name[len(root):]):
+            return root
+    return ""

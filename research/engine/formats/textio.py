@@ -24,6 +24,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 DBN_MAGIC = b"DBN"
 PARQUET_MAGIC = b"PAR1"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def compression_of(file: Path, first_bytes: bytes) -> str | None:
@@ -56,16 +58,45 @@ def read_head(file: Path) -> bytes:
         return stream.read(HEAD_BYTES)
 
 
+def encoding_of(head: bytes) -> str:
+    """'utf-16' (a UTF-16 byte-order mark: Excel's "Unicode text"), 'utf-8-sig' (a UTF-8
+    byte-order mark) or 'utf-8', from a text file's first bytes.
+
+    >>> encoding_of("timestamp".encode("utf-16")), encoding_of("timestamp".encode("utf-8-sig"))
+    ('utf-16', 'utf-8-sig')
+    """
+    if head.startswith(UTF16_BOMS):
+        return "utf-16"
+    return "utf-8-sig" if head.startswith(UTF8_BOM) else "utf-8"
+
+
 def head_lines(file: Path, head: bytes) -> list[str]:
-    """The head's complete lines as text; binary or non-UTF-8 data is a DataError."""
+    """The head's complete lines as text (UTF-16 with a byte-order mark decoded); binary or
+    non-UTF-8 data is a DataError."""
+    if encoding_of(head) == "utf-16":
+        text = head[: len(head) // 2 * 2].decode("utf-16", errors="ignore")
+        return _lines(text, len(head) == HEAD_BYTES)
     if not head.strip():
         raise DataError(f"{file}: is empty (no bars; expected a header or a first row)")
     if b"\x00" in head:
+        if _looks_utf16(head):
+            raise DataError(f"{file}: looks like UTF-16 text without a byte-order mark "
+                            "(every other byte is 0); save it as UTF-8 (Excel: CSV UTF-8), or"
+                            " as UTF-16 with its byte-order mark (Excel: Unicode text)")
         raise DataError(f"{file}: is binary, not text bars (a NUL byte at {head.index(0)}); "
                         "bars are .parquet, .dbn or delimited text (.csv, .txt, .gz, .zst)")
-    text = _decode(file, head)
+    return _lines(_decode(file, head), len(head) == HEAD_BYTES)
+
+
+def _looks_utf16(head: bytes) -> bool:
+    sample = head[:200]
+    return len(sample) >= 8 and (sample[1::2].count(0) == len(sample[1::2])
+                                 or sample[0::2].count(0) == len(sample[0::2]))
+
+
+def _lines(text: str, full_head: bool) -> list[str]:
     lines = [line.rstrip("\r") for line in text.split("\n")]
-    if len(head) == HEAD_BYTES and len(lines) > 1:
+    if full_head and len(lines) > 1:
         lines = lines[:-1]  # the last one may be cut mid-line
     return [line for line in lines if line.strip()]
 
@@ -112,9 +143,37 @@ def split_fields(line: str, sep: str) -> list[str]:
 
 
 def read_text(file: Path, **read_csv: Any) -> pd.DataFrame:
-    """pd.read_csv over the decompressed stream; failures become DataErrors naming the file."""
+    """pd.read_csv over the decompressed stream (UTF-16 decoded when a byte-order mark says
+    so; pandas drops a UTF-8 one itself); failures become DataErrors naming the file."""
+    if encoding_of(read_head(file)) == "utf-16":
+        read_csv.setdefault("encoding", "utf-16")
     with guarded(file), open_bytes(file) as stream:
         return pd.read_csv(stream, engine="c", **read_csv)
+
+
+def last_line_cut(file: Path) -> bool:
+    """Whether an uncompressed text file's last line lacks its line ending (the file may be
+    cut inside its last bar); compressed files are not checked (their end is not at hand).
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
+    >>> _ = path.write_bytes(b"a,b\\n1,2")
+    >>> last_line_cut(path)
+    True
+    """
+    try:
+        with open(file, "rb") as raw:
+            if compression_of(file, raw.read(4)) is not None:
+                return False
+            raw.seek(0, 2)
+            size = raw.tell()
+            if size < 2:
+                return False
+            raw.seek(size - 2)
+            tail = raw.read(2)
+    except OSError:
+        return False
+    return tail not in (b"\n\x00",) and not tail.endswith(b"\n")
 
 
 class guarded:
