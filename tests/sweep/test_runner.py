@@ -194,7 +194,9 @@ def test_changed_data_refuses_to_mix_unless_fresh(tmp_path):
     sweep = ResearchRunner(results_dir=tmp_path / "mix", backend="sequential",
                            progress=False).run_spec(changed, fresh=True)
     assert len(sweep.summary) == 16 and sweep.manifest["combos_run"] == 16
-    assert sorted(p.name[:9] for p in (tmp_path / "mix").iterdir()) == ["small", "small.old"]
+    # the root holds the fresh results, the old ones moved aside, and the trial ledger
+    assert sorted(p.name[:9] for p in (tmp_path / "mix").iterdir()) == [
+        "small", "small.old", "trial_led"]
 
 
 def test_resume_skips_finished_combos(tmp_path):
