@@ -22,7 +22,7 @@ from research.engine.execution import ExitRules, TradeBatch
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Pipeline, SharedRanges, Stages
 from research.engine.ranges import weekday_trading_days
-from research.engine.results import RowPiece
+from research.engine.results import RowPiece, undecided_rows
 from research.parallel.processor import ParallelProcessor
 from research.plan import Task
 from research.results.daily import daily_table
@@ -43,10 +43,13 @@ class TaskResult:
 
 
 def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int,
-             stages: Stages = ENGINE_STAGES, store_trades: bool = True) -> TaskResult:
-    """Run one task's combos on `threads` engine threads."""
+             stages: Stages = ENGINE_STAGES, store_trades: bool = True,
+             seconds: Bars | None = None) -> TaskResult:
+    """Run one task's combos on `threads` engine threads (`seconds`: 1-second bars that
+    decide ambiguous trades, data.resolve_with)."""
     started = time.perf_counter()
-    pipeline = Pipeline(bars, as_of_ns, ParallelProcessor(max_workers=threads), stages)
+    pipeline = Pipeline(bars, as_of_ns, ParallelProcessor(max_workers=threads), stages,
+                        seconds)
     failures: list[dict[str, Any]] = []
     done: list[RunParams] = []
     walks: list[TradeBatch] = []
@@ -100,7 +103,10 @@ def _outputs(pipeline: Pipeline, shared: SharedRanges | None, walks: list[TradeB
             profit=rows.columns.values["profit"], peak=rows.columns.values["peak"],
             gross_cents=rows.money.gross_cents, costs_cents=rows.money.costs_cents,
             net_cents=rows.money.net_cents,
-            day_index=np.searchsorted(dates, rows.ranges.trading_day)), len(dates))
+            day_index=np.searchsorted(dates, rows.ranges.trading_day),
+            pessimistic_cents=rows.pessimistic_cents, optimistic_cents=rows.optimistic_cents,
+            ambiguous=rows.columns.values["ambiguous"],
+            undecided=undecided_rows(rows.trades)), len(dates))
     summaries = [{"combo_id": combo_id, **{name: values[i] for name, values in metrics.items()}}
                  for i, combo_id in enumerate(combo_ids)]
     trades = None

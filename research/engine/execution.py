@@ -1,4 +1,5 @@
-"""The per-trade walk (ENGINE_SPEC §8-§10, DECISIONS): T1/BE, target/stop, window end, peak.
+"""The per-trade walk (ENGINE_SPEC §8-§10, DECISIONS): T1/BE, target/stop, window end, peak,
+and the trade's fill bounds (research.engine.fill_bounds) in the same walk.
 
 `execute_trade` states the rules in plain Python; `execute_trades` is the same walk compiled
 over a batch of ranges without the GIL. Tests hold the two equal on random data.
@@ -13,10 +14,15 @@ import numpy as np
 
 from research.engine.bars import Bars
 from research.engine.codes import (
+    AMBIG_BOTH_LEVELS,
+    AMBIG_ENTRY_BAR,
+    AMBIG_GAP,
+    AMBIG_NONE,
     BAR_NONE,
     BAR_STOP,
     BAR_TARGET,
     BE,
+    DECIDED_BY_MINUTES,
     LONG,
     LOSS,
     NO_ENTRY,
@@ -26,30 +32,14 @@ from research.engine.codes import (
     WIN,
 )
 from research.engine.entry import Entry, EntryTable
-from research.engine.params import RunParams
+from research.engine.fill_bounds import fill_bounds
 from research.engine.ranges import RangeTable, SlotRange
+from research.engine.rules import ExitRules, favourable_ticks, touches_level
+
+__all__ = ["NAT_NS", "ExitRules", "Trade", "TradeBatch", "execute_trade", "execute_trades",
+           "favourable_ticks", "touches_level"]
 
 NAT_NS = np.iinfo(np.int64).min
-
-
-@dataclass(frozen=True, slots=True)
-class ExitRules:
-    """What the exit walk reads of a RunParams, in exact ticks (DECISIONS Q15/Q18): its key.
-    Combos equal on it and on their RangeRules share the walk.
-
-    >>> ExitRules.from_params(RunParams(instrument="ES", target=10, t1_fraction=0.5))
-    ExitRules(target_ticks=40, t1_threshold_ticks=20, stop_cap_ticks=120, time_mode=False)
-    """
-
-    target_ticks: int
-    t1_threshold_ticks: int
-    stop_cap_ticks: int
-    time_mode: bool
-
-    @classmethod
-    def from_params(cls, rp: RunParams) -> ExitRules:
-        return cls(rp.target_ticks, rp.t1_threshold_ticks, rp.stop_cap_ticks,
-                   rp.target_mode == "time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +55,22 @@ class Trade:
     stop_distance_ticks: int
     peak_ticks: int
     open_as_of_ns: int
+    # The fill bounds (research.engine.fill_bounds): why they differ (AMBIG_*), the
+    # pessimistic outcome (entry filled at the open on a gap) and the optimistic one.
+    ambiguity: int = AMBIG_NONE
+    pessimistic_result: int = NO_TRADE
+    pessimistic_entry_ticks: int = 0
+    pessimistic_exit_ts_ns: int = NAT_NS
+    pessimistic_exit_ticks: int = 0
+    optimistic_result: int = NO_TRADE
+    optimistic_exit_ts_ns: int = NAT_NS
+    optimistic_exit_ticks: int = 0
+    decided_by: int = DECIDED_BY_MINUTES  # research.engine.resolve sets the others
 
 
 NO_TRADE_ROW = Trade(NO_TRADE, NO_ENTRY, NAT_NS, NAT_NS, 0, 0, 0, 0, NAT_NS)
+INT8_FIELDS = ("result", "direction", "ambiguity", "pessimistic_result", "optimistic_result",
+               "decided_by")
 
 
 def stop_distance(r: SlotRange, rules: ExitRules) -> int:
@@ -87,17 +90,6 @@ def bar_outcome(touches_target: bool, touches_stop: bool, is_t1_bar: bool,
     if touches_target:
         return BAR_TARGET
     return BAR_STOP if touches_stop else BAR_NONE
-
-
-def favourable_ticks(bars: Bars, i: int, side: int, entry_ticks: int) -> int:
-    return bars.high_ticks[i] - entry_ticks if side == LONG else entry_ticks - bars.low_ticks[i]
-
-
-def touches_level(bars: Bars, i: int, side: int, level: int, adverse: bool) -> bool:
-    """Does bar i reach `level` on the adverse (stop) or favourable (target) side?"""
-    if (side == LONG) == adverse:
-        return bool(bars.low_ticks[i] <= level)
-    return bool(bars.high_ticks[i] >= level)
 
 
 def walk_exits(bars: Bars, window: range, side: int, entry_ticks: int, initial_stop: int,
@@ -148,21 +140,33 @@ def execute_trade(bars: Bars, r: SlotRange, entry: Entry, rules: ExitRules,
     window = range(entry.bar_idx, r.window_end_idx)
     exit_ = walk_exits(bars, window, side, entry_ticks, initial_stop, rules)
     open_as_of = NAT_NS
+    last = window[-1]
+    # §9.3 as amended (Q6/Q7, Q9/Q20): no BE re-label; OPEN if X is after as_of.
+    end_result = OPEN if r.expiry_ts_ns > as_of_ns else TIME
     if exit_ is not None:
         result, exit_idx, exit_ticks = exit_
         exit_ts = int(bars.ts_ns[exit_idx])
     else:
-        # §9.3 as amended (Q6/Q7, Q9/Q20): no BE re-label; OPEN if X is after as_of.
-        last = window[-1]
-        exit_ticks = int(bars.close_ticks[last])
-        if r.expiry_ts_ns > as_of_ns:
-            result, exit_ts, open_as_of = OPEN, NAT_NS, int(bars.ts_ns[last])
+        result, exit_ticks = end_result, int(bars.close_ticks[last])
+        if result == OPEN:
+            exit_ts, open_as_of = NAT_NS, int(bars.ts_ns[last])
         else:
-            result, exit_ts = TIME, r.expiry_ts_ns
+            exit_ts = r.expiry_ts_ns
     peak = peak_excursion(bars, window, side, entry_ticks, initial_stop,
                           allow_fallback=result != OPEN)
+    bounds = fill_bounds(bars, window, side, entry_ticks, initial_stop, rules,
+                         end=(end_result, int(bars.close_ticks[last])))
+
+    def stamp(exit_idx: int) -> int:
+        if exit_idx >= 0:
+            return int(bars.ts_ns[exit_idx])
+        return NAT_NS if end_result == OPEN else r.expiry_ts_ns
+
+    worst, best = bounds.worst, bounds.best
     return Trade(result, side, int(bars.ts_ns[entry.bar_idx]), exit_ts, entry_ticks,
-                 int(exit_ticks), distance, peak, open_as_of)
+                 int(exit_ticks), distance, peak, open_as_of, bounds.ambiguity,
+                 worst.result, bounds.entry_fill_ticks, stamp(worst.exit_idx),
+                 worst.fill_ticks, best.result, stamp(best.exit_idx), best.fill_ticks)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -178,6 +182,15 @@ class TradeBatch:
     stop_distance_ticks: np.ndarray
     peak_ticks: np.ndarray
     open_as_of_ns: np.ndarray
+    ambiguity: np.ndarray  # int8 AMBIG_*
+    pessimistic_result: np.ndarray  # int8
+    pessimistic_entry_ticks: np.ndarray
+    pessimistic_exit_ts_ns: np.ndarray
+    pessimistic_exit_ticks: np.ndarray
+    optimistic_result: np.ndarray  # int8
+    optimistic_exit_ts_ns: np.ndarray
+    optimistic_exit_ticks: np.ndarray
+    decided_by: np.ndarray  # int8 DECIDED_*
 
     def __len__(self) -> int:
         return len(self.result)
@@ -187,11 +200,10 @@ class TradeBatch:
 
     @classmethod
     def from_trades(cls, trades: list[Trade]) -> TradeBatch:
-        columns = list(zip(*[(t.result, t.direction, t.entry_ts_ns, t.exit_ts_ns, t.entry_ticks,
-                              t.exit_ticks, t.stop_distance_ticks, t.peak_ticks,
-                              t.open_as_of_ns) for t in trades], strict=True)) or [()] * 9
-        return cls(np.asarray(columns[0], np.int8), np.asarray(columns[1], np.int8),
-                   *(np.asarray(c, np.int64) for c in columns[2:]))
+        names = cls.__dataclass_fields__
+        return cls(*(np.asarray([getattr(t, name) for t in trades],
+                                np.int8 if name in INT8_FIELDS else np.int64)
+                     for name in names))
 
     @classmethod
     def concat(cls, batches: list[TradeBatch]) -> TradeBatch:
@@ -205,7 +217,7 @@ def execute_trades(bars: Bars, table: RangeTable, entries: EntryTable, rules: Ex
                    as_of_ns: int) -> TradeBatch:
     """execute_trade for a batch of ranges in one compiled, GIL-free call."""
     out = _walk_batch(
-        bars.ts_ns, bars.high_ticks, bars.low_ticks, bars.close_ticks,
+        bars.ts_ns, bars.open_ticks, bars.high_ticks, bars.low_ticks, bars.close_ticks,
         entries.direction, entries.bar_idx, entries.price_ticks, table.range_size_ticks,
         table.window_end_idx, table.expiry_ts_ns, np.int64(as_of_ns),
         rules.target_ticks, rules.t1_threshold_ticks, rules.stop_cap_ticks, rules.time_mode)
@@ -213,11 +225,15 @@ def execute_trades(bars: Bars, table: RangeTable, entries: EntryTable, rules: Ex
 
 
 @numba.njit(nogil=True, cache=True)
-def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size,
+def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, range_size,
                 window_end_idx, expiry_ns, as_of_ns, target_ticks, t1_ticks, cap_ticks,
                 time_mode):  # pragma: no cover - compiled; mirrors execute_trade block by block
     """execute_trade over a batch. Per range: its side, entry bar and price (ticks), range
-    size, window end index and expiry X; for all: as_of and the ExitRules in ticks."""
+    size, window end index and expiry X; for all: as_of and the ExitRules in ticks.
+
+    The fill bounds (fill_bounds.fill_bounds) ride in the same walk: `live_a`/`live_b` are
+    the states the bars allow (T1 not fired / fired), the exits they allow are folded into
+    the worst and best outcome as they come, in bar_moves' order."""
     n = len(direction)
     result = np.full(n, NO_TRADE, np.int8)
     entry_ts = np.full(n, NAT_NS, np.int64)
@@ -227,6 +243,16 @@ def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size
     distance_out = np.zeros(n, np.int64)
     peak_out = np.zeros(n, np.int64)
     open_as_of = np.full(n, NAT_NS, np.int64)
+    ambiguity = np.full(n, AMBIG_NONE, np.int8)
+    worst_result = np.full(n, NO_TRADE, np.int8)
+    worst_entry = np.zeros(n, np.int64)
+    worst_ts = np.full(n, NAT_NS, np.int64)
+    worst_px = np.zeros(n, np.int64)
+    best_result = np.full(n, NO_TRADE, np.int8)
+    best_ts = np.full(n, NAT_NS, np.int64)
+    best_px = np.zeros(n, np.int64)
+    move_result = np.zeros(5, np.int8)  # one bar's exits, at most 5 (bar_moves, 2 states)
+    move_level = np.zeros(5, np.int64)
     for r in range(n):
         side = direction[r]
         if side == NO_ENTRY:
@@ -235,6 +261,7 @@ def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size
         target = entry + side * target_ticks  # §7.4
         distance = min(range_size[r], cap_ticks)  # stop_distance, §7.4
         initial_stop = entry - side * distance
+        break_even = entry - side  # Q29
         stop = initial_stop
         t1_fired = False
         code = NO_TRADE  # still open
@@ -243,6 +270,11 @@ def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size
         truncated_peak = 0  # peak_excursion, §10.1: up to the first initial-stop touch
         full_peak = 0
         before_initial_stop = True
+        live_a = True  # fill_bounds' states: T1 not fired / fired
+        live_b = False
+        w_code, w_idx, w_px = -1, -1, 0  # the worst and best exits so far (-1: none)
+        b_code, b_idx, b_px = -1, -1, 0
+        branched_at = -1
         for i in range(entry_idx[r], window_end_idx[r]):  # W = [entry bar, E), §8
             if side == LONG:  # favourable_ticks and the initial stop's touch_level
                 favourable = high[i] - entry
@@ -283,26 +315,98 @@ def _walk_batch(ts, high, low, close, direction, entry_idx, entry_px, range_size
                     code, exit_idx, exit_price = WIN, i, target
                 elif outcome == BAR_STOP:
                     code, exit_idx, exit_price = (BE if t1_fired else LOSS), i, stop
-            # Past the exit only the peak matters; it needs the whole window when it is 0.
-            if code != NO_TRADE and not before_initial_stop and truncated_peak > 0:
+            if live_a or live_b:  # fill_bounds: every move of every live state
+                if side == LONG:
+                    reach_target = (not time_mode) and high[i] >= target
+                    reach_break_even = low[i] <= break_even
+                else:
+                    reach_target = (not time_mode) and low[i] <= target
+                    reach_break_even = high[i] >= break_even
+                k = 0
+                moves = 0
+                next_a = False
+                next_b = False
+                if live_a:  # bar_moves from T1_NOT_FIRED
+                    pre_entry = i == entry_idx[r] and (open_[i] - entry) * side < 0
+                    if hits_initial:
+                        move_result[k], move_level[k] = LOSS, initial_stop
+                        k += 1
+                    if favourable >= t1_ticks:
+                        if reach_target:
+                            move_result[k], move_level[k] = WIN, target
+                            k += 1
+                        if reach_break_even:
+                            move_result[k], move_level[k] = BE, break_even
+                            k += 1
+                        if not reach_target:
+                            next_b = True
+                            moves += 1
+                    elif not hits_initial or pre_entry:
+                        next_a = True
+                        moves += 1
+                if live_b:  # bar_moves from T1_FIRED
+                    if reach_target:
+                        move_result[k], move_level[k] = WIN, target
+                        k += 1
+                    if reach_break_even:
+                        move_result[k], move_level[k] = BE, break_even
+                        k += 1
+                    if not (reach_target or reach_break_even):
+                        next_b = True
+                        moves += 1
+                for m in range(k):
+                    level = move_level[m]
+                    fill = level  # stop_fill: the open when the bar opened beyond the stop
+                    if move_result[m] != WIN and (open_[i] - level) * side < 0:
+                        fill = open_[i]
+                    if w_code < 0 or (fill - w_px) * side < 0:
+                        w_code, w_idx, w_px = move_result[m], i, fill
+                    if b_code < 0 or (level - b_px) * side > 0:
+                        b_code, b_idx, b_px = move_result[m], i, level
+                if moves + k > 1 and branched_at < 0:
+                    branched_at = i
+                live_a, live_b = next_a, next_b
+            # Past the exit only the peak (and live bounds) matter; the peak needs the whole
+            # window when it is 0.
+            if (code != NO_TRADE and not before_initial_stop and truncated_peak > 0
+                    and not live_a and not live_b):
                 break
-        if code == NO_TRADE:  # §9.3 as amended (Q6/Q7, Q9/Q20): OPEN if X is after as_of
-            last = window_end_idx[r] - 1
+        last = window_end_idx[r] - 1
+        end_code = OPEN if expiry_ns[r] > as_of_ns else TIME  # §9.3 as amended (Q9/Q20)
+        end_ts = NAT_NS if end_code == OPEN else expiry_ns[r]
+        if code == NO_TRADE:  # (Q6/Q7: no BE re-label)
             exit_price = close[last]
-            if expiry_ns[r] > as_of_ns:
-                code = OPEN
+            code = end_code
+            exit_ts[r] = end_ts
+            if code == OPEN:
                 open_as_of[r] = ts[last]
-            else:
-                code = TIME
-                exit_ts[r] = expiry_ns[r]
         else:
             exit_ts[r] = ts[exit_idx]
+        if live_a or live_b:  # a state still open when W ends: TIME or OPEN at the close
+            if w_code < 0 or (close[last] - w_px) * side < 0:
+                w_code, w_idx, w_px = end_code, -1, close[last]
+            if b_code < 0 or (close[last] - b_px) * side > 0:
+                b_code, b_idx, b_px = end_code, -1, close[last]
+        first = entry_idx[r]
+        worst_entry[r] = open_[first] if (open_[first] - entry) * side > 0 else entry
+        if (w_px - worst_entry[r]) * side != (b_px - entry) * side:
+            if branched_at < 0:
+                ambiguity[r] = AMBIG_GAP
+            elif branched_at == first:
+                ambiguity[r] = AMBIG_ENTRY_BAR
+            else:
+                ambiguity[r] = AMBIG_BOTH_LEVELS
+        worst_result[r], worst_px[r] = w_code, w_px
+        worst_ts[r] = ts[w_idx] if w_idx >= 0 else end_ts
+        best_result[r], best_px[r] = b_code, b_px
+        best_ts[r] = ts[b_idx] if b_idx >= 0 else end_ts
         result[r] = code
-        entry_ts[r] = ts[entry_idx[r]]
+        entry_ts[r] = ts[first]
         entry_out[r] = entry
         exit_px[r] = exit_price
         distance_out[r] = distance
         # Q11: a truncated peak of exactly 0 falls back to the whole window's, except OPEN.
         peak_out[r] = truncated_peak if (code == OPEN or truncated_peak > 0) else full_peak
     return (result, direction.copy(), entry_ts, exit_ts, entry_out, exit_px, distance_out,
-            peak_out, open_as_of)
+            peak_out, open_as_of, ambiguity, worst_result, worst_entry, worst_ts, worst_px,
+            best_result, best_ts, best_px, np.zeros(n, np.int8))
