@@ -7,6 +7,7 @@ is the only writer of the results folder (`store.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import time
@@ -18,8 +19,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 
 from research.analysis.config import AnalysisConfig
+from research.analysis.fill_band import fill_note, winner_band
 from research.engine.bars import Bars
 from research.engine.clock import utc_to_chicago
 from research.engine.fills import fill_check
@@ -27,6 +30,7 @@ from research.engine.inputs import BarsInput, to_bars
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Stages
 from research.engine.ranges import weekday_trading_days
+from research.engine.resolve import check_seconds, load_seconds
 from research.engine.synthetic import synthetic_bars
 from research.errors import ResearchError, SpecError
 from research.outputs import Sweep
@@ -38,7 +42,7 @@ from research.report import write_heatmaps, write_report
 from research.results.compaction import Compaction, find_sources
 from research.results.lock import hold
 from research.results.provenance import data_facts, environment, explain_change, trusted_facts
-from research.results.store import StoreWriteError, SweepStore
+from research.results.store import SUMMARY, StoreWriteError, SweepStore
 from research.spec.arguments import check_runner_arguments
 from research.spec.grid import (
     SweepSpec,
@@ -125,6 +129,7 @@ class ResearchRunner:
         self.results_dir = Path(results_dir)
         self.progress = progress
         self.stages = stages
+        self._seconds: Bars | None = None  # the running spec's data.resolve_with bars
 
     def run(self, grid: Mapping[str, Sequence[Any]] | None = None,
             base: Mapping[str, Any] | None = None, name: str | None = None, *,
@@ -175,6 +180,9 @@ class ResearchRunner:
         store_trades = self._stores_trades(spec)
         progress = Progress(self.progress)  # research/progress.py: first line, bar, log lines
         bars = self._bars(spec, spec.base["instrument"], progress)
+        # 1-second bars deciding ambiguous trades (data.resolve_with), checked before any
+        # combo runs; every task gets them (`_run_parallel_strategy`).
+        self._seconds = self._resolving_seconds(spec, bars, progress)
         store.prepare(trusted_facts(bars), self._manifest(spec, bars, spec.size),
                       fresh=fresh, explain=explain_change)
         dates = weekday_trading_days(bars)
@@ -185,6 +193,7 @@ class ResearchRunner:
                                  progress)
             compact_started = time.perf_counter()
             heatmaps = self._compact(spec, run.combo_ids, store, dates, store_trades, progress)
+            store.update_manifest(fills=_fills_with_band(store))
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
             store.update_manifest(status="interrupted")
             raise
@@ -262,7 +271,8 @@ class ResearchRunner:
         timings = {"engine_s": 0.0, "store_s": 0.0}
         execute_started = time.perf_counter()
         results = run_tasks(run_task, bars, plan.tasks,
-                            (bars.last_ts_ns, plan.threads, self.stages, store_trades),
+                            (bars.last_ts_ns, plan.threads, self.stages, store_trades,
+                             self._seconds),
                             settings, plan.processes)
         with closing(results):
             while pending:
@@ -370,11 +380,28 @@ class ResearchRunner:
             return to_bars(synthetic_bars(**spec.data.synthetic_kwargs()), instrument)
         return to_bars(spec.data.path, instrument, load_options=spec.data.load_kwargs())
 
+    def _resolving_seconds(self, spec: SweepSpec, bars: Bars,
+                           progress: Progress | None = None) -> Bars | None:
+        """The spec's data.resolve_with 1-second bars, checked against `bars`; or None."""
+        path = None if spec.data is None else spec.data.resolve_with
+        if path is None:
+            return None
+        if progress is not None:
+            progress.note(f"sweep {spec.name}: loading 1-second bars {path} ...")
+        data = spec.data
+        seconds = load_seconds(path, bars.instrument.symbol,
+                               {"roll": data.roll, "start": data.start, "end": data.end})
+        check_seconds(seconds, bars)
+        return seconds
+
     def _manifest(self, spec: SweepSpec, bars: Bars, n_combos: int) -> dict[str, Any]:
         # the trusted facts (data fingerprint, engine version, layout) are added by prepare
+        resolve_with = None if spec.data is None else spec.data.resolve_with
+        fills = {**fill_check(bars).to_dict(), "resolve_with": resolve_with}
+        if resolve_with is not None:
+            fills["results"] = RESOLVED_RESULTS
         return {**environment(), "spec": spec.to_dict(), "source": spec.source,
-                "grid_size": n_combos, "data": data_facts(bars),
-                "fills": fill_check(bars).to_dict()}
+                "grid_size": n_combos, "data": data_facts(bars), "fills": fills}
 
     def _facts(self, spec: SweepSpec, bars: Bars, plan: Plan, settings: ParallelSpec,
                n_combos: int, n_todo: int) -> RunFacts:
@@ -400,6 +427,26 @@ class PlannedSweep:
     settings: ParallelSpec
     store_trades: bool
     data_label: str
+
+
+RESOLVED_RESULTS = ("rows the minute bars cannot decide are decided on the 1-second bars of "
+                    "data.resolve_with, unlike the reference analyzer (which takes the level "
+                    "nearer the close); net_usd_pessimistic/optimistic keep the minute-only "
+                    "bounds; undecided_trades counts those still undecided")
+
+
+def _fills_with_band(store: SweepStore) -> dict[str, Any]:
+    """The manifest's fills, with the winner's fill band and the fill note saying how much
+    of its net $ rests on undecided bars (analysis.fill_band)."""
+    fills = dict((store.read_manifest() or {}).get("fills") or {})
+    summary = pd.read_parquet(store.root / SUMMARY)
+    band = winner_band(summary)
+    if band is None:
+        return fills
+    level_note = fills.get("level_note", fills.get("note"))
+    notes = [fill_note(summary), level_note]
+    return {**fills, "band": {**dataclasses.asdict(band), "at_stake_usd": band.at_stake_usd},
+            "level_note": level_note, "note": "; ".join(n for n in notes if n)}
 
 
 def bar_dates(bars: Bars) -> tuple[str, str]:

@@ -46,7 +46,7 @@ TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades", "analysi
 DEFAULT_MAX_COMBOS = 100_000
 STORE_TRADES = ("all", "none")  # store every combo's trades, or only summary and daily
 DATA_KEYS = ("path", "synthetic", "format", "columns", "instrument", "timezone", "timestamps",
-             "roll", "start", "end", "snap_to_tick")
+             "roll", "start", "end", "snap_to_tick", "resolve_with")
 # The load keys a spec may leave out, and their defaults: left out, they are not in the spec's
 # dict (so specs written before these keys keep their spec hash).
 LOAD_DEFAULTS = MappingProxyType({"format": "auto", "columns": None, "timestamps": None,
@@ -85,6 +85,10 @@ class DataSpec:
     end: str | None = None
     snap_to_tick: bool = False
     path_as_written: str | None = None
+    # 1-second bars deciding the trades minute bars cannot (engine.resolve): absolute path,
+    # and as written (for the spec hash).
+    resolve_with: str | None = None
+    resolve_with_as_written: str | None = None
 
     def __post_init__(self) -> None:
         _check_data_source(self.path, self.synthetic, self.timezone, self.start, self.end,
@@ -118,6 +122,8 @@ class DataSpec:
                "timezone": timezone, "start": self.start, "end": self.end}
         out.update({key: value for key, value in self._load_keys().items()
                     if value != LOAD_DEFAULTS[key]})
+        if self.resolve_with is not None:  # left out when unset: older spec hashes hold
+            out["resolve_with"] = self.resolve_with_as_written or self.resolve_with
         return out
 
 
@@ -364,15 +370,21 @@ def _parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataS
             raise SpecError(f"data.timezone: {shorten(timezone)} is not an IANA time zone "
                             "(e.g. America/Chicago)") from None
     start, end = _date_range("data", raw.get("start"), raw.get("end"))
+    written = raw.get("resolve_with")
+    resolve = {} if written is None else {
+        "resolve_with": _resolve_path(written, base_dir, key="data.resolve_with"),
+        "resolve_with_as_written": written}
     if synthetic is not None:
-        return DataSpec(synthetic=_parse_synthetic(synthetic, instrument), start=start, end=end)
+        return DataSpec(synthetic=_parse_synthetic(synthetic, instrument), start=start, end=end,
+                        **resolve)
     _check_load_keys(load_keys)
     columns = load_keys.pop("columns")
     return DataSpec(path=_resolve_path(path, base_dir, "delimited" if columns
                                        else load_keys["format"]),
                     path_as_written=path, timezone=timezone, start=start, end=end,
                     instrument=_data_instrument(raw.get("instrument"), instrument),
-                    columns=None if columns is None else tuple(columns.items()), **load_keys)
+                    columns=None if columns is None else tuple(columns.items()), **load_keys,
+                    **resolve)
 
 
 def _check_load_keys(load_keys: Mapping[str, Any]) -> None:
@@ -460,12 +472,13 @@ def _date_range(where: str, *dates: Any) -> list[str | None]:
     return out
 
 
-def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -> str:
+def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto",
+                  key: str = "data.path") -> str:
     """As written from the CWD first, then next to the spec; it must match some data."""
     if not isinstance(raw, str) or not raw:
-        raise SpecError(f"data.path: {shorten(raw)} is not a path string")
+        raise SpecError(f"{key}: {shorten(raw)} is not a path string")
     if len(raw) > MAX_PATH_CHARS or "\0" in raw:
-        raise SpecError(f"data.path: {shorten(raw)} is not a usable path (a NUL character, or "
+        raise SpecError(f"{key}: {shorten(raw)} is not a usable path (a NUL character, or "
                         f"longer than {MAX_PATH_CHARS:,} characters)")
     candidates = [Path(raw)]
     if base_dir is not None and not Path(raw).is_absolute():
@@ -475,7 +488,7 @@ def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -
         try:
             bar_files(candidate, format=format)  # as load_bars reads it: file, folder or glob
         except ScanLimitError as exc:
-            raise SpecError(f"data.path: {exc}") from None
+            raise SpecError(f"{key}: {exc}") from None
         except DataError as exc:
             problems.append(str(exc))
             continue
@@ -483,7 +496,7 @@ def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -
             problems.append(f"{shorten(str(candidate))}: {exc.strerror or exc}")
             continue
         return os.path.abspath(candidate)  # absolute, so that a later chdir cannot break it
-    raise SpecError(f"data.path: {shorten(raw)} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
+    raise SpecError(f"{key}: {shorten(raw)} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
                     f"(looked at {'; '.join(problems)})")
 
 
