@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from research.analysis.config import AnalysisConfig
-from research.analysis.fill_band import fill_note, winner_band
+from research.analysis.fill_band import fill_note, pessimistic_winner_sentence, winner_band
 from research.engine.bars import Bars
 from research.engine.clock import utc_to_chicago
 from research.engine.fills import fill_check
@@ -444,7 +444,7 @@ def _fills_with_band(store: SweepStore) -> dict[str, Any]:
     if band is None:
         return fills
     level_note = fills.get("level_note", fills.get("note"))
-    notes = [fill_note(summary), level_note]
+    notes = [fill_note(summary), pessimistic_winner_sentence(summary), level_note]
     return {**fills, "band": {**dataclasses.asdict(band), "at_stake_usd": band.at_stake_usd},
             "level_note": level_note, "note": "; ".join(n for n in notes if n)}
 
