@@ -224,6 +224,45 @@ def execute_trades(bars: Bars, table: RangeTable, entries: EntryTable, rules: Ex
     return TradeBatch(*out)
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _fold(w_code, w_idx, w_px, b_code, b_idx, b_px, result, level, i, open_i,
+          side):  # pragma: no cover - compiled
+    """fill_bounds' _worse and _better for an exit (result, level) in bar i: the worst fills
+    a stop at the open when the bar opened beyond it (stop_fill)."""
+    fill = level
+    if result != WIN and (open_i - level) * side < 0:
+        fill = open_i
+    if w_code < 0 or (fill - w_px) * side < 0:
+        w_code, w_idx, w_px = result, i, fill
+    if b_code < 0 or (level - b_px) * side > 0:
+        b_code, b_idx, b_px = result, i, level
+    return w_code, w_idx, w_px, b_code, b_idx, b_px
+
+
+@numba.njit(nogil=True, cache=True)
+def _peak_past_exit(high, low, side, entry, initial_stop, start, end, truncated_peak, full_peak,
+                    before_initial_stop):  # pragma: no cover - compiled
+    """peak_excursion past the decided walk (§10.1): (truncated, full) peaks; the full
+    window is needed only while the truncated peak is 0, else up to the first initial-stop
+    touch. A loop of its own: the hot one, kept small."""
+    for i in range(start, end):
+        if not before_initial_stop and truncated_peak > 0:
+            break
+        if side == LONG:
+            favourable = high[i] - entry
+            hits_initial = low[i] <= initial_stop
+        else:
+            favourable = entry - low[i]
+            hits_initial = high[i] >= initial_stop
+        full_peak = max(full_peak, favourable)
+        if before_initial_stop:
+            if hits_initial:
+                before_initial_stop = False
+            else:
+                truncated_peak = max(truncated_peak, favourable)
+    return truncated_peak, full_peak
+
+
 @numba.njit(nogil=True, cache=True)
 def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, range_size,
                 window_end_idx, expiry_ns, as_of_ns, target_ticks, t1_ticks, cap_ticks,
@@ -251,8 +290,6 @@ def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, ran
     best_result = np.full(n, NO_TRADE, np.int8)
     best_ts = np.full(n, NAT_NS, np.int64)
     best_px = np.zeros(n, np.int64)
-    move_result = np.zeros(5, np.int8)  # one bar's exits, at most 5 (bar_moves, 2 states)
-    move_level = np.zeros(5, np.int64)
     for r in range(n):
         side = direction[r]
         if side == NO_ENTRY:
@@ -275,6 +312,7 @@ def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, ran
         w_code, w_idx, w_px = -1, -1, 0  # the worst and best exits so far (-1: none)
         b_code, b_idx, b_px = -1, -1, 0
         branched_at = -1
+        peak_from = window_end_idx[r]
         for i in range(entry_idx[r], window_end_idx[r]):  # W = [entry bar, E), §8
             if side == LONG:  # favourable_ticks and the initial stop's touch_level
                 favourable = high[i] - entry
@@ -288,6 +326,7 @@ def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, ran
                     before_initial_stop = False
                 else:
                     truncated_peak = max(truncated_peak, favourable)
+            was_t1 = t1_fired  # the reference's state as the bar starts
             if code == NO_TRADE:  # walk_exits, §9.1
                 is_t1_bar = False
                 if not t1_fired and favourable >= t1_ticks:
@@ -315,62 +354,74 @@ def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, ran
                     code, exit_idx, exit_price = WIN, i, target
                 elif outcome == BAR_STOP:
                     code, exit_idx, exit_price = (BE if t1_fired else LOSS), i, stop
-            if live_a or live_b:  # fill_bounds: every move of every live state
-                if side == LONG:
+            if branched_at < 0 and (live_a or live_b):
+                # Until a bar allows two outcomes the bounds follow the reference (one live
+                # state, its state), so only that question is asked: bar_moves from it
+                # gives one move, the reference's. The reference has just tested this bar
+                # from the same state: after T1 its stop is the break-even stop.
+                if was_t1:
+                    branches = hits_target and hits_stop
+                elif favourable >= t1_ticks:
+                    branches = hits_initial or hits_stop
+                else:
+                    branches = hits_initial and i == entry_idx[r] and (open_[i] - entry) * side < 0
+                if branches:
+                    branched_at = i
+                elif code != NO_TRADE:  # the reference's exit, in this bar: the one outcome
+                    fill = exit_price  # stop_fill: the open when the bar opened beyond it
+                    if code != WIN and (open_[i] - exit_price) * side < 0:
+                        fill = open_[i]
+                    w_code, w_idx, w_px = code, i, fill
+                    b_code, b_idx, b_px = code, i, exit_price
+                    live_a = False
+                    live_b = False
+                else:
+                    live_a = not t1_fired
+                    live_b = t1_fired
+            if branched_at >= 0 and (live_a or live_b):  # fill_bounds: every move of each
+                if side == LONG:  # live state
                     reach_target = (not time_mode) and high[i] >= target
                     reach_break_even = low[i] <= break_even
                 else:
                     reach_target = (not time_mode) and low[i] <= target
                     reach_break_even = high[i] >= break_even
-                k = 0
-                moves = 0
                 next_a = False
                 next_b = False
-                if live_a:  # bar_moves from T1_NOT_FIRED
-                    pre_entry = i == entry_idx[r] and (open_[i] - entry) * side < 0
+                o = open_[i]
+                if live_a:  # bar_moves from T1_NOT_FIRED, in its order
                     if hits_initial:
-                        move_result[k], move_level[k] = LOSS, initial_stop
-                        k += 1
+                        w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
+                            w_code, w_idx, w_px, b_code, b_idx, b_px, LOSS, initial_stop, i,
+                            o, side)
                     if favourable >= t1_ticks:
                         if reach_target:
-                            move_result[k], move_level[k] = WIN, target
-                            k += 1
+                            w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
+                                w_code, w_idx, w_px, b_code, b_idx, b_px, WIN, target, i, o,
+                                side)
                         if reach_break_even:
-                            move_result[k], move_level[k] = BE, break_even
-                            k += 1
-                        if not reach_target:
-                            next_b = True
-                            moves += 1
-                    elif not hits_initial or pre_entry:
+                            w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
+                                w_code, w_idx, w_px, b_code, b_idx, b_px, BE, break_even, i,
+                                o, side)
+                        next_b = not reach_target
+                    elif not hits_initial or (i == entry_idx[r] and (o - entry) * side < 0):
                         next_a = True
-                        moves += 1
                 if live_b:  # bar_moves from T1_FIRED
                     if reach_target:
-                        move_result[k], move_level[k] = WIN, target
-                        k += 1
+                        w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
+                            w_code, w_idx, w_px, b_code, b_idx, b_px, WIN, target, i, o, side)
                     if reach_break_even:
-                        move_result[k], move_level[k] = BE, break_even
-                        k += 1
+                        w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
+                            w_code, w_idx, w_px, b_code, b_idx, b_px, BE, break_even, i, o,
+                            side)
                     if not (reach_target or reach_break_even):
                         next_b = True
-                        moves += 1
-                for m in range(k):
-                    level = move_level[m]
-                    fill = level  # stop_fill: the open when the bar opened beyond the stop
-                    if move_result[m] != WIN and (open_[i] - level) * side < 0:
-                        fill = open_[i]
-                    if w_code < 0 or (fill - w_px) * side < 0:
-                        w_code, w_idx, w_px = move_result[m], i, fill
-                    if b_code < 0 or (level - b_px) * side > 0:
-                        b_code, b_idx, b_px = move_result[m], i, level
-                if moves + k > 1 and branched_at < 0:
-                    branched_at = i
                 live_a, live_b = next_a, next_b
-            # Past the exit only the peak (and live bounds) matter; the peak needs the whole
-            # window when it is 0.
-            if (code != NO_TRADE and not before_initial_stop and truncated_peak > 0
-                    and not live_a and not live_b):
+            if code != NO_TRADE and not live_a and not live_b:
+                peak_from = i + 1  # decided: only the peak is left
                 break
+        truncated_peak, full_peak = _peak_past_exit(
+            high, low, side, entry, initial_stop, peak_from, window_end_idx[r], truncated_peak,
+            full_peak, before_initial_stop)
         last = window_end_idx[r] - 1
         end_code = OPEN if expiry_ns[r] > as_of_ns else TIME  # §9.3 as amended (Q9/Q20)
         end_ts = NAT_NS if end_code == OPEN else expiry_ns[r]
