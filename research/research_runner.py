@@ -8,6 +8,7 @@ parent process is the only writer of the results folder (`results/store.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -17,10 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from research.analysis.config import AnalysisConfig
+from research.analysis.fill_band import fill_note, pessimistic_winner_sentence, winner_band
 from research.engine.bars import Bars
 from research.engine.inputs import BarsInput
 from research.engine.pipeline import ENGINE_STAGES, Stages
+from research.engine.resolve import check_seconds, load_seconds
 from research.engine.synthetic import synthetic_bars  # noqa: F401 - the doctests use it
 from research.errors import ResearchError
 from research.outputs import Sweep
@@ -32,7 +37,7 @@ from research.progress import Progress
 from research.report import write_heatmaps, write_report
 from research.results.lock import hold
 from research.results.provenance import explain_change, trusted_facts
-from research.results.store import StoreWriteError, SweepStore
+from research.results.store import SUMMARY, StoreWriteError, SweepStore
 from research.spec.arguments import check_max_combos, check_runner_arguments, check_store_trades
 from research.spec.grid import SweepSpec, build_spec
 from research.spec.prepared import (
@@ -109,6 +114,7 @@ class ResearchRunner:
         self.results_dir = Path(results_dir)
         self.progress = progress
         self.stages = stages
+        self._seconds: Bars | None = None  # the running spec's data.resolve_with bars
 
     def run(self, grid: Mapping[str, Sequence[Any]] | None = None,
             base: Mapping[str, Any] | None = None, name: str | None = None, *,
@@ -189,6 +195,9 @@ class ResearchRunner:
                     fresh: bool, started: float) -> Sweep:
         progress = Progress(self.progress)  # research/progress.py: first line, bar, log lines
         prepared = self._load(spec, settings, progress)
+        # 1-second bars deciding ambiguous trades (data.resolve_with), checked before any
+        # combo runs; every task gets them (`_run_parallel_strategy`).
+        self._seconds = self._resolving_seconds(spec, prepared.bars, progress)
         store.prepare(trusted_facts(prepared.bars), prepared.manifest(), fresh=fresh,
                       explain=explain_change)
         prepared = prepared.resumed(store)
@@ -198,6 +207,7 @@ class ResearchRunner:
             run = self._run_grid(prepared, store, progress)
             compact_started = time.perf_counter()
             heatmaps = self._compact(prepared, run.combo_ids, store, progress)
+            store.update_manifest(fills=_fills_with_band(store))
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
             store.update_manifest(status="interrupted")
             raise
@@ -270,7 +280,8 @@ class ResearchRunner:
         timings = {"engine_s": 0.0, "store_s": 0.0}
         execute_started = time.perf_counter()
         results = run_tasks(run_task, bars, plan.tasks,
-                            (bars.last_ts_ns, plan.threads, self.stages, store_trades),
+                            (bars.last_ts_ns, plan.threads, self.stages, store_trades,
+                             self._seconds),
                             settings, plan.processes)
         with closing(results):
             while pending:
@@ -313,6 +324,37 @@ class ResearchRunner:
         if not prepared.settings.keep_shards:
             store.remove_shards()
         return names
+
+    # -- inputs --
+
+    def _resolving_seconds(self, spec: SweepSpec, bars: Bars,
+                           progress: Progress | None = None) -> Bars | None:
+        """The spec's data.resolve_with 1-second bars, checked against `bars`; or None."""
+        path = None if spec.data is None else spec.data.resolve_with
+        if path is None:
+            return None
+        if progress is not None:
+            progress.note(f"sweep {spec.name}: loading 1-second bars {path} ...")
+        data = spec.data
+        seconds = load_seconds(path, bars.instrument.symbol,
+                               {"roll": data.load.roll, "start": data.start, "end": data.end})
+        check_seconds(seconds, bars)
+        return seconds
+
+
+def _fills_with_band(store: SweepStore) -> dict[str, Any]:
+    """The manifest's fills, with the winner's fill band and the fill note saying how much
+    of its net $ rests on undecided bars (analysis.fill_band)."""
+    fills = dict((store.read_manifest() or {}).get("fills") or {})
+    summary = pd.read_parquet(store.root / SUMMARY)
+    band = winner_band(summary)
+    if band is None:
+        return fills
+    level_note = fills.get("level_note", fills.get("note"))
+    notes = [fill_note(summary), pessimistic_winner_sentence(summary), level_note]
+    return {**fills, "band": {**dataclasses.asdict(band), "at_stake_usd": band.at_stake_usd},
+            "level_note": level_note, "note": "; ".join(n for n in notes if n)}
+
 
 
 def _analyze(store: SweepStore, config: AnalysisConfig) -> dict[str, Any]:

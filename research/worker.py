@@ -25,7 +25,7 @@ from research.engine.execution import ExitRules, TradeBatch
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Pipeline, SharedRanges, Stages
 from research.engine.ranges import weekday_trading_days
-from research.engine.results import RowPiece
+from research.engine.results import RowPiece, undecided_rows
 from research.parallel.interrupt import checkpoint, deferred
 from research.parallel.processor import ParallelProcessor
 from research.plan import Task
@@ -47,16 +47,19 @@ class TaskResult:
 
 
 def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int,
-             stages: Stages = ENGINE_STAGES, store_trades: bool = True) -> TaskResult:
-    """Run one task's combos on `threads` engine threads."""
+             stages: Stages = ENGINE_STAGES, store_trades: bool = True,
+             seconds: Bars | None = None) -> TaskResult:
+    """Run one task's combos on `threads` engine threads (`seconds`: 1-second bars that
+    decide ambiguous trades, data.resolve_with)."""
     with deferred():  # kernels run in this thread: a signal waits for a checkpoint
-        return _run_task(bars, task, as_of_ns, threads, stages, store_trades)
+        return _run_task(bars, task, as_of_ns, threads, stages, store_trades, seconds)
 
 
 def _run_task(bars: Bars, task: Task, as_of_ns: int, threads: int, stages: Stages,
-              store_trades: bool) -> TaskResult:
+              store_trades: bool, seconds: Bars | None) -> TaskResult:
     started = time.perf_counter()
-    pipeline = Pipeline(bars, as_of_ns, ParallelProcessor(max_workers=threads), stages)
+    pipeline = Pipeline(bars, as_of_ns, ParallelProcessor(max_workers=threads), stages,
+                        seconds)
     failures: list[dict[str, Any]] = []
     done: list[RunParams] = []
     walks: list[TradeBatch] = []
@@ -114,7 +117,10 @@ def _outputs(pipeline: Pipeline, shared: SharedRanges | None, walks: list[TradeB
             profit=rows.columns.values["profit"], peak=rows.columns.values["peak"],
             gross_cents=rows.money.gross_cents, costs_cents=rows.money.costs_cents,
             net_cents=rows.money.net_cents,
-            day_index=np.searchsorted(dates, rows.ranges.trading_day)), len(dates))
+            day_index=np.searchsorted(dates, rows.ranges.trading_day),
+            pessimistic_cents=rows.pessimistic_cents, optimistic_cents=rows.optimistic_cents,
+            ambiguous=rows.columns.values["ambiguous"],
+            undecided=undecided_rows(rows.trades)), len(dates))
     summaries = [{"combo_id": combo_id, **{name: values[i] for name, values in metrics.items()}}
                  for i, combo_id in enumerate(combo_ids)]
     trades = None

@@ -47,7 +47,7 @@ class Bars:
             object.__setattr__(self, "contract_code", np.zeros(len(self.ts_ns), np.int16))
         if self.walk is None:
             object.__setattr__(self, "walk", WalkSeries.of_dated(
-                self.ts_ns, self.high_ticks, self.low_ticks, self.close_ticks,
+                self.ts_ns, self.open_ticks, self.high_ticks, self.low_ticks, self.close_ticks,
                 self.contract_code))
 
     def __len__(self) -> int:

@@ -19,3 +19,16 @@ SIDE_NAMES = {LONG: "Long", SHORT: "Short", NO_ENTRY: ""}
 
 # Outcome of one bar of the walk (docs/engine.md §9.1 step 4).
 BAR_NONE, BAR_TARGET, BAR_STOP = 0, 1, 2
+
+# Why a trade's outcome is not decided by its minute bars (issue "Fills as bounds"): the
+# first bar that allowed more than one outcome was its entry bar (part of it may predate the
+# entry, Q4), or a later bar touching two levels (stop and target, or T1 and the break-even
+# stop, Q5); or only a fill beyond a level on a gap (Q3) separates the bounds.
+AMBIG_NONE, AMBIG_ENTRY_BAR, AMBIG_BOTH_LEVELS, AMBIG_GAP = range(4)
+AMBIGUITY_NAMES = ("", "entry bar", "both levels", "gap")
+
+# How a row's result was decided: by the minute-bar rules (the reference's), by a replay of
+# its undecided minutes on 1-second bars, or still undecided after that replay (both levels
+# inside one second, or a gap fill that seconds cannot tell).
+DECIDED_BY_MINUTES, DECIDED_BY_SECONDS, UNDECIDED = range(3)
+DECIDED_NAMES = ("minute bars", "1-second bars", "undecided")

@@ -30,6 +30,7 @@ class WalkSeries:
     `held_start_idx`/`held_end_idx` bound its held bars (start == end: none)."""
 
     ts_ns: np.ndarray
+    open_ticks: np.ndarray  # the fill bounds' gap rule reads the open
     high_ticks: np.ndarray
     low_ticks: np.ndarray
     close_ticks: np.ndarray
@@ -40,13 +41,13 @@ class WalkSeries:
     held_end_idx: np.ndarray
 
     @classmethod
-    def of_dated(cls, ts_ns: np.ndarray, high: np.ndarray, low: np.ndarray,
+    def of_dated(cls, ts_ns: np.ndarray, open_: np.ndarray, high: np.ndarray, low: np.ndarray,
                  close: np.ndarray, contract_code: np.ndarray) -> WalkSeries:
         """The series of bars with nothing held: the dated arrays themselves (no copy)."""
         starts = run_starts(contract_code)
         ends = np.append(starts[1:], len(ts_ns)).astype(np.int64)
         empty = np.full(len(starts), len(ts_ns), np.int64)
-        return cls(ts_ns, high, low, close, contract_code, starts, ends, empty, empty)
+        return cls(ts_ns, open_, high, low, close, contract_code, starts, ends, empty, empty)
 
     @property
     def has_held(self) -> bool:
@@ -76,7 +77,7 @@ def walk_windows(walk: WalkSeries, entry_idx: np.ndarray, window_end_idx: np.nda
     [entry, first_end), then the held bars [held_start, held_end). Ranges without an entry
     (index -1) get an empty held piece.
 
-    >>> walk = WalkSeries.of_dated(np.arange(4), *[np.zeros(4, np.int64)] * 3,
+    >>> walk = WalkSeries.of_dated(np.arange(4), *[np.zeros(4, np.int64)] * 4,
     ...                            np.array([0, 0, 1, 1], np.int16))
     >>> [a.tolist() for a in walk_windows(walk, np.array([1]), np.array([4]), np.array([4]))]
     [[2], [4], [4]]
@@ -102,7 +103,7 @@ def own_contract_window(walk: WalkSeries, entry_idx: int, window_end_ts_ns: int)
     """The readable statement: the walk indices of the entry contract's bars from the entry
     bar up to E (exclusive), in time order, wherever the roll went meanwhile.
 
-    >>> walk = WalkSeries.of_dated(np.arange(4), *[np.zeros(4, np.int64)] * 3,
+    >>> walk = WalkSeries.of_dated(np.arange(4), *[np.zeros(4, np.int64)] * 4,
     ...                            np.array([0, 0, 1, 1], np.int16))
     >>> own_contract_window(walk, 1, 4)
     [1]
@@ -117,7 +118,7 @@ def own_contract_window(walk: WalkSeries, entry_idx: int, window_end_ts_ns: int)
 def run_end_of(walk: WalkSeries, bar_idx: np.ndarray) -> np.ndarray:
     """The end (exclusive) of the run holding each dated bar: entries never cross it.
 
-    >>> walk = WalkSeries.of_dated(np.arange(4), *[np.zeros(4, np.int64)] * 3,
+    >>> walk = WalkSeries.of_dated(np.arange(4), *[np.zeros(4, np.int64)] * 4,
     ...                            np.array([0, 0, 1, 1], np.int16))
     >>> run_end_of(walk, np.array([0, 3])).tolist()
     [2, 4]
@@ -169,7 +170,7 @@ def with_held(dated: WalkSeries, trading_day: np.ndarray, held: dict[str, np.nda
               held_day: np.ndarray) -> WalkSeries:
     """`dated` with each run's held bars appended: the bars of the run's contract dated
     after the run's last date up to held_until, in time order. `held` holds ts_ns,
-    high_ticks, low_ticks, close_ticks and contract_code of the candidate bars."""
+    open_ticks, high_ticks, low_ticks, close_ticks and contract_code of the candidate bars."""
     order = np.lexsort((held["ts_ns"], held["contract_code"]))
     ts, code = held["ts_ns"][order], held["contract_code"][order]
     first = np.ones(len(order), bool)  # a bar given twice (a copied file) is held once
@@ -191,7 +192,8 @@ def with_held(dated: WalkSeries, trading_day: np.ndarray, held: dict[str, np.nda
     def joined(name: str, values: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.concatenate((values, held[name][taken])))
 
-    return WalkSeries(joined("ts_ns", dated.ts_ns), joined("high_ticks", dated.high_ticks),
+    return WalkSeries(joined("ts_ns", dated.ts_ns), joined("open_ticks", dated.open_ticks),
+                      joined("high_ticks", dated.high_ticks),
                       joined("low_ticks", dated.low_ticks),
                       joined("close_ticks", dated.close_ticks),
                       joined("contract_code", dated.contract_code), dated.run_start_idx,

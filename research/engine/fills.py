@@ -17,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -68,8 +67,8 @@ class FillCheck:
             return None
         ticks = worst[0].mean_ticks
         return (f"{worst[1]} close {ticks:.1f} ticks past the level on average: level fills "
-                f"may be optimistic here; slippage_ticks {math.ceil(ticks)} gives a "
-                "conservative view")
+                "may be optimistic here; net_usd_pessimistic fills a stop or breakout that a "
+                "bar opens beyond at the open and sends every undecided bar against the trade")
 
 
 def fill_check(bars: Bars, rp: RunParams | None = None) -> FillCheck:

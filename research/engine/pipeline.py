@@ -28,6 +28,7 @@ from research.engine.entry import EntryTable, detect_entries
 from research.engine.execution import ExitRules, TradeBatch, execute_trades
 from research.engine.params import RunParams
 from research.engine.ranges import RangeRules, RangeTable, build_slot_ranges
+from research.engine.resolve import resolve_trades
 from research.engine.results import (
     GatheredRows,
     RowPiece,
@@ -92,6 +93,7 @@ class Pipeline:
     as_of_ns: int  # docs/engine.md Q9/Q20: OPEN when the expiry is after this instant
     processor: ParallelProcessor
     stages: Stages = ENGINE_STAGES
+    seconds: Bars | None = None  # 1-second bars deciding ambiguous trades (resolve_with)
 
     def shared(self, rules: RangeRules) -> SharedRanges:
         """Ranges (§4-§6) and entries (§7): the same for every combo with these rules."""
@@ -101,11 +103,16 @@ class Pipeline:
         return SharedRanges(table, EntryTable.concat(entries))
 
     def exits(self, shared: SharedRanges, rules: ExitRules) -> TradeBatch:
-        """The exit walk (§8-§10) of every range: the same for combos with equal rules."""
+        """The exit walk (§8-§10) of every range: the same for combos with equal rules.
+        With `seconds`, its ambiguous trades are then decided on them (engine.resolve)."""
         parts = self.processor.process(
             shared, lambda part: self.stages.exits(self.bars, part.table, part.entries, rules,
                                                    self.as_of_ns))
-        return TradeBatch.concat(parts)
+        trades = TradeBatch.concat(parts)
+        if self.seconds is None:
+            return trades
+        return resolve_trades(self.bars, self.seconds, shared.table, shared.entries, trades,
+                              rules, self.as_of_ns)
 
     def rows(self, shared: SharedRanges, trades: TradeBatch, rp: RunParams) -> np.ndarray:
         """Which of the ranges one combo writes (§12 as amended)."""

@@ -10,21 +10,42 @@ import pandas as pd
 from research.engine.bars import Bars
 from research.engine.calendar import close_labels, minute_text, session_closes
 from research.engine.clock import NS_PER_DAY, utc_to_chicago
-from research.engine.codes import LONG, NO_ENTRY, NO_TRADE, RESULT_NAMES, SHORT, SIDE_NAMES
+from research.engine.codes import (
+    AMBIG_NONE,
+    AMBIGUITY_NAMES,
+    DECIDED_BY_SECONDS,
+    DECIDED_NAMES,
+    LONG,
+    NO_ENTRY,
+    NO_TRADE,
+    RESULT_NAMES,
+    SHORT,
+    SIDE_NAMES,
+)
 from research.engine.costs import CostRules, Dollars, dollars
 from research.engine.execution import TradeBatch
 from research.engine.params import RunParams
 from research.engine.ranges import RangeTable
 from research.engine.sessions import ALL_SLOTS, SESSIONS, minute_of_day
 
-TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time")
+TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time", "exit_time_pessimistic",
+                "exit_time_optimistic")
 TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result", "contract",
-                "session_close", "special_session")
+                "session_close", "special_session", "ambiguity", "decided_by",
+                "result_pessimistic", "result_optimistic")
+BOOL_COLUMNS = ("ambiguous",)
 USD_COLUMNS = ("gross_usd", "costs_usd", "net_usd")
+# What the minute bars cannot decide (research.engine.fill_bounds): whether the trade is
+# ambiguous and why, what decided its result, and its pessimistic and optimistic outcomes.
+FILL_COLUMNS = ("ambiguous", "ambiguity", "decided_by",
+                "result_pessimistic", "exit_time_pessimistic", "exit_price_pessimistic",
+                "net_usd_pessimistic",
+                "result_optimistic", "exit_time_optimistic", "exit_price_optimistic",
+                "net_usd_optimistic")
 # The typed result frame: same columns and dtypes every time, also when empty (Q26 fix).
 COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
            "entry_time", "exit_time", "entry_price", "exit_price", "stop_distance", "target",
-           "peak", "range", "profit", *USD_COLUMNS, "open_as_of_time",
+           "peak", "range", "profit", *USD_COLUMNS, "open_as_of_time", *FILL_COLUMNS,
            "contract",  # the range's contract ("" when the data names none); not legacy
            # The CME calendar (calendar.py): the date's scheduled close (Chicago HH:MM) and
            # its holiday's name ("" on a regular day); not legacy either.
@@ -57,6 +78,22 @@ def profit_ticks(batch: TradeBatch) -> np.ndarray:
     """(exit - entry) x side in ticks; 0 for NoTrade rows."""
     side = batch.direction.astype(np.int64)
     return np.where(batch.result != NO_TRADE, (batch.exit_ticks - batch.entry_ticks) * side, 0)
+
+
+def bound_ticks(batch: TradeBatch) -> tuple[np.ndarray, np.ndarray]:
+    """The pessimistic and optimistic profits in ticks (the pessimistic entry fills at the
+    open on a gap); 0 for NoTrade rows."""
+    side = batch.direction.astype(np.int64)
+    traded = batch.result != NO_TRADE
+    worst = (batch.pessimistic_exit_ticks - batch.pessimistic_entry_ticks) * side
+    best = (batch.optimistic_exit_ticks - batch.entry_ticks) * side
+    return np.where(traded, worst, 0), np.where(traded, best, 0)
+
+
+def undecided_rows(batch: TradeBatch) -> np.ndarray:
+    """Ambiguous rows whose result still rests on a convention: all of them, unless a replay
+    on 1-second bars decided them (research.engine.resolve)."""
+    return (batch.ambiguity != AMBIG_NONE) & (batch.decided_by != DECIDED_BY_SECONDS)
 
 
 def select_rows(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> np.ndarray:
@@ -92,6 +129,8 @@ class GatheredRows:
     trades: TradeBatch
     money: Dollars
     lengths: np.ndarray  # rows per combo
+    pessimistic_cents: np.ndarray  # net cents of the fill bounds, row for row
+    optimistic_cents: np.ndarray
 
 
 def gather_columns(bars: Bars, table: RangeTable, walks: list[TradeBatch],
@@ -107,19 +146,26 @@ def gather_columns(bars: Bars, table: RangeTable, walks: list[TradeBatch],
     instrument = bars.instrument
     round_turn = [p.costs.round_turn_cents(instrument) for p in pieces]
     profit = profit_ticks(trades)
-    money = dollars(profit, trades.result != NO_TRADE, instrument,
-                    contracts=np.repeat([p.costs.contracts for p in pieces], lengths),
-                    round_turn_cents=np.repeat(round_turn, lengths))
+    traded = trades.result != NO_TRADE
+    contracts = np.repeat([p.costs.contracts for p in pieces], lengths)
+    round_turns = np.repeat(round_turn, lengths)
+    money = dollars(profit, traded, instrument, contracts=contracts,
+                    round_turn_cents=round_turns)
+    # The bounds differ from the row only in their fills: the same costs.
+    worst, best = (dollars(ticks, traded, instrument, contracts=contracts,
+                           round_turn_cents=round_turns).net_cents
+                   for ticks in bound_ticks(trades))
     targets = np.repeat([p.target for p in pieces], lengths).astype(np.float64)
-    return GatheredRows(row_columns(bars, ranges, trades, targets, profit, money), ranges,
-                        trades, money, lengths)
+    columns = row_columns(bars, ranges, trades, targets, profit, money, (worst, best))
+    return GatheredRows(columns, ranges, trades, money, lengths, worst, best)
 
 
 def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
-                target: float | np.ndarray, profit: np.ndarray, money: Dollars) -> Columns:
+                target: float | np.ndarray, profit: np.ndarray, money: Dollars,
+                bound_cents: tuple[np.ndarray, np.ndarray]) -> Columns:
     """The typed columns of rows whose ranges, trades, targets (points), profits (ticks,
-    `profit_ticks`) and dollars are given row for row (one combo's, or many combos'
-    gathered together)."""
+    `profit_ticks`), dollars and net cents of the fill bounds (pessimistic, optimistic) are
+    given row for row (one combo's, or many combos' gathered together)."""
     spec = bars.instrument
     n = len(table)
     slot_codes = np.searchsorted(SLOT_MINUTES, table.slot_minute)
@@ -149,6 +195,19 @@ def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
         # One contract per trading date (docs/data-formats.md): the range's first bar's.
         "contract": bars.contract_code[table.start_idx],
         **calendar_codes(spec.symbol, table.trading_day),
+        "ambiguous": batch.ambiguity != AMBIG_NONE,
+        "ambiguity": batch.ambiguity,
+        "decided_by": batch.decided_by,
+        "result_pessimistic": batch.pessimistic_result,
+        "exit_time_pessimistic": batch.pessimistic_exit_ts_ns,
+        "exit_price_pessimistic": _points(batch.pessimistic_exit_ticks, spec.tick,
+                                          spec.decimals),
+        "net_usd_pessimistic": _usd(bound_cents[0]),
+        "result_optimistic": batch.optimistic_result,
+        "exit_time_optimistic": batch.optimistic_exit_ts_ns,
+        "exit_price_optimistic": _points(batch.optimistic_exit_ticks, spec.tick,
+                                         spec.decimals),
+        "net_usd_optimistic": _usd(bound_cents[1]),
     }
     return Columns(values, text_labels(bars))
 
@@ -177,7 +236,9 @@ def text_labels(bars: Bars) -> dict[str, tuple[str, ...]]:
             "stream": tuple(instrument.stream(s) for s in SESSIONS),
             "direction": DIRECTION_NAMES, "result": RESULT_NAMES, "contract": bars.contracts,
             **dict(zip(("session_close", "special_session"), close_labels(instrument.symbol),
-                       strict=True))}
+                       strict=True)),
+            "ambiguity": AMBIGUITY_NAMES, "decided_by": DECIDED_NAMES,
+            "result_pessimistic": RESULT_NAMES, "result_optimistic": RESULT_NAMES}
 
 
 def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> pd.DataFrame:
@@ -198,6 +259,8 @@ def to_frame(columns: Columns) -> pd.DataFrame:
             out[name] = pd.Series(utc_to_chicago(values))
         elif name == "date":
             out[name] = pd.Series(values.astype("datetime64[ns]"))
+        elif name in BOOL_COLUMNS:
+            out[name] = pd.Series(np.asarray(values, bool))
         else:
             out[name] = pd.Series(np.array(values, np.float64))
     return pd.DataFrame(out)
@@ -213,7 +276,9 @@ def categorize_text(frame: pd.DataFrame) -> pd.DataFrame:
                   "contract": contracts, "session_close": sorted(closes),
                   "special_session": sorted(names),
                   "stream": [symbol + s[-1] for symbol in symbols for s in SESSIONS],
-                  "direction": DIRECTION_NAMES, "result": RESULT_NAMES}
+                  "direction": DIRECTION_NAMES, "result": RESULT_NAMES,
+                  "ambiguity": AMBIGUITY_NAMES, "decided_by": DECIDED_NAMES,
+                  "result_pessimistic": RESULT_NAMES, "result_optimistic": RESULT_NAMES}
     return frame.astype({name: pd.CategoricalDtype(list(values))
                          for name, values in categories.items() if name in frame})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from research.engine.inputs import BarsInput, to_bars
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Pipeline, Stages
 from research.engine.ranges import RangeRules, RangeTable, SlotRange
+from research.engine.resolve import check_seconds, load_seconds
 from research.errors import InputTypeError, ParamsError, shorten
 from research.parallel.budget import cpu_budget
 from research.parallel.processor import ParallelProcessor
@@ -71,10 +73,14 @@ def resolve_as_of(as_of: pd.Timestamp | str | None, bars: Bars) -> int:
 def run_strategy(data: BarsInput, rp: RunParams, *,
                  as_of: pd.Timestamp | str | None = None,
                  parallel: bool | None = None, threads: int | None = None,
-                 stages: Stages = ENGINE_STAGES) -> pd.DataFrame:
+                 stages: Stages = ENGINE_STAGES,
+                 resolve_with: str | os.PathLike | Bars | None = None) -> pd.DataFrame:
     """Run one parameter set over minute bars; returns the typed result frame.
 
     `data` is a bar DataFrame (see load_bars), prepared Bars or a bar file path.
+    `resolve_with`: 1-second bars of the same instrument (a path in any supported layout,
+    or prepared Bars) that decide the trades the minute bars cannot (engine.resolve); the
+    decided outcomes become the rows' results, unlike the reference analyzer.
     `parallel=None` goes parallel for more than 100 ranges when the CPU budget gives more
     than one thread; the output is identical either way. `stages` swaps engine stages (a
     seam for tests and tools; see Stages).
@@ -91,9 +97,15 @@ def run_strategy(data: BarsInput, rp: RunParams, *,
         raise InputTypeError(f"parallel: {shorten(parallel)} is not True, False or None")
     bars = to_bars(data, rp.instrument)
     as_of_ns = resolve_as_of(as_of, bars)
+    seconds = None
+    if resolve_with is not None:
+        seconds = (resolve_with if isinstance(resolve_with, Bars)
+                   else load_seconds(str(resolve_with), rp.instrument))
+        check_seconds(seconds, bars)
     range_rules = RangeRules.from_params(rp)
     building = choose_threads(_ranges_upper_bound(bars, range_rules), parallel, threads)
-    pipeline = Pipeline(bars, as_of_ns, ParallelProcessor(max_workers=building), stages)
+    pipeline = Pipeline(bars, as_of_ns, ParallelProcessor(max_workers=building), stages,
+                        seconds)
     shared = pipeline.shared(range_rules)
     if choose_threads(len(shared), parallel, threads) == 1:
         pipeline = dataclasses.replace(pipeline, processor=ParallelProcessor(max_workers=1))

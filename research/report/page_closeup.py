@@ -118,12 +118,22 @@ def _special_sessions(trades: pd.DataFrame) -> str:
                     attrs='class="compact special-sessions"'))
 
 
+def _band(record: Mapping[str, Any]) -> str:
+    """The fill band after net $: its range, and how many trades the minute bars cannot
+    decide (nothing for a summary without the band)."""
+    if record.get("net_usd_pessimistic") is None or record.get("net_usd_optimistic") is None:
+        return ""
+    return (f" (fill band {usd(record['net_usd_pessimistic'])} to "
+            f"{usd(record['net_usd_optimistic'])}, "
+            f"{count(record.get('ambiguous_trades'))} ambiguous trades)")
+
+
 def _card(rank: int, record: Mapping[str, Any], inputs: ReportInputs,
           trades: pd.DataFrame | None) -> str:
     combo = str(record["combo_id"])
     params = ", ".join(f"{a} {axis_value(record.get(a))}" for a in inputs.axes) or MISSING
-    facts = (f"net $ {usd(record.get('net_profit_usd'))} · {count(record.get('trades'))} trades"
-             f" · Sharpe {ratio(record.get('sharpe'))}")
+    facts = (f"net $ {usd(record.get('net_profit_usd'))}{_band(record)} · "
+             f"{count(record.get('trades'))} trades · Sharpe {ratio(record.get('sharpe'))}")
     daily = inputs.daily[combo] if combo in inputs.daily.columns else None
     has_days = daily is not None and len(daily) > 0
     charts = _equity(daily) if has_days else note("no daily net $ for this combo")

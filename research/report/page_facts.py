@@ -114,6 +114,9 @@ def _fills(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
                 f"{ratio(stats.get('median_ticks'))})")))
     if fills.get("note"):
         items.append(("fill note", esc(fills["note"])))
+    if fills.get("resolve_with"):
+        items.append(("1-second bars", esc(f"{fills['resolve_with']}: decide the trades the "
+                                           "minute bars cannot (unlike the reference)")))
     return items
 
 

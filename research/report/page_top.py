@@ -44,6 +44,14 @@ METRIC_COLUMNS = (
     Column("trades", "trades", "trades", count, "trades taken (NoTrade rows not counted)"),
     Column("win rate", "win", "win_rate", pct, "share of trades that hit the target"),
     Column("net $", "net", "net_profit_usd", usd, "net P&L in $ after commission and slippage"),
+    Column("net $ pessimistic", "netlo", "net_usd_pessimistic", usd,
+           "net $ if every bar the minute data cannot decide went against the trade (gaps "
+           "filled at the open)"),
+    Column("net $ optimistic", "nethi", "net_usd_optimistic", usd,
+           "net $ if every bar the minute data cannot decide went for the trade"),
+    Column("ambiguous", "ambiguous", "ambiguous_trades", count,
+           "trades the minute bars cannot decide: a bar touching stop and target, the entry "
+           "bar, or a gap"),
     Column("points", "points", "total_profit", points, "gross P&L in points, before costs"),
     Column("profit factor", "pf", "profit_factor_usd", ratio, "net $ of wins / net $ of losses"),
     Column("max DD $", "dd", "max_drawdown_usd", usd, "deepest fall of daily net $ equity"),

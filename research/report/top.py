@@ -15,10 +15,15 @@ import pandas as pd
 
 TOP_METRICS = ("trades", "win_rate", "net_profit_usd", "profit_factor_usd", "max_drawdown_usd",
                "sharpe")
+# The fill band beside net $ (research.engine.fill_bounds), when the summary has it.
+BAND_METRICS = ("net_usd_pessimistic", "net_usd_optimistic", "ambiguous_trades")
 DEFAULT_RANK = "net_profit_usd"  # dollars after costs: what a combo earns
 # Metrics where less is better: ranking by one puts the lowest first.
-LOWER_IS_BETTER = ("max_drawdown", "max_drawdown_usd", "max_drawdown_days", "costs_usd")
+LOWER_IS_BETTER = ("max_drawdown", "max_drawdown_usd", "max_drawdown_days", "costs_usd",
+                   "ambiguous_trades", "undecided_trades")
 _FORMATS = {"win_rate": "{:.1%}", "net_profit_usd": "{:,.2f}", "max_drawdown_usd": "{:,.2f}",
+            "net_usd_pessimistic": "{:,.2f}", "net_usd_optimistic": "{:,.2f}",
+            "sharpe_pessimistic": "{:.2f}", "sharpe_optimistic": "{:.2f}",
             "profit_factor_usd": "{:.2f}", "sharpe": "{:.2f}", "total_profit": "{:.2f}",
             "profit_factor": "{:.2f}", "max_drawdown": "{:.2f}"}
 
@@ -44,11 +49,14 @@ def top_combos(summary: pd.DataFrame, metric: str = DEFAULT_RANK, n: int = 10) -
 def format_top(summary: pd.DataFrame, axes: Sequence[str], n: int = 10,
                by: str = DEFAULT_RANK) -> str:
     """A plain-text table of the top `n` combos by `by` (net $ after costs by default), with
-    their axes and key metrics (and `by` itself when it is another metric)."""
+    their axes and key metrics, the fill band after net $ (when the summary has it), and
+    `by` itself when it is another metric."""
     if summary.empty:
         return "no finished combos"
     top = top_combos(summary, by, n)
-    metrics = [*TOP_METRICS, *([by] if by not in TOP_METRICS else [])]
+    band = [m for m in BAND_METRICS if m in summary.columns]
+    shown = [*TOP_METRICS[:3], *band, *TOP_METRICS[3:]]
+    metrics = [*shown, *([by] if by not in shown else [])]
     columns = ["combo_id", *[a for a in axes if a in top.columns and a != "combo_id"],
                *metrics]
     table = top[columns].copy()

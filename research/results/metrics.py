@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from research.engine.clock import NS_PER_DAY
-from research.engine.codes import NO_TRADE, RESULT_NAMES
+from research.engine.codes import DECIDED_BY_SECONDS, DECIDED_NAMES, NO_TRADE, RESULT_NAMES
 
 POINT_METRICS = ("ranges", "trades", "wins", "be", "losses", "time", "open", "no_trade",
                  "win_rate", "total_profit", "avg_profit", "profit_factor", "max_drawdown",
@@ -39,9 +39,15 @@ POINT_METRICS = ("ranges", "trades", "wins", "be", "losses", "time", "open", "no
 USD_METRICS = ("net_profit_usd", "gross_profit_usd", "costs_usd", "avg_trade_usd",
                "profit_factor_usd", "max_drawdown_usd", "max_drawdown_days", "sharpe",
                "sortino", "trades_per_year", "best_day_usd", "worst_day_usd")
-METRIC_COLUMNS = POINT_METRICS + USD_METRICS
+# The fill band (research.engine.fill_bounds): trades the minute bars cannot decide, trades
+# whose result still rests on a convention (all of those, unless 1-second bars decided
+# them), and net $ and Sharpe with every undecided bar against / for the trade.
+FILL_METRICS = ("ambiguous_trades", "undecided_trades", "net_usd_pessimistic",
+                "net_usd_optimistic", "sharpe_pessimistic", "sharpe_optimistic")
+METRIC_COLUMNS = POINT_METRICS + USD_METRICS + FILL_METRICS
 COUNT_COLUMNS = POINT_METRICS[:8]
-INT_COLUMNS = (*COUNT_COLUMNS, "max_drawdown_days")  # int64 in the summary; the rest float64
+INT_COLUMNS = (*COUNT_COLUMNS, "max_drawdown_days", "ambiguous_trades",
+               "undecided_trades")  # int64 in the summary; the rest float64
 TRADING_DATES_PER_YEAR = 252
 # result label -> count metric, in the engine's code order (a label's index is its code);
 # any other label (the engine has none) counts only in `ranges` and `trades`.
@@ -68,6 +74,12 @@ class ComboRows:
     costs_cents: np.ndarray
     net_cents: np.ndarray
     day_index: np.ndarray  # int64
+    # The fill band, row for row; None: no band (each bound is the row's net, nothing
+    # ambiguous).
+    pessimistic_cents: np.ndarray | None = None
+    optimistic_cents: np.ndarray | None = None
+    ambiguous: np.ndarray | None = None  # bool
+    undecided: np.ndarray | None = None  # bool
 
 
 def grouped_metrics(rows: ComboRows, n_dates: int) -> tuple[dict[str, list], np.ndarray]:
@@ -101,8 +113,25 @@ def grouped_metrics(rows: ComboRows, n_dates: int) -> tuple[dict[str, list], np.
         else np.zeros(len(trades)),
         "best_day_usd": ints[:, _BEST] / 100,
         "worst_day_usd": ints[:, _WORST] / 100,
+        **_band_columns(rows, n_dates),
     }
     return {name: _rounded_list(name, columns[name]) for name in METRIC_COLUMNS}, daily
+
+
+def _band_columns(rows: ComboRows, n_dates: int) -> dict[str, np.ndarray]:
+    """FILL_METRICS of every combo: counts, and the net $ and Sharpe of the bounds' daily
+    series (the Sharpe of those series: Sharpe is not monotone in a day's net, so the
+    reference's Sharpe need not lie between them)."""
+    flags = np.zeros(len(rows.result), bool)
+    worst = rows.net_cents if rows.pessimistic_cents is None else rows.pessimistic_cents
+    best = rows.net_cents if rows.optimistic_cents is None else rows.optimistic_cents
+    ambiguous = flags if rows.ambiguous is None else rows.ambiguous
+    undecided = ambiguous if rows.undecided is None else rows.undecided
+    counts, cents, sharpe = _grouped_band(rows.starts, rows.result, worst, best, ambiguous,
+                                          undecided, rows.day_index, n_dates)
+    return {"ambiguous_trades": counts[:, 0], "undecided_trades": counts[:, 1],
+            "net_usd_pessimistic": cents[:, 0] / 100, "net_usd_optimistic": cents[:, 1] / 100,
+            "sharpe_pessimistic": sharpe[:, 0], "sharpe_optimistic": sharpe[:, 1]}
 
 
 def combo_metrics(frame: pd.DataFrame, trading_dates: pd.DatetimeIndex | Sequence | None = None,
@@ -132,11 +161,28 @@ def combo_metrics(frame: pd.DataFrame, trading_dates: pd.DatetimeIndex | Sequenc
             return np.zeros(n, np.int64)
         return np.rint(frame[name].to_numpy(np.float64) * 100).astype(np.int64)
 
+    def flags(name: str) -> np.ndarray | None:
+        return frame[name].to_numpy(bool) if name in frame.columns else None
+
+    band = {}
+    if "net_usd_pessimistic" in frame.columns:
+        band = {"pessimistic_cents": cents("net_usd_pessimistic"),
+                "optimistic_cents": cents("net_usd_optimistic"),
+                "ambiguous": flags("ambiguous"), "undecided": _undecided(frame)}
     rows = ComboRows(np.array([0, n]), _result_codes(frame["result"]).astype(np.int8),
                      frame["profit"].to_numpy(np.float64), frame["peak"].to_numpy(np.float64),
-                     cents("gross_usd"), cents("costs_usd"), cents("net_usd"), day_index)
+                     cents("gross_usd"), cents("costs_usd"), cents("net_usd"), day_index,
+                     **band)
     columns, _ = grouped_metrics(rows, len(dates))
     return {name: values[0] for name, values in columns.items()}
+
+
+def _undecided(frame: pd.DataFrame) -> np.ndarray | None:
+    """Ambiguous rows that 1-second bars did not decide (research.engine.codes)."""
+    if "ambiguous" not in frame.columns or "decided_by" not in frame.columns:
+        return None
+    decided = frame["decided_by"].astype(str).to_numpy() == DECIDED_NAMES[DECIDED_BY_SECONDS]
+    return frame["ambiguous"].to_numpy(bool) & ~decided
 
 
 def _result_codes(result: pd.Series) -> np.ndarray:
@@ -258,3 +304,33 @@ def _daily_stats(day_cents, ints, floats):  # pragma: no cover - compiled
         floats[_SORTINO] = mean / math.sqrt(downside / n) * annual
     elif mean > 0:
         floats[_SORTINO] = math.inf
+
+
+@numba.njit(nogil=True, cache=True)
+def _grouped_band(starts, result, worst, best, ambiguous, undecided, day_index,
+                  n_dates):  # pragma: no cover - compiled
+    """Per combo: (ambiguous, undecided) trade counts, (pessimistic, optimistic) net cents
+    and the Sharpe of each bound's daily net series."""
+    n_combos = len(starts) - 1
+    counts = np.zeros((n_combos, 2), np.int64)
+    cents = np.zeros((n_combos, 2), np.int64)
+    sharpe = np.zeros((n_combos, 2), np.float64)
+    scratch_ints = np.zeros(_WORST + 1, np.int64)
+    scratch_floats = np.zeros(_SORTINO + 1, np.float64)
+    for c in range(n_combos):
+        daily = np.zeros((2, n_dates), np.int64)
+        for i in range(starts[c], starts[c + 1]):
+            if result[i] == NO_TRADE:
+                continue
+            counts[c, 0] += ambiguous[i]
+            counts[c, 1] += undecided[i]
+            cents[c, 0] += worst[i]
+            cents[c, 1] += best[i]
+            daily[0, day_index[i]] += worst[i]
+            daily[1, day_index[i]] += best[i]
+        for bound in range(2):
+            scratch_ints[:] = 0
+            scratch_floats[:] = 0.0
+            _daily_stats(daily[bound], scratch_ints, scratch_floats)
+            sharpe[c, bound] = scratch_floats[_SHARPE]
+    return counts, cents, sharpe

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from research.engine.clock import CHICAGO
 from research.engine.execution import NAT_NS
-from research.engine.results import COLUMNS, TEXT_COLUMNS, TIME_COLUMNS, Columns
+from research.engine.results import BOOL_COLUMNS, COLUMNS, TEXT_COLUMNS, TIME_COLUMNS, Columns
 from research.results.metrics import INT_COLUMNS, METRIC_COLUMNS
 
 ParamColumns = Sequence[tuple[str, pa.DataType]]
@@ -29,6 +29,7 @@ TRADES_SCHEMA = pa.schema(
     + [(name, pa.timestamp("ns") if name == "date"
         else pa.string() if name in TEXT_COLUMNS
         else pa.timestamp("ns", tz=CHICAGO) if name in TIME_COLUMNS
+        else pa.bool_() if name in BOOL_COLUMNS
         else pa.float64()) for name in COLUMNS])
 
 
@@ -73,6 +74,8 @@ def trades_table(columns: Columns, combo_ids: Sequence[str], lengths: np.ndarray
                                    mask=values == NAT_NS))
         elif field.name == "date":
             arrays.append(pa.array(values.view("M8[ns]"), type=field.type))
+        elif field.name in BOOL_COLUMNS:
+            arrays.append(pa.array(np.asarray(values, bool), type=field.type))
         else:
             arrays.append(pa.array(np.ascontiguousarray(values, np.float64), type=field.type))
     return pa.Table.from_arrays(arrays, schema=TRADES_SCHEMA)

@@ -27,7 +27,7 @@ from research.engine.synthetic import SYNTHETIC_DEFAULTS, check_synthetic_dates
 from research.errors import DataError, SpecError, shorten
 from research.spec.arguments import check_keys
 
-DATA_KEYS = ("path", "synthetic", *LOAD_KEYS)
+DATA_KEYS = ("path", "synthetic", *LOAD_KEYS, "resolve_with")
 SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
 MAX_PATH_CHARS = 4096  # Linux's PATH_MAX; a longer data.path names nothing
 
@@ -47,6 +47,10 @@ class DataSpec:
     synthetic: tuple[tuple[str, Any], ...] | None = None
     load: LoadOptions = field(default_factory=LoadOptions)
     path_as_written: str | None = None
+    # 1-second bars deciding the trades minute bars cannot (engine.resolve): absolute path,
+    # and as written (for the spec hash).
+    resolve_with: str | None = None
+    resolve_with_as_written: str | None = None
 
     @property
     def start(self) -> str | None:
@@ -83,9 +87,12 @@ class DataSpec:
         timezone is written as America/Chicago (what it means for canonical files), so a spec
         written before the vendor formats keeps its spec hash."""
         synthetic = None if self.synthetic is None else dict(self.synthetic)
-        return {"path": self.path_as_written or self.path, "synthetic": synthetic,
-                "timezone": self.load.written_timezone(), "start": self.start,
-                "end": self.end, **self.load.changed_file_keys()}
+        out = {"path": self.path_as_written or self.path, "synthetic": synthetic,
+               "timezone": self.load.written_timezone(), "start": self.start,
+               "end": self.end, **self.load.changed_file_keys()}
+        if self.resolve_with is not None:  # left out when unset: older spec hashes hold
+            out["resolve_with"] = self.resolve_with_as_written or self.resolve_with
+        return out
 
 
 def parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataSpec:
@@ -96,8 +103,12 @@ def parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataSp
     check_keys("data", raw, DATA_KEYS)
     _check_one_source(raw)
     start, end = date_range("data", raw.get("start"), raw.get("end"))
+    written = raw.get("resolve_with")
+    resolve = {} if written is None else {
+        "resolve_with": _resolve_path(written, base_dir, key="data.resolve_with"),
+        "resolve_with_as_written": written}
     if raw.get("synthetic") is not None:
-        return DataSpec(synthetic=_parse_synthetic(raw["synthetic"], instrument))
+        return DataSpec(synthetic=_parse_synthetic(raw["synthetic"], instrument), **resolve)
     keys = {key: raw.get(key, default) for key, default in FILE_KEY_DEFAULTS.items()}
     try:
         load = LoadOptions.checked("data", **keys, timezone=raw.get("timezone"),
@@ -107,7 +118,7 @@ def parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataSp
         raise SpecError(str(exc).replace("data: ", "data.", 1)) from None
     path = raw["path"]
     return DataSpec(path=_resolve_path(path, base_dir, load.file_format), path_as_written=path,
-                    load=load)
+                    load=load, **resolve)
 
 
 def _check_one_source(raw: Mapping[str, Any]) -> None:
@@ -191,12 +202,13 @@ def date_range(where: str, *dates: Any) -> list[str | None]:
     return out
 
 
-def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -> str:
+def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto",
+                  key: str = "data.path") -> str:
     """As written from the CWD first, then next to the spec; it must match some data."""
     if not isinstance(raw, str) or not raw:
-        raise SpecError(f"data.path: {shorten(raw)} is not a path string")
+        raise SpecError(f"{key}: {shorten(raw)} is not a path string")
     if len(raw) > MAX_PATH_CHARS or "\0" in raw:
-        raise SpecError(f"data.path: {shorten(raw)} is not a usable path (a NUL character, or "
+        raise SpecError(f"{key}: {shorten(raw)} is not a usable path (a NUL character, or "
                         f"longer than {MAX_PATH_CHARS:,} characters)")
     candidates = [Path(raw)]
     if base_dir is not None and not Path(raw).is_absolute():
@@ -206,7 +218,7 @@ def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -
         try:
             bar_files(candidate, format=format)  # as load_bars reads it: file, folder or glob
         except ScanLimitError as exc:
-            raise SpecError(f"data.path: {exc}") from None
+            raise SpecError(f"{key}: {exc}") from None
         except DataError as exc:
             problems.append(str(exc))
             continue
@@ -214,5 +226,5 @@ def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto") -
             problems.append(f"{shorten(str(candidate))}: {exc.strerror or exc}")
             continue
         return os.path.abspath(candidate)  # absolute, so that a later chdir cannot break it
-    raise SpecError(f"data.path: {shorten(raw)} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
+    raise SpecError(f"{key}: {shorten(raw)} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
                     f"(looked at {'; '.join(problems)})")

@@ -53,6 +53,12 @@ T = TypeVar("T")
 PLAN_CHUNK = 50_000  # combos planned and run at a time: a huge grid is never held whole
 
 
+# The manifest's word on a sweep with data.resolve_with (a deliberate difference).
+RESOLVED_RESULTS = ("rows the minute bars cannot decide are decided on the 1-second bars of "
+                    "data.resolve_with, unlike the reference analyzer (which takes the level "
+                    "nearer the close); net_usd_pessimistic/optimistic keep the minute-only "
+                    "bounds; undecided_trades counts those still undecided")
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SweepSettings:
     """How one sweep runs, every layer applied: the resolved parallel settings, whether
@@ -202,9 +208,13 @@ class PreparedSweep:
         """The manifest's facts about the spec and its data; the store adds the trusted ones
         (data fingerprint, engine version, layout)."""
         spec = self.spec
+        resolve_with = None if spec.data is None else spec.data.resolve_with
+        fills = {**fill_check(self.bars).to_dict(), "resolve_with": resolve_with}
+        if resolve_with is not None:
+            fills["results"] = RESOLVED_RESULTS
         return {**environment(), "spec": spec.to_dict(), "spec_hash": spec.spec_hash,
                 "source": spec.source, "grid_size": spec.size, "data": data_facts(self.bars),
-                "fills": fill_check(self.bars).to_dict()}
+                "fills": fills}
 
     def compaction(self, store: SweepStore, combo_ids: Iterable[str]) -> Compaction:
         """The compaction of `store`'s finished combos; `combo_ids` is every combo's id in

@@ -187,16 +187,21 @@ def test_level_fills_are_honest_on_a_tick_by_tick_walk():
 def test_level_fills_are_optimistic_on_coarse_steps():
     check = fill_check(random_walk_bars(6, seed=1))
     assert check.breakouts.mean_ticks > 2 and check.stops.mean_ticks > 2
-    assert "close" in check.note() and "slippage_ticks" in check.note()
+    assert check.note().startswith(("breakouts close", "stops close"))
+    assert "net_usd_pessimistic" in check.note() and "slippage_ticks" not in check.note()
 
 
 def test_the_sweep_records_the_fill_check(cost_sweep, cost_frame):
     # the check of the sweep's own bars, with the instrument's default parameters: one
-    # breakout per range the default run trades
-    check = fill_check(prepare_bars(cost_frame, "MES"))
-    assert cost_sweep.manifest["fills"] == json.loads(json.dumps(check.to_dict()))
+    # breakout per range the default run trades; then the winner's fill band beside it
+    fills = cost_sweep.manifest["fills"]
+    check = json.loads(json.dumps(fill_check(prepare_bars(cost_frame, "MES")).to_dict()))
+    assert set(fills) == {"breakouts", "stops", "note", "level_note", "band", "resolve_with"}
+    assert fills["breakouts"] == check["breakouts"] and fills["stops"] == check["stops"]
+    assert fills["level_note"] == check["note"]
+    assert fills["resolve_with"] is None and fills["band"]["combo_id"]
     default_run = run_strategy(cost_frame, RunParams(instrument="MES"))
-    assert check.breakouts.count == int((default_run["result"] != "NoTrade").sum())
+    assert check["breakouts"]["count"] == int((default_run["result"] != "NoTrade").sum())
 
 
 def test_money_columns_follow_the_legacy_columns_unchanged():

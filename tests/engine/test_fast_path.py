@@ -54,3 +54,22 @@ def test_ranges_cover_exactly_their_window(bars):
         assert np.flatnonzero(inside).tolist() == list(range(r.start_idx, r.end_idx))
         assert r.range_high_ticks == bars.high_ticks[inside].max()
         assert r.range_low_ticks == bars.low_ticks[inside].min()
+
+
+BOUND_FIELDS = ("ambiguity", "pessimistic_result", "pessimistic_entry_ticks",
+                "pessimistic_exit_ts_ns", "pessimistic_exit_ticks", "optimistic_result",
+                "optimistic_exit_ts_ns", "optimistic_exit_ticks", "decided_by")
+
+
+@given(data=st.data())
+def test_the_compiled_fill_bounds_equal_the_readable_ones(data):
+    """The bounds ride in the compiled walk; fill_bounds states them in plain Python."""
+    bars = data.draw(random_bars())
+    rp = data.draw(random_params(bars.instrument.symbol))
+    table = build_slot_ranges(bars, RangeRules.from_params(rp))
+    as_of_ns = int(bars.ts_ns[-1])
+    fast = process_range_batch(bars, table, rp, as_of_ns)
+    for i, r in enumerate(table):
+        slow = process_single_range(bars, r, rp, as_of_ns)
+        assert tuple(int(getattr(fast, name)[i]) for name in BOUND_FIELDS) == \
+            tuple(getattr(slow, name) for name in BOUND_FIELDS), i

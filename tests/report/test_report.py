@@ -176,7 +176,8 @@ def test_format_top_is_a_plain_table_ranked_by_net_dollars():
     lines = text.splitlines()
     assert lines[0] == "Top 2 of 4 combos by net_profit_usd"
     assert lines[1].split() == ["rank", "combo_id", "target", "t1_fraction", "trades",
-                                "win_rate", "net_profit_usd", "profit_factor_usd",
+                                "win_rate", "net_profit_usd", "net_usd_pessimistic",
+                                "net_usd_optimistic", "ambiguous_trades", "profit_factor_usd",
                                 "max_drawdown_usd", "sharpe"]
     assert lines[2].split()[:7] == ["1", "c01", "10", "0.65", "10", "25.0%", "2,000.00"]
     assert lines[3].split()[:2] == ["2", "c02"]

@@ -70,6 +70,14 @@ def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
         "contract": pd.Series([""] * n, dtype="str"),
         "session_close": pd.Series(["16:00"] * n, dtype="str"),
         "special_session": pd.Series([""] * n, dtype="str"),
+        "ambiguous": np.zeros(n, bool),
+        **{c: pd.Series(np.where(no_trade, "", "minute bars" if c == "decided_by" else
+                                 result), dtype="str")
+           for c in ("ambiguity", "decided_by", "result_pessimistic", "result_optimistic")},
+        **{f"exit_time_{bound}": entry + pd.Timedelta(minutes=30)
+           for bound in ("pessimistic", "optimistic")},
+        **{f"exit_price_{bound}": np.full(n, 10.0) for bound in ("pessimistic", "optimistic")},
+        **{f"net_usd_{bound}": profit * 50 - costs for bound in ("pessimistic", "optimistic")},
     })[list(COLUMNS)]
 
 

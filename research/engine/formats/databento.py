@@ -8,6 +8,9 @@ UTC stamps and decimal prices. `ts_event` is the interval start. `rtype` 33 is O
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,9 @@ from research.engine.formats.textio import call_guarded, read_text
 COLUMNS = ("ts_event", "rtype", "open", "high", "low", "close", "volume", "symbol",
            "instrument_id")
 OHLCV_1M = 33  # rtype of 1-minute bars
+OHLCV_1S = 32  # rtype of 1-second bars: only where 1-second bars are asked for
+# The bar rtype a read expects: 1-minute bars, except inside accept_second_bars().
+EXPECTED_RTYPE = contextvars.ContextVar("databento_rtype", default=OHLCV_1M)
 FIXED_PRICE_SCALE = 1e9  # units per point (databento_dbn.FIXED_PRICE_SCALE)
 RENAMED = {"timestamp": "ts_event"}
 
@@ -78,11 +84,30 @@ def utc_from_ns(values: pd.Series, source: str) -> pd.Series:
                      index=values.index)
 
 
+@contextlib.contextmanager
+def accept_second_bars() -> Iterator[None]:
+    """Within it, Databento files must hold 1-second bars (ohlcv-1s, rtype 32) instead of
+    1-minute bars (`data.resolve_with`)."""
+    token = EXPECTED_RTYPE.set(OHLCV_1S)
+    try:
+        yield
+    finally:
+        EXPECTED_RTYPE.reset(token)
+
+
+def expected_schema() -> str:
+    """The Databento schema the current read expects: ohlcv-1m, or ohlcv-1s."""
+    return "ohlcv-1s" if EXPECTED_RTYPE.get() == OHLCV_1S else "ohlcv-1m"
+
+
 def _require_minute_bars(rtype: pd.Series, source: str) -> None:
-    other = np.flatnonzero(pd.to_numeric(rtype, errors="coerce").to_numpy() != OHLCV_1M)
+    expected = EXPECTED_RTYPE.get()
+    other = np.flatnonzero(pd.to_numeric(rtype, errors="coerce").to_numpy() != expected)
     if other.size:
-        fail_rows(source, "rtype", f"that are not 1-minute bars (rtype {OHLCV_1M}, "
-                  "OHLCV-1m): request schema ohlcv-1m", other, rtype.to_numpy()[other])
+        kind = "1-second" if expected == OHLCV_1S else "1-minute"
+        fail_rows(source, "rtype", f"that are not {kind} bars (rtype {expected}, "
+                  f"OHLCV-{expected_schema()[-2:]}): request schema "
+                  f"{expected_schema()}", other, rtype.to_numpy()[other])
 
 
 def _fixed_point(frame: pd.DataFrame) -> bool:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from research.engine.formats.base import RawTable
-from research.engine.formats.databento import table_from_frame
+from research.engine.formats.databento import expected_schema, table_from_frame
 from research.engine.formats.detect import Detected
 from research.engine.formats.textio import guarded, open_bytes
 from research.errors import DataError
@@ -41,9 +41,11 @@ def read(file: Path, detected: Detected) -> RawTable:
     with guarded(file, "cannot decode its DBN metadata"):
         metadata = dbn.Metadata.decode(data[:records_start])
     schema = str(metadata.schema)
-    if schema != str(dbn.Schema.OHLCV_1M):
-        raise DataError(f"{file}: holds Databento schema {schema}, not ohlcv-1m; request "
-                        "1-minute bars (schema ohlcv-1m)")
+    wanted = expected_schema()
+    if schema != str(dbn.Schema.OHLCV_1S if wanted == "ohlcv-1s" else dbn.Schema.OHLCV_1M):
+        kind = "1-second" if wanted == "ohlcv-1s" else "1-minute"
+        raise DataError(f"{file}: holds Databento schema {schema}, not {wanted}; request "
+                        f"{kind} bars (schema {wanted})")
     records = _records(file, dbn, data, records_start)
     frame = pd.DataFrame({name: records[name] for name in
                           ("ts_event", "rtype", "open", "high", "low", "close", "volume")})

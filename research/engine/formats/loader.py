@@ -45,6 +45,7 @@ from research.engine.formats.checks import (
     halt_warnings,
     zone_hint,
 )
+from research.engine.formats.databento import expected_schema
 from research.engine.formats.detect import Detected, describe_found, detect, hint
 from research.engine.formats.file_notes import (
     ENCODING_NAMES,
@@ -228,7 +229,8 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
         names, contracts, cut = names[inside], contracts[inside], cut[inside]
         prices = {name: values[inside] for name, values in prices.items()}
         volume = None if volume is None else volume[inside]
-    check_spacing(utc_ns, contracts, rows, source)
+    if expected_schema() == "ohlcv-1m":  # inside accept_second_bars (resolve_with): seconds
+        check_spacing(utc_ns, contracts, rows, source)
     if options.snap_to_tick:
         prices = _snapped(prices, names)
     found = find_bad_bars(prices, utc_ns, wall_clock_labels(wall_ns)[1], names, contracts,
