@@ -10,8 +10,8 @@ trade's window is then two pieces of that series: the dated bars from its entry 
 of its run (or to E), then the run's held bars before E.
 
 >>> import numpy as np
->>> walk = WalkSeries.of_dated(np.arange(4) * 60, np.zeros(4, np.int64), np.zeros(4, np.int64),
-...                            np.zeros(4, np.int64), np.array([0, 0, 1, 1], np.int16))
+>>> walk = WalkSeries.of_dated(np.arange(4) * 60, *[np.zeros(4, np.int64)] * 4,
+...                            np.array([0, 0, 1, 1], np.int16))
 >>> walk.run_start_idx.tolist(), walk.run_end_idx.tolist()
 ([0, 2], [2, 4])
 """
