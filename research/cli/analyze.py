@@ -2,7 +2,8 @@
 
 Is a sweep's in-sample winner skill or luck? Runs docs/robustness.md's methods on the folder's
 daily matrix, writes robustness.json and combo_stats.parquet there, prints the key numbers
-and a plain-words verdict. Exit codes: 0 done, 2 bad input, 130 interrupted.
+and a plain-words verdict. Exit codes: 0 done, 2 bad input (a damaged, edited or
+mistyped results file included), 3 the files could not be written, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from research.analysis.stats import METRICS
-from research.errors import ResearchError, SpecError
+from research.errors import ResearchError, SpecError, printable, printable_logging
 
 EXAMPLES = """examples:
   python -m research.cli.analyze results/grid980
@@ -61,13 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    printable_logging(logging.INFO if args.verbose else logging.WARNING)
     try:
         return _run(args)
     except ResearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the two files could not be written
+        print(f"error: cannot write {printable(str(exc.filename or args.results_dir))}: "
+              f"{exc.strerror or exc}; the folder's other files are unchanged", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return 130
@@ -89,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
         key = str(exc).partition(":")[0]
         raise SpecError(f"--{key.replace('_', '-')}{str(exc)[len(key):]}") from None
     result = analyze(inputs.daily, inputs.params, inputs.axes, config, inputs.n_failed)
-    write_outputs(args.results_dir, result)
+    write_outputs(args.results_dir, result, config)
     print(key_numbers(result))
     print(f"wrote {ROBUSTNESS} and {COMBO_STATS} in {args.results_dir}")
     print()

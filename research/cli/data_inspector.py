@@ -26,7 +26,7 @@ from research.engine.formats import FORMAT_NAMES, ROLL_RULES, STAMPS
 from research.engine.formats.loader import FileReport, LoadReport
 from research.engine.formats.symbols import parse_symbol
 from research.engine.timestamps import chicago_text
-from research.errors import DataError, ResearchError
+from research.errors import DataError, ResearchError, printable_lines, printable_logging
 
 SHOWN_FILES = 8
 SHOWN_GAPS = 5
@@ -61,10 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     'error: missing.csv: no such file or folder\\n'
     """
     args = parse_args(argv)
-    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
-    try:
-        print(inspect(args.path, format=args.format, instrument=args.instrument,
-                      timezone=args.timezone, timestamps=args.timestamps, roll=args.roll))
+    printable_logging(logging.ERROR, "%(levelname)s:%(name)s:%(message)s")
+    try:  # symbols, column names and paths come from files: shown escaped (issue 19)
+        print(printable_lines(inspect(args.path, format=args.format,
+                                      instrument=args.instrument, timezone=args.timezone,
+                                      timestamps=args.timestamps, roll=args.roll)))
     except ResearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """Command line: python -m research.report RESULTS_DIR [--out FILE] [--png].
 
-Exit codes: 0 the report was written, 2 the folder is not a sweep's results folder (one
-``error:`` line, no traceback), 3 the report could not be written.
+Exit codes: 0 the report was written, 2 the folder is not a sweep's results folder, or one
+of its files is damaged, changed since the sweep wrote it, or a link (one ``error:`` line,
+no traceback), 3 the report could not be written.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from research.errors import ResearchError, printable, printable_logging
 from research.report.html import write_report
 from research.report.png import write_heatmaps
-from research.report.results_folder import ReportError, ReportInputs
+from research.report.results_folder import ReportInputs
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -30,20 +32,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    printable_logging(logging.INFO if args.verbose else logging.WARNING)
     try:
         path = write_report(args.results_dir, args.out)
         if args.png:
             inputs = ReportInputs.from_folder(args.results_dir)
             for png in write_heatmaps(inputs.summary, inputs.axes, args.results_dir):
                 print(f"heatmap: {png}")
-    except ReportError as exc:
+    except ResearchError as exc:  # ReportError; a link or FIFO where a file goes (issue 19)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: cannot write the report: {exc.strerror or exc} "
-              f"({exc.filename or args.out or args.results_dir})", file=sys.stderr)
+        where = printable(str(exc.filename or args.out or args.results_dir))
+        print(f"error: cannot write the report: {exc.strerror or exc} ({where})",
+              file=sys.stderr)
         return 3
     print(f"report: {path}")
     return 0

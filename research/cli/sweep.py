@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from research.engine.pipeline import ENGINE_STAGES, Stages
-from research.errors import ResearchError, Terminated
+from research.errors import ResearchError, Terminated, printable_logging
 from research.parallel.settings import BACKENDS
 from research.progress import clock, process_age_s
 from research.report import DEFAULT_RANK
@@ -119,8 +119,7 @@ def main(argv: Sequence[str] | None = None, *, stages: Stages = ENGINE_STAGES) -
     """
     started_s = time.perf_counter() - (process_age_s() or 0.0)  # the wall time a user feels
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    printable_logging(logging.INFO if args.verbose else logging.WARNING)  # escapes file text
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return _run(args, stages, started_s)
