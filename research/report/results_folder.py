@@ -13,7 +13,10 @@ sensitivity) and the robustness analysis' files (``python -m research.cli.analyz
 - ``combo_stats.parquet``: ``combo_id`` and any of COMBO_STAT_COLUMNS.
 
 A missing optional file leaves its sections with a note; an unreadable one too, with the
-reason. Only a folder without a manifest or summary is an error (ReportError).
+reason, and so does an analysis the manifest does not vouch for (of other results, or cut
+short: research/results/record.py). A folder without a manifest or summary, a file that is
+a link, FIFO or device, and a file that differs from the manifest's size and sha256 or
+cannot be read are errors (ReportError, one line).
 
 >>> from research import ResearchRunner, synthetic_bars
 >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
