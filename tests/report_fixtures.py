@@ -109,4 +109,21 @@ def write_robustness(folder: Path) -> dict:
     pd.DataFrame({"combo_id": summary["combo_id"], "sharpe_ci_low": summary["sharpe"] - 0.5,
                   "sharpe_ci_high": summary["sharpe"] + 0.5, "plateau_score": plateau}
                  ).to_parquet(folder / "combo_stats.parquet")
+    _record_analysis(folder)
     return data
+
+
+def _record_analysis(folder: Path) -> None:
+    """What the analysis command records in a manifest (research/analysis/folder.py): its
+    two files' sizes and sha256s and the daily matrix it read, so the report shows them."""
+    from research.results.safe_files import file_record
+    from research.results.store import SweepStore
+
+    store = SweepStore(folder)
+    manifest = store.read_manifest()
+    if manifest is None:
+        return
+    steps = {**(manifest.get("steps") or {}), "analysis": "done"}
+    store.record_outputs(["robustness.json", "combo_stats.parquet"], steps=steps,
+                         analysis={"status": "done", "daily_sha256": file_record(
+                             folder / "daily.parquet")["sha256"]})

@@ -297,8 +297,8 @@ def _summary(folder: Path, manifest: Mapping[str, Any]) -> pd.DataFrame:
     path = folder / SUMMARY
     if not _regular(path):
         raise ReportError(f"{folder}: no {SUMMARY} yet (sweep status: "
-                          f"{shorten(manifest.get('status', 'unknown'), 30)}); run the sweep "
-                          "again to complete it")
+                          f"{manifest.get('status', 'unknown')}); run the sweep again to "
+                          "complete it")
     try:
         summary = pd.read_parquet(path)
     except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
@@ -341,7 +341,8 @@ def _optional(path: Path, notes: list[str], manifest: Mapping[str, Any], read):
     if not _regular(path):
         return None
     if problem := output_problem(path.parent, path.name, manifest):
-        notes.append(f"{problem}: its sections are left out")
+        notes.append(f"{path.name} could not be read as the sweep wrote it ({problem}); its "
+                     "sections are left out")
         return None
     try:
         return read(path)
