@@ -172,8 +172,8 @@ def scatter_sample(first_ranks: np.ndarray, most: int, keep: int | None = None) 
     """Positions of at most `most` points spread evenly over the first-half ranks (every
     k-th combo by rank, so the cloud keeps its shape), always with position `keep`.
 
-    >>> scatter_sample(np.arange(10.0, 0, -1), 4, keep=9).tolist()
-    [0, 3, 6, 9]
+    >>> scatter_sample(np.arange(10.0, 0, -1), 4, keep=2).tolist()  # ranks 10, 9, ..., 1
+    [0, 2, 5, 9]
     >>> shown = scatter_sample(np.arange(100.0), 10, keep=55)
     >>> len(shown), 55 in shown
     (10, True)
