@@ -5,7 +5,9 @@ Messages show a user's values through `shorten`, so that no message is unbounded
 
 from __future__ import annotations
 
+import logging
 import shutil
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -24,7 +26,13 @@ class ResearchError(Exception):
     ... except ResearchError as exc:
     ...     print(f"{type(exc).__name__}: {exc}")  # doctest: +ELLIPSIS
     ParamsError: instrument: 'XX' is not one of ES, NQ, YM, CL, NG, GC, RTY, MES, ...
+
+    The message is shown with control characters escaped (`printable`): text from a data
+    file or a path can never move the cursor, clear the screen or retitle the terminal.
     """
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class DataError(ResearchError, ValueError):
@@ -95,6 +103,17 @@ class StoreMismatchError(ResearchError):
     data set's, a manifest that cannot be read, or a file where the folder should be."""
 
 
+class UnsafeFileError(StoreMismatchError):
+    """A symlink, FIFO, device or folder where a results file should be: the results folder
+    is the boundary of what a sweep writes, so such a path is never followed or read.
+
+    >>> raise UnsafeFileError("results/x/.lock: is a symbolic link, not a file")
+    Traceback (most recent call last):
+    ...
+    research.errors.UnsafeFileError: results/x/.lock: is a symbolic link, not a file
+    """
+
+
 class StoreWriteError(ResearchError):
     """A results file could not be written (disk full, no permission): the sweep stops,
     keeping every shard already published."""
@@ -123,6 +142,65 @@ class AnalysisError(ResearchError, ValueError):
     """
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with every control or invisible formatting character escaped (``\\x1b``,
+    ``\\u202e``): text from a file is shown as data, never acted on by a terminal.
+
+    >>> print(printable("ES\\x1b]0;owned\\x07 ok"))
+    ES\\x1b]0;owned\\x07 ok
+    >>> printable("2024-01-02 Zürich")
+    '2024-01-02 Zürich'
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char == " " else _escape(char)
+                   for char in text)
+
+
+def _escape(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if unicodedata.category(char) == "Zs":  # a non-ASCII space: shown, it does no harm
+        return char
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 \
+        else f"\\U{code:08x}"
+
+
+def printable_lines(text: str) -> str:
+    """`printable` line by line: the line breaks of a screen kept, every other control
+    character escaped (what a command prints of text read from files).
+
+    >>> print(printable_lines("ES\\x1b[2J: 3 bars\\nNQ: 2 bars"))
+    ES\\x1b[2J: 3 bars
+    NQ: 2 bars
+    """
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+class PrintableFormatter(logging.Formatter):
+    """A logging formatter that escapes control characters in every record (paths and
+    symbols from files reach log lines too).
+
+    >>> record = logging.LogRecord("x", logging.WARNING, "", 0, "%s", ("a\\x1b]0;t\\x07",), None)
+    >>> print(PrintableFormatter("%(message)s").format(record))
+    a\\x1b]0;t\\x07
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable_lines(super().format(record))
+
+
+def printable_logging(level: int, fmt: str = "%(levelname)s %(name)s: %(message)s") -> None:
+    """logging.basicConfig to stderr with PrintableFormatter: what the commands call."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter(fmt))
+    logging.basicConfig(level=level, handlers=[handler])
+
+
 def shorten(value: object, limit: int = SHOWN_CHARS) -> str:
     """`repr` of text (`str` of anything else), cut to about `limit` characters.
 
@@ -141,7 +219,7 @@ def shorten(value: object, limit: int = SHOWN_CHARS) -> str:
     elif _is_container(value):
         text, size, unit = _bounded_repr(value, limit), _size(value), "items"
     else:
-        text = _scalar_text(value, str)
+        text = printable(_scalar_text(value, str))  # a Path or an object's text: escaped
         size, unit = len(text), "chars"
     if len(text) <= limit:
         return text

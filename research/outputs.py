@@ -17,22 +17,32 @@ them: each run of the runner costs seconds).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
 from research.results.daily import DAILY, read_daily
 
 if TYPE_CHECKING:
     from research.analysis import AnalysisConfig, Robustness
 from research.engine.results import categorize_text
-from research.errors import ResearchError
+from research.errors import ReportError, ResearchError, UnsafeFileError, shorten
 from research.report import DEFAULT_RANK, top_combos
-from research.results.store import HEATMAP_GLOB, MANIFEST, REPORT, SUMMARY, SUMMARY_CSV, TRADES
+from research.results.safe_files import is_regular, read_bounded
+from research.results.store import (
+    HEATMAP_GLOB,
+    MANIFEST,
+    MAX_MANIFEST_BYTES,
+    REPORT,
+    SUMMARY,
+    SUMMARY_CSV,
+    TRADES,
+    parse_manifest,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +69,16 @@ class Sweep:
         >>> sweep.manifest["status"], sweep.manifest["combos_ok"]
         ('complete', 3)
         """
-        return json.loads((self.path / MANIFEST).read_text())
+        path = self.path / MANIFEST
+        try:
+            if not is_regular(path):
+                raise ReportError(f"{self.path}: no {MANIFEST}: not a sweep's results folder")
+            raw = read_bounded(path, MAX_MANIFEST_BYTES)
+        except UnsafeFileError as exc:
+            raise ReportError(str(exc)) from None
+        except OSError as exc:
+            raise ReportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        return parse_manifest(raw, path, ReportError, "run the sweep again to rewrite it")
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -70,7 +89,7 @@ class Sweep:
         >>> sweep.summary[["target", "trades"]].shape
         (3, 2)
         """
-        return pd.read_parquet(self.path / SUMMARY)
+        return _read(self.path / SUMMARY, pd.read_parquet)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -102,11 +121,12 @@ class Sweep:
         >>> set(sweep.trades(one)["combo_id"]) == {one}
         True
         """
-        if not (self.path / TRADES).exists():
+        if not _exists(self.path / TRADES):
             raise ResearchError(f"{self.path}: no {TRADES}: this sweep stored no trades "
                                 "(store_trades: none); its summary and daily matrix are there")
         filters = None if combo_id is None else [("combo_id", "==", combo_id)]
-        return categorize_text(pd.read_parquet(self.path / TRADES, filters=filters))
+        return categorize_text(_read(self.path / TRADES,
+                                     lambda path: pd.read_parquet(path, filters=filters)))
 
     def robustness(self, config: AnalysisConfig | None = None) -> Robustness:
         """Walk-forward, PBO, CPCV, deflated Sharpe, SPA (raw and studentized), StepM, the
@@ -133,7 +153,7 @@ class Sweep:
         >>> sweep.daily().shape[1]
         3
         """
-        return read_daily(self.path / DAILY, combo_ids)
+        return _read(self.path / DAILY, lambda path: read_daily(path, combo_ids))
 
     @property
     def heatmaps(self) -> list[Path]:
@@ -143,7 +163,7 @@ class Sweep:
         >>> sweep.heatmaps  # one axis: no pair to draw
         []
         """
-        return sorted(self.path.glob(HEATMAP_GLOB))
+        return sorted(path for path in self.path.glob(HEATMAP_GLOB) if _exists(path))
 
     def files(self) -> dict[str, Path | list[Path]]:
         """The sweep's output files that exist, by what they hold: report, summary (CSV),
@@ -156,7 +176,27 @@ class Sweep:
         found: dict[str, Path | list[Path]] = {}
         for key, name in (("report", REPORT), ("summary", SUMMARY_CSV), ("trades", TRADES),
                           ("daily", DAILY), ("manifest", MANIFEST)):
-            if (self.path / name).exists():
+            if _exists(self.path / name):
                 found[key] = self.path / name
         found["heatmaps"] = self.heatmaps
         return found
+
+
+def _exists(path: Path) -> bool:
+    """A regular file is there (a link, FIFO or device: ReportError naming it)."""
+    try:
+        return is_regular(path)
+    except UnsafeFileError as exc:
+        raise ReportError(str(exc)) from None
+
+
+def _read(path: Path, reader: Callable[[Path], pd.DataFrame]) -> pd.DataFrame:
+    """A results file read; missing, damaged, truncated or mistyped: one ReportError."""
+    if not _exists(path):
+        raise ReportError(f"{path}: missing; run the sweep again to complete its folder")
+    try:
+        return reader(path)
+    except (OSError, ValueError, TypeError, KeyError, pa.ArrowException) as exc:
+        raise ReportError(f"{path}: cannot be read, damaged or truncated "
+                          f"({type(exc).__name__}: {shorten(str(exc), 80)[1:-1]}); run the "
+                          "sweep again to rewrite it") from None

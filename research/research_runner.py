@@ -37,6 +37,13 @@ from research.progress import Progress
 from research.report import write_heatmaps, write_report
 from research.results.lock import hold
 from research.results.provenance import explain_change, trusted_facts
+from research.results.record import (
+    begin_compaction,
+    finish_compaction,
+    record_report,
+    retire_stale_analysis,
+    set_step,
+)
 from research.results.store import SUMMARY, StoreWriteError, SweepStore
 from research.spec.arguments import check_max_combos, check_runner_arguments, check_store_trades
 from research.spec.grid import SweepSpec, build_spec
@@ -224,8 +231,16 @@ class ResearchRunner:
             combos_run=run.combos_run, failures=run.failures, heatmaps=heatmaps,
             store_trades=settings.store_trades, timings=timings,
             budget={"max_cpus": parallel.budget, "backend": parallel.backend, **run.plan})
+        set_step(store, "sweep", "complete" if not run.failures else "failed")
         if settings.analysis is not None:
-            store.update_manifest(analysis=_analyze(store, settings.analysis))
+            set_step(store, "analysis", "running", analysis={"status": "running"})
+            record = _analyze(store, settings.analysis)
+            if record["status"] != "done":  # skipped: no analysis of these results exists
+                retire_stale_analysis(store, record["reason"])
+                set_step(store, "analysis", record["status"], analysis=record)
+        else:  # an analysis of other results is never left beside these
+            retire_stale_analysis(store, "not asked for (--no-analysis or analysis.enabled "
+                                         "false); python -m research.cli.analyze runs it")
         if settings.report:
             self._write_report(store)
         return Sweep(store.root)
@@ -235,12 +250,15 @@ class ResearchRunner:
         """report.html from the finished folder (issue 13). The results are already final:
         a report that fails is logged and recorded in the manifest (``report_error``; the
         next run's manifest starts without it), never fatal."""
+        set_step(store, "report", "running")
         try:
             write_report(store.root)
         except Exception as exc:  # noqa: BLE001 - any bug in the page must not lose a sweep
             logger.error("report.html not written: %s: %s", type(exc).__name__, exc)
-            with suppress(OSError):
-                store.update_manifest(report_error=f"{type(exc).__name__}: {exc}")
+            with suppress(OSError, ResearchError):
+                record_report(store, "failed", f"{type(exc).__name__}: {exc}")
+            return
+        record_report(store, "done")
 
     # -- how to run it --
 
@@ -315,12 +333,14 @@ class ResearchRunner:
         spec = prepared.spec
         trades = ", trades" if prepared.settings.store_trades else ""  # can take seconds: say so
         progress.note(f"{spec.name}: writing the summary, daily matrix{trades} and heatmaps")
+        begin_compaction(store)
         compaction = prepared.compaction(store, combo_ids)
         summary = compaction.write_summary()
         with ThreadPoolExecutor(1, thread_name_prefix="research-heatmaps") as pool:
             heatmaps = pool.submit(write_heatmaps, summary, spec.axes, store.root)
             compaction.write_rows()
             names = [path.name for path in heatmaps.result()]
+        finish_compaction(store, names)  # sizes and sha256s; stale heatmaps and analysis go
         if not prepared.settings.keep_shards:
             store.remove_shards()
         return names
@@ -368,5 +388,9 @@ def _analyze(store: SweepStore, config: AnalysisConfig) -> dict[str, Any]:
     except AnalysisError as exc:
         logger.warning("robustness analysis skipped: %s", exc)
         return {"status": "skipped", "reason": str(exc)}
-    return {"status": "done", "verdict": result.verdict,
-            "seconds": round(time.perf_counter() - started, 3)}
+    # analyze_folder recorded the files, settings and daily matrix: add the time
+    record = {**(store.read_manifest() or {}).get("analysis", {}),
+              "seconds": round(time.perf_counter() - started, 3)}
+    store.update_manifest(analysis=record)
+    return {"status": "done", "verdict": result.verdict}
+

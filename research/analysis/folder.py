@@ -7,24 +7,34 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from research.analysis.combo_stats import combo_stats_table
 from research.analysis.config import AnalysisConfig
 from research.analysis.ledger import ledger_path, record_trials
 from research.analysis.robustness import Robustness
 from research.analysis.run import analyze
-from research.errors import AnalysisError
+from research.errors import AnalysisError, UnsafeFileError, shorten
 from research.results.atomic import atomic_write, write_parquet
 from research.results.daily import DAILY, read_daily
-from research.results.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY
+from research.results.safe_files import file_record, is_regular, read_bounded
+from research.results.store import (
+    COMBO_STATS,
+    MANIFEST,
+    MAX_MANIFEST_BYTES,
+    ROBUSTNESS,
+    SUMMARY,
+    SweepStore,
+    output_problem,
+    parse_manifest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +77,7 @@ def analyze_folder(results_dir: str | Path,
     config = config or inputs.config
     result = analyze(inputs.daily, inputs.params, inputs.axes, config, inputs.n_failed,
                      n_ledger=_ledger_count(root, inputs, config))
-    write_outputs(root, result)
+    write_outputs(root, result, config)
     logger.info("robustness of %s: %s", root, result.verdict)
     return result
 
@@ -91,12 +101,18 @@ def read_inputs(results_dir: str | Path) -> FolderInputs:
         raise AnalysisError(f"{root / MANIFEST}: has no spec.grid (the grid's axes and "
                             "values); is it a sweep's manifest?")
     for name, what in ((SUMMARY, "the per-combo summary"), (DAILY, "the daily net $ matrix")):
-        if not (root / name).is_file():
+        if not _regular(root / name):
             raise AnalysisError(f"{root}: no {name} ({what}); it is written at the end of "
                                 "a sweep: run the sweep again (python -m research.sweep "
                                 "SPEC.yaml) to complete the folder")
-    summary = pd.read_parquet(root / SUMMARY)
-    daily = read_daily(root / DAILY)
+        if problem := output_problem(root, name, manifest):
+            raise AnalysisError(f"{root}: {problem}; run the sweep again (python -m "
+                                "research.sweep SPEC.yaml) to rewrite it from its results")
+    summary = _read(root / SUMMARY, pd.read_parquet)
+    daily = _read(root / DAILY, read_daily)
+    if "combo_id" not in summary.columns:
+        raise AnalysisError(f"{root / SUMMARY}: has no combo_id column: not a sweep summary; "
+                            "run the sweep again to rewrite it")
     order = summary["combo_id"].astype(str).tolist()
     if set(order) != set(daily.columns):
         extra = sorted(set(daily.columns) ^ set(order))[:3]
@@ -120,23 +136,54 @@ def _ledger_count(root: Path, inputs: FolderInputs, config: AnalysisConfig) -> i
     return record_trials(path, inputs.fingerprint, inputs.daily.columns, inputs.sweep_name)
 
 
-def write_outputs(results_dir: str | Path, result: Robustness) -> None:
+def write_outputs(results_dir: str | Path, result: Robustness,
+                  config: AnalysisConfig | None = None) -> None:
     """robustness.json and combo_stats.parquet, each published atomically (an example:
-    ``analyze_folder``)."""
+    ``analyze_folder``); then the manifest lists both (size, sha256) and records the
+    analysis as done, with its settings and the daily matrix it read (so a report can tell
+    an analysis of other results, and never shows it as current)."""
     root = Path(results_dir)
     with atomic_write(root / ROBUSTNESS) as handle:
         handle.write(result.to_json().encode("utf-8"))
     write_parquet(combo_stats_table(result.combo_stats), root / COMBO_STATS)
+    store = SweepStore(root)
+    manifest = store.read_manifest()
+    if manifest is None:
+        return
+    record = {"status": "done", "verdict": result.verdict,
+              "daily_sha256": file_record(root / DAILY)["sha256"], "n_trials": result.n_trials}
+    if config is not None:
+        record["settings"] = config.to_dict()
+    steps = {**(manifest.get("steps") or {}), "analysis": "done"}
+    store.record_outputs([ROBUSTNESS, COMBO_STATS], analysis=record, steps=steps)
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return is_regular(path)
+    except UnsafeFileError as exc:
+        raise AnalysisError(str(exc)) from None
+
+
+def _read(path: Path, reader: Callable[[Path], pd.DataFrame]) -> pd.DataFrame:
+    """A results file read; a damaged, truncated or mistyped one is one AnalysisError."""
+    try:
+        return reader(path)
+    except (OSError, ValueError, TypeError, KeyError, pa.ArrowException) as exc:
+        raise AnalysisError(f"{path}: cannot be read, damaged or truncated ({type(exc).__name__}: "
+                            f"{shorten(str(exc), 80)[1:-1]}); run the sweep again to rewrite "
+                            "it") from None
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
+    _regular(path)
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_bounded(path, MAX_MANIFEST_BYTES)
     except FileNotFoundError:
         raise AnalysisError(f"{path.parent}: no {MANIFEST}; give a sweep's results folder "
                             "(results/<name>/)") from None
-    except (OSError, ValueError) as exc:
+    except UnsafeFileError as exc:
+        raise AnalysisError(str(exc)) from None
+    except OSError as exc:
         raise AnalysisError(f"{path}: cannot be read as a manifest ({exc})") from None
-    if not isinstance(manifest, dict):
-        raise AnalysisError(f"{path}: holds JSON {type(manifest).__name__}, not a manifest")
-    return manifest
+    return parse_manifest(raw, path, AnalysisError, "run the sweep again to rewrite it")

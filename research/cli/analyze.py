@@ -4,8 +4,8 @@ Is a sweep's in-sample winner skill or luck? Runs docs/robustness.md's methods o
 daily matrix, writes robustness.json and combo_stats.parquet there, prints the key numbers
 and a plain-words verdict. The folder's report.html, if there is one, is rebuilt to show
 the new analysis; if that fails, one line says the report is stale and which command
-rebuilds it. Exit codes (research.cli.shell): 0 done, 2 bad input, 3 a file could not be
-written, 130 interrupted, 143 terminated.
+rebuilds it. Exit codes (research.cli.shell): 0 done, 2 bad input (a damaged, edited or
+mistyped results file included), 3 a file could not be written, 130 interrupted, 143 terminated.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
         raise SpecError(f"--{key.replace('_', '-')}{str(exc)[len(key):]}") from None
     result = analyze(inputs.daily, inputs.params, inputs.axes, config, inputs.n_failed)
     with shell.writing(Path(args.results_dir) / ROBUSTNESS):
-        write_outputs(args.results_dir, result)
+        write_outputs(args.results_dir, result, config)
     print(key_numbers(result))
     print(f"wrote {ROBUSTNESS} and {COMBO_STATS} in {args.results_dir}")
     rebuild_report(Path(args.results_dir))

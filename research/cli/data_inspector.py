@@ -33,7 +33,7 @@ from research.engine.formats.quality import BAD_BARS
 from research.engine.formats.symbols import parse_symbol
 from research.engine.ranges import weekday_trading_days
 from research.engine.timestamps import chicago_text
-from research.errors import DataError
+from research.errors import DataError, printable_lines
 
 SHOWN_FILES = 8
 ENCODINGS = {"utf-16": "UTF-16 (byte-order mark)", "utf-8-sig": "UTF-8 with a byte-order mark"}
@@ -83,9 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    print(inspect(args.path, format=args.format, instrument=args.instrument,
+    # symbols, column names and paths come from files: shown escaped (issue 19)
+    print(printable_lines(inspect(args.path, format=args.format, instrument=args.instrument,
                   timezone=args.timezone, timestamps=args.timestamps, roll=args.roll,
-                  bad_bars=args.bad_bars))
+                  bad_bars=args.bad_bars)))
     return 0
 
 

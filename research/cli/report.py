@@ -2,7 +2,8 @@
 research-report).
 
 Exit codes (research.cli.shell): 0 the report was written, 2 the folder is not a sweep's
-results folder (one ``error:`` line, no traceback), 3 the report could not be written,
+results folder, or one of its files is damaged, changed since the sweep wrote it, or a
+link (one ``error:`` line, no traceback), 3 the report could not be written,
 130 interrupted, 143 terminated.
 """
 

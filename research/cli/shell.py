@@ -44,7 +44,13 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from research.errors import ResearchError, SpecError, StoreWriteError, Terminated  # noqa: F401
+from research.errors import (  # noqa: F401
+    ResearchError,
+    SpecError,
+    StoreWriteError,
+    Terminated,
+    printable_logging,
+)
 from research.parallel import interrupt
 
 OK, FAILED, MISTAKE, WRITE_ERROR = 0, 1, 2, 3
@@ -59,12 +65,12 @@ SCRIPTS = {"sweep": ("research-sweep", "python -m research.sweep"),
 
 
 def setup_logging(verbose: bool, level: int = logging.WARNING) -> None:
-    """Log records to stderr: INFO and up with ``-v``, else `level` and up.
+    """Log records to stderr: INFO and up with ``-v``, else `level` and up; text from data
+    files shown with control characters escaped (errors.PrintableFormatter).
 
     >>> setup_logging(False)
     """
-    logging.basicConfig(level=logging.INFO if verbose else level, format=LOG_FORMAT,
-                        stream=sys.stderr)
+    printable_logging(logging.INFO if verbose else level, LOG_FORMAT)
 
 
 def run(body: Callable[[], int], *, verbose: bool = False, level: int = logging.WARNING,

@@ -39,6 +39,9 @@ def _check_range(stamps: pd.DatetimeIndex, values: pd.Series, rows: np.ndarray,
     return ranged
 
 
+PARSE_CHUNK_ROWS = 1 << 17  # timestamps parsed at a time (bounds a large file's peak memory)
+
+
 def utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str) -> np.ndarray:
     """UTC epoch ns per value: aware stamps are converted, naive ones read as `timezone` wall time
     (docs/engine.md Q22/Q23)."""
@@ -59,6 +62,26 @@ def utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str) -> n
 
 
 def _parse_text(values: pd.Series, rows: np.ndarray, source: str) -> pd.DatetimeIndex:
+    """Parse ISO 8601 text PARSE_CHUNK_ROWS rows at a time: pandas parses text through
+    Python strings (~80 bytes a row), so a whole large file at once would peak at several
+    times its size; chunks bound that. Chunks that disagree (naive and aware stamps, one
+    zone and another) are parsed again as one, for the whole column's message."""
+    if len(values) <= PARSE_CHUNK_ROWS:
+        return _parse_text_at_once(values, rows, source)
+    parsed, zones = [], set()
+    for start in range(0, len(values), PARSE_CHUNK_ROWS):
+        part = slice(start, start + PARSE_CHUNK_ROWS)
+        stamps = _parse_text_at_once(values.iloc[part], rows[part], source)
+        zones.add(str(stamps.tz))
+        parsed.append(stamps.as_unit("ns").asi8)
+    if len(zones) > 1:
+        return _parse_text_at_once(values, rows, source)
+    utc_ns = np.concatenate(parsed)
+    naive = pd.DatetimeIndex(utc_ns.view("M8[ns]"))
+    return naive if zones == {"None"} else naive.tz_localize("UTC").tz_convert(zones.pop())
+
+
+def _parse_text_at_once(values: pd.Series, rows: np.ndarray, source: str) -> pd.DatetimeIndex:
     """Parse ISO 8601 text. `±HH:MM` and `Z` suffixes are split off and applied here because
     pandas 2.2 parses offset strings one by one (seconds for a year of bars)."""
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) != "string":

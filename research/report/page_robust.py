@@ -31,6 +31,7 @@ from research.results.metrics import TRADING_DATES_PER_YEAR
 
 WALK_FORWARD_ID, OVERFITTING_ID = "walk-forward", "overfitting"
 ANNUAL = math.sqrt(TRADING_DATES_PER_YEAR)
+MAX_SCATTER_POINTS = 2000  # rank-scatter dots drawn; a larger grid is sampled (said so)
 
 
 def _best_id(inputs: ReportInputs) -> str | None:
@@ -211,6 +212,26 @@ def _family_rows(robust: Robustness) -> list[list[str]]:
     return rows
 
 
+def scatter_sample(first_ranks: np.ndarray, most: int, keep: int | None = None) -> np.ndarray:
+    """Positions of at most `most` points spread evenly over the first-half ranks (every
+    k-th combo by rank, so the cloud keeps its shape), always with position `keep`.
+
+    >>> scatter_sample(np.arange(10.0, 0, -1), 4, keep=2).tolist()  # ranks 10, 9, ..., 1
+    [0, 2, 5, 9]
+    >>> shown = scatter_sample(np.arange(100.0), 10, keep=55)
+    >>> len(shown), 55 in shown
+    (10, True)
+    """
+    n = len(first_ranks)
+    if n <= most:
+        return np.arange(n)
+    by_rank = np.argsort(first_ranks, kind="stable")
+    picked = by_rank[np.linspace(0, n - 1, most - (keep is not None)).round().astype(int)]
+    if keep is not None and keep not in picked:
+        picked = np.append(picked, keep)
+    return np.sort(np.unique(picked))
+
+
 def _rank_scatter(inputs: ReportInputs) -> str:
     daily = inputs.daily
     if daily.shape[0] < 4 or daily.shape[1] < 3:
@@ -218,17 +239,23 @@ def _rank_scatter(inputs: ReportInputs) -> str:
     ranks = half_ranks(daily)
     best = _best_id(inputs)
     ids = list(ranks.first.index)
-    titles = [f"{c}: rank {ranks.first[c]:g} in the first half, {ranks.second[c]:g} in the "
-              f"second" for c in ids]
-    svg = scatter(ranks.first.to_numpy(), ranks.second.to_numpy(), titles,
+    first, second = ranks.first.to_numpy(), ranks.second.to_numpy()
+    # beyond a few thousand dots the page grows and paints slowly and the cloud says no more
+    shown = scatter_sample(first, MAX_SCATTER_POINTS, ids.index(best) if best in ids else None)
+    titles = [f"{ids[i]}: rank {first[i]:g} in the first half, {second[i]:g} in the second"
+              for i in shown]
+    svg = scatter(first[shown], second[shown], titles,
                   x_label="rank by net $, first half (1 = best)",
-                  y_label="rank, second half", highlight=[c == best for c in ids])
+                  y_label="rank, second half", highlight=[ids[i] == best for i in shown])
+    sampled = ("" if len(shown) == len(ids) else
+               f" Drawn: {count(len(shown))} of {count(len(ids))} combos, evenly spread over "
+               "the first-half ranks (and the in-sample best); the correlation is over all.")
     return ('<figure class="inline"><h3>In-sample vs out-of-sample rank</h3>'
             f'<p class="muted small">Each dot a combo, split at {esc(day(ranks.split_date))}. '
             "On the dashed diagonal a combo ranks the same in both halves; a shapeless cloud "
             "means this period's ranking says little about the next one's. Orange: the "
-            f"in-sample best. Spearman correlation {esc(ratio(ranks.spearman))}.</p>{svg}"
-            "</figure>")
+            f"in-sample best. Spearman correlation {esc(ratio(ranks.spearman))}.{esc(sampled)}"
+            f"</p>{svg}</figure>")
 
 
 def _logits(robust: Robustness) -> str:

@@ -14,7 +14,10 @@ sensitivity) and the robustness analysis' files (``python -m research.cli.analyz
 - ``combo_stats.parquet``: ``combo_id`` and any of COMBO_STAT_COLUMNS.
 
 A missing optional file leaves its sections with a note; an unreadable one too, with the
-reason. Only a folder without a manifest or summary is an error (ReportError).
+reason, and so does an analysis the manifest does not vouch for (of other results, or cut
+short: research/results/record.py). A folder without a manifest or summary, a file that is
+a link, FIFO or device, and a file that differs from the manifest's size and sha256 or
+cannot be read are errors (ReportError, one line).
 
 >>> from research import ResearchRunner, synthetic_bars
 >>> runner = ResearchRunner(data=synthetic_bars("ES", "2024-01-01", "2024-01-31"),
@@ -35,14 +38,28 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from research.errors import (
     ReportError,  # noqa: F401 - raised here
-    )
+    UnsafeFileError,
+    shorten,
+)
 from research.results.daily import DAILY, read_daily
 from research.results.metrics import METRIC_COLUMNS
-from research.results.store import COMBO_STATS, MANIFEST, ROBUSTNESS, SUMMARY, TRADES
+from research.results.record import analysis_is_current
+from research.results.safe_files import is_regular, read_bounded
+from research.results.store import (
+    COMBO_STATS,
+    MANIFEST,
+    MAX_MANIFEST_BYTES,
+    ROBUSTNESS,
+    SUMMARY,
+    TRADES,
+    output_problem,
+    parse_manifest,
+)
 
 COMBO_STAT_COLUMNS = ("sharpe_ci_low", "sharpe_ci_high", "plateau_score", "dsr")
 # robustness.json's sections of the number of tries and the rest of the data-snooping family
@@ -204,31 +221,41 @@ class ReportInputs:
 
     @classmethod
     def from_folder(cls, folder: Path | str) -> ReportInputs:
-        """Read `folder`; a ReportError names what is missing when it is no results folder."""
+        """Read `folder`; a ReportError names what is missing, damaged or changed since the
+        sweep wrote it (the manifest's sizes and sha256s) when it is no results folder."""
         folder = Path(folder)
         manifest = _manifest(folder)
+        for name in (SUMMARY, DAILY, TRADES):
+            _verify(folder, name, manifest)
         summary = _summary(folder, manifest)
         daily = _daily(folder)
         notes: list[str] = []
-        robustness = _optional(folder / ROBUSTNESS, notes,
-                               lambda p: _robustness(p, daily.index))
-        stats = _optional(folder / COMBO_STATS, notes, _combo_stats)
+        robustness = stats = None
+        if _analysis_shown(folder, manifest, notes):
+            robustness = _optional(folder / ROBUSTNESS, notes, manifest,
+                                   lambda p: _robustness(p, daily.index))
+            stats = _optional(folder / COMBO_STATS, notes, manifest, _combo_stats)
         return cls(folder, manifest, summary, _axes(manifest, summary), daily, robustness,
                    stats, tuple(notes))
 
     @property
     def has_trades(self) -> bool:
         """Whether trades.parquet is there (not with ``store_trades: none``)."""
-        return self.folder is not None and (self.folder / TRADES).is_file()
+        return self.folder is not None and _regular(self.folder / TRADES)
 
     def trades(self, combo_ids: Sequence[str]) -> pd.DataFrame:
         """The stored rows of `combo_ids`: TRADE_COLUMNS, in file order."""
         if self.folder is None:
             raise ReportError("these report inputs have no folder, so no trades")
         path = self.folder / TRADES
-        names = [c for c in TRADE_COLUMNS if c in pq.read_schema(path).names]
-        table = pq.read_table(path, columns=names, filters=[("combo_id", "in", list(combo_ids))])
-        return table.to_pandas()
+        _regular(path)
+        try:
+            names = [c for c in TRADE_COLUMNS if c in pq.read_schema(path).names]
+            table = pq.read_table(path, columns=names,
+                                  filters=[("combo_id", "in", list(combo_ids))])
+            return table.to_pandas()
+        except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
+            raise _damaged(path, exc) from None
 
     @property
     def instrument(self) -> str | None:
@@ -243,28 +270,48 @@ def _manifest(folder: Path) -> Mapping[str, Any]:
         raise ReportError(f"{folder}: not a folder; give a sweep's results folder "
                           "(results/<sweep name>)")
     path = folder / MANIFEST
-    if not path.is_file():
+    if not _regular(path):
         raise ReportError(f"{folder}: no {MANIFEST}: not a sweep's results folder "
                           "(results/<sweep name>)")
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        raw = read_bounded(path, MAX_MANIFEST_BYTES)
+    except UnsafeFileError as exc:
+        raise ReportError(str(exc)) from None
+    except OSError as exc:
         raise ReportError(f"{path}: cannot be read as a manifest ({exc})") from None
-    if not isinstance(manifest, dict):
-        raise ReportError(f"{path}: holds JSON {type(manifest).__name__}, not a manifest")
-    return manifest
+    return parse_manifest(raw, path, ReportError, "run the sweep again to rewrite it")
+
+
+def _regular(path: Path) -> bool:
+    """Whether a regular file is there; a link, FIFO or device is a ReportError."""
+    try:
+        return is_regular(path)
+    except UnsafeFileError as exc:
+        raise ReportError(str(exc)) from None
+
+
+def _verify(folder: Path, name: str, manifest: Mapping[str, Any]) -> None:
+    """`name` is what the manifest lists (size, sha256), or a ReportError says so."""
+    if _regular(folder / name) and (problem := output_problem(folder, name, manifest)):
+        raise ReportError(f"{folder}: {problem}; run the sweep again (python -m "
+                          "research.sweep SPEC.yaml) to rewrite it from its results")
+
+
+def _damaged(path: Path, exc: BaseException) -> ReportError:
+    return ReportError(f"{path}: cannot be read, damaged or truncated ({type(exc).__name__}: "
+                       f"{shorten(str(exc), 80)[1:-1]}); run the sweep again to rewrite it")
 
 
 def _summary(folder: Path, manifest: Mapping[str, Any]) -> pd.DataFrame:
     path = folder / SUMMARY
-    if not path.is_file():
+    if not _regular(path):
         raise ReportError(f"{folder}: no {SUMMARY} yet (sweep status: "
                           f"{manifest.get('status', 'unknown')}); run the sweep again to "
                           "complete it")
     try:
         summary = pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{path}: cannot be read ({exc})") from None
+    except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
+        raise _damaged(path, exc) from None
     missing = [c for c in ("combo_id", "net_profit_usd", "trades") if c not in summary.columns]
     if missing:
         raise ReportError(f"{path}: no column {', '.join(missing)}: not a sweep summary")
@@ -272,13 +319,24 @@ def _summary(folder: Path, manifest: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _daily(folder: Path) -> pd.DataFrame:
-    if not (folder / DAILY).is_file():
+    if not _regular(folder / DAILY):
         raise ReportError(f"{folder}: no {DAILY}; run the sweep again to rebuild it")
     try:
         return read_daily(folder / DAILY)
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{folder / DAILY}: cannot be read ({exc}); run the sweep "
-                          "again to rebuild it") from None
+    except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
+        raise _damaged(folder / DAILY, exc) from None
+
+
+def _analysis_shown(folder: Path, manifest: Mapping[str, Any], notes: list[str]) -> bool:
+    """Whether the analysis' files are of these results (never shown as current if not)."""
+    if "analysis" not in manifest or analysis_is_current(manifest):
+        return True
+    if any(_regular(folder / name) for name in (ROBUSTNESS, COMBO_STATS)):
+        record = manifest.get("analysis") or {}
+        notes.append(f"{ROBUSTNESS} is not of these results (the manifest's analysis is "
+                     f"{shorten(str(record.get('status', 'unknown')), 30)[1:-1]}): stale, left "
+                     f"out; {ANALYZE_HINT.partition('(')[2][:-1]} analyses them")
+    return False
 
 
 def _axes(manifest: Mapping[str, Any], summary: pd.DataFrame) -> tuple[str, ...]:
@@ -288,19 +346,23 @@ def _axes(manifest: Mapping[str, Any], summary: pd.DataFrame) -> tuple[str, ...]
     return tuple(c for c in summary.columns if c != "combo_id" and c not in METRIC_COLUMNS)
 
 
-def _optional(path: Path, notes: list[str], read):
-    if not path.is_file():
+def _optional(path: Path, notes: list[str], manifest: Mapping[str, Any], read):
+    if not _regular(path):
+        return None
+    if problem := output_problem(path.parent, path.name, manifest):
+        notes.append(f"{path.name} could not be read as the sweep wrote it ({problem}); its "
+                     "sections are left out")
         return None
     try:
         return read(path)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        notes.append(f"{path.name} could not be read ({type(exc).__name__}: {exc}); "
-                     "its sections are left out")
+    except (OSError, ValueError, TypeError, KeyError, pa.ArrowException) as exc:
+        notes.append(f"{path.name} could not be read ({type(exc).__name__}: "
+                     f"{shorten(str(exc), 80)[1:-1]}); its sections are left out")
         return None
 
 
 def _robustness(path: Path, dates: pd.DatetimeIndex) -> Robustness:
-    data = json.loads(path.read_text())
+    data = json.loads(read_bounded(path, MAX_MANIFEST_BYTES))
     if not isinstance(data, Mapping):
         raise ValueError(f"holds JSON {type(data).__name__}, not an object")
     return Robustness.from_json(data, dates)

@@ -2,7 +2,8 @@
 
 Every file of a results folder goes through `atomic_write` (a temp file in the same
 folder, fsync, ``os.replace``), so a crash never leaves a half-written file under a final
-name; parquet is always encoded with the same options, so the same rows give the same bytes.
+name; the final name is never a link, FIFO or device (safe_files.py: refused, never
+followed); parquet is always encoded with the same options, so the same rows give the same bytes.
 
 >>> import pathlib, tempfile, pyarrow as pa
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -25,6 +27,8 @@ from typing import IO, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from research.results.safe_files import open_regular, regular_or_absent
 
 # Fixed writer options: the same rows always give the same bytes (parquet stores no clock).
 WRITE_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3,
@@ -37,9 +41,11 @@ TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")  # what atomic_write leaves
 @contextmanager
 def atomic_write(path: Path) -> Iterator[IO[bytes]]:
     """Yield a file in `path`'s folder that replaces `path` only once fully written and synced."""
+    regular_or_absent(path)  # a link, FIFO or device there: refused, never replaced
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        with open(tmp, "wb") as handle:
+        fd = open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -79,7 +85,7 @@ def write_json(data: Mapping[str, Any], path: Path) -> None:
 def remove_temp_files(folder: Path) -> None:
     """Delete what a crashed atomic_write left in `folder` (never a finished file)."""
     for path in folder.iterdir():
-        if TEMP_NAME.match(path.name) and path.is_file():
+        if TEMP_NAME.match(path.name) and stat.S_ISREG(path.lstat().st_mode):
             path.unlink(missing_ok=True)
 
 

@@ -35,6 +35,7 @@ from research.errors import (
 from research.results.atomic import ROW_GROUP_ROWS, WRITE_OPTIONS, atomic_write, write_parquet
 from research.results.daily import DAILY, daily_schema
 from research.results.parquet_rows import GroupWriter, RowReader, Segment
+from research.results.safe_files import is_regular, regular_or_absent, unlink_regular
 from research.results.schemas import (
     SHARD_SUMMARY_SCHEMA,
     TRADES_SCHEMA,
@@ -126,7 +127,7 @@ class Compaction:
                 _write_trades(self.store.root / TRADES, self.sources, self.picks, reader,
                               row_group_rows)
             else:
-                (self.store.root / TRADES).unlink(missing_ok=True)
+                unlink_regular(self.store.root / TRADES)
             _write_daily(self.store.root / DAILY, self.sources, self.picks, reader, self.dates)
             return reader.decoded
 
@@ -149,17 +150,32 @@ def find_sources(store: SweepStore, dates: np.ndarray, with_trades: bool = True)
     candidates = [(task_id, store.shard_path(task_id, SUMMARY_SUFFIX),
                    store.shard_path(task_id, DAILY_SUFFIX),
                    store.shard_path(task_id, TRADES_SUFFIX)) for task_id in store.committed_tasks()]
-    if (store.root / SUMMARY).exists():
-        candidates.append(("compacted", store.root / SUMMARY, store.root / DAILY,
-                           store.root / TRADES))
+    if is_regular(store.root / SUMMARY):
+        changed = _changed_outputs(store, with_trades)
+        if changed:  # its checksums say it is not what was written: never carried forward
+            problems["compacted"] = changed
+        else:
+            candidates.append(("compacted", store.root / SUMMARY, store.root / DAILY,
+                               store.root / TRADES))
     for name, summary, daily, trades in candidates:
-        source, problem = _source(name, summary, daily, trades if trades.exists() else None,
+        for path in (summary, daily):  # a link, FIFO or device there: refused, never read
+            regular_or_absent(path)
+        source, problem = _source(name, summary, daily,
+                                  trades if regular_or_absent(trades) else None,
                                   with_trades, expected)
         if source is not None:
             usable.append(source)
         if problem is not None:
             problems[name] = problem
     return Sources(tuple(usable), problems)
+
+
+def _changed_outputs(store: SweepStore, with_trades: bool) -> str | None:
+    """What of the compacted files differs from the manifest's sizes and checksums."""
+    manifest = store.read_manifest() or {}
+    names = (SUMMARY, DAILY, TRADES) if with_trades else (SUMMARY, DAILY)
+    changed = [problem for name in names if (problem := store.changed_output(name, manifest))]
+    return "; ".join(changed) or None
 
 
 def _source(name: str, summary_path: Path, daily_path: Path, trades_path: Path | None,

@@ -22,7 +22,9 @@ from pathlib import Path
 
 from research.errors import (
     FolderLockedError,  # noqa: F401 - raised here
-    )
+    ResearchError,
+)
+from research.results.safe_files import open_regular, read_bounded
 
 LOCK_FILE = ".lock"
 
@@ -37,7 +39,8 @@ def hold(folder: Path) -> Iterator[None]:
     """Hold `folder`'s lock, or raise FolderLockedError naming the process that does."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    # never through a link: a .lock linked elsewhere would truncate its target (issue 19)
+    fd = open_regular(path, os.O_RDWR | os.O_CREAT)
     try:
         if fcntl is not None:
             try:
@@ -58,7 +61,7 @@ def hold(folder: Path) -> Iterator[None]:
 def _holder(path: Path) -> str:
     """'process N since T' from the lock file (best effort: it may be half-written)."""
     try:
-        holder = json.loads(path.read_text())
+        holder = json.loads(read_bounded(path, 4096))
         return f"process {int(holder['pid'])} since {str(holder['since'])[:19]}"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, ResearchError):
         return "another process"

@@ -21,15 +21,31 @@ import logging
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from research.errors import ResearchError, StoreMismatchError, StoreWriteError  # noqa: F401 - raised here
+from research.errors import (  # noqa: F401 - raised here
+    ResearchError,
+    StoreMismatchError,
+    StoreWriteError,
+    UnsafeFileError,
+    shorten,
+)
 from research.results.atomic import parquet_bytes, remove_temp_files, write_json, write_parquet
 from research.results.daily import DAILY
+from research.results.safe_files import (
+    file_record,
+    folder_or_absent,
+    is_regular,
+    open_regular,
+    read_bounded,
+    regular_or_absent,
+    unlink_regular,
+)
 from research.results.schemas import SHARD_SUMMARY_SCHEMA, to_table
 
 logger = logging.getLogger(__name__)
@@ -50,6 +66,9 @@ SHARD_TASK_KEY, SHARD_COMBOS_KEY, TRADE_ROWS_KEY = (b"research.task", b"research
                                                     b"research.rows")
 _HEATMAP_PREFIX, _HEATMAP_SUFFIX = "heatmap_", ".png"
 HEATMAP_GLOB = f"{_HEATMAP_PREFIX}*{_HEATMAP_SUFFIX}"  # every heatmap_name matches it
+OUTPUTS = "outputs"  # the manifest's {file name: {"size", "sha256"}}
+CARRIED = (OUTPUTS, "analysis")  # kept by a resume: the files they describe stay
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a manifest with 100,000 failures is ~100 MB
 _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -79,79 +98,99 @@ class SweepStore:
         saying what changed (`explain(old_manifest, new_manifest)`), unless `fresh` moves the
         old results aside."""
         try:
+            folder_or_absent(self.shards)  # a linked shards/ is never followed (issue 19)
             self.shards.mkdir(parents=True, exist_ok=True)
+        except UnsafeFileError as exc:
+            raise UnsafeFileError(f"{self.root}: cannot be used as a results folder: "
+                                  f"{str(exc).partition(';')[0]}; remove it, or choose another "
+                                  "sweep name or results folder") from None
         except OSError as exc:  # the folder (or shards/) is a file, or not ours to write
             raise StoreMismatchError(f"{self.root}: cannot be used as a results folder ({exc}); "
                                      f"choose another sweep name or results folder") from exc
         for folder in (self.root, self.shards):  # temp files of a crashed write
             remove_temp_files(folder)
-        new = {**manifest, **trusted, "status": "running"}
+        new = {**manifest, **trusted, "status": "running", "steps": {"sweep": "running"}}
         if fresh:
             self._move_aside()
         else:
-            self._check_trusted(trusted, new, explain)
+            old = self._check_trusted(trusted, new, explain)
+            # what the files still here are (checked on reuse) and what they were made from
+            new.update({key: old[key] for key in CARRIED if isinstance(old.get(key), dict)})
         self._write_manifest(new)
         self._reserve()
 
     def _check_trusted(self, trusted: Mapping[str, Any], new: Mapping[str, Any],
-                       explain: Callable[[Mapping, Mapping], str] | None) -> None:
+                       explain: Callable[[Mapping, Mapping], str] | None) -> dict[str, Any]:
         advice = ("use --fresh (CLI) or fresh=True to start over (the old results are moved "
                   "aside), or choose another sweep name")
         old = self.read_manifest()
         if old is None:
-            if any(self.shards.glob("*" + SUMMARY_SUFFIX)) or (self.root / SUMMARY).exists():
+            if any(self.shards.glob("*" + SUMMARY_SUFFIX)) or is_regular(self.root / SUMMARY):
                 raise StoreMismatchError(f"{self.root}: holds results but no {MANIFEST}, so "
                                          f"they cannot be matched to this sweep; {advice}")
-            return
+            return {}
         if any(old.get(key) != value for key, value in trusted.items()):
             changed = explain(old, new) if explain else ", ".join(
                 key for key, value in trusted.items() if old.get(key) != value)
             raise StoreMismatchError(f"{self.root}: holds results of other inputs: {changed} "
                                      f"changed; {advice}")
+        return old
 
     def _move_aside(self) -> None:
-        """--fresh: our files go to a sibling folder <name>.old-<time>; others stay put."""
-        ours = [self.root / name for name in OUR_FILES if (self.root / name).exists()]
-        ours += sorted(self.root.glob(HEATMAP_GLOB))
-        shards = [path for suffix in SHARD_SUFFIXES for path in self.shards.glob("*" + suffix)]
+        """--fresh: our files go to a new sibling folder <name>.old-<time>[-n]; others stay
+        put. The folder is made with mkdir, which fails when it exists, so two fresh starts
+        within one second never share (and overwrite) one."""
+        ours = [self.root / name for name in OUR_FILES if is_regular(self.root / name)]
+        ours += [path for path in sorted(self.root.glob(HEATMAP_GLOB)) if is_regular(path)]
+        shards = [path for suffix in SHARD_SUFFIXES for path in self.shards.glob("*" + suffix)
+                  if is_regular(path)]
         if not ours and not shards:
             return
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        aside = self.root.with_name(f"{self.root.name}.old-{stamp}")
-        (aside / SHARDS).mkdir(parents=True, exist_ok=True)
+        aside = self._new_aside_folder()
+        (aside / SHARDS).mkdir()
         for path in ours:
             os.replace(path, aside / path.name)
         for path in shards:
             os.replace(path, aside / SHARDS / path.name)
         logger.warning("fresh start: moved the previous results of %s to %s", self.root, aside)
 
+    def _new_aside_folder(self) -> Path:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        for number in range(1, 10_000):
+            suffix = f".old-{stamp}" if number == 1 else f".old-{stamp}-{number}"
+            aside = self.root.with_name(self.root.name + suffix)
+            try:
+                aside.mkdir()
+            except FileExistsError:
+                continue
+            return aside
+        raise StoreMismatchError(f"{self.root}: 10,000 folders {self.root.name}.old-{stamp}-* "
+                                 "exist already; move some away")
+
     def _reserve(self) -> None:
         """Keep RESERVE_BYTES on disk for the manifest's last word if the disk fills up."""
         path = self.root / RESERVE
-        if not path.exists() or path.stat().st_size < RESERVE_BYTES:
-            with open(path, "wb") as handle:
+        info = regular_or_absent(path)
+        if info is None or info.st_size < RESERVE_BYTES:
+            fd = open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            with os.fdopen(fd, "wb") as handle:
                 handle.write(bytes(RESERVE_BYTES))
 
     def release_reserve(self) -> None:
-        """Free the reserve (the disk is full), so the manifest can still be written."""
-        (self.root / RESERVE).unlink(missing_ok=True)
+        """Free the reserve (the disk is full), so the manifest can still be written; a
+        reserve that is not a regular file is left alone."""
+        with suppress(UnsafeFileError):
+            unlink_regular(self.root / RESERVE)
 
     # ---- manifest ----
     def read_manifest(self) -> dict[str, Any] | None:
-        """manifest.json as a dict; None when there is none."""
+        """manifest.json as a dict; None when there is none. Read without following a link
+        and at most MAX_MANIFEST_BYTES (a FIFO or /dev/zero there is refused, never read)."""
         path = self.root / MANIFEST
-        if not path.exists():
+        if not is_regular(path):
             return None
-        try:
-            manifest = json.loads(path.read_text())
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            raise StoreMismatchError(f"{path}: is not a readable manifest ({exc}); use --fresh "
-                                     "(CLI) or fresh=True to start over") from exc
-        if not isinstance(manifest, dict):
-            raise StoreMismatchError(f"{path}: holds JSON {type(manifest).__name__}, not a "
-                                     "manifest object; use --fresh (CLI) or fresh=True to "
-                                     "start over")
-        return manifest
+        return parse_manifest(read_bounded(path, MAX_MANIFEST_BYTES), path, StoreMismatchError,
+                              "use --fresh (CLI) or fresh=True to start over")
 
     def _write_manifest(self, manifest: Mapping[str, Any]) -> None:
         write_json(manifest, self.root / MANIFEST)
@@ -161,6 +200,27 @@ class SweepStore:
         manifest = {**(self.read_manifest() or {}), **fields}
         self._write_manifest(manifest)
         return manifest
+
+    # ---- outputs: what each file is (size and sha256), checked before it is trusted ----
+    def record_outputs(self, names: Sequence[str], drop: Sequence[str] = (),
+                       **fields: Any) -> dict[str, Any]:
+        """List `names` (present files) in the manifest's ``outputs`` with their size and
+        sha256, remove `drop` from it, merge `fields`; returns the new manifest."""
+        outputs = dict((self.read_manifest() or {}).get(OUTPUTS) or {})
+        for name in drop:
+            outputs.pop(name, None)
+        for name in names:
+            if is_regular(self.root / name):
+                outputs[name] = file_record(self.root / name)
+            else:
+                outputs.pop(name, None)
+        return self.update_manifest(**{OUTPUTS: dict(sorted(outputs.items())), **fields})
+
+    def changed_output(self, name: str, manifest: Mapping[str, Any] | None = None) -> str | None:
+        """Why output `name` is not what the manifest lists (None: it is, or it is not
+        listed: a folder of an older version lists nothing)."""
+        manifest = self.read_manifest() if manifest is None else manifest
+        return output_problem(self.root, name, manifest or {})
 
     # ---- shards ----
     def write_task(self, task_id: str, summaries: Sequence[Mapping[str, Any]],
@@ -181,7 +241,7 @@ class SweepStore:
             raise ValueError(f"task {task_id}: a summary row has no combo_id")
         marker = self.shard_path(task_id, SUMMARY_SUFFIX)
         # Only a stat on the hot path: a task's marker exists only when a task is re-run.
-        if marker.exists() and shard_combos(marker) != combos:
+        if regular_or_absent(marker) and shard_combos(marker) != combos:
             raise ValueError(f"task {task_id}: {marker} holds other, finished combos")
         if trades is not None:
             write_parquet(trades, self.shard_path(task_id, TRADES_SUFFIX))
@@ -199,13 +259,13 @@ class SweepStore:
     def discard_task(self, task_id: str) -> None:
         """Delete one task's shards (found damaged): its combos will run again."""
         for suffix in SHARD_SUFFIXES:
-            self.shard_path(task_id, suffix).unlink(missing_ok=True)
+            unlink_regular(self.shard_path(task_id, suffix))
 
     def remove_shards(self) -> None:
         """Delete every shard (after a compaction that holds them all)."""
         for suffix in SHARD_SUFFIXES:
             for path in self.shards.glob("*" + suffix):
-                path.unlink(missing_ok=True)
+                unlink_regular(path)
 
 
 def shard_tag(task_id: str, combo_ids: Sequence[str]) -> dict[bytes, bytes]:
@@ -236,3 +296,64 @@ def shard_combos(marker: Path) -> list[str]:
     """The combo ids a summary shard names in its footer (no data read)."""
     metadata = pq.read_schema(marker).metadata or {}
     return json.loads(metadata.get(SHARD_COMBOS_KEY, b"[]"))
+
+
+# The manifest's fields a reader relies on, with the JSON type each must have.
+MANIFEST_TYPES: dict[str, tuple[type, ...]] = {
+    "spec": (dict,), "data": (dict,), "versions": (dict,), "status": (str,),
+    "grid_size": (int,), "combos_ok": (int,), "combos_failed": (int,), "failures": (list,),
+    "heatmaps": (list,), OUTPUTS: (dict,), "analysis": (dict,), "steps": (dict,),
+    "timings": (dict,), "git_commit": (str, type(None)), "data_fingerprint": (str,)}
+_SPEC_TYPES = {"name": (str,), "grid": (dict,), "base": (dict,), "analysis": (dict, type(None))}
+
+
+def parse_manifest(raw: bytes, path: Path, error: type[ResearchError],
+                   fix: str) -> dict[str, Any]:
+    """manifest.json's bytes as a dict whose known fields have their types, else `error`
+    naming the file, the field and `fix`.
+
+    >>> parse_manifest(b'{"grid_size": "ten"}', Path("m.json"), ResearchError, "rerun")
+    Traceback (most recent call last):
+    research.errors.ResearchError: m.json: field grid_size is str 'ten', not int; rerun
+    """
+    try:
+        manifest = json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise error(f"{path}: is not a readable manifest ({shorten(str(exc), 80)[1:-1]}); "
+                    f"{fix}") from None
+    if not isinstance(manifest, dict):
+        raise error(f"{path}: holds JSON {type(manifest).__name__}, not a manifest object; "
+                    f"{fix}")
+    for where, fields, types in (("", manifest, MANIFEST_TYPES),
+                                 ("spec.", manifest.get("spec") or {}, _SPEC_TYPES)):
+        for key, allowed in types.items():
+            value = fields.get(key)
+            if key in fields and (not isinstance(value, allowed) or isinstance(value, bool)
+                                  and bool not in allowed):
+                raise error(f"{path}: field {where}{key} is {type(value).__name__} "
+                            f"{shorten(value, 30)}, not {allowed[0].__name__}; {fix}")
+    return manifest
+
+
+def output_problem(root: Path, name: str, manifest: Mapping[str, Any]) -> str | None:
+    """Why `root/name` differs from the manifest's record of it (size, then sha256);
+    None when it matches or the manifest lists no record (an older version's folder).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp()); _ = (root / "a.csv").write_text("x")
+    >>> output_problem(root, "a.csv", {"outputs": {"a.csv": {"size": 2, "sha256": "0"}}})
+    'a.csv is 1 bytes, the manifest says 2: it changed after the sweep wrote it'
+    """
+    record = (manifest.get(OUTPUTS) or {}).get(name)
+    if not isinstance(record, Mapping):
+        return None
+    if not is_regular(root / name):
+        return f"{name} is missing (the manifest lists it)"
+    found = file_record(root / name)
+    if found["size"] != record.get("size"):
+        return (f"{name} is {found['size']} bytes, the manifest says "
+                f"{shorten(record.get('size'), 20)}: it changed after the sweep wrote it")
+    if found["sha256"] != record.get("sha256"):
+        return (f"{name}'s sha256 is not the manifest's: it changed after the sweep wrote it "
+                "(damaged or edited)")
+    return None

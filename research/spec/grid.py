@@ -50,6 +50,9 @@ LIST_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days")
 PARAM_FIELDS = tuple(f.name for f in fields(RunParams))
 AXES = tuple(f for f in (*PARAM_FIELDS, SLOT_AXIS) if f != "instrument")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
+# A name is a folder name: 255 bytes on every common file system, less the suffix a --fresh
+# start gives the old results' folder (".old-YYYYmmdd-HHMMSS-NNNN", 25 characters).
+MAX_NAME_CHARS = 200
 Grid = tuple[tuple[str, tuple[Any, ...]], ...]
 
 
@@ -206,6 +209,9 @@ def _check_name(name: Any) -> str:
         raise SpecError(f"name: {shorten(name)} is not a string")
     if not _SAFE_NAME.fullmatch(name) or name in (".", ".."):
         raise SpecError(f"name: {shorten(name)} is not a safe folder name ([A-Za-z0-9._-]+)")
+    if len(name) > MAX_NAME_CHARS:  # file systems hold 255 bytes a name, less --fresh's suffix
+        raise SpecError(f"name: {shorten(name)} is too long for a folder name; use at most "
+                        f"{MAX_NAME_CHARS} characters")
     return name
 
 
