@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from research.analysis.combo_stats import combo_stats_table
 from research.analysis.config import AnalysisConfig
+from research.analysis.fill_band import pessimistic_winner_sentence
 from research.analysis.ledger import ledger_path, record_trials
 from research.analysis.robustness import Robustness
 from research.analysis.run import analyze
@@ -51,6 +52,8 @@ class FolderInputs:
     config: AnalysisConfig
     fingerprint: str | None = None  # the data's (manifest), which keys the trial ledger
     sweep_name: str = ""
+    # the verdict's further sentences from the summary: the fill band (analysis.fill_band)
+    notes: tuple[str, ...] = ()
 
 
 def analyze_folder(results_dir: str | Path,
@@ -76,7 +79,7 @@ def analyze_folder(results_dir: str | Path,
     inputs = read_inputs(root)
     config = config or inputs.config
     result = analyze(inputs.daily, inputs.params, inputs.axes, config, inputs.n_failed,
-                     n_ledger=_ledger_count(root, inputs, config))
+                     n_ledger=_ledger_count(root, inputs, config), notes=inputs.notes)
     write_outputs(root, result, config)
     logger.info("robustness of %s: %s", root, result.verdict)
     return result
@@ -122,9 +125,11 @@ def read_inputs(results_dir: str | Path) -> FolderInputs:
     axes = {axis: list(values) for axis, values in grid.items()}
     config = AnalysisConfig.from_mapping(spec.get("analysis"), where=f"{MANIFEST}: analysis")
     fingerprint = manifest.get("data_fingerprint")
+    fills = pessimistic_winner_sentence(summary)  # the winner under pessimistic fills
     return FolderInputs(daily[order], params, axes, int(manifest.get("combos_failed") or 0),
                         config, fingerprint if isinstance(fingerprint, str) else None,
-                        str(manifest.get("name") or root.name))
+                        str(manifest.get("name") or root.name),
+                        () if fills is None else (fills[0].upper() + fills[1:] + ".",))
 
 
 def _ledger_count(root: Path, inputs: FolderInputs, config: AnalysisConfig) -> int | None:

@@ -85,7 +85,8 @@ def _run(args: argparse.Namespace) -> int:
     except SpecError as exc:  # "train: ..." -> "--train: ..."
         key = str(exc).partition(":")[0]
         raise SpecError(f"--{key.replace('_', '-')}{str(exc)[len(key):]}") from None
-    result = analyze(inputs.daily, inputs.params, inputs.axes, config, inputs.n_failed)
+    result = analyze(inputs.daily, inputs.params, inputs.axes, config, inputs.n_failed,
+                     notes=inputs.notes)
     with shell.writing(Path(args.results_dir) / ROBUSTNESS):
         write_outputs(args.results_dir, result, config)
     print(key_numbers(result))

@@ -30,3 +30,29 @@ def test_a_winner_that_holds_or_decided_bars_say_so_or_nothing():
     assert pessimistic_winner_sentence(s) is None
     assert winner_band(s.drop(columns="net_usd_pessimistic")) is None
     assert fill_note(s.iloc[:0]) is None
+
+
+def test_the_verdict_says_when_pessimistic_fills_change_the_winner(tmp_path):
+    # issue 21: the robustness verdict names the combo that wins with every undecided bar
+    # against both, beside the in-sample winner, from the summary's band columns
+    import numpy as np
+
+    from research.analysis import AnalysisConfig, analyze_folder
+    from research.results.store import SUMMARY
+    from tests.analysis_helpers import write_results_folder
+
+    dates = pd.bdate_range("2024-01-02", periods=80)
+    rng = np.random.default_rng(3)
+    daily = pd.DataFrame(rng.normal(0, 300, (80, 2)).round(2), index=dates, columns=["a", "b"])
+    params = pd.DataFrame({"target": [10, 15]}, index=["a", "b"])
+    root = write_results_folder(tmp_path / "sweep", daily, params, {"target": [10, 15]})
+    band = pd.read_parquet(root / SUMMARY).assign(
+        net_profit_usd=[500.0, 900.0], net_usd_pessimistic=[400.0, -300.0],
+        net_usd_optimistic=[600.0, 1000.0], ambiguous_trades=[2, 9], trades=[100, 100])
+    band.to_parquet(root / SUMMARY, index=False)
+    verdict = analyze_folder(root, AnalysisConfig(train=40, test=20, blocks=4)).verdict
+    assert ("The in-sample winner b is no longer the winner under pessimistic fills: a nets "
+            "$400.00 against b's -$300.00 when every undecided bar goes against them.") in verdict
+    band.drop(columns="net_usd_pessimistic").to_parquet(root / SUMMARY, index=False)
+    assert "pessimistic" not in analyze_folder(root, AnalysisConfig(train=40, test=20,
+                                                                    blocks=4)).verdict
