@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from research.engine.clock import CHICAGO
-from research.engine.data import BAR_FILE_SUFFIXES, ScanLimitError, bar_files
+from research.engine.data import ScanLimitError, bar_files
 from research.engine.formats.options import FILE_KEY_DEFAULTS, LOAD_KEYS, LoadOptions
 from research.engine.instruments import INSTRUMENTS
 from research.engine.synthetic import SYNTHETIC_DEFAULTS, check_synthetic_dates
@@ -220,11 +220,22 @@ def _resolve_path(raw: Any, base_dir: str | Path | None, format: str = "auto",
         except ScanLimitError as exc:
             raise SpecError(f"{key}: {exc}") from None
         except DataError as exc:
-            problems.append(str(exc))
+            problems.append(_why(candidate, str(exc), as_written=candidate is candidates[0]))
             continue
         except OSError as exc:  # e.g. a folder name past the file system's limit
-            problems.append(f"{shorten(str(candidate))}: {exc.strerror or exc}")
+            problems.append(_why(candidate, f"{candidate}: {exc.strerror or exc}",
+                                 as_written=candidate is candidates[0]))
             continue
         return os.path.abspath(candidate)  # absolute, so that a later chdir cannot break it
-    raise SpecError(f"{key}: {shorten(raw)} matches no {' or '.join(BAR_FILE_SUFFIXES)} file "
-                    f"(looked at {'; '.join(problems)})")
+    # the path once, then why each place it was looked for holds no bars (issue 22)
+    raise SpecError(f"{key}: {shorten(raw)}: {'; '.join(problems)}")
+
+
+def _why(candidate: Path, message: str, *, as_written: bool) -> str:
+    """The loader's reason for one place a path was looked for: without the path itself
+    for the path as written (the message names it once), else said as next to the spec."""
+    reason = message
+    for prefix in (f"{candidate}: ", f"{shorten(str(candidate))}: "):  # as the loader names it
+        if message.startswith(prefix):
+            reason = message[len(prefix):]
+    return reason if as_written else f"next to the spec, {shorten(str(candidate), 120)}: {reason}"

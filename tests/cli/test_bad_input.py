@@ -187,12 +187,13 @@ SPEC_CASES = [
      r"parallel\.scheduler: 8786 is not a string or null"),
     # the data section
     ("data-proc", "base: {instrument: ES}\ndata: {path: /proc}\n",
-     r"data\.path: '/proc' matches no \.parquet or \.csv file \(looked at /proc: matches no"),
+     r"data\.path: '/proc': matches no bar file \(read: \.parquet, \.csv, \.txt, \.dbn"),
     ("data-path-huge", "base: {instrument: ES}\ndata: {path: " + "d" * 5000 + "}\n",
      r"data\.path: 'd+\.\.\.\(5000 chars\) is not a usable path \(a NUL character, or "
      r"longer than 4,096 characters\)"),
     ("data-path-long-name", "base: {instrument: ES}\ndata: {path: " + "d" * 300 + ".csv}\n",
-     r"data\.path: .* matches no .*File name too long"),
+     r"data\.path: 'd+\.\.\.\(304 chars\): cannot be read as a data path \(File name too "
+     r"long\)"),
     ("data-timezone-list", "base: {instrument: ES}\ndata: {path: x.csv, timezone: [UTC]}\n",
      r"data\.timezone: \['UTC'\] is not an IANA time zone"),
     ("data-timezone-huge", "base: {instrument: ES}\ndata: {path: x.csv, timezone: "

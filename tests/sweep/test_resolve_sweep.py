@@ -58,5 +58,6 @@ def test_the_decided_sweep_lies_inside_the_minute_band_and_says_so(sweeps):
 
 def test_a_missing_resolve_with_file_is_a_spec_error(tmp_path):
     (tmp_path / "es_1m.parquet").write_bytes(b"")
-    with pytest.raises(SpecError, match=r"^data\.resolve_with: 'nope\.parquet' matches no "):
+    with pytest.raises(SpecError, match=r"^data\.resolve_with: 'nope\.parquet': no such file or "
+                                        r"folder"):
         walk_spec(tmp_path, "nope.parquet")
