@@ -14,7 +14,7 @@ from research.engine.formats.base import RawTable
 from research.engine.formats.checks import DataWarning
 from research.engine.formats.detect import Detected
 from research.engine.formats.quality import BadBars
-from research.engine.formats.sessions import off_calendar_warning
+from research.engine.formats.session_days import off_calendar_warning
 from research.engine.formats.symbols import symbol_from_path
 from research.engine.formats.textio import encoding_of, last_line_cut, read_head
 from research.errors import DataError

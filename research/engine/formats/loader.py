@@ -62,7 +62,7 @@ from research.engine.formats.options import LoadOptions
 from research.engine.formats.quality import apply_policy, check_spacing, find_bad_bars
 from research.engine.formats.rolls import choose_contracts
 from research.engine.formats.rows import float_prices, rows_of, take
-from research.engine.formats.sessions import on_calendar
+from research.engine.formats.session_days import on_calendar
 from research.engine.formats.stamps import date_time_ns
 from research.engine.formats.symbols import (
     KIND_SPREAD,

@@ -3,9 +3,8 @@
 CME Globex trades Sunday to Friday, 17:00 to 16:00 Chicago: a session opening at 17:00 is the
 next day's (Sunday evening is Monday's session). A bar whose session falls on a Saturday or a
 Sunday is outside the exchange's calendar: NinjaTrader's CL exports hold one-lot Saturday
-bars, and one such bar must not decide a roll (issue 22). This is the weekday rule only; the
-lead wires it to the exchange calendar (`research.engine.calendar`, holidays and early
-closes) where that exists.
+bars, and one such bar must not decide a roll (issue 22). This is the weekday rule only:
+a holiday's session (research.engine.calendar) still votes; its thin volume rarely decides.
 """
 
 from __future__ import annotations
