@@ -18,7 +18,7 @@ from pathlib import Path
 from research.analysis.folder import ROBUSTNESS
 from research.analysis.stats import METRICS
 from research.cli import shell
-from research.errors import SpecError, shorten
+from research.errors import ResearchError, SpecError, shorten
 
 EXAMPLES = """examples:
   python -m research.cli.analyze results/grid980
@@ -114,7 +114,9 @@ def rebuild_report(folder: Path) -> Path | None:
     try:
         path = write_report(folder)
     except Exception as exc:  # noqa: BLE001 - the analysis is written; the page is extra
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else shorten(str(exc))
+        why = (exc.strerror if isinstance(exc, OSError) and exc.strerror
+               else str(exc) if isinstance(exc, ResearchError)  # bounded where it is made
+               else shorten(str(exc)))
         print(f"warning: {folder / REPORT} is stale: it predates {ROBUSTNESS} and could not "
               f"be rebuilt ({type(exc).__name__}: {why}); rebuild it with: "
               f"python -m research.report {folder}", file=sys.stderr)

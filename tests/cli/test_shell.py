@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -40,10 +41,17 @@ SETTLE_S = 0.5  # after the first shard: into the next task, more likely inside 
 KEPT = ": finished combos are kept; run the same command again to continue\n"
 
 
-def command(*args, stdout=subprocess.PIPE) -> subprocess.Popen:
+def command(*args, stdout=subprocess.PIPE, preexec_fn=None) -> subprocess.Popen:
     """``python -m research.cli ARGS`` in the repository root."""
     return subprocess.Popen([sys.executable, "-m", "research.cli", *map(str, args)],
-                            stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=preexec_fn)
+
+
+def tiny_files() -> None:
+    """No file the process writes may pass 1 KB (a full disk, as root sees one: root writes
+    where permissions would stop others). Python ignores SIGXFSZ: the write fails, EFBIG."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
 
 
 def finished(proc: subprocess.Popen, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -90,7 +98,8 @@ def test_a_users_mistake_exits_2_with_one_line(tmp_path, args, line):
 @pytest.mark.parametrize("which", ["sweep", "data", "analyze", "report"])
 def test_a_write_error_exits_3_with_one_line(files, tmp_path, which):
     """A file where a folder should be (root writes where permissions would stop others),
-    a full device for stdout."""
+    a full device for stdout, a file-size limit (a folder where a results file should be is
+    refused as unsafe instead: exit 2, tests/results/test_folder_boundary.py)."""
     if which == "sweep":
         proc = command("sweep", files["spec"], "--results-dir", files["file"], "--quiet")
         expected = rf"error: cannot write {re.escape(str(files['file']))}/tiny: Not a directory;"
@@ -102,10 +111,8 @@ def test_a_write_error_exits_3_with_one_line(files, tmp_path, which):
         expected = "error: cannot write stdout: No space left on device;"
     elif which == "analyze":
         folder = copied_folder(files, tmp_path)
-        (folder / "robustness.json").unlink()
-        (folder / "robustness.json").mkdir()
-        proc = command("analyze", folder)
-        expected = rf"error: cannot write {re.escape(str(folder))}/robustness.json: Is a directory;"
+        proc = command("analyze", folder, preexec_fn=tiny_files)
+        expected = rf"error: cannot write {re.escape(str(folder))}/robustness.json: File too large;"
     else:
         proc = command("report", files["folder"], "--out", files["file"] / "report.html")
         expected = rf"error: cannot write {re.escape(str(files['file']))}/report.html: Not a dir"
@@ -198,9 +205,12 @@ def test_analyze_says_the_report_is_stale_when_it_cannot_rebuild_it(files, tmp_p
     done = finished(command("analyze", folder))
     assert done.returncode == 0, done.stderr  # the analysis itself is written
     assert (folder / "robustness.json").is_file()
-    assert done.stderr == (f"warning: {folder}/report.html is stale: it predates "
-                           "robustness.json and could not be rebuilt (IsADirectoryError: Is a "
-                           f"directory); rebuild it with: python -m research.report {folder}\n")
+    # a folder where the page goes is refused, never replaced (the folder is the boundary)
+    assert re.fullmatch(rf"warning: {re.escape(str(folder))}/report\.html is stale: it predates "
+                        r"robustness\.json and could not be rebuilt \(UnsafeFileError: .*"
+                        r"report\.html: is a folder, not a file; .*\); rebuild it with: python "
+                        rf"-m research\.report {re.escape(str(folder))}\n",
+                        done.stderr), done.stderr
 
 
 def test_one_entry_point_lists_the_four_commands():
