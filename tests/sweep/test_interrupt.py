@@ -21,6 +21,16 @@ from research.worker import run_task
 from tests.helpers import small_spec
 
 
+@pytest.fixture(autouse=True)
+def sigint_as_in_a_foreground_run():
+    """A background job (`pytest ... &`, some CI runners) starts with SIGINT ignored, and
+    handling_signals rightly keeps an ignored signal ignored: these tests are about a
+    foreground run, so they begin with Python's own SIGINT handler."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def send(sig: int = signal.SIGINT) -> None:
     """`sig` to this process; the handler runs in the main thread at once."""
     os.kill(os.getpid(), sig)
