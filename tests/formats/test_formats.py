@@ -246,6 +246,7 @@ def assert_same_bars(fast: Bars, slow: Bars, name: str) -> None:
         assert getattr(fast, field) == getattr(slow, field), (name, field)
 
 
+@pytest.mark.slow  # a sweep per layout and option set (the loader's identity stays fast)
 @pytest.mark.parametrize("extra", [{}, {"start": "2024-03-01", "end": "2024-03-12"},
                                    {"snap_to_tick": True}, {"timestamps": "open"}])
 def test_the_sweep_reads_every_layout_to_the_bars_prepare_bars_makes(layout_files, extra):

@@ -215,6 +215,7 @@ def test_dbn_versions_1_2_and_3_load_alike(tmp_path, version, monkeypatch):
 # ---------------------------------------------------------------- zones over a year
 
 
+@pytest.mark.slow  # a year of bars per zone
 @pytest.mark.parametrize(("zone", "offsets"), [("UTC", r"\+5 h or \+6 h"),
                                                ("Europe/Berlin", r"\+6 h or \+7 h"),
                                                ("Asia/Tokyo", r"-10 h or -9 h")])

@@ -113,6 +113,7 @@ def http_server() -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.slow  # a server, and the probe's whole timeout
 def test_an_http_server_is_not_a_dask_scheduler_within_the_timeout(
         http_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT_S", 2)
