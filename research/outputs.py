@@ -23,16 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
 
 from research.results.daily import DAILY, read_daily
 
 if TYPE_CHECKING:
     from research.analysis import AnalysisConfig, Robustness
 from research.engine.results import categorize_text
-from research.errors import ReportError, ResearchError, UnsafeFileError, shorten
+from research.errors import ReportError, ResearchError, UnsafeFileError
 from research.report import DEFAULT_RANK, top_combos
-from research.results.safe_files import is_regular, read_bounded
+from research.results.safe_files import is_regular, read_bounded, read_table, regular_file
 from research.results.store import (
     HEATMAP_GLOB,
     MANIFEST,
@@ -121,7 +120,7 @@ class Sweep:
         >>> set(sweep.trades(one)["combo_id"]) == {one}
         True
         """
-        if not _exists(self.path / TRADES):
+        if not regular_file(self.path / TRADES, ReportError):
             raise ResearchError(f"{self.path}: no {TRADES}: this sweep stored no trades "
                                 "(store_trades: none); its summary and daily matrix are there")
         filters = None if combo_id is None else [("combo_id", "==", combo_id)]
@@ -163,7 +162,8 @@ class Sweep:
         >>> sweep.heatmaps  # one axis: no pair to draw
         []
         """
-        return sorted(path for path in self.path.glob(HEATMAP_GLOB) if _exists(path))
+        return sorted(path for path in self.path.glob(HEATMAP_GLOB)
+                      if regular_file(path, ReportError))
 
     def files(self) -> dict[str, Path | list[Path]]:
         """The sweep's output files that exist, by what they hold: report, summary (CSV),
@@ -176,27 +176,15 @@ class Sweep:
         found: dict[str, Path | list[Path]] = {}
         for key, name in (("report", REPORT), ("summary", SUMMARY_CSV), ("trades", TRADES),
                           ("daily", DAILY), ("manifest", MANIFEST)):
-            if _exists(self.path / name):
+            if regular_file(self.path / name, ReportError):
                 found[key] = self.path / name
         found["heatmaps"] = self.heatmaps
         return found
 
 
-def _exists(path: Path) -> bool:
-    """A regular file is there (a link, FIFO or device: ReportError naming it)."""
-    try:
-        return is_regular(path)
-    except UnsafeFileError as exc:
-        raise ReportError(str(exc)) from None
-
 
 def _read(path: Path, reader: Callable[[Path], pd.DataFrame]) -> pd.DataFrame:
     """A results file read; missing, damaged, truncated or mistyped: one ReportError."""
-    if not _exists(path):
+    if not regular_file(path, ReportError):
         raise ReportError(f"{path}: missing; run the sweep again to complete its folder")
-    try:
-        return reader(path)
-    except (OSError, ValueError, TypeError, KeyError, pa.ArrowException) as exc:
-        raise ReportError(f"{path}: cannot be read, damaged or truncated "
-                          f"({type(exc).__name__}: {shorten(str(exc), 80)[1:-1]}); run the "
-                          "sweep again to rewrite it") from None
+    return read_table(path, reader, ReportError)

@@ -8,13 +8,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from research.analysis.combo_stats import combo_stats_table
 from research.analysis.config import AnalysisConfig
@@ -22,10 +21,10 @@ from research.analysis.fill_band import pessimistic_winner_sentence
 from research.analysis.ledger import ledger_path, record_trials
 from research.analysis.robustness import Robustness
 from research.analysis.run import analyze
-from research.errors import AnalysisError, UnsafeFileError, shorten
+from research.errors import AnalysisError, UnsafeFileError
 from research.results.atomic import atomic_write, write_parquet
 from research.results.daily import DAILY, read_daily
-from research.results.safe_files import file_record, is_regular, read_bounded
+from research.results.safe_files import file_record, read_bounded, read_table, regular_file
 from research.results.store import (
     COMBO_STATS,
     MANIFEST,
@@ -104,15 +103,15 @@ def read_inputs(results_dir: str | Path) -> FolderInputs:
         raise AnalysisError(f"{root / MANIFEST}: has no spec.grid (the grid's axes and "
                             "values); is it a sweep's manifest?")
     for name, what in ((SUMMARY, "the per-combo summary"), (DAILY, "the daily net $ matrix")):
-        if not _regular(root / name):
+        if not regular_file(root / name, AnalysisError):
             raise AnalysisError(f"{root}: no {name} ({what}); it is written at the end of "
                                 "a sweep: run the sweep again (python -m research.sweep "
                                 "SPEC.yaml) to complete the folder")
         if problem := output_problem(root, name, manifest):
             raise AnalysisError(f"{root}: {problem}; run the sweep again (python -m "
                                 "research.sweep SPEC.yaml) to rewrite it from its results")
-    summary = _read(root / SUMMARY, pd.read_parquet)
-    daily = _read(root / DAILY, read_daily)
+    summary = read_table(root / SUMMARY, pd.read_parquet, AnalysisError)
+    daily = read_table(root / DAILY, read_daily, AnalysisError)
     if "combo_id" not in summary.columns:
         raise AnalysisError(f"{root / SUMMARY}: has no combo_id column: not a sweep summary; "
                             "run the sweep again to rewrite it")
@@ -163,25 +162,8 @@ def write_outputs(results_dir: str | Path, result: Robustness,
     store.record_outputs([ROBUSTNESS, COMBO_STATS], analysis=record, steps=steps)
 
 
-def _regular(path: Path) -> bool:
-    try:
-        return is_regular(path)
-    except UnsafeFileError as exc:
-        raise AnalysisError(str(exc)) from None
-
-
-def _read(path: Path, reader: Callable[[Path], pd.DataFrame]) -> pd.DataFrame:
-    """A results file read; a damaged, truncated or mistyped one is one AnalysisError."""
-    try:
-        return reader(path)
-    except (OSError, ValueError, TypeError, KeyError, pa.ArrowException) as exc:
-        raise AnalysisError(f"{path}: cannot be read, damaged or truncated ({type(exc).__name__}: "
-                            f"{shorten(str(exc), 80)[1:-1]}); run the sweep again to rewrite "
-                            "it") from None
-
-
 def _read_manifest(path: Path) -> dict[str, Any]:
-    _regular(path)
+    regular_file(path, AnalysisError)
     try:
         raw = read_bounded(path, MAX_MANIFEST_BYTES)
     except FileNotFoundError:

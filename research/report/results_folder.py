@@ -49,7 +49,7 @@ from research.errors import (
 from research.results.daily import DAILY, read_daily
 from research.results.metrics import METRIC_COLUMNS
 from research.results.record import analysis_is_current
-from research.results.safe_files import is_regular, read_bounded
+from research.results.safe_files import damaged, read_bounded, regular_file
 from research.results.store import (
     COMBO_STATS,
     MANIFEST,
@@ -241,21 +241,21 @@ class ReportInputs:
     @property
     def has_trades(self) -> bool:
         """Whether trades.parquet is there (not with ``store_trades: none``)."""
-        return self.folder is not None and _regular(self.folder / TRADES)
+        return self.folder is not None and regular_file(self.folder / TRADES, ReportError)
 
     def trades(self, combo_ids: Sequence[str]) -> pd.DataFrame:
         """The stored rows of `combo_ids`: TRADE_COLUMNS, in file order."""
         if self.folder is None:
             raise ReportError("these report inputs have no folder, so no trades")
         path = self.folder / TRADES
-        _regular(path)
+        regular_file(path, ReportError)
         try:
             names = [c for c in TRADE_COLUMNS if c in pq.read_schema(path).names]
             table = pq.read_table(path, columns=names,
                                   filters=[("combo_id", "in", list(combo_ids))])
             return table.to_pandas()
         except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
-            raise _damaged(path, exc) from None
+            raise damaged(path, exc, ReportError) from None
 
     @property
     def instrument(self) -> str | None:
@@ -270,7 +270,7 @@ def _manifest(folder: Path) -> Mapping[str, Any]:
         raise ReportError(f"{folder}: not a folder; give a sweep's results folder "
                           "(results/<sweep name>)")
     path = folder / MANIFEST
-    if not _regular(path):
+    if not regular_file(path, ReportError):
         raise ReportError(f"{folder}: no {MANIFEST}: not a sweep's results folder "
                           "(results/<sweep name>)")
     try:
@@ -282,36 +282,26 @@ def _manifest(folder: Path) -> Mapping[str, Any]:
     return parse_manifest(raw, path, ReportError, "run the sweep again to rewrite it")
 
 
-def _regular(path: Path) -> bool:
-    """Whether a regular file is there; a link, FIFO or device is a ReportError."""
-    try:
-        return is_regular(path)
-    except UnsafeFileError as exc:
-        raise ReportError(str(exc)) from None
-
 
 def _verify(folder: Path, name: str, manifest: Mapping[str, Any]) -> None:
     """`name` is what the manifest lists (size, sha256), or a ReportError says so."""
-    if _regular(folder / name) and (problem := output_problem(folder, name, manifest)):
+    if regular_file(folder / name, ReportError) and \
+            (problem := output_problem(folder, name, manifest)):
         raise ReportError(f"{folder}: {problem}; run the sweep again (python -m "
                           "research.sweep SPEC.yaml) to rewrite it from its results")
 
 
-def _damaged(path: Path, exc: BaseException) -> ReportError:
-    return ReportError(f"{path}: cannot be read, damaged or truncated ({type(exc).__name__}: "
-                       f"{shorten(str(exc), 80)[1:-1]}); run the sweep again to rewrite it")
-
 
 def _summary(folder: Path, manifest: Mapping[str, Any]) -> pd.DataFrame:
     path = folder / SUMMARY
-    if not _regular(path):
+    if not regular_file(path, ReportError):
         raise ReportError(f"{folder}: no {SUMMARY} yet (sweep status: "
                           f"{manifest.get('status', 'unknown')}); run the sweep again to "
                           "complete it")
     try:
         summary = pd.read_parquet(path)
     except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
-        raise _damaged(path, exc) from None
+        raise damaged(path, exc, ReportError) from None
     missing = [c for c in ("combo_id", "net_profit_usd", "trades") if c not in summary.columns]
     if missing:
         raise ReportError(f"{path}: no column {', '.join(missing)}: not a sweep summary")
@@ -319,19 +309,19 @@ def _summary(folder: Path, manifest: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _daily(folder: Path) -> pd.DataFrame:
-    if not _regular(folder / DAILY):
+    if not regular_file(folder / DAILY, ReportError):
         raise ReportError(f"{folder}: no {DAILY}; run the sweep again to rebuild it")
     try:
         return read_daily(folder / DAILY)
     except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
-        raise _damaged(folder / DAILY, exc) from None
+        raise damaged(folder / DAILY, exc, ReportError) from None
 
 
 def _analysis_shown(folder: Path, manifest: Mapping[str, Any], notes: list[str]) -> bool:
     """Whether the analysis' files are of these results (never shown as current if not)."""
     if "analysis" not in manifest or analysis_is_current(manifest):
         return True
-    if any(_regular(folder / name) for name in (ROBUSTNESS, COMBO_STATS)):
+    if any(regular_file(folder / name, ReportError) for name in (ROBUSTNESS, COMBO_STATS)):
         record = manifest.get("analysis") or {}
         notes.append(f"{ROBUSTNESS} is not of these results (the manifest's analysis is "
                      f"{shorten(str(record.get('status', 'unknown')), 30)[1:-1]}): stale, left "
@@ -347,7 +337,7 @@ def _axes(manifest: Mapping[str, Any], summary: pd.DataFrame) -> tuple[str, ...]
 
 
 def _optional(path: Path, notes: list[str], manifest: Mapping[str, Any], read):
-    if not _regular(path):
+    if not regular_file(path, ReportError):
         return None
     if problem := output_problem(path.parent, path.name, manifest):
         notes.append(f"{path.name} could not be read as the sweep wrote it ({problem}); its "

@@ -23,7 +23,11 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+import pyarrow as pa
 
 from research.errors import UnsafeFileError, shorten
 
@@ -33,6 +37,10 @@ _CHUNK_BYTES = 1 << 20
 _ADVICE = ("the results folder only holds files a sweep wrote: remove it, or choose another "
            "sweep name or results folder")
 
+T = TypeVar("T")
+E = TypeVar("E", bound=Exception)
+# What reading a damaged or mistyped parquet/JSON file raises (pyarrow, pandas, json).
+READ_ERRORS = (OSError, ValueError, TypeError, KeyError, pa.ArrowException)
 
 def what_is(mode: int) -> str:
     """A file type in words.
@@ -70,6 +78,38 @@ def regular_or_absent(path: Path) -> os.stat_result | None:
 def is_regular(path: Path) -> bool:
     """Whether a regular file is at `path` (a link to one is not)."""
     return regular_or_absent(path) is not None
+
+
+def regular_file(path: Path, error: type[Exception]) -> bool:
+    """`is_regular`, a link, FIFO or device raised as `error`: each reader of a results
+    folder (analysis, report, Sweep) says it with its own error class.
+
+    >>> import tempfile
+    >>> regular_file(Path(tempfile.mkdtemp()) / "summary.parquet", ValueError)
+    False
+    """
+    try:
+        return is_regular(path)
+    except UnsafeFileError as exc:
+        raise error(str(exc)) from None
+
+
+def damaged(path: Path, exc: BaseException, error: type[E]) -> E:
+    """The one line for a results file that cannot be read (damaged, truncated, mistyped).
+
+    >>> str(damaged(Path("r/s.parquet"), ValueError("bad"), ValueError))  # doctest: +ELLIPSIS
+    'r/s.parquet: cannot be read, damaged or truncated (ValueError: bad); run the sweep again...'
+    """
+    return error(f"{path}: cannot be read, damaged or truncated ({type(exc).__name__}: "
+                 f"{shorten(str(exc), 80)[1:-1]}); run the sweep again to rewrite it")
+
+
+def read_table(path: Path, reader: Callable[[Path], T], error: type[Exception]) -> T:
+    """`reader(path)`, a damaged file raised as `error` (`damaged`'s line)."""
+    try:
+        return reader(path)
+    except READ_ERRORS as exc:
+        raise damaged(path, exc, error) from None
 
 
 def folder_or_absent(path: Path) -> bool:
