@@ -18,14 +18,14 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.bar_writers
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.bar_writers, benchmarks
+from benchmarks.engine import best_of  # noqa: E402
 
 SHIFT_POINTS = 250.0
 ROLL_EVE = "2024-09-13"  # the old contract's last trade date
@@ -61,15 +61,6 @@ def sweep(bars) -> list[dict]:
                          "roll_eve_exits": [round(float(p), 2) for p in eve["exit_price"]],
                          "roll_eve_net_usd": round(float(eve["net_usd"].sum()), 2)})
     return rows
-
-
-def best_of(repeat: int, fn) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
