@@ -17,6 +17,8 @@ from research.cli.stats import main
 from research.report import write_report
 from research.report.breakouts import STATS_CSV, STATS_JSON, STATS_PNG, read_breakouts
 from research.results.store import REPORT
+from research.stats.breakouts import breakout_stats
+from tests.bar_writers import canonical_csv
 from tests.helpers import ROOT
 
 SPEC = """\
@@ -149,3 +151,21 @@ def test_statistics_of_another_instrument_are_left_out(spec, results, capsys):
     assert 'id="breakouts"' not in page
     assert "stats.json holds statistics of &#x27;NQ&#x27; bars, not of this sweep&#x27;s " \
            "&#x27;ES&#x27;" in page
+
+
+def test_a_data_path_is_read_as_the_sweep_reads_it(tmp_path):
+    """The same bars from a vendor file (found next to the spec) give the same statistics as
+    the built-in synthetic ones."""
+    canonical_csv(synthetic_bars("ES", "2024-03-04", "2024-03-08", seed=3), tmp_path / "es.csv")
+    base = {"instrument": "ES", "range_start": "08:30", "range_minutes": 15}
+    from_file = breakout_stats(
+        _write(tmp_path / "f.yaml", {"base": base, "data": {"path": "es.csv"}}))
+    built_in = breakout_stats({"base": base, "data": {"synthetic": {
+        "start": "2024-03-04", "end": "2024-03-08", "seed": 3}}})
+    pd.testing.assert_frame_equal(from_file.table, built_in.table)
+    assert from_file.data_label == "es.csv" and built_in.data_label == "synthetic ES (seed 3)"
+
+
+def _write(path: Path, spec: dict) -> Path:
+    path.write_text(json.dumps(spec))  # JSON is YAML
+    return path

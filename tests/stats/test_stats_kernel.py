@@ -123,3 +123,23 @@ def test_the_kernel_equals_the_readable_loop(bars, chosen, trade_days, exchange_
             assert (int(got.range_high_ticks[row]), int(got.range_low_ticks[row]),
                     bool(got.broke_up[row]), bool(got.broke_down[row]),
                     int(got.first_break[row]), int(got.continued[row])) == want
+
+
+def mirrored(bars: Bars) -> Bars:
+    """The same bars upside down: every price negated, high and low swapped."""
+    return Bars(bars.instrument, bars.ts_ns, -bars.open_ticks, -bars.low_ticks,
+                -bars.high_ticks, -bars.close_ticks, minute_of_day=bars.minute_of_day,
+                trading_day=bars.trading_day)
+
+
+@given(bars=random_bars(), chosen=st.lists(definitions(), min_size=1, max_size=3))
+def test_upside_down_bars_swap_the_sides(bars, chosen):
+    """The rules treat both sides alike: on mirrored prices up and down trade places."""
+    got, flipped = day_breakouts(bars, chosen), day_breakouts(mirrored(bars), chosen)
+    swap = {UP_FIRST: DOWN_FIRST, DOWN_FIRST: UP_FIRST, BOTH_FIRST: BOTH_FIRST,
+            NO_BREAK: NO_BREAK}
+    assert flipped.has_range.tolist() == got.has_range.tolist()
+    assert flipped.broke_up.tolist() == got.broke_down.tolist()
+    assert flipped.broke_down.tolist() == got.broke_up.tolist()
+    assert flipped.first_break.tolist() == [swap[code] for code in got.first_break.tolist()]
+    assert flipped.continued.tolist() == got.continued.tolist()
