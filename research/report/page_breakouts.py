@@ -23,7 +23,11 @@ STATES = ("low", "mid", "high")
 
 
 def breakouts_section(breakouts: Breakouts) -> str:
-    """The section: what was counted, the table, the picture (an inline data: PNG)."""
+    """The section: what was counted, the table, the picture (an inline data: PNG).
+
+    >>> breakouts_section(Breakouts({}, ())).count("<tr>")  # the header row alone
+    1
+    """
     facts = breakouts.facts
     after = esc(str(facts.get("after_minutes", "?"))[:6])
     lead = (f"Descriptive statistics of the bars (no trades, no costs) from research-stats on "

@@ -78,7 +78,15 @@ class BreakoutStats:
 
     def records(self) -> list[dict[str, Any]]:
         """One JSON-ready object per definition (NaN as None), its volatility split under
-        ``by_volatility``: what ``--json`` prints and stats.json holds."""
+        ``by_volatility``: what ``--json`` prints and stats.json holds.
+
+        >>> from research import synthetic_bars
+        >>> stats = breakout_stats({"base": {"instrument": "ES", "slot": "10:00"}},
+        ...                        data=synthetic_bars("ES", "2024-01-08", "2024-01-12"))
+        >>> record = stats.records()[0]
+        >>> record["range_end"], record["days"], record["by_volatility"]["low"]["up"]
+        ('10:00', 5, None)
+        """
         split = {key: group for key, group in self.by_volatility.groupby(
             list(DEFINITION_COLUMNS), sort=False)}
         out = []
@@ -144,13 +152,14 @@ def stats_of_bars(bars: Bars, definitions: tuple[RangeDefinition, ...], *,
                          exchange_calendar=exchange_calendar, after_minutes=after_minutes)
     state_days, states = volatility_states(bars)
     day_states = states_of(days.trading_day, state_days, states)
+    bounds = np.searchsorted(days.definition, np.arange(len(definitions) + 1))
     rows, split = [], []
     for k, definition in enumerate(definitions):
-        mine = days.definition == k
+        mine = slice(bounds[k], bounds[k + 1])  # rows are by definition, then by date
         rows.append({**_definition_columns(definition), **_shares(days, mine)})
         for code, name in STATE_NAMES.items():
             split.append({**_definition_columns(definition), "volatility": name,
-                          **_shares(days, mine & (day_states == code))})
+                          **_shares(days, mine, day_states[mine] == code)})
     first, last = bar_dates(bars)
     return BreakoutStats(
         instrument=bars.instrument.symbol, data_label=data_label, first_date=first,
@@ -181,11 +190,13 @@ def _definition_columns(definition: RangeDefinition) -> dict[str, str]:
             "trade_until": definition.trade_until}
 
 
-def _shares(days: DayBreakouts, rows: np.ndarray) -> dict[str, float | int]:
-    """The counts and shares of the rows selected by `rows` (only dates with a range count)."""
-    counted = rows & days.has_range
-    up, down = days.broke_up[counted], days.broke_down[counted]
-    first, continued = days.first_break[counted], days.continued[counted]
+def _shares(days: DayBreakouts, rows: slice,
+            among: np.ndarray | None = None) -> dict[str, float | int]:
+    """The counts and shares of `rows` (those `among` selects, if given; only dates with a
+    range count)."""
+    counted = days.has_range[rows] if among is None else days.has_range[rows] & among
+    up, down = days.broke_up[rows][counted], days.broke_down[rows][counted]
+    first, continued = days.first_break[rows][counted], days.continued[rows][counted]
     counts = {"days": int(counted.sum()), "up_days": int(up.sum()),
               "down_days": int(down.sum()), "both_days": int((up & down).sum()),
               "neither_days": int((~up & ~down).sum()),

@@ -27,7 +27,10 @@ from research.stats.breakouts import BreakoutStats
 
 
 def write_stats(stats: BreakoutStats, folder: Path) -> list[Path]:
-    """Write the three files into `folder` (made if missing; a link there is refused)."""
+    """Write the three files into `folder` (made if missing; a link there is refused).
+
+    See the module for an example.
+    """
     folder = Path(folder)
     try:
         there = folder_or_absent(folder)

@@ -77,7 +77,14 @@ class DayBreakouts:
 def day_breakouts(bars: Bars, definitions: Sequence[RangeDefinition], *,
                   trade_days: Sequence[int] = (0, 1, 2, 3, 4), exchange_calendar: bool = False,
                   after_minutes: int = DEFAULT_AFTER_MINUTES) -> DayBreakouts:
-    """Every definition on every trade date of `bars` (see the module for the rules)."""
+    """Every definition on every trade date of `bars` (see the module for the rules).
+
+    >>> from research import prepare_bars, synthetic_bars
+    >>> from research.stats.definitions import check_range
+    >>> bars = prepare_bars(synthetic_bars("ES", "2024-01-08", "2024-01-09"), "ES")
+    >>> day_breakouts(bars, (check_range("base", "08:30", "09:00"),), trade_days=(1,)).trading_day
+    array([19731])
+    """
     days = trading_days(bars)
     days = days[np.isin(weekday_of(days), np.asarray(trade_days, np.int64))]
     if not len(days) or not definitions:

@@ -22,7 +22,15 @@ WIDTHS = (11, 5, 6, 6, 6, 6, 7, 6, 8, 6)
 
 
 def stats_text(stats: BreakoutStats) -> str:
-    """The header lines, the table per definition, and the table per volatility state."""
+    """The header lines, the table per definition, and the table per volatility state.
+
+    >>> from research import synthetic_bars
+    >>> from research.stats.breakouts import breakout_stats
+    >>> text = stats_text(breakout_stats({"base": {"instrument": "ES", "slot": "09:30"}},
+    ...                                  data=synthetic_bars("ES", "2024-01-08", "2024-01-12")))
+    >>> print(text.splitlines()[4])
+    range        until    days      up    down    both  neither  up 1st  down 1st   cont.
+    """
     lines = [f"breakouts of {stats.instrument} on {stats.data_label}, {stats.first_date} to "
              f"{stats.last_date}",
              "days: trade dates with a bar in the range; a side breaks when a bar trades one "

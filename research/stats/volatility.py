@@ -61,7 +61,11 @@ def prior_mean_ranges(ranges: np.ndarray, lookback_days: int = LOOKBACK_DAYS) ->
 
 def tercile_states(prior: np.ndarray) -> np.ndarray:
     """LOW, MID or HIGH by rank among the non-NaN values (ties: the earlier date ranks
-    lower), UNCLASSIFIED for NaN. See the module for an example."""
+    lower), UNCLASSIFIED for NaN.
+
+    >>> tercile_states(np.array([np.nan, 2.0, 2.0, 1.0])).tolist()
+    [-1, 1, 2, 0]
+    """
     states = np.full(len(prior), UNCLASSIFIED, np.int8)
     classified = np.flatnonzero(~np.isnan(prior))
     order = classified[np.argsort(prior[classified], kind="stable")]
