@@ -9,8 +9,9 @@ from research.outputs import Sweep
 from research.parallel.budget import cpu_budget
 from research.parallel.processor import ParallelProcessor
 from research.research_runner import ResearchRunner
+from research.stats.breakouts import BreakoutStats, breakout_stats
 
 __version__ = "0.1.0"
-__all__ = ["DataError", "ParallelProcessor", "ParamsError", "ResearchError", "ResearchRunner",
-           "RunParams", "SpecError", "Sweep", "cpu_budget", "load_bars", "prepare_bars",
-           "run_strategy", "synthetic_bars"]
+__all__ = ["BreakoutStats", "DataError", "ParallelProcessor", "ParamsError", "ResearchError",
+           "ResearchRunner", "RunParams", "SpecError", "Sweep", "breakout_stats", "cpu_budget",
+           "load_bars", "prepare_bars", "run_strategy", "synthetic_bars"]

@@ -1,5 +1,5 @@
-"""The command line: sweep, data inspector, analyze, report, each through one shell.
+"""The command line: sweep, data inspector, analyze, report, stats, each through one shell.
 
 ``python -m research.cli COMMAND ...`` or the console scripts ``research-sweep``,
-``research-data``, ``research-analyze`` and ``research-report``.
+``research-data``, ``research-analyze``, ``research-report`` and ``research-stats``.
 """

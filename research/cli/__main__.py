@@ -1,9 +1,10 @@
-"""``python -m research.cli COMMAND ...``: the four commands behind one entry point.
+"""``python -m research.cli COMMAND ...``: the commands behind one entry point.
 
     python -m research.cli sweep sweeps/grid.yaml      # = research-sweep
     python -m research.cli data data/ES.parquet        # = research-data
     python -m research.cli analyze results/grid980     # = research-analyze
     python -m research.cli report results/grid980      # = research-report
+    python -m research.cli stats sweeps/study_orb_stats.yaml   # = research-stats
 
 Each runs through research.cli.shell, so the exit codes are the shell's (0, 1, 2, 3, 130,
 143). ``python -m research.cli --help`` lists the commands.
@@ -18,7 +19,8 @@ from collections.abc import Sequence
 COMMANDS = {"sweep": ("research.cli.sweep", "run a parameter sweep and store its results"),
             "data": ("research.cli.data_inspector", "show what the loader makes of bar files"),
             "analyze": ("research.cli.analyze", "the robustness of a sweep's winner"),
-            "report": ("research.cli.report", "write a sweep's report.html")}
+            "report": ("research.cli.report", "write a sweep's report.html"),
+            "stats": ("research.cli.stats", "breakout statistics of a spec's opening ranges")}
 USAGE = "usage: python -m research.cli {" + ",".join(COMMANDS) + "} [options]"
 
 
@@ -30,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...     main(["bogus"])
     2
     >>> err.getvalue().splitlines()[-1]
-    "error: unknown command 'bogus'; use one of sweep, data, analyze, report"
+    "error: unknown command 'bogus'; use one of sweep, data, analyze, report, stats"
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-h", "--help"):

@@ -1,7 +1,8 @@
-"""The one shell the four commands run through: logging, errors, signals, exit codes.
+"""The one shell the commands run through: logging, errors, signals, exit codes.
 
-``research-sweep``, ``research-data``, ``research-analyze`` and ``research-report`` (or
-``python -m research.cli COMMAND``) parse their options, then hand their work to `run`,
+``research-sweep``, ``research-data``, ``research-analyze``, ``research-report`` and
+``research-stats`` (or ``python -m research.cli COMMAND``) parse their options, then hand
+their work to `run`,
 which sets up logging (``-v``: INFO), installs the Ctrl-C and SIGTERM handlers
 (research.parallel.interrupt) and turns what happened into one exit code and, on stderr,
 at most one line. A user's mistake or a signal never shows a traceback.
@@ -61,7 +62,8 @@ LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 SCRIPTS = {"sweep": ("research-sweep", "python -m research.sweep"),
            "data": ("research-data", "python -m research.cli.data_inspector"),
            "analyze": ("research-analyze", "python -m research.cli.analyze"),
-           "report": ("research-report", "python -m research.report")}
+           "report": ("research-report", "python -m research.report"),
+           "stats": ("research-stats", "python -m research.stats")}
 
 
 def setup_logging(verbose: bool, level: int = logging.WARNING) -> None:

@@ -27,6 +27,9 @@ from pathlib import Path
 
 from research.report.format import count, day, usd
 from research.report.markup import esc
+from research.report.page_breakouts import SECTION_ID as BREAKOUTS_ID
+from research.report.page_breakouts import TITLE as BREAKOUTS_TITLE
+from research.report.page_breakouts import breakouts_section
 from research.report.page_closeup import closeup_section
 from research.report.page_facts import facts_section
 from research.report.page_heatmaps import heatmaps_section
@@ -81,10 +84,24 @@ def _header(inputs: ReportInputs) -> str:
         top = top_combos(summary, DEFAULT_RANK, 1).iloc[0]
         best = (f'<p class="kpi">Best by net $ after costs: <b>${esc(usd(top["net_profit_usd"]))}'
                 f'</b> <span class="mono">{esc(top["combo_id"])}</span></p>')
-    nav = "".join(f'<a href="#{sid}">{esc(label)}</a>' for sid, label in SECTIONS)
+    nav = "".join(f'<a href="#{sid}">{esc(label)}</a>' for sid, label in sections_of(inputs))
     return (f'<header><h1>Sweep <span class="mono">{esc(name)}</span></h1>'
             f'<p class="muted">{esc(" · ".join(f for f in facts if f))}</p>{best}'
             f"<nav>{nav}</nav></header>")
+
+
+def sections_of(inputs: ReportInputs) -> tuple[tuple[str, str], ...]:
+    """The page's sections (id, label): SECTIONS, and Breakouts when the folder has the
+    breakout statistics (research-stats --out RESULTS_DIR).
+
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"combo_id": ["a"], "target": [10], "trades": [3],
+    ...                   "net_profit_usd": [1.0]})
+    >>> sections_of(ReportInputs.from_frames(s, ["target"])) == SECTIONS
+    True
+    """
+    extra = ((BREAKOUTS_ID, BREAKOUTS_TITLE),) if inputs.breakouts is not None else ()
+    return SECTIONS + extra
 
 
 def build_report(inputs: ReportInputs) -> str:
@@ -92,6 +109,8 @@ def build_report(inputs: ReportInputs) -> str:
     sections = (facts_section(inputs), top_section(inputs), heatmaps_section(inputs),
                 walk_forward_section(inputs), overfitting_section(inputs),
                 closeup_section(inputs))
+    if inputs.breakouts is not None:
+        sections += (breakouts_section(inputs.breakouts),)
     name = (inputs.manifest.get("spec") or {}).get("name") or "sweep"
     versions = inputs.manifest.get("versions") or {}
     footer = (f"<footer>research {esc(versions.get('research', ''))} · results folder "

@@ -46,6 +46,7 @@ from research.errors import (
     UnsafeFileError,
     shorten,
 )
+from research.report.breakouts import STATS_JSON, Breakouts, read_breakouts
 from research.results.daily import DAILY, read_daily
 from research.results.metrics import METRIC_COLUMNS
 from research.results.record import analysis_is_current
@@ -202,6 +203,7 @@ class ReportInputs:
     robustness: Robustness | None = None
     combo_stats: pd.DataFrame | None = None
     notes: tuple[str, ...] = field(default=())
+    breakouts: Breakouts | None = None  # stats.json (research-stats --out), when there
 
     @classmethod
     def from_frames(cls, summary: pd.DataFrame, axes: Sequence[str],
@@ -235,8 +237,9 @@ class ReportInputs:
             robustness = _optional(folder / ROBUSTNESS, notes, manifest,
                                    lambda p: _robustness(p, daily.index))
             stats = _optional(folder / COMBO_STATS, notes, manifest, _combo_stats)
+        breakouts = _breakouts(folder, manifest, notes)
         return cls(folder, manifest, summary, _axes(manifest, summary), daily, robustness,
-                   stats, tuple(notes))
+                   stats, tuple(notes), breakouts)
 
     @property
     def has_trades(self) -> bool:
@@ -349,6 +352,25 @@ def _optional(path: Path, notes: list[str], manifest: Mapping[str, Any], read):
         notes.append(f"{path.name} could not be read ({type(exc).__name__}: "
                      f"{shorten(str(exc), 80)[1:-1]}); its sections are left out")
         return None
+
+
+def _breakouts(folder: Path, manifest: Mapping[str, Any], notes: list[str]) -> Breakouts | None:
+    """stats.json, if there: not the sweep's output (the manifest does not list it), so a
+    damaged one, or one of another instrument, is only noted."""
+    try:
+        breakouts = read_breakouts(folder)
+    except (OSError, ValueError, TypeError, UnsafeFileError) as exc:
+        notes.append(f"{STATS_JSON} could not be read ({type(exc).__name__}: "
+                     f"{shorten(str(exc), 80)[1:-1]}); the Breakouts section is left out")
+        return None
+    ours = (manifest.get("data") or {}).get("instrument") or \
+        (_dig(manifest, ("spec", "base")) or {}).get("instrument")
+    theirs = breakouts.facts.get("instrument") if breakouts is not None else None
+    if ours and theirs and theirs != ours:
+        notes.append(f"{STATS_JSON} holds statistics of {shorten(theirs, 12)} bars, not of this "
+                     f"sweep's {shorten(ours, 12)}: the Breakouts section is left out")
+        return None
+    return breakouts
 
 
 def _robustness(path: Path, dates: pd.DatetimeIndex) -> Robustness:

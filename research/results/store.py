@@ -55,7 +55,10 @@ MANIFEST, TRADES, SUMMARY, SUMMARY_CSV = ("manifest.json", "trades.parquet", "su
                                           "summary.csv")
 SHARDS = "shards"
 REPORT, ROBUSTNESS, COMBO_STATS = "report.html", "robustness.json", "combo_stats.parquet"
-OUR_FILES = (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV, DAILY, REPORT, ROBUSTNESS, COMBO_STATS)
+# research-stats --out RESULTS_DIR: the breakout statistics of the data (the report shows them)
+STATS_JSON, STATS_CSV, STATS_PNG = "stats.json", "stats.csv", "stats.png"
+OUR_FILES = (MANIFEST, TRADES, SUMMARY, SUMMARY_CSV, DAILY, REPORT, ROBUSTNESS, COMBO_STATS,
+             STATS_JSON, STATS_CSV, STATS_PNG)
 RESERVE, RESERVE_BYTES = ".reserve", 256 * 1024
 TRADES_SUFFIX, DAILY_SUFFIX, SUMMARY_SUFFIX = (".trades.parquet", ".daily.parquet",
                                               ".summary.parquet")

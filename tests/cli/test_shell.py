@@ -213,7 +213,8 @@ def test_analyze_says_the_report_is_stale_when_it_cannot_rebuild_it(files, tmp_p
                         done.stderr), done.stderr
 
 
-def test_one_entry_point_lists_the_four_commands():
+def test_one_entry_point_lists_the_five_commands():
     done = finished(command("--help"))
     assert done.returncode == 0
-    assert re.findall(r"^  (\w+) ", done.stdout, re.M) == ["sweep", "data", "analyze", "report"]
+    assert re.findall(r"^  (\w+) ", done.stdout, re.M) == ["sweep", "data", "analyze", "report",
+                                                           "stats"]

@@ -110,3 +110,20 @@ def test_robustness_sections_render_in_chromium(session, default_sweep, tmp_path
     expected = len(fold_windows(n_dates, config.train, config.test, config.step_dates,
                                 config.anchored))
     assert expected >= 2 and len(rows) == folds == expected
+
+
+def test_the_breakouts_section_and_its_picture_render_in_chromium(session, default_sweep,
+                                                                  tmp_path):
+    """research-stats --out on the sweep's folder: the section shows, its inline PNG decodes
+    under the page's policy, and nothing is fetched."""
+    from research.cli.stats import main as stats_main
+
+    folder = Path(shutil.copytree(default_sweep.path, tmp_path / "default"))
+    assert stats_main([str(ROOT / "sweeps" / "grid.yaml"), "--out", str(folder)]) == 0
+    visit = browser.visit(session, folder / REPORT)
+    check_offline_and_clean(visit)
+    assert session.find_element("id", "breakouts").is_displayed()
+    width = session.execute_script("return document.querySelector('#breakouts img').naturalWidth")
+    assert width > 300
+    rows = session.find_elements("css selector", "#breakouts table tbody tr")
+    assert len(rows) == 7  # the seven reference slots of sweeps/grid.yaml

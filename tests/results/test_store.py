@@ -28,6 +28,7 @@ from research.results.schemas import (
 from research.results.store import (
     HEATMAP_GLOB,
     MANIFEST,
+    STATS_JSON,
     SUMMARY,
     SUMMARY_CSV,
     TRADES,
@@ -279,6 +280,7 @@ def test_fresh_moves_only_our_files_aside(tmp_path):
     store = run_tasks(root, [["c0"], ["c2"]])
     compact_all(store, keep_shards=True)
     (root / heatmap_name("a", "b", "total_profit")).write_bytes(b"png")
+    (root / STATS_JSON).write_text("{}")  # research-stats --out: of the old data, goes too
     (root / "notes.txt").write_text("mine")
     (root / "shards" / "keep.parquet").write_bytes(b"other")
     before = {name: (root / name).read_bytes() for name in (SUMMARY, TRADES, DAILY, MANIFEST)}
@@ -294,6 +296,7 @@ def test_fresh_moves_only_our_files_aside(tmp_path):
     [aside] = [p for p in tmp_path.iterdir() if p.name.startswith("demo.old-")]
     assert {name: (aside / name).read_bytes() for name in before} == before
     assert len(list((aside / "shards").iterdir())) == 6
+    assert (aside / STATS_JSON).read_text() == "{}"
 
 
 @pytest.mark.parametrize("window_groups", [1, 2, parquet_rows.WINDOW_GROUPS])
