@@ -5,9 +5,12 @@ a description, and each array's name, dtype, shape and place), the arrays' bytes
 a multiple of 64 bytes) and a CRC-32 of everything before it (zlib's; a damage check, not
 a defence against a forger: a cut or altered file is caught, and CRC-32 reads a year of
 bars in about a sixth of the time a blake2b digest takes here). It is written to a
-temporary name and renamed into place (`research.results.atomic.atomic_write`), so a
-reader sees a whole entry or none; it is read through ``O_NOFOLLOW`` (a link there is
-never followed) and bounded by the cache's size cap. Anything that does not check out (a
+temporary name (``.NAME.<12 hex>.tmp``, as results/atomic.py names its own) and renamed
+into place, so a reader sees a whole entry or none; it is read through ``O_NOFOLLOW`` (a
+link there is never followed) and bounded by the cache's size cap. Unlike a results file
+it is not fsync'ed: after a crash an entry may be cut or empty, which its CRC-32 catches
+(the bars are then read from the files again), and a sweep never waits for the disk.
+Anything that does not check out (a
 cut or altered file, another key, an array outside the file) is a `DamagedEntry`: the
 cache then ignores the entry and writes it again; it never yields arrays that differ.
 
@@ -28,15 +31,17 @@ import json
 import os
 import stat
 import time
+import uuid
 import zlib
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from research.results.atomic import TEMP_NAME, atomic_write
+from research.results.atomic import TEMP_NAME
 from research.results.safe_files import open_regular
 
 MAGIC = b"RSBARS\x00\x01"  # the format's name and version: another layout is another magic
@@ -78,7 +83,7 @@ def write_entry(path: Path, key: Any, meta: Any, arrays: dict[str, np.ndarray]) 
                         separators=(",", ":")).encode()
     start = _aligned(len(MAGIC) + _LENGTH.itemsize + len(header))
     crc = 0
-    with atomic_write(path) as handle:
+    with _replacing(path) as handle:
         for chunk in (MAGIC, np.array(len(header), _LENGTH).tobytes(), header,
                       bytes(start - len(MAGIC) - _LENGTH.itemsize - len(header))):
             handle.write(chunk)
@@ -134,6 +139,21 @@ def evict(folder: Path, max_bytes: int) -> int:
             os.unlink(folder / name)
         total -= size
     return total
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A temporary file in `path`'s folder, renamed to `path` once written (never through
+    a link: O_EXCL | O_NOFOLLOW on the temporary; os.replace replaces a link, not its
+    target)."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        fd = open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _parse(buffer: np.ndarray, key: Any) -> Entry:
