@@ -16,7 +16,7 @@ equal on random matrices).
 >>> cents = np.random.default_rng(5).integers(-500, 500, size=(250, 4))
 >>> cents[:, 2] += 300                          # combo 2 earns $3 a day
 >>> tests = bootstrap_tests(cents, stationary_counts(250, 2, 500, seed=0), block_length=2)
->>> tests.stepm.superior, tests.spa.pvalue < 0.05, tests.intervals.mean_low[2] > 0
+>>> tests.stepm.superior, tests.spa.pvalue < 0.05, bool(tests.intervals.mean_low[2] > 0)
 ((2,), True, True)
 """
 
