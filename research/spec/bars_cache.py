@@ -155,7 +155,12 @@ def cached(kind: str, path: str | os.PathLike[str], options: LoadOptions,
         key = entry_key(kind, path, options, files)
     except (DataError, OSError):  # let the reader say what is wrong with the data
         return read(), MISS
-    entry_path = settings.where() / (name_of(key) + SUFFIX)
+    try:
+        entry_path = settings.where() / (name_of(key) + SUFFIX)
+    except RuntimeError as exc:  # Path.home(): no home folder to put ~/.cache in
+        logger.warning("the prepared-bars cache has no folder (%s); the files are read "
+                       "(%s)", _why(exc), FIX)
+        return read(), MISS
     try:
         entry = read_entry(entry_path, key, max_bytes=settings.max_bytes)
         if entry is not None:
@@ -273,7 +278,7 @@ def _store(settings: CacheSettings, entry_path: Path, key: dict[str, Any],
             _remove(entry_path)
             return
         evict(folder, settings.max_bytes)
-    except (OSError, UnsafeFileError) as exc:
+    except (OSError, UnsafeFileError, TypeError, ValueError) as exc:
         logger.warning("the prepared-bars cache cannot be written in %s (%s); going on "
                        "without it (%s)", folder, _why(exc), FIX)
 

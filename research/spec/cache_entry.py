@@ -27,8 +27,10 @@ time, so the oldest is the least recently used.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import stat
 import time
 import uuid
@@ -41,7 +43,6 @@ from typing import IO, Any
 
 import numpy as np
 
-from research.results.atomic import TEMP_NAME
 from research.results.safe_files import open_regular
 
 MAGIC = b"RSBARS\x00\x01"  # the format's name and version: another layout is another magic
@@ -52,6 +53,10 @@ MAX_HEADER_BYTES = 64 * 2**20  # a report of 20,000 files fits; a larger one is 
 STALE_TEMP_S = 3600.0  # a temporary file this old is what a crashed writer left
 DTYPES = frozenset({"<i8", "<i4", "<i2", "|i1", "|u1", "|b1", "<f8"})  # what entries hold
 _LENGTH = np.dtype("<u8")
+# Only files named as this module names them are ever deleted (a cache_dir may be shared).
+ENTRY_NAME = re.compile(r"^[0-9a-f]{40}\.bars$")
+TEMP_NAME = re.compile(r"^\.[0-9a-f]{40}\.bars\.[0-9a-f]{12}\.tmp$")
+MAX_SCAN_ENTRIES = 100_000  # folder entries an eviction looks at: bounded work
 
 
 class DamagedEntry(ValueError):
@@ -122,12 +127,12 @@ def evict(folder: Path, max_bytes: int) -> int:
     and temporary files a crashed writer left; the bytes the entries take after it."""
     entries, now = [], time.time()
     with os.scandir(folder) as listing:
-        for item in listing:
+        for item in itertools.islice(listing, MAX_SCAN_ENTRIES):
             with suppress(OSError):  # another process may remove it meanwhile
                 info = item.stat(follow_symlinks=False)
                 if not stat.S_ISREG(info.st_mode):
                     continue
-                if item.name.endswith(SUFFIX):
+                if ENTRY_NAME.match(item.name):
                     entries.append((info.st_mtime_ns, item.name, info.st_size))
                 elif TEMP_NAME.match(item.name) and now - info.st_mtime > STALE_TEMP_S:
                     os.unlink(folder / item.name)

@@ -242,6 +242,22 @@ def test_the_size_cap_evicts_the_least_recently_used(tmp_path, es_week):
     assert sum(path.stat().st_size for path in entries(tmp_path)) <= cap
 
 
+def test_eviction_deletes_only_what_the_cache_wrote(tmp_path):
+    from research.spec.cache_entry import evict
+
+    ours = tmp_path / ("a" * 40 + SUFFIX)
+    write_entry(ours, {"k": 1}, None, {"x": np.arange(1000)})
+    crashed = tmp_path / f".{'b' * 40}{SUFFIX}.{'c' * 12}.tmp"
+    foreign = [tmp_path / "notes.bars", tmp_path / f".other.{'d' * 12}.tmp",
+               tmp_path / "data.csv"]
+    for path in (crashed, *foreign):
+        path.write_bytes(b"x" * 10_000)
+        os.utime(path, ns=(10**9, 10**9))  # long ago
+    assert evict(tmp_path, max_bytes=0) == 0
+    assert not ours.exists() and not crashed.exists()
+    assert all(path.exists() for path in foreign)
+
+
 def test_bars_larger_than_the_cap_are_not_stored(tmp_path, kibot_file):
     cache = settings(tmp_path, max_bytes=1000)
     assert cached_bars(kibot_file, options_for(kibot_file), cache).cache == "miss"
