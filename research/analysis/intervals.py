@@ -58,7 +58,14 @@ def bootstrap_intervals(cents: np.ndarray, counts: np.ndarray) -> Intervals:
 def chunk_bounds(part: np.ndarray, counts: np.ndarray, boot_sums: np.ndarray) -> np.ndarray:
     """(4 x chunk) bounds of one chunk of combos, given its bootstrap sums ``counts @ part``
     (research.analysis.bootstrap shares them with SPA and StepM). Each column's bounds
-    depend on that column alone, so any cut into chunks gives the same numbers."""
+    depend on that column alone, so any cut into chunks gives the same numbers.
+
+    >>> from research.analysis.resample import stationary_counts
+    >>> part = np.array([[100], [-50], [200]])
+    >>> counts = stationary_counts(3, 1, 50, seed=0)
+    >>> chunk_bounds(part, counts, exact_matmul(counts, part)).shape
+    (4, 1)
+    """
     n_dates = len(part)
     total_sq = exact_matmul(counts, part * part)
     means = boot_sums / (n_dates * CENTS_PER_DOLLAR)
@@ -68,5 +75,9 @@ def chunk_bounds(part: np.ndarray, counts: np.ndarray, boot_sums: np.ndarray) ->
 
 
 def intervals_of(bounds: list[np.ndarray]) -> Intervals:
-    """The chunks' bounds, in combo order, as Intervals."""
+    """The chunks' bounds, in combo order, as Intervals.
+
+    >>> intervals_of([]).mean_low.shape
+    (0,)
+    """
     return Intervals(*(np.hstack(bounds) if bounds else np.empty((4, 0))))

@@ -75,7 +75,13 @@ def stepm(cents: np.ndarray, counts: np.ndarray, block_length: int, *, size: flo
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepmSetup:
     """What every step reads: each combo's statistic m_j / s_j, its scale s_j, its centre
-    μ_j, and the combos tested at the first step (`active`)."""
+    μ_j, and the combos tested at the first step (`active`).
+
+    >>> from research.analysis.resample import stationary_counts
+    >>> cents = np.array([[100, 0], [300, 0], [200, 0], [250, 0]])
+    >>> StepmSetup.of(cents, block_length=1).active.tolist()  # the flat combo is not tested
+    [True, False]
+    """
 
     statistic: np.ndarray
     scale: np.ndarray

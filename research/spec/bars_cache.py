@@ -130,7 +130,15 @@ def default_folder() -> Path:
 def cached_bars(path: str | os.PathLike[str], options: LoadOptions,
                 settings: CacheSettings | None = None) -> Bars:
     """`bars_from_files(path, options)` through the cache; the Bars' ``cache`` says
-    whether they came from it (hit), were read and stored (miss), or the cache was off."""
+    whether they came from it (hit), were read and stored (miss), or the cache was off.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
+    >>> _ = path.write_text("12/02/2024,09:31,6045.25,6046,6045,6045.75,812\\n")
+    >>> options = LoadOptions.checked(str(path), instrument="ES")
+    >>> cached_bars(path, options, CacheSettings(enabled=False)).cache
+    'off'
+    """
     settings = settings or CacheSettings()
     bars, state = cached("bars", path, options, settings,
                          lambda: bars_from_files(path, options), pack_bars,
@@ -147,7 +155,16 @@ def cached(kind: str, path: str | os.PathLike[str], options: LoadOptions,
            unpack: Callable[[Any, dict[str, np.ndarray]], T]) -> tuple[T, str]:
     """`read()` through the cache under `kind` (what is stored: "bars" for a sweep, the
     inspector's own); with the state: hit, miss or off. A failure of the cache itself is a
-    warning, never the caller's error; the reader's own errors pass through."""
+    warning, never the caller's error; the reader's own errors pass through.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
+    >>> _ = path.write_text("12/02/2024,09:31,6045.25,6046,6045,6045.75,812\\n")
+    >>> settings = CacheSettings(folder=str(path.parent / "cache"))
+    >>> store = (lambda n: ({"n": n}, {}), lambda meta, arrays: meta["n"])
+    >>> [cached("demo", path, LoadOptions(), settings, lambda: 7, *store) for _ in "ab"]
+    [(7, 'miss'), (7, 'hit')]
+    """
     if not settings.on:
         return read(), OFF
     try:
@@ -184,7 +201,11 @@ def cached(kind: str, path: str | os.PathLike[str], options: LoadOptions,
 
 def entry_key(kind: str, path: str | os.PathLike[str], options: LoadOptions,
               files: list[Path]) -> dict[str, Any]:
-    """Everything the stored bars depend on, as JSON-able values (module docstring)."""
+    """Everything the stored bars depend on, as JSON-able values (module docstring).
+
+    >>> sorted(entry_key("bars", "ES.txt", LoadOptions(), []))[:4]
+    ['code', 'engine', 'files', 'format']
+    """
     key = {"format": CACHE_FORMAT, "kind": kind, "engine": ENGINE_VERSION,
            "code": code_digest(), "versions": library_versions(), "path": os.fspath(path),
            "options": {field.name: getattr(options, field.name)
@@ -194,7 +215,11 @@ def entry_key(kind: str, path: str | os.PathLike[str], options: LoadOptions,
 
 
 def name_of(key: dict[str, Any]) -> str:
-    """The entry's file name (without suffix): a digest of its key."""
+    """The entry's file name (without suffix): a digest of its key.
+
+    >>> len(name_of({"format": 1}))
+    40
+    """
     text = json.dumps(key, sort_keys=True, separators=(",", ":"))
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
 
@@ -220,7 +245,11 @@ def file_fingerprint(file: Path) -> list[Any]:
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """A digest of the engine's source and data files: a changed loader or rule (even
-    without a new ENGINE_VERSION) never reads bars an older one prepared."""
+    without a new ENGINE_VERSION) never reads bars an older one prepared.
+
+    >>> len(code_digest())
+    32
+    """
     root = Path(__file__).resolve().parents[1] / "engine"
     digest = hashlib.blake2b(digest_size=16)
     for file in sorted(root.rglob("*")):
@@ -231,7 +260,11 @@ def code_digest() -> str:
 
 @functools.lru_cache(maxsize=1)
 def library_versions() -> dict[str, str | None]:
-    """The libraries that read files and convert stamps, and the time zone data's version."""
+    """The libraries that read files and convert stamps, and the time zone data's version.
+
+    >>> sorted(library_versions())
+    ['numpy', 'pandas', 'pyarrow', 'research', 'tzdata']
+    """
     from research import __version__
 
     return {"research": __version__, "numpy": np.__version__, "pandas": pd.__version__,

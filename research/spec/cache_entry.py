@@ -124,7 +124,12 @@ def read_entry(path: Path, key: Any, *, max_bytes: int) -> Entry | None:
 
 def evict(folder: Path, max_bytes: int) -> int:
     """Delete the least recently used entries until the folder's entries fit `max_bytes`,
-    and temporary files a crashed writer left; the bytes the entries take after it."""
+    and temporary files a crashed writer left; the bytes the entries take after it.
+
+    >>> import pathlib, tempfile
+    >>> evict(pathlib.Path(tempfile.mkdtemp()), max_bytes=0)
+    0
+    """
     entries, now = [], time.time()
     with os.scandir(folder) as listing:
         for item in itertools.islice(listing, MAX_SCAN_ENTRIES):
