@@ -260,15 +260,14 @@ def code_digest() -> str:
 
 @functools.lru_cache(maxsize=1)
 def library_versions() -> dict[str, str | None]:
-    """The libraries that read files and convert stamps, and the time zone data's version.
+    """The libraries that read files and convert stamps, and the time zone data's version
+    (research's own code is in `code_digest`).
 
     >>> sorted(library_versions())
-    ['numpy', 'pandas', 'pyarrow', 'research', 'tzdata']
+    ['numpy', 'pandas', 'pyarrow', 'tzdata']
     """
-    from research import __version__
-
-    return {"research": __version__, "numpy": np.__version__, "pandas": pd.__version__,
-            "pyarrow": pa.__version__, "tzdata": _tzdata_version()}
+    return {"numpy": np.__version__, "pandas": pd.__version__, "pyarrow": pa.__version__,
+            "tzdata": _tzdata_version()}
 
 
 def _tzdata_version() -> str | None:
