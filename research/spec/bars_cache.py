@@ -195,7 +195,7 @@ def cached(kind: str, path: str | os.PathLike[str], options: LoadOptions,
         return read(), MISS
     value = read()
     if _unchanged(files, key):  # a file written while it was read: not stored
-        _store(settings, entry_path, key, pack(value))
+        _store(settings, entry_path, key, lambda: pack(value))
     return value, MISS
 
 
@@ -294,11 +294,12 @@ def _unchanged(files: list[Path], key: dict[str, Any]) -> bool:
 
 
 def _store(settings: CacheSettings, entry_path: Path, key: dict[str, Any],
-           packed: tuple[Any, dict[str, np.ndarray]]) -> None:
-    """Write one entry and evict past the cap; a failure is one warning, never an error."""
-    meta, arrays = packed
+           pack: Callable[[], tuple[Any, dict[str, np.ndarray]]]) -> None:
+    """Write one entry and evict past the cap; a failure is one warning, never an error
+    (a Bars field pack_bars does not know included: the bars are read, just not stored)."""
     folder = entry_path.parent
     try:
+        meta, arrays = pack()
         if sum(values.nbytes for values in arrays.values()) > settings.max_bytes:
             logger.info("%s: larger than the cache's cap of %s bytes: not stored",
                         entry_path, f"{settings.max_bytes:,}")

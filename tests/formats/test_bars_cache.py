@@ -293,6 +293,15 @@ def test_an_unwritable_cache_folder_is_a_warning_and_the_load_goes_on(tmp_path, 
     assert_same_bars(bars, expected)
 
 
+def test_a_bars_field_the_pack_does_not_know_is_a_warning_not_a_failure(
+        tmp_path, kibot_file, caplog, monkeypatch):
+    monkeypatch.setattr(bars_pack, "PACKED_FIELDS", bars_pack.PACKED_FIELDS - {"cache"})
+    with caplog.at_level(logging.WARNING):
+        bars = cached_bars(kibot_file, options_for(kibot_file), settings(tmp_path))
+    assert bars.cache == "miss" and len(bars) > 0 and entries(tmp_path) == []
+    assert "are not packed" in caplog.text
+
+
 def test_the_default_folder_follows_xdg_cache_home(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert bars_cache.default_folder() == tmp_path / "research"
