@@ -1,6 +1,7 @@
 """Robustness analysis speed and memory: prints JSON.
 
-    python benchmarks/analysis.py [--repeat 5] [--sizes 1000 10000 100000] [--real]
+    python -m benchmarks.analysis [--repeat 5] [--sizes 1000 10000 100000] [--real]
+                                  [--shared 980 10000] [--quick]
 
 Figures: the whole analysis (research.analysis.analyze, default settings: 126/21/21
 walk-forward, CSCV with S = 16, i.e. 12,870 splits, 1,000 bootstrap replications) of a
@@ -8,7 +9,11 @@ walk-forward, CSCV with S = 16, i.e. 12,870 splits, 1,000 bootstrap replications
 the same on the matrix of the 980-combo grid of sweeps/example_980.yaml as the engine
 produces it (one year of synthetic ES); then, each in a fresh process, the growth with
 the number of combos: time per stage, and the peak memory the analysis allocates (traced
-by tracemalloc, in a second run) next to the size of the input matrix.
+by tracemalloc, in a second run) next to the size of the input matrix. ``bootstrap_shared``:
+SPA, StepM and the intervals from one bootstrap product (``analysis.bootstrap``, what
+``analyze`` runs) against the three computed one by one (three products, as before), on
+random matrices of each ``--shared`` size, alternating, results checked identical.
+``--quick``: two repeats, sizes 1000 and 10000, shared 980.
 """
 
 from __future__ import annotations
@@ -115,17 +120,58 @@ def one_size(n_combos: int) -> dict:
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
+def shared_product(n_combos: int, repeat: int) -> dict:
+    """The bootstrap stage with one shared product against three, alternating."""
+    import numpy as np
+
+    from research.analysis.bootstrap import bootstrap_tests
+    from research.analysis.intervals import bootstrap_intervals
+    from research.analysis.resample import stationary_counts
+    from research.analysis.spa import spa_test
+    from research.analysis.stats import to_cents
+    from research.analysis.stepm import stepm
+
+    daily, _, _ = random_matrix({"a": list(range(n_combos))})
+    cents = to_cents(daily.to_numpy())
+    counts = stationary_counts(len(cents), 3, 1000, seed=0)
+    ways = {"shared": lambda: bootstrap_tests(cents, counts, 3),
+            "one_by_one": lambda: (spa_test(cents, counts, 3), stepm(cents, counts, 3),
+                                   bootstrap_intervals(cents, counts))}
+    times: dict[str, list[float]] = {way: [] for way in ways}
+    results = {}
+    for _ in range(repeat):
+        for way, call in ways.items():
+            started = time.perf_counter()
+            results[way] = call()
+            times[way].append(time.perf_counter() - started)
+    shared, alone = results["shared"], results["one_by_one"]
+    identical = (shared.spa == alone[0] and shared.stepm == alone[1] and all(
+        np.array_equal(getattr(shared.intervals, name), getattr(alone[2], name))
+        for name in ("mean_low", "mean_high", "sharpe_low", "sharpe_high")))
+    ratios = [a / b for a, b in zip(times["shared"], times["one_by_one"], strict=True)]
+    return {"combos": n_combos, "dates": len(cents), "reps": 1000, "repeat": repeat,
+            "stepm_steps": shared.stepm.steps, "identical": bool(identical),
+            **{f"{way}_s": spread(values) for way, values in times.items()},
+            "shared_vs_one_by_one": spread(ratios)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
     parser.add_argument("--real", action="store_true", help="also the engine's 980 grid")
+    parser.add_argument("--shared", type=int, nargs="*", default=[980, 10000],
+                        help="combos of the shared-product comparison")
+    parser.add_argument("--quick", action="store_true", help="2 repeats, small sizes")
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.repeat, args.sizes, args.shared = 2, [1000, 10000], [980]
     if args.one_size:
         print(json.dumps(one_size(args.one_size)))
         return
-    out = {"cpu_count": os.cpu_count(),
+    out = {"cpu_count": os.cpu_count(), "load_average": os.getloadavg()[0],
+           "bootstrap_shared": [shared_product(n, args.repeat) for n in args.shared],
            "grid980_random": repeated(*random_matrix(GRID_980), args.repeat)}
     if args.real:
         started = time.perf_counter()

@@ -48,14 +48,36 @@ def bootstrap_intervals(cents: np.ndarray, counts: np.ndarray) -> Intervals:
     """
     n_dates, n_combos = cents.shape
     chunk = max(1, CHUNK_BYTES // (_ARRAYS_PER_CHUNK * 8 * max(len(counts), n_dates)))
-    parts = []
+    bounds = []
     for start in range(0, n_combos, chunk):
         part = cents[:, start:start + chunk]
-        total = exact_matmul(counts, part)
-        total_sq = exact_matmul(counts, part * part)
-        means = total / (n_dates * CENTS_PER_DOLLAR)
-        sharpes = sharpe_daily(n_dates, total, total_sq) * SQRT_PERIODS_PER_YEAR
-        parts.append(np.vstack([np.percentile(means, _PERCENTILES, axis=0),
-                                np.percentile(sharpes, _PERCENTILES, axis=0)]))
-    bounds = np.hstack(parts) if parts else np.empty((4, 0))
-    return Intervals(*bounds)
+        bounds.append(chunk_bounds(part, counts, exact_matmul(counts, part)))
+    return intervals_of(bounds)
+
+
+def chunk_bounds(part: np.ndarray, counts: np.ndarray, boot_sums: np.ndarray) -> np.ndarray:
+    """(4 x chunk) bounds of one chunk of combos, given its bootstrap sums ``counts @ part``
+    (research.analysis.bootstrap shares them with SPA and StepM). Each column's bounds
+    depend on that column alone, so any cut into chunks gives the same numbers.
+
+    >>> from research.analysis.resample import stationary_counts
+    >>> part = np.array([[100], [-50], [200]])
+    >>> counts = stationary_counts(3, 1, 50, seed=0)
+    >>> chunk_bounds(part, counts, exact_matmul(counts, part)).shape
+    (4, 1)
+    """
+    n_dates = len(part)
+    total_sq = exact_matmul(counts, part * part)
+    means = boot_sums / (n_dates * CENTS_PER_DOLLAR)
+    sharpes = sharpe_daily(n_dates, boot_sums, total_sq) * SQRT_PERIODS_PER_YEAR
+    return np.vstack([np.percentile(means, _PERCENTILES, axis=0),
+                      np.percentile(sharpes, _PERCENTILES, axis=0)])
+
+
+def intervals_of(bounds: list[np.ndarray]) -> Intervals:
+    """The chunks' bounds, in combo order, as Intervals.
+
+    >>> intervals_of([]).mean_low.shape
+    (0,)
+    """
+    return Intervals(*(np.hstack(bounds) if bounds else np.empty((4, 0))))

@@ -2,8 +2,8 @@
 
 check the inputs -> int64 cents -> the number of tries (this sweep's, the ledger's, the
 effective one) -> walk-forward, CSCV, CPCV, deflated Sharpe, one shared set of
-stationary-bootstrap resamples for SPA, StepM and the intervals, the haircut, plateaus ->
-the verdict -> Robustness.
+stationary-bootstrap resamples for SPA, StepM and the intervals (their product computed
+once: ``bootstrap``), the haircut, plateaus -> the verdict -> Robustness.
 """
 
 from __future__ import annotations
@@ -17,18 +17,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.analysis.bootstrap import bootstrap_tests
 from research.analysis.combo_stats import combo_table
 from research.analysis.config import AnalysisConfig
 from research.analysis.cpcv import cpcv
 from research.analysis.cscv import cscv
 from research.analysis.haircut import Haircut, haircut
-from research.analysis.intervals import bootstrap_intervals
 from research.analysis.plateau import neighbour_table, plateau_scores, rank_descending
 from research.analysis.positions import GridPositions, grid_positions
 from research.analysis.resample import choose_block_length, stationary_counts
 from research.analysis.robustness import BootstrapSettings, Robustness
 from research.analysis.sharpe import DeflatedSharpe, deflate_best
-from research.analysis.spa import Spa, spa_test
+from research.analysis.spa import Spa
 from research.analysis.stats import (
     METRICS,
     Moments,
@@ -37,7 +37,6 @@ from research.analysis.stats import (
     to_cents,
     window_moments,
 )
-from research.analysis.stepm import stepm
 from research.analysis.trials import CorrelationSummary, correlation_summary
 from research.analysis.verdict import Judged, evidence_of, verdict_text
 from research.analysis.walkforward import walk_forward
@@ -91,9 +90,8 @@ def analyze(daily: pd.DataFrame, params: pd.DataFrame, axes: Mapping[str, Sequen
                                  config.block_length)
     counts = clock("resample", stationary_counts, len(data.dates), block_length,
                    config.bootstrap_reps, config.seed)
-    spa = clock("spa", spa_test, data.cents, counts, block_length)
-    superior = clock("stepm", stepm, data.cents, counts, block_length)
-    intervals = clock("intervals", bootstrap_intervals, data.cents, counts)
+    tests = clock("bootstrap", bootstrap_tests, data.cents, counts, block_length)
+    spa, superior, intervals = tests.spa, tests.stepm, tests.intervals
     cuts = clock("haircut", _haircuts, data, counts_of_trials)
     plateau, neighbours = clock("plateau", plateau_scores, data.metric_values,
                                 neighbour_table(data.grid))

@@ -75,29 +75,66 @@ def spa_test(cents: np.ndarray, counts: np.ndarray, block_length: int) -> Spa:
     True
     """
     n_dates, n_combos = cents.shape
-    reps = len(counts)
-    kernel = _kernel_weights(n_dates, block_length)
-    statistic, statistic_t = -math.inf, 0.0  # Hansen floors the studentized one at 0
-    maxima = np.full((reps, 3), -math.inf)
-    maxima_t = np.zeros((reps, 3))
-    chunk = max(1, CHUNK_BYTES // (_ARRAYS_PER_CHUNK * 8 * max(reps, n_dates)))
+    running = SpaPass(n_dates, len(counts), block_length)
+    chunk = spa_chunk(n_dates, len(counts))
     for start in range(0, n_combos, chunk):
         part = cents[:, start:start + chunk]
+        running.add(part, exact_matmul(counts, part))
+    return running.result()
+
+
+def spa_chunk(n_dates: int, reps: int) -> int:
+    """Combos per chunk: _ARRAYS_PER_CHUNK (reps x combos) arrays within CHUNK_BYTES.
+
+    >>> spa_chunk(252, 1000)
+    524
+    """
+    return max(1, CHUNK_BYTES // (_ARRAYS_PER_CHUNK * 8 * max(reps, n_dates)))
+
+
+class SpaPass:
+    """SPA's running maxima, fed one chunk of combos at a time with the chunk's bootstrap
+    sums (``counts @ part``, which the intervals and StepM read too: research.analysis.
+    bootstrap computes it once for all three). The result does not depend on where chunks
+    are cut but for `_centres`, which the chunks of `spa_chunk` keep as they always were.
+
+    >>> from research.analysis.resample import stationary_counts
+    >>> cents = np.random.default_rng(1).integers(-500, 500, size=(60, 4))
+    >>> counts = stationary_counts(60, 3, 200, seed=0)
+    >>> running = SpaPass(60, 200, block_length=3)
+    >>> running.add(cents, exact_matmul(counts, cents))
+    >>> running.result() == spa_test(cents, counts, 3)
+    True
+    """
+
+    def __init__(self, n_dates: int, reps: int, block_length: int) -> None:
+        self.n_dates, self.reps, self.block_length = n_dates, reps, block_length
+        self.kernel = _kernel_weights(n_dates, block_length)
+        self.statistic, self.statistic_t = -math.inf, 0.0  # Hansen floors the studentized at 0
+        self.maxima = np.full((reps, 3), -math.inf)
+        self.maxima_t = np.zeros((reps, 3))
+
+    def add(self, part: np.ndarray, boot_sums: np.ndarray) -> None:
+        """One chunk of combos (dates x chunk cents) and its bootstrap sums (reps x chunk)."""
+        n_dates, maxima, maxima_t = self.n_dates, self.maxima, self.maxima_t
         means = part.sum(axis=0) / (n_dates * CENTS_PER_DOLLAR)
-        statistic = max(statistic, float(means.max()))
-        sd, centres = _centres(part / CENTS_PER_DOLLAR, means, kernel)
-        boot_means = exact_matmul(counts, part) / (n_dates * CENTS_PER_DOLLAR)
+        self.statistic = max(self.statistic, float(means.max()))
+        sd, centres = _centres(part / CENTS_PER_DOLLAR, means, self.kernel)
+        boot_means = boot_sums / (n_dates * CENTS_PER_DOLLAR)
         scale = np.where(sd > 0, sd, math.inf)  # a flat combo: out of the studentized test
-        statistic_t = max(statistic_t, float((means / scale).max()))
+        self.statistic_t = max(self.statistic_t, float((means / scale).max()))
         for kind, centre in enumerate(centres):
             deviation = boot_means - centre
             np.maximum(maxima[:, kind], deviation.max(axis=1), out=maxima[:, kind])
             np.maximum(maxima_t[:, kind], (deviation / scale).max(axis=1),
                        out=maxima_t[:, kind])
-    lower, consistent, upper = (maxima > statistic).mean(axis=0)
-    studentized = tuple(float(p) for p in (maxima_t > statistic_t).mean(axis=0))
-    return Spa(pvalue=float(consistent), pvalue_lower=float(lower), pvalue_upper=float(upper),
-               reps=reps, block_length=block_length, studentized=studentized)
+
+    def result(self) -> Spa:
+        lower, consistent, upper = (self.maxima > self.statistic).mean(axis=0)
+        studentized = tuple(float(p) for p in (self.maxima_t > self.statistic_t).mean(axis=0))
+        return Spa(pvalue=float(consistent), pvalue_lower=float(lower),
+                   pvalue_upper=float(upper), reps=self.reps, block_length=self.block_length,
+                   studentized=studentized)
 
 
 def _centres(usd: np.ndarray, means: np.ndarray, kernel: np.ndarray

@@ -68,27 +68,71 @@ def stepm(cents: np.ndarray, counts: np.ndarray, block_length: int, *, size: flo
     >>> stepm(cents, stationary_counts(250, 2, 500, seed=0), 2).superior
     (2,)
     """
-    n_dates = cents.shape[0]
-    means = cents.sum(axis=0) / (n_dates * CENTS_PER_DOLLAR)
-    sd, centres = _centres(cents / CENTS_PER_DOLLAR, means, _kernel_weights(n_dates,
-                                                                            block_length))
-    scale = sd if studentize else np.ones_like(sd)
-    active = sd > 0 if studentize else np.ones(len(means), dtype=bool)
-    statistic = np.divide(means, scale, out=np.full(len(means), -math.inf), where=active)
-    recentre = centres[CENTRES.index(centre)]
-    rejected = np.zeros(len(means), dtype=bool)
-    steps = 0
-    while active.any():
-        steps += 1
-        maxima = _active_maxima(cents, counts, recentre, scale, active)
-        critical = float(np.percentile(maxima, 100.0 * (1 - size)))  # arch's quantile
-        new = active & (statistic > critical)
-        if not new.any():
-            break
-        rejected |= new
-        active &= ~new
-    return StepM(superior=tuple(int(i) for i in np.flatnonzero(rejected)), size=size,
-                 steps=steps, studentized=studentize, centre=centre)
+    setup = StepmSetup.of(cents, block_length, studentize=studentize, centre=centre)
+    return setup.run(cents, counts, size=size)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepmSetup:
+    """What every step reads: each combo's statistic m_j / s_j, its scale s_j, its centre
+    μ_j, and the combos tested at the first step (`active`).
+
+    >>> from research.analysis.resample import stationary_counts
+    >>> cents = np.array([[100, 0], [300, 0], [200, 0], [250, 0]])
+    >>> StepmSetup.of(cents, block_length=1).active.tolist()  # the flat combo is not tested
+    [True, False]
+    """
+
+    statistic: np.ndarray
+    scale: np.ndarray
+    recentre: np.ndarray
+    active: np.ndarray
+    studentize: bool
+    centre: str
+
+    @classmethod
+    def of(cls, cents: np.ndarray, block_length: int, *, studentize: bool = True,
+           centre: str = "upper") -> StepmSetup:
+        n_dates = cents.shape[0]
+        means = cents.sum(axis=0) / (n_dates * CENTS_PER_DOLLAR)
+        sd, centres = _centres(cents / CENTS_PER_DOLLAR, means,
+                               _kernel_weights(n_dates, block_length))
+        scale = sd if studentize else np.ones_like(sd)
+        active = sd > 0 if studentize else np.ones(len(means), dtype=bool)
+        statistic = np.divide(means, scale, out=np.full(len(means), -math.inf), where=active)
+        return cls(statistic=statistic, scale=scale, recentre=centres[CENTRES.index(centre)],
+                   active=active, studentize=studentize, centre=centre)
+
+    def fold_first(self, maxima: np.ndarray, boot_sums: np.ndarray, start: int,
+                   n_dates: int) -> None:
+        """The first step's maxima over combos [start, start + chunk) into `maxima`, from
+        the chunk's bootstrap sums ``counts @ cents[:, start:start + chunk]`` (shared with
+        SPA and the intervals): the same numbers `_active_maxima` computes for them."""
+        part = start + np.flatnonzero(self.active[start:start + boot_sums.shape[1]])
+        if part.size:
+            boot = boot_sums[:, part - start] / (n_dates * CENTS_PER_DOLLAR)
+            np.maximum(maxima, ((boot - self.recentre[part]) / self.scale[part]).max(axis=1),
+                       out=maxima)
+
+    def run(self, cents: np.ndarray, counts: np.ndarray, *, size: float = FWER,
+            first_maxima: np.ndarray | None = None) -> StepM:
+        """Algorithm 4.1's steps; `first_maxima` (folded by `fold_first`) spares the first
+        step's product."""
+        active = self.active.copy()
+        rejected = np.zeros(len(active), dtype=bool)
+        steps = 0
+        while active.any():
+            steps += 1
+            maxima = first_maxima if steps == 1 and first_maxima is not None else \
+                _active_maxima(cents, counts, self.recentre, self.scale, active)
+            critical = float(np.percentile(maxima, 100.0 * (1 - size)))  # arch's quantile
+            new = active & (self.statistic > critical)
+            if not new.any():
+                break
+            rejected |= new
+            active &= ~new
+        return StepM(superior=tuple(int(i) for i in np.flatnonzero(rejected)), size=size,
+                     steps=steps, studentized=self.studentize, centre=self.centre)
 
 
 def _active_maxima(cents: np.ndarray, counts: np.ndarray, centre: np.ndarray,

@@ -2,6 +2,7 @@
 
     python -m research.cli.data_inspector PATH [--format F] [--instrument I] [--timezone TZ]
                                  [--timestamps open|close] [--roll volume|none]
+                                 [--cache-dir DIR] [--no-cache]
 
 It shows each file's format, time zone, stamp convention and instrument with where each came
 from (detected, format default, file name, given), the files skipped (header only, copies),
@@ -9,9 +10,10 @@ the column mapping, instruments and a table of contracts by date (dates, price r
 that starts each), first and last bar, trading dates as the sweep counts them (Monday to
 Friday labels), bars per date (min / median), the longest gaps other than the daily halt and
 weekends, and the problems found (a wrong zone, bad bars, bars outside the exchange's
-sessions), without running a sweep. Exit codes (research.cli.shell):
-0 shown, 2 unreadable data (the loader's message, one line), 3 the output could not be
-written, 130 interrupted, 143 terminated.
+sessions), without running a sweep. What it read is kept in the prepared-bars cache
+(research.spec.bars_cache), so a second look at the same files is quick. Exit codes
+(research.cli.shell): 0 shown, 2 unreadable data (the loader's message, one line), 3 the
+output could not be written, 130 interrupted, 143 terminated.
 """
 
 from __future__ import annotations
@@ -26,14 +28,15 @@ from research.cli import shell
 from research.engine.bars import NO_CONTRACTS, Bars
 from research.engine.calendar import calendar_in_data
 from research.engine.clock import NS_PER_MINUTE, iso_day
-from research.engine.data import describe_bars, load_with_report, prepare_bars
+from research.engine.data import describe_bars
 from research.engine.formats import FORMAT_NAMES, ROLL_RULES, STAMPS
 from research.engine.formats.loader import FileReport, LoadReport
 from research.engine.formats.quality import BAD_BARS
-from research.engine.formats.symbols import parse_symbol
 from research.engine.ranges import weekday_trading_days
 from research.engine.timestamps import chicago_text
-from research.errors import DataError, printable_lines
+from research.errors import printable_lines
+from research.spec.bars_cache import CacheSettings
+from research.spec.inspection import OFF, inspected
 
 SHOWN_FILES = 8
 ENCODINGS = {"utf-16": "UTF-16 (byte-order mark)", "utf-8-sig": "UTF-8 with a byte-order mark"}
@@ -62,6 +65,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is done")
     parser.add_argument("--bad-bars", default="warn", choices=BAD_BARS,
                         help="bars wrong one by one (spikes, prices <= 0): warn, drop, error")
+    parser.add_argument("--cache-dir", metavar="DIR", help="the prepared-bars cache's folder "
+                        "(default: $XDG_CACHE_HOME/research, else ~/.cache/research)")
+    parser.add_argument("--no-cache", action="store_true", help="read the files, neither "
+                        "reading nor writing the prepared-bars cache")
     return parser.parse_args(argv)
 
 
@@ -84,14 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     # symbols, column names and paths come from files: shown escaped (issue 19)
+    cache = CacheSettings(folder=args.cache_dir, enabled=not args.no_cache)
     print(printable_lines(inspect(args.path, format=args.format, instrument=args.instrument,
                   timezone=args.timezone, timestamps=args.timestamps, roll=args.roll,
-                  bad_bars=args.bad_bars)))
+                  bad_bars=args.bad_bars, cache=cache)))
     return 0
 
 
-def inspect(path: str, **keys: object) -> str:
-    """The inspector's screen for `path` (the same keys as `load_bars`).
+def inspect(path: str, *, cache: CacheSettings = OFF, **keys: object) -> str:
+    """The inspector's screen for `path` (the same keys as `load_bars`), the files read
+    through `cache` (the prepared-bars cache; off unless given).
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
@@ -100,7 +109,8 @@ def inspect(path: str, **keys: object) -> str:
       ES.txt: kibot (detected); timezone America/New_York (format default); timestamps open
       (format default); instrument ES (file name); 1 rows
     """
-    frame, report = load_with_report(path, **keys)
+    found = inspected(path, keys, cache)
+    report = found.report
     lines = [f"data: {path}", f"files: {len(report.files)}"]
     lines += [_file_line(file) for file in report.files[:SHOWN_FILES]]
     if len(report.files) > SHOWN_FILES:
@@ -111,17 +121,13 @@ def inspect(path: str, **keys: object) -> str:
     lines.append("columns: " + _columns(report.files[0]))
     problems = [warning.message for warning in report.warnings]
     shown_problems = max(SHOWN_GAPS, len(problems))  # every loader warning, then the rest
-    for symbol in sorted({str(name) for name in frame["instrument"].dropna()}):
-        root = parse_symbol(symbol).root
-        if root is None:
+    for symbol, bars in found.symbols:  # sorted; Bars, or why there are none
+        if bars is None:
             lines.append(f"{symbol}: not an instrument of the table (skipped)")
-            continue
-        try:
-            bars = prepare_bars(frame, root)
-        except DataError as exc:
-            problems.append(str(exc))
-            continue
-        lines += _instrument_lines(bars, report)
+        elif isinstance(bars, str):
+            problems.append(bars)
+        else:
+            lines += _instrument_lines(bars, report)
     lines.append("problems:" if problems else "problems: none found")
     lines += [f"  {problem}" for problem in problems[:shown_problems]]
     return "\n".join(lines)

@@ -14,6 +14,7 @@ time in the closing block counts from this command's start, not its parent shell
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import textwrap
@@ -96,6 +97,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true",
                         help="validate the spec, load the data, print the plan and a time "
                         "estimate from a short calibration run; write nothing")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="the prepared-bars cache's folder (default: the spec's "
+                        "data.cache_dir, else $XDG_CACHE_HOME/research or ~/.cache/research)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="read the data files, neither reading nor writing the "
+                        "prepared-bars cache")
     parser.add_argument("--rank-by", default=DEFAULT_RANK, choices=METRIC_COLUMNS,
                         metavar="METRIC", help="metric that orders the closing table "
                         f"(default: {DEFAULT_RANK}; the names are listed below)")
@@ -133,6 +140,9 @@ def _run(args: argparse.Namespace, stages: Stages, started_s: float, imports_s: 
     from research.spec.grid import load_spec
 
     spec = load_spec(args.spec)
+    if spec.data is not None:  # the cache flags over the spec's data.cache_dir
+        spec = dataclasses.replace(spec, data=spec.data.with_cache(args.cache_dir,
+                                                                   enabled=not args.no_cache))
     # The flags are the runner's arguments, so they win over the spec's parallel: section.
     runner = ResearchRunner(results_dir=args.results_dir, max_cpus=args.max_cpus,
                             backend=args.backend, scheduler=args.scheduler,

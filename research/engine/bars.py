@@ -41,6 +41,10 @@ class Bars:
     # sweep repeats them in its closing block, the manifest and the report (issue 22).
     load_warnings: tuple[str, ...] = ()
     dropped_bars: int = 0
+    # Where file bars came from this time, for the manifest (research.spec.bars_cache):
+    # "hit" the prepared-bars cache, "miss" the files (then stored there), "off" the files
+    # with the cache turned off; "" for bars not read from files by a sweep.
+    cache: str = ""
 
     def __post_init__(self) -> None:
         if self.contract_code is None:

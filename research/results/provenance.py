@@ -80,10 +80,12 @@ def bars_fingerprint(bars: Bars) -> str:
 
 def data_facts(bars: Bars) -> dict[str, Any]:
     """The manifest's data section: where the bars came from, what they span, their format,
-    contracts and roll dates."""
+    contracts and roll dates; for file data a sweep read, whether the bars came from the
+    prepared-bars cache (``bars_cache``: hit, miss or off; the fingerprint is the same)."""
+    cache = {"bars_cache": bars.cache} if bars.cache else {}
     return {"source": bars.source, "instrument": bars.instrument.symbol, "rows": len(bars),
             "first_ts_ns": int(bars.ts_ns[0]) if len(bars) else None,
-            "last_ts_ns": bars.last_ts_ns, **describe_bars(bars)}
+            "last_ts_ns": bars.last_ts_ns, **describe_bars(bars), **cache}
 
 
 def trusted_facts(bars: Bars) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,10 @@ from research.engine.instruments import INSTRUMENTS
 from research.engine.synthetic import SYNTHETIC_DEFAULTS, check_synthetic_dates
 from research.errors import DataError, SpecError, shorten
 from research.spec.arguments import check_keys
+from research.spec.bars_cache import CacheSettings
 
-DATA_KEYS = ("path", "synthetic", *LOAD_KEYS, "resolve_with")
+CACHE_KEYS = ("cache_dir", "cache_max_bytes")  # the prepared-bars cache (bars_cache.py)
+DATA_KEYS = ("path", "synthetic", *LOAD_KEYS, "resolve_with", *CACHE_KEYS)
 SYNTHETIC_KEYS = ("instrument", *SYNTHETIC_DEFAULTS)
 MAX_PATH_CHARS = 4096  # Linux's PATH_MAX; a longer data.path names nothing
 
@@ -51,6 +53,9 @@ class DataSpec:
     # and as written (for the spec hash).
     resolve_with: str | None = None
     resolve_with_as_written: str | None = None
+    # Where prepared bars are cached (data.cache_dir, cache_max_bytes; --cache-dir,
+    # --no-cache): a machine's setting, never part of the spec's hash or its dict.
+    cache: CacheSettings = field(default_factory=CacheSettings, compare=False)
 
     @property
     def start(self) -> str | None:
@@ -65,6 +70,17 @@ class DataSpec:
         if self.synthetic is None:
             raise ValueError("data: not a synthetic data spec")
         return dict(self.synthetic)
+
+    def with_cache(self, folder: str | None = None, *, enabled: bool = True) -> DataSpec:
+        """This source with the command line's cache flags over the spec's keys.
+
+        >>> parse_data({"synthetic": {}}, "ES", None).with_cache(enabled=False).cache.on
+        False
+        """
+        folder = self.cache.folder if folder is None else os.path.abspath(
+            os.path.expanduser(folder))
+        return replace(self, cache=replace(self.cache, folder=folder,
+                                           enabled=self.cache.enabled and enabled))
 
     def load_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``load_bars(self.path, **...)``."""
@@ -103,12 +119,14 @@ def parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataSp
     check_keys("data", raw, DATA_KEYS)
     _check_one_source(raw)
     start, end = date_range("data", raw.get("start"), raw.get("end"))
+    cache = CacheSettings.parsed(raw.get("cache_dir"), raw.get("cache_max_bytes"))
     written = raw.get("resolve_with")
     resolve = {} if written is None else {
         "resolve_with": _resolve_path(written, base_dir, key="data.resolve_with"),
         "resolve_with_as_written": written}
     if raw.get("synthetic") is not None:
-        return DataSpec(synthetic=_parse_synthetic(raw["synthetic"], instrument), **resolve)
+        return DataSpec(synthetic=_parse_synthetic(raw["synthetic"], instrument), cache=cache,
+                        **resolve)
     keys = {key: raw.get(key, default) for key, default in FILE_KEY_DEFAULTS.items()}
     try:
         load = LoadOptions.checked("data", **keys, timezone=raw.get("timezone"),
@@ -118,7 +136,7 @@ def parse_data(raw: Any, instrument: str, base_dir: str | Path | None) -> DataSp
         raise SpecError(str(exc).replace("data: ", "data.", 1)) from None
     path = raw["path"]
     return DataSpec(path=_resolve_path(path, base_dir, load.file_format), path_as_written=path,
-                    load=load, **resolve)
+                    load=load, cache=cache, **resolve)
 
 
 def _check_one_source(raw: Mapping[str, Any]) -> None:

@@ -32,7 +32,6 @@ import pandas as pd
 from research.analysis.config import AnalysisConfig
 from research.engine.bars import Bars
 from research.engine.clock import utc_to_chicago
-from research.engine.data import bars_from_files
 from research.engine.fills import fill_check
 from research.engine.inputs import BarsInput, to_bars
 from research.engine.params import RunParams
@@ -46,6 +45,7 @@ from research.results.compaction import Compaction, find_sources
 from research.results.provenance import data_facts, environment
 from research.results.schemas import param_table
 from research.results.store import SweepStore
+from research.spec.bars_cache import cached_bars
 from research.spec.grid import SweepSpec, check_grid_size
 
 logger = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ def sweep_bars(spec: SweepSpec, data: BarsInput | None = None) -> Bars:
         raise SpecError("data: missing; give ResearchRunner(data=...) or a spec with data")
     if spec.data.synthetic is not None:
         return to_bars(synthetic_bars(**spec.data.synthetic_kwargs()), instrument)
-    return bars_from_files(spec.data.path, spec.data.load)  # options checked at parse
+    return cached_bars(spec.data.path, spec.data.load, spec.data.cache)  # checked at parse
 
 
 def data_label(spec: SweepSpec | None, data: BarsInput | None = None) -> str:
