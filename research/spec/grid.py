@@ -45,7 +45,7 @@ DEFAULT_SPEC_NAME = "sweep"
 TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades", "analysis",
             "max_combos")
 PARALLEL_KEYS = tuple(f.name for f in fields(ParallelSpec))
-SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots")  # what a slot sets by itself
+SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots", "range_start")  # a slot sets its session
 LIST_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days")
 PARAM_FIELDS = tuple(f.name for f in fields(RunParams))
 AXES = tuple(f for f in (*PARAM_FIELDS, SLOT_AXIS) if f != "instrument")
