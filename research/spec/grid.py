@@ -245,7 +245,12 @@ def _companions(keys: Any, given: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of `given` checked together with `keys` (issue 20): a range's start needs
     its end or length, which a grid axis may give; sizing by equity needs its pair."""
     groups = [g for g in COMPANION_GROUPS if any(k in g for k in keys)]
-    return {k: v for k, v in given.items() if k not in keys and any(k in g for g in groups)}
+    out = {k: v for k, v in given.items() if k not in keys and any(k in g for g in groups)}
+    slot = given.get(SLOT_AXIS)
+    if "exit_at" in keys and SLOT_AXIS not in keys and isinstance(slot, str) and \
+            slot in ALL_SLOTS:  # exit_at must be after the slot an axis gives
+        out[SLOT_AXIS] = slot
+    return out
 
 
 def _first_values(raw: Any) -> dict[str, Any]:

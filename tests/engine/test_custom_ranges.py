@@ -265,3 +265,13 @@ def test_target_r_sets_each_trades_target_from_its_stop(quarter):
     assert len(won) > 0
     assert ((won["target"] - 2 * won["stop_distance"]).abs() < 1e-9).all()
     assert ((won["exit_price"] - won["entry_price"]).abs() - won["target"]).abs().max() < 1e-9
+
+
+def test_exit_at_is_checked_against_the_slots_the_grid_gives():
+    ok = spec_from_dict({"name": "x", "base": {"instrument": "ES", "exit_at": "10:15"},
+                         "grid": {"slot": ["07:30", "09:30"]}}, data_required=False)
+    assert [rp.exit_at for rp in ok.combos()] == ["10:15", "10:15"]
+    with pytest.raises(SpecError, match=r"grid\.slot\[1\] = '10:30': exit_at: '10:15' is "
+                                        "not after the range's end 10:30"):
+        spec_from_dict({"name": "x", "base": {"instrument": "ES", "exit_at": "10:15"},
+                        "grid": {"slot": ["07:30", "10:30"]}}, data_required=False)
