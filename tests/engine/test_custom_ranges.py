@@ -28,7 +28,7 @@ from research.parallel.processor import ParallelProcessor
 from research.spec.grid import spec_from_dict
 from tests.engine.test_plain_orb import day_bars, issue20_params
 
-FAST = settings(max_examples=20, deadline=None,
+FAST = settings(max_examples=12, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -23,7 +23,7 @@ from tests.helpers import bars_from_ticks
 # between two trade days), Thanksgiving (12:00 and 12:15 closes), Christmas (12:15, closed).
 FIRST_DAYS = [dt.date(2024, 3, 8), dt.date(2024, 11, 1), dt.date(2024, 11, 27),
               dt.date(2024, 12, 23)]
-FAST = settings(max_examples=15, deadline=None,
+FAST = settings(max_examples=10, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

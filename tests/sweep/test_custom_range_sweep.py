@@ -13,9 +13,9 @@ from research.spec.grid import load_spec, spec_from_dict
 from tests.helpers import ROOT
 
 GRID = {"range_minutes": [5, 30], "entry": ["stop", "close_confirm"],
-        "max_entries_per_day": [1, 2], "target_r": [None, 2]}
+        "max_entries_per_day": [1, 2]}
 BASE = {"instrument": "ES", "range_start": "08:30", "risk_fraction": 0.02,
-        "equity_usd": 50_000, "commission": 2.5}
+        "equity_usd": 50_000, "commission": 2.5, "target_r": 2}
 
 
 @pytest.fixture(scope="module")
