@@ -12,16 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from research.engine.instruments import ALIASES, INSTRUMENTS, Instrument
-from research.engine.range_params import RangeWindow, check_range_fields, hhmm_minute
-from research.engine.rule_params import (
-    DIRECTIONS,
-    ENTRY_RULES,
-    MAX_TARGET_R,
-    check_choice,
-    check_max_entries,
-    check_positive,
-    check_sizing,
-)
+from research.engine.range_params import RangeWindow, check_range_fields
+from research.engine.rule_params import check_rules
 from research.engine.sessions import SESSION_SLOTS, WEEKDAY_NAMES, minute_of_day
 from research.errors import InputTypeError, ParamsError, shorten
 
@@ -114,7 +106,7 @@ class RunParams:
         set_(self, "commission", _check_commission(self.commission))
         set_(self, "slippage_ticks",
              _check_count("slippage_ticks", self.slippage_ticks, 0, MAX_SLIPPAGE_TICKS))
-        _check_rules(self)
+        check_rules(self)
         if self.stop_cap_ticks < 1:
             raise ParamsError(
                 f"stop_cap_multiple: {self.stop_cap_multiple} x target {self.target} is less "
@@ -421,39 +413,3 @@ def _check_market_close(value: Any) -> None:
     except ValueError:
         raise ParamsError(f"market_close: {shorten(value)} is not an HH:MM time") from None
 
-
-_DEFAULT_SESSIONS = ("S1", "S2")
-
-
-def _check_rules(rp: RunParams) -> None:
-    """Issue 20's fields: the range, entry, exit and sizing rules (their defaults are
-    today's behaviour, so a combo without them keeps its rows and its id)."""
-    set_ = object.__setattr__
-    window = rp.range_window
-    if window.is_custom and (rp.enabled_sessions != _DEFAULT_SESSIONS or rp.enabled_slots):
-        raise ParamsError(f"range_start: {shorten(rp.range_start)} replaces the reference "
-                          "sessions; drop enabled_sessions/enabled_slots/slot (or range_start)")
-    if rp.trade_until is not None and rp.market_close != "16:00":
-        raise ParamsError(f"trade_until: {shorten(rp.trade_until)} is given with market_close "
-                          f"{shorten(rp.market_close)}; both are the entry cut-off, give one")
-    set_(rp, "entry", check_choice("entry", rp.entry, ENTRY_RULES))
-    set_(rp, "direction", check_choice("direction", rp.direction, DIRECTIONS))
-    set_(rp, "max_entries_per_day", check_max_entries(rp.max_entries_per_day))
-    if rp.target_r is not None:
-        set_(rp, "target_r", check_positive("target_r", rp.target_r, MAX_TARGET_R, " (R)"))
-    if rp.exit_at is not None:
-        exit_minute = hhmm_minute("exit_at", rp.exit_at)
-        last_end = (window.end_minute if window.is_custom else
-                    max(minute_of_day(slot) for s in rp.enabled_sessions
-                        for slot in rp.slots_for(s)))
-        if exit_minute <= last_end:
-            raise ParamsError(f"exit_at: {shorten(rp.exit_at)} is not after the range's end "
-                              f"{last_end // 60:02d}:{last_end % 60:02d}; a trade must be able "
-                              "to live before it")
-    risk, fraction, equity = check_sizing(rp.risk_usd, rp.risk_fraction, rp.equity_usd)
-    if (risk or fraction) and rp.contracts != 1:
-        raise ParamsError(f"contracts: {rp.contracts} is given with risk sizing; sizing by risk "
-                          "sets the contracts of each trade, give one or the other")
-    set_(rp, "risk_usd", risk)
-    set_(rp, "risk_fraction", fraction)
-    set_(rp, "equity_usd", equity)

@@ -25,12 +25,11 @@ from research.engine.codes import (
 )
 from research.engine.costs import CostRules, Dollars, dollars
 from research.engine.execution import TradeBatch
-from research.engine.instruments import Instrument
 from research.engine.params import RunParams
 from research.engine.range_params import range_label
 from research.engine.ranges import CUSTOM_SESSION, RangeTable
 from research.engine.sessions import ALL_SLOTS, SESSIONS, minute_of_day
-from research.engine.sizing import size_rows
+from research.engine.sizing import size_pieces
 
 TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time", "exit_time_pessimistic",
                 "exit_time_optimistic")
@@ -159,8 +158,10 @@ def gather_columns(bars: Bars, table: RangeTable, walks: list[TradeBatch],
     contracts = np.repeat([p.costs.contracts for p in pieces], lengths).astype(np.int64)
     reasons = np.zeros(len(trades), np.int64)
     if any(p.costs.sized for p in pieces):
-        trades, contracts, reasons, lengths = _sized(trades, table, pieces, lengths, contracts,
-                                                     instrument)
+        trades, contracts, reasons, lengths = size_pieces(
+            trades, profit_ticks(trades), table.trading_day[trades.range_row],
+            [p.costs for p in pieces], [p.keep_no_trade for p in pieces], lengths, contracts,
+            instrument)
     ranges = table[trades.range_row]
     round_turn = [p.costs.per_contract_cents(instrument) for p in pieces]
     profit = profit_ticks(trades)
@@ -180,33 +181,6 @@ def gather_columns(bars: Bars, table: RangeTable, walks: list[TradeBatch],
                           extra={"entry_no": trades.entry_no, "contracts": contracts,
                                  "no_trade_reason": reasons})
     return GatheredRows(columns, ranges, trades, money, lengths, worst, best)
-
-
-def _sized(trades: TradeBatch, table: RangeTable, pieces: list[RowPiece], lengths: np.ndarray,
-           contracts: np.ndarray, instrument: Instrument
-           ) -> tuple[TradeBatch, np.ndarray, np.ndarray, np.ndarray]:
-    """Each sized combo's contracts (engine.sizing); rows left at 0 contracts become
-    NoTrade with their reason, or go (write_no_trade_rows: false)."""
-    reasons = np.zeros(len(trades), np.int64)
-    profit = profit_ticks(trades)
-    traded = trades.result != NO_TRADE
-    days = table.trading_day[trades.range_row]
-    starts = np.concatenate([[0], np.cumsum(lengths)])
-    for k, piece in enumerate(pieces):
-        if piece.costs.sized:
-            at = slice(starts[k], starts[k + 1])
-            contracts[at], reasons[at] = size_rows(
-                trades.stop_distance_ticks[at], profit[at], traded[at], days[at], instrument,
-                piece.costs)
-    voided = traded & (contracts == 0)
-    trades = trades.without_trade(voided)
-    drop = voided & np.repeat([not p.keep_no_trade for p in pieces], lengths)
-    if drop.any():
-        keep = ~drop
-        piece_of = np.repeat(np.arange(len(pieces)), lengths)
-        lengths = np.bincount(piece_of[keep], minlength=len(pieces)).astype(np.int64)
-        trades, contracts, reasons = trades[keep], contracts[keep], reasons[keep]
-    return trades, contracts, reasons, lengths
 
 
 def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,

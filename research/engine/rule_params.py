@@ -16,6 +16,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from research.engine.range_params import hhmm_minute
+from research.engine.sessions import minute_of_day
 from research.errors import ParamsError, shorten
 
 ENTRY_RULES = ("stop", "close_confirm")  # stop: the reference's; close_confirm: the 5-min ORB's
@@ -99,3 +101,46 @@ def check_max_entries(value: Any) -> int:
         raise ParamsError(f"max_entries_per_day: {shorten(value)} is not a whole number in "
                           f"[1, {MAX_ENTRIES_PER_DAY}]")
     return value
+
+
+_DEFAULT_SESSIONS = ("S1", "S2")
+
+
+def check_rules(rp: Any) -> None:
+    """Issue 20's fields of a RunParams being built: the range, entry, exit and sizing
+    rules (their defaults are today's behaviour, so a combo without them keeps its rows
+    and its id). Sets the checked values.
+
+    >>> from research.engine.params import RunParams
+    >>> RunParams(instrument="ES", direction="long").direction
+    'long'
+    """
+    set_ = object.__setattr__
+    window = rp.range_window
+    if window.is_custom and (rp.enabled_sessions != _DEFAULT_SESSIONS or rp.enabled_slots):
+        raise ParamsError(f"range_start: {shorten(rp.range_start)} replaces the reference "
+                          "sessions; drop enabled_sessions/enabled_slots/slot (or range_start)")
+    if rp.trade_until is not None and rp.market_close != "16:00":
+        raise ParamsError(f"trade_until: {shorten(rp.trade_until)} is given with market_close "
+                          f"{shorten(rp.market_close)}; both are the entry cut-off, give one")
+    set_(rp, "entry", check_choice("entry", rp.entry, ENTRY_RULES))
+    set_(rp, "direction", check_choice("direction", rp.direction, DIRECTIONS))
+    set_(rp, "max_entries_per_day", check_max_entries(rp.max_entries_per_day))
+    if rp.target_r is not None:
+        set_(rp, "target_r", check_positive("target_r", rp.target_r, MAX_TARGET_R, " (R)"))
+    if rp.exit_at is not None:
+        exit_minute = hhmm_minute("exit_at", rp.exit_at)
+        last_end = (window.end_minute if window.is_custom else
+                    max(minute_of_day(slot) for s in rp.enabled_sessions
+                        for slot in rp.slots_for(s)))
+        if exit_minute <= last_end:
+            raise ParamsError(f"exit_at: {shorten(rp.exit_at)} is not after the range's end "
+                              f"{last_end // 60:02d}:{last_end % 60:02d}; a trade must be able "
+                              "to live before it")
+    risk, fraction, equity = check_sizing(rp.risk_usd, rp.risk_fraction, rp.equity_usd)
+    if (risk or fraction) and rp.contracts != 1:
+        raise ParamsError(f"contracts: {rp.contracts} is given with risk sizing; sizing by risk "
+                          "sets the contracts of each trade, give one or the other")
+    set_(rp, "risk_usd", risk)
+    set_(rp, "risk_fraction", fraction)
+    set_(rp, "equity_usd", equity)

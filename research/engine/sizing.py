@@ -22,12 +22,19 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from research.engine.codes import REASON_NAMES, REASON_NO_EQUITY, REASON_NONE, REASON_STOP_TOO_WIDE
+from research.engine.codes import (
+    NO_TRADE,
+    REASON_NAMES,
+    REASON_NO_EQUITY,
+    REASON_NONE,
+    REASON_STOP_TOO_WIDE,
+)
 from research.engine.costs import CostRules
+from research.engine.execution import TradeBatch
 from research.engine.instruments import Instrument
 from research.engine.params import MAX_CONTRACTS
 
-__all__ = ["REASON_NAMES", "size_rows"]
+__all__ = ["REASON_NAMES", "size_pieces", "size_rows"]
 
 
 def size_rows(stop_ticks: np.ndarray, profit_ticks: np.ndarray, traded: np.ndarray,
@@ -76,3 +83,32 @@ def _compound(risk_per_contract, profit_ticks, traded, trading_day, tick_value_c
         contracts[i] = k
         pending += k * (profit_ticks[i] * tick_value_cents - cost_per_contract)
     return contracts, reasons
+
+
+def size_pieces(trades: TradeBatch, profit: np.ndarray, trading_day: np.ndarray,
+                costs: list[CostRules], keep_no_trade: list[bool], lengths: np.ndarray,
+                contracts: np.ndarray, instrument: Instrument
+                ) -> tuple[TradeBatch, np.ndarray, np.ndarray, np.ndarray]:
+    """Several combos' rows (`lengths` rows each, combo after combo; `profit` in ticks):
+    each sized combo's contracts; rows left at 0 contracts become NoTrade with their reason,
+    or go where the combo writes no NoTrade rows. Returns the trades, contracts, reasons
+    and lengths."""
+    contracts = contracts.copy()
+    reasons = np.zeros(len(trades), np.int64)
+    traded = trades.result != NO_TRADE
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    for k, rules in enumerate(costs):
+        if rules.sized:
+            at = slice(starts[k], starts[k + 1])
+            contracts[at], reasons[at] = size_rows(
+                trades.stop_distance_ticks[at], profit[at], traded[at], trading_day[at],
+                instrument, rules)
+    voided = traded & (contracts == 0)
+    trades = trades.without_trade(voided)
+    drop = voided & np.repeat([not keep for keep in keep_no_trade], lengths)
+    if drop.any():
+        keep = ~drop
+        combo_of = np.repeat(np.arange(len(costs)), lengths)
+        lengths = np.bincount(combo_of[keep], minlength=len(costs)).astype(np.int64)
+        trades, contracts, reasons = trades[keep], contracts[keep], reasons[keep]
+    return trades, contracts, reasons, lengths
