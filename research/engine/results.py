@@ -49,14 +49,14 @@ FILL_COLUMNS = ("ambiguous", "ambiguity", "decided_by",
 COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
            "entry_time", "exit_time", "entry_price", "exit_price", "stop_distance", "target",
            "peak", "range", "profit", *USD_COLUMNS, "open_as_of_time", *FILL_COLUMNS,
-           "contract",  # the range's contract ("" when the data names none); not legacy
-           # The CME calendar (calendar.py): the date's scheduled close (Chicago HH:MM) and
-           # its holiday's name ("" on a regular day); not legacy either.
-           "session_close", "special_session",
            # Issue 20 (docs/engine.md §7.5, §10.4): the entry's number within its range
            # (0 on NoTrade), the contracts traded (sizing by risk), and why a row is
            # NoTrade when sizing gave 0 contracts ("" otherwise); not legacy.
-           "entry_no", "contracts", "no_trade_reason")
+           "entry_no", "contracts", "no_trade_reason",
+           "contract",  # the range's contract ("" when the data names none); not legacy
+           # The CME calendar (calendar.py): the date's scheduled close (Chicago HH:MM) and
+           # its holiday's name ("" on a regular day); not legacy either.
+           "session_close", "special_session")
 LEGACY_COLUMNS = ("Date", "Time", "EntryTime", "ExitTime", "EntryPrice", "ExitPrice",
                   "StopLoss", "Target", "Peak", "Direction", "Result", "Range", "Stream",
                   "Instrument", "Session", "Profit", "open_as_of_time")
