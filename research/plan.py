@@ -1,8 +1,10 @@
 """The plan of a sweep: which combos run together (tasks) and on how many processes x threads.
 
-Combos that share a RangeRules share ranges and entries, so a task holds combos of one
-key only; within a key, combos sharing an ExitRules (differing only in costs) come
-together, so they share the walk. The plan only changes how work is spread, never the
+Combos that share a RangeRules share ranges and entries, so a key's combos stay together;
+within a key, combos sharing an ExitRules (differing only in costs) come together, so they
+share the walk. Keys with fewer combos than a batch are packed, whole, into one task (a
+grid over many range definitions would otherwise pay a task's fixed cost, its shards and
+their fsyncs, per definition). The plan only changes how work is spread, never the
 results.
 
 >>> from research.engine.params import RunParams
@@ -40,7 +42,15 @@ class Task:
 
     @property
     def range_rules(self) -> RangeRules:
+        """The key of its first combo (a task may hold several: `groups`)."""
         return RangeRules.from_params(self.combos[0])
+
+    def groups(self) -> list[tuple[RangeRules, list[RunParams]]]:
+        """Its combos by RangeRules, in order: each key's shared stages run once."""
+        out: dict[RangeRules, list[RunParams]] = {}
+        for rp in self.combos:
+            out.setdefault(RangeRules.from_params(rp), []).append(rp)
+        return list(out.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +93,29 @@ class Plan:
 def plan_tasks(combos: Sequence[RunParams], processes: int,
                batch_size: int | None = None) -> list[Task]:
     """Group combos by RangeRules, then by ExitRules (both in order of first appearance,
-    combos in grid order within), and cut each group into batches."""
+    combos in grid order within), and cut each group into batches; whole groups smaller
+    than a batch share a task while they fit."""
     if batch_size is None:
         batch_size = _even_batch(len(combos), processes)
     groups: dict[RangeRules, dict[ExitRules, list[RunParams]]] = {}
     for rp in combos:
         walks = groups.setdefault(RangeRules.from_params(rp), {})
         walks.setdefault(ExitRules.from_params(rp), []).append(rp)
-    tasks = []
+    batches: list[list[RunParams]] = []
+    packing: list[RunParams] = []  # whole small groups, packed while they fit
     for walks in groups.values():
         members = [rp for same_walk in walks.values() for rp in same_walk]
-        for start in range(0, len(members), batch_size):
-            batch = tuple(members[start:start + batch_size])
-            tasks.append(Task(task_id_for(rp.combo_id for rp in batch), batch))
-    return tasks
+        if len(members) < batch_size:
+            if len(packing) + len(members) > batch_size:
+                batches.append(packing)
+                packing = []
+            packing += members
+            continue
+        batches += [members[start:start + batch_size]
+                    for start in range(0, len(members), batch_size)]
+    if packing:
+        batches.append(packing)
+    return [Task(task_id_for(rp.combo_id for rp in batch), tuple(batch)) for batch in batches]
 
 
 def _even_batch(n_combos: int, processes: int) -> int:
@@ -106,7 +125,11 @@ def _even_batch(n_combos: int, processes: int) -> int:
 
 
 def _slots(rp: RunParams) -> int:
-    return sum(len(rp.slots_for(session)) for session in rp.enabled_sessions)
+    """Ranges per date: one for your own range, else one per enabled slot; times the
+    entries a range may take (max_entries_per_day)."""
+    per_date = (1 if rp.range_start is not None
+                else sum(len(rp.slots_for(session)) for session in rp.enabled_sessions))
+    return per_date * rp.max_entries_per_day
 
 
 def task_id_for(combo_ids: Iterable[str]) -> str:

@@ -1,7 +1,7 @@
 """What one task does, inside a worker (like scikit-learn's ``_fit_and_score``).
 
-A task is a batch of combos sharing their RangeRules: the shared stages run once, the exit
-walk once per ExitRules, the rows stage per combo; then the rows of all its combos become
+A task is a batch of combos of one or more RangeRules: each key's shared stages run once,
+the exit walk once per ExitRules, the rows stage per combo; then the rows of all its combos become
 one set of columns, its metrics and daily series one compiled pass (no per-combo frame).
 A combo that raises is recorded with its traceback and the others go on; the worker
 returns everything, shards already encoded, to the parent, the only writer. Run in the
@@ -12,6 +12,7 @@ raises it between combos: an interruption is never recorded as a failed combo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import traceback
@@ -21,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from research.engine.bars import Bars
+from research.engine.entry import EntryTable
 from research.engine.execution import ExitRules, TradeBatch
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Pipeline, SharedRanges, Stages
-from research.engine.ranges import weekday_trading_days
+from research.engine.ranges import RangeTable, weekday_trading_days
 from research.engine.results import RowPiece, undecided_rows
 from research.parallel.interrupt import checkpoint, deferred
 from research.parallel.processor import ParallelProcessor
@@ -64,29 +66,39 @@ def _run_task(bars: Bars, task: Task, as_of_ns: int, threads: int, stages: Stage
     done: list[RunParams] = []
     walks: list[TradeBatch] = []
     pieces: list[RowPiece] = []
-    try:
-        shared = pipeline.shared(task.range_rules)
-    except Exception as exc:  # noqa: BLE001 - every combo of the task fails alike
-        checkpoint()  # unless a signal caused it
-        failures = [failure_record(rp, exc) for rp in task.combos]
-        shared = None
-    else:
+    tables: list[SharedRanges] = []  # each key's shared stages, their rows one after another
+    offset = 0
+    for range_rules, combos in task.groups():
+        try:
+            shared = pipeline.shared(range_rules)
+        except Exception as exc:  # noqa: BLE001 - every combo of the key fails alike
+            checkpoint()  # unless a signal caused it
+            failures += [failure_record(rp, exc) for rp in combos]
+            continue
         walk_of: dict[ExitRules, int] = {}  # combos equal on ExitRules share the walk
-        for rp in task.combos:
+        for rp in combos:
             checkpoint()  # between combos: a signal stops the task here
             try:
                 rules = ExitRules.from_params(rp)
                 if rules not in walk_of:
-                    walks.append(pipeline.exits(shared, rules))
+                    walk = pipeline.exits(shared, rules)
+                    walks.append(dataclasses.replace(walk, range_row=walk.range_row + offset))
                     walk_of[rules] = len(walks) - 1
-                walk = walk_of[rules]
-                pieces.append(RowPiece.of(rp, pipeline.rows(shared, walks[walk], rp), walk))
+                walk_no = walk_of[rules]
+                pieces.append(RowPiece.of(rp, pipeline.rows(shared, walks[walk_no], rp),
+                                          walk_no))
                 done.append(rp)
             except Exception as exc:  # noqa: BLE001 - recorded in the manifest
                 checkpoint()
                 failures.append(failure_record(rp, exc))
+        tables.append(shared)
+        offset += len(shared)
+    shared_all = None
+    if tables:
+        shared_all = SharedRanges(RangeTable.concat([t.table for t in tables]),
+                                  EntryTable.concat([t.entries for t in tables]))
     try:
-        summaries, trades, daily = _outputs(pipeline, shared, walks, pieces, done,
+        summaries, trades, daily = _outputs(pipeline, shared_all, walks, pieces, done,
                                             task.task_id, store_trades)
     except Exception as exc:  # noqa: BLE001 - the task's columns: its combos fail together
         checkpoint()

@@ -6,13 +6,15 @@ and chunked plan the run would use, so it takes every spec the run takes.
 How the estimate is made: one task of the plan (its largest, cut to CALIBRATION_COMBOS
 combos) runs in this process on the plan's threads, after a one-combo warm-up (numba
 loads its kernels). Timing that task with 1 and with k combos splits its cost into the
-shared stages (ranges and entries, once per task) and the cost per combo; the engine time
-is ``tasks x shared + combos x per combo``, divided by ``processes x PARALLEL_EFFICIENCY``
-when there are several. The calibration task's shard is stored and compacted in a
-temporary folder, with 1 and with k combos too (the parent does this alone, so it is not
-divided), and the first pair's heatmap is drawn twice (the first draw also starts
-loads the drawing code). The estimate adds the process's start-up and the load time measured here
-and, with several processes, WORKER_START_S. It is rough: the machine's other work, and a
+shared stages (ranges and entries, once per task; a task packing several range keys runs
+them once per key, which the per-combo cost then carries) and the cost per combo; the
+engine time is ``tasks x shared + combos x per combo``, divided by
+``processes x PARALLEL_EFFICIENCY`` when there are several. The calibration task's shard
+is stored and compacted in a temporary folder, with 1 and with k combos too (the parent
+does this alone, so it is not divided), and the first pair's heatmap is drawn twice (the
+first draw also starts loads the drawing code). The estimate adds the process's start-up
+and the load time measured here and, with several processes, WORKER_START_S. It is rough:
+the machine's other work, and a
 first run after installing compiles the kernels (seconds).
 
 >>> from research.spec.grid import build_spec

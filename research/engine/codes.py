@@ -32,3 +32,12 @@ AMBIGUITY_NAMES = ("", "entry bar", "both levels", "gap")
 # inside one second, or a gap fill that seconds cannot tell).
 DECIDED_BY_MINUTES, DECIDED_BY_SECONDS, UNDECIDED = range(3)
 DECIDED_NAMES = ("minute bars", "1-second bars", "undecided")
+
+# Entry rule of a range (docs/engine.md §7.5): a stop one tick beyond the range (the
+# reference's), or a bar closing beyond it with the entry at the next bar's open.
+ENTRY_STOP, ENTRY_CLOSE_CONFIRM = range(2)
+
+# Why a row is NoTrade besides "no breakout" (docs/engine.md §10.4): sizing by risk gave 0
+# contracts, the stop being wider than the risk, or the compounding equity being spent.
+REASON_NONE, REASON_STOP_TOO_WIDE, REASON_NO_EQUITY = range(3)
+REASON_NAMES = ("", "stop wider than the risk", "no equity left")

@@ -17,33 +17,56 @@ of a micro is already its own (MES $5).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
 from research.engine.instruments import Instrument
 from research.engine.params import RunParams
+from research.engine.rule_params import as_fraction
+
+
+def _cents(dollars_: int | float | None) -> int:
+    return 0 if dollars_ is None else int(Decimal(repr(dollars_)) * 100)
 
 
 @dataclass(frozen=True, slots=True)
 class CostRules:
     """What the cost stage reads of a RunParams: its key.
 
-    >>> CostRules.from_params(RunParams(instrument="ES", commission=2.25, slippage_ticks=1))
-    CostRules(contracts=1, commission_cents=225, slippage_ticks=1)
+    >>> rules = CostRules.from_params(RunParams(instrument="ES", commission=2.25, slippage_ticks=1))
+    >>> rules.contracts, rules.commission_cents, rules.slippage_ticks, rules.sized
+    (1, 225, 1, False)
     """
 
     contracts: int
     commission_cents: int  # per contract per round turn
     slippage_ticks: int  # per fill
+    # Sizing by risk (engine.sizing, docs/engine.md §10.4): risk_cents per trade, or
+    # risk_fraction (an exact fraction) of an equity starting at equity_cents.
+    risk_cents: int = 0
+    risk_fraction: tuple[int, int] | None = None
+    equity_cents: int = 0
 
     @classmethod
     def from_params(cls, rp: RunParams) -> CostRules:
-        return cls(rp.contracts, rp.commission_cents, rp.slippage_ticks)
+        return cls(rp.contracts, rp.commission_cents, rp.slippage_ticks,
+                   _cents(rp.risk_usd),
+                   None if rp.risk_fraction is None else as_fraction(rp.risk_fraction),
+                   _cents(rp.equity_usd))
+
+    @property
+    def sized(self) -> bool:
+        """Whether each trade's contracts come from its risk (else the fixed `contracts`)."""
+        return self.risk_cents > 0 or self.risk_fraction is not None
+
+    def per_contract_cents(self, instrument: Instrument) -> int:
+        """What one trade costs per contract: commission and slippage on both fills."""
+        return self.commission_cents + 2 * self.slippage_ticks * instrument.tick_value_cents
 
     def round_turn_cents(self, instrument: Instrument) -> int:
         """What one trade costs, all contracts together."""
-        per_contract = self.commission_cents + 2 * self.slippage_ticks * instrument.tick_value_cents
-        return self.contracts * per_contract
+        return self.contracts * self.per_contract_cents(instrument)
 
 
 @dataclass(frozen=True, slots=True)

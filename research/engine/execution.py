@@ -69,6 +69,9 @@ class Trade:
     optimistic_exit_ts_ns: int = NAT_NS
     optimistic_exit_ticks: int = 0
     decided_by: int = DECIDED_BY_MINUTES  # research.engine.resolve sets the others
+    target_ticks: int = 0  # the trade's target distance (target_r: its own, §7.6)
+    entry_no: int = 0  # 1 for a range's first entry, k for its k-th (0: NoTrade)
+    range_row: int = -1  # the row of its range in the RangeTable (set by the batch)
 
 
 NO_TRADE_ROW = Trade(NO_TRADE, NO_ENTRY, NAT_NS, NAT_NS, 0, 0, 0, 0, NAT_NS)
@@ -139,6 +142,7 @@ def execute_trade(bars: Bars, r: SlotRange, entry: Entry, rules: ExitRules,
         return NO_TRADE_ROW
     side, entry_ticks = entry.direction, entry.price_ticks
     distance = stop_distance(r, rules)
+    rules = rules.for_trade(distance)  # target_r: the trade's own target (§7.6)
     initial_stop = entry_ticks - side * distance
     # docs/data-formats.md, rolls: W = [entry, E) on the entry's contract, whatever the roll does.
     walk = bars.walk
@@ -171,7 +175,8 @@ def execute_trade(bars: Bars, r: SlotRange, entry: Entry, rules: ExitRules,
     return Trade(result, side, int(bars.ts_ns[entry.bar_idx]), exit_ts, entry_ticks,
                  int(exit_ticks), distance, peak, open_as_of, bounds.ambiguity,
                  worst.result, bounds.entry_fill_ticks, stamp(worst.exit_idx),
-                 worst.fill_ticks, best.result, stamp(best.exit_idx), best.fill_ticks)
+                 worst.fill_ticks, best.result, stamp(best.exit_idx), best.fill_ticks,
+                 target_ticks=rules.target_ticks, entry_no=1)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -196,6 +201,9 @@ class TradeBatch:
     optimistic_exit_ts_ns: np.ndarray
     optimistic_exit_ticks: np.ndarray
     decided_by: np.ndarray  # int8 DECIDED_*
+    target_ticks: np.ndarray  # the trade's target distance; 0 for NoTrade
+    entry_no: np.ndarray  # 1..max_entries_per_day for trades, 0 for NoTrade
+    range_row: np.ndarray  # each trade's range, a row of the RangeTable it was walked on
 
     def __len__(self) -> int:
         return len(self.result)
@@ -203,12 +211,26 @@ class TradeBatch:
     def __getitem__(self, index: slice | np.ndarray) -> TradeBatch:
         return TradeBatch(*(getattr(self, name)[index] for name in self.__dataclass_fields__))
 
+    def without_trade(self, mask: np.ndarray) -> TradeBatch:
+        """The rows of `mask` as NoTrade rows (NO_TRADE_ROW's values), in their places."""
+        if not mask.any():
+            return self
+        changed = {}
+        for name in self.__dataclass_fields__:
+            column = getattr(self, name)
+            if name != "range_row":
+                column = column.copy()
+                column[mask] = getattr(NO_TRADE_ROW, name)
+            changed[name] = column
+        return TradeBatch(**changed)
+
     @classmethod
     def from_trades(cls, trades: list[Trade]) -> TradeBatch:
-        names = cls.__dataclass_fields__
+        """One trade per range, in range order (range_row: their positions)."""
+        names = [n for n in cls.__dataclass_fields__ if n != "range_row"]
         return cls(*(np.asarray([getattr(t, name) for t in trades],
                                 np.int8 if name in INT8_FIELDS else np.int64)
-                     for name in names))
+                     for name in names), range_row=np.arange(len(trades), dtype=np.int64))
 
     @classmethod
     def concat(cls, batches: list[TradeBatch]) -> TradeBatch:
@@ -224,13 +246,17 @@ def execute_trades(bars: Bars, table: RangeTable, entries: EntryTable, rules: Ex
     walk = bars.walk  # each trade on its own contract's bars (contract_walk)
     first_end, held_start, held_end = walk_windows(walk, entries.bar_idx, table.window_end_idx,
                                                    table.window_end_ts_ns)
+    targets, t1s = rules.trade_targets(np.minimum(table.range_size_ticks, rules.stop_cap_ticks))
     out = _walk_batch(
         walk.ts_ns, walk.open_ticks, walk.high_ticks, walk.low_ticks, walk.close_ticks,
         entries.direction, entries.bar_idx, entries.price_ticks, table.range_size_ticks,
         first_end, table.expiry_ts_ns, np.int64(as_of_ns),
-        rules.target_ticks, rules.t1_threshold_ticks, rules.stop_cap_ticks, rules.time_mode,
+        targets, t1s, rules.stop_cap_ticks, rules.time_mode,
         held_start, held_end)
-    return TradeBatch(*out)
+    traded = entries.direction != NO_ENTRY
+    return TradeBatch(*out, target_ticks=np.where(traded, targets, 0),
+                      entry_no=traded.astype(np.int64),
+                      range_row=np.arange(len(table), dtype=np.int64))
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
@@ -275,7 +301,7 @@ def _peak_past_exit(high, low, side, entry, initial_stop, start, end, truncated_
 
 @numba.njit(nogil=True, cache=True)
 def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, range_size,
-                window_end_idx, expiry_ns, as_of_ns, target_ticks, t1_ticks, cap_ticks,
+                window_end_idx, expiry_ns, as_of_ns, target_all, t1_all, cap_ticks,
                 time_mode, held_start, held_end):  # pragma: no cover - compiled; mirrors
     # execute_trade block by block
     """execute_trade over a batch. Per range: its side, entry bar and price (ticks), range
@@ -308,7 +334,8 @@ def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, ran
         if side == NO_ENTRY:
             continue  # NoTrade: the zeros and NaTs of NO_TRADE_ROW
         entry = entry_px[r]
-        target = entry + side * target_ticks  # §7.4
+        t1_ticks = t1_all[r]  # target_r: each trade's own target and T1 (§7.6)
+        target = entry + side * target_all[r]  # §7.4
         distance = min(range_size[r], cap_ticks)  # stop_distance, §7.4
         initial_stop = entry - side * distance
         break_even = entry - side  # Q29

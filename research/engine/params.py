@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from research.engine.instruments import ALIASES, INSTRUMENTS, Instrument
+from research.engine.range_params import RangeWindow, check_range_fields
+from research.engine.rule_params import check_rules
 from research.engine.sessions import SESSION_SLOTS, WEEKDAY_NAMES, minute_of_day
 from research.errors import InputTypeError, ParamsError, shorten
 
@@ -23,7 +25,12 @@ MAX_COMMISSION_USD = 100_000
 MAX_SLIPPAGE_TICKS = 10_000
 # Fields added after combo ids were first published: the canonical JSON names them only when
 # they differ from their defaults, so the id of every combo that does not use them is kept.
-LATER_FIELDS = ("contracts", "commission", "slippage_ticks", "calendar")
+LATER_FIELDS = ("contracts", "commission", "slippage_ticks", "calendar",
+                # Issue 20: your own range, entry, exit and sizing rules (range_params.py,
+                # rule_params.py); each defaults to today's behaviour.
+                "range_start", "range_end", "range_minutes", "trade_until", "entry",
+                "direction", "max_entries_per_day", "target_r", "exit_at", "risk_usd",
+                "risk_fraction", "equity_usd")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +59,26 @@ class RunParams:
     # exchange: each date's scheduled CME close (calendar.py) also bounds entries and time
     # exits: a deliberate difference from the reference (docs/engine-dates.md).
     calendar: str = "fixed"
+    # Your own range (range_params.py): [D range_start, D range_end) Chicago, or
+    # range_minutes from range_start; replaces the reference sessions. trade_until: the
+    # last stamp an entry may take (None: market_close, today's rule).
+    range_start: str | None = None
+    range_end: str | None = None
+    range_minutes: int | None = None
+    trade_until: str | None = None
+    # Entry rules (docs/engine.md §7.5): stop (the reference's) or close_confirm (a close
+    # beyond the range, entry at the next bar's open); which sides; entries per range.
+    entry: str = "stop"
+    direction: str = "both"
+    max_entries_per_day: int = 1
+    # Exit rules (§7.6): a target in multiples of the initial risk; an exit time on D.
+    target_r: int | float | None = None
+    exit_at: str | None = None
+    # Sizing by risk (§10.4): whole contracts from risk_usd, or risk_fraction of an
+    # equity_usd compounding with the combo's own net P&L; None: the fixed `contracts`.
+    risk_usd: int | float | None = None
+    risk_fraction: float | None = None
+    equity_usd: int | float | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -79,6 +106,7 @@ class RunParams:
         set_(self, "commission", _check_commission(self.commission))
         set_(self, "slippage_ticks",
              _check_count("slippage_ticks", self.slippage_ticks, 0, MAX_SLIPPAGE_TICKS))
+        check_rules(self)
         if self.stop_cap_ticks < 1:
             raise ParamsError(
                 f"stop_cap_multiple: {self.stop_cap_multiple} x target {self.target} is less "
@@ -131,6 +159,35 @@ class RunParams:
         250
         """
         return int(Decimal(repr(self.commission)) * 100)
+
+    @property
+    def range_window(self) -> RangeWindow:
+        """The checked range definition (range_params.py); not custom by default.
+
+        >>> RunParams(instrument="ES", range_start="08:30", range_minutes=5).range_window.label
+        'R0830-0835'
+        """
+        return check_range_fields(self.range_start, self.range_end, self.range_minutes,
+                                  self.trade_until)
+
+    @property
+    def entry_cutoff_minute(self) -> int:
+        """The last Chicago minute of D an entry may take: trade_until, else market_close.
+
+        >>> RunParams(instrument="ES", trade_until="11:00").entry_cutoff_minute
+        660
+        """
+        cutoff = self.range_window.cutoff_minute
+        return minute_of_day(self.market_close) if cutoff is None else cutoff
+
+    @property
+    def exit_at_minute(self) -> int | None:
+        """exit_at as a Chicago minute of D (None: today's window end, §8).
+
+        >>> RunParams(instrument="ES", exit_at="15:00").exit_at_minute
+        900
+        """
+        return None if self.exit_at is None else minute_of_day(self.exit_at)
 
     def slots_for(self, session: str) -> tuple[str, ...]:
         """The slot labels that run for a session (Q17: empty or missing means all).
@@ -355,3 +412,4 @@ def _check_market_close(value: Any) -> None:
         minute_of_day(value)
     except ValueError:
         raise ParamsError(f"market_close: {shorten(value)} is not an HH:MM time") from None
+

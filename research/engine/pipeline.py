@@ -16,6 +16,7 @@ row-wise. Both go through `Pipeline`, so the stages are put together in this one
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +25,13 @@ import numpy as np
 import pandas as pd
 
 from research.engine.bars import Bars
+from research.engine.codes import ENTRY_STOP
 from research.engine.entry import EntryTable, detect_entries
+from research.engine.entry_rules import DEFAULT_ENTRY_RULES, EntryRules
 from research.engine.execution import ExitRules, TradeBatch, execute_trades
 from research.engine.params import RunParams
 from research.engine.ranges import RangeRules, RangeTable, build_slot_ranges
+from research.engine.reentry import with_later_entries
 from research.engine.resolve import resolve_trades
 from research.engine.results import (
     GatheredRows,
@@ -36,6 +40,7 @@ from research.engine.results import (
     select_rows,
     to_frame,
 )
+from research.errors import ParamsError
 from research.parallel.processor import ParallelProcessor
 
 
@@ -52,7 +57,7 @@ class Stages:
     """
 
     ranges: Callable[..., RangeTable] = build_slot_ranges
-    entries: Callable[[Bars, RangeTable], EntryTable] = detect_entries
+    entries: Callable[[Bars, RangeTable, EntryRules], EntryTable] = detect_entries
     exits: Callable[[Bars, RangeTable, EntryTable, ExitRules, int], TradeBatch] = execute_trades
     rows: Callable[[Bars, RangeTable, TradeBatch, RunParams], np.ndarray] = select_rows
 
@@ -70,13 +75,14 @@ class SharedRanges(Sequence):
 
     table: RangeTable
     entries: EntryTable
+    rules: RangeRules | None = None  # what built them (the entry rule of later entries)
 
     def __len__(self) -> int:
         return len(self.table)
 
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
-            return SharedRanges(self.table[index], self.entries[index])
+            return SharedRanges(self.table[index], self.entries[index], self.rules)
         return self.table[index]
 
     @property
@@ -99,20 +105,28 @@ class Pipeline:
         """Ranges (§4-§6) and entries (§7): the same for every combo with these rules."""
         table = self.stages.ranges(self.bars, rules,
                                    map_parts=lambda fn, parts: self.processor.map(parts, fn))
-        entries = self.processor.process(table, lambda part: self.stages.entries(self.bars, part))
-        return SharedRanges(table, EntryTable.concat(entries))
+        entries = self.processor.process(
+            table, lambda part: self.stages.entries(self.bars, part, rules.entry))
+        return SharedRanges(table, EntryTable.concat(entries), rules)
 
     def exits(self, shared: SharedRanges, rules: ExitRules) -> TradeBatch:
         """The exit walk (§8-§10) of every range: the same for combos with equal rules.
-        With `seconds`, its ambiguous trades are then decided on them (engine.resolve)."""
+        With `seconds`, its ambiguous trades are then decided on them (engine.resolve).
+        With max_entries_per_day > 1, each range's later entries follow (engine.reentry)."""
         parts = self.processor.process(
             shared, lambda part: self.stages.exits(self.bars, part.table, part.entries, rules,
                                                    self.as_of_ns))
-        trades = TradeBatch.concat(parts)
-        if self.seconds is None:
-            return trades
-        return resolve_trades(self.bars, self.seconds, shared.table, shared.entries, trades,
-                              rules, self.as_of_ns)
+        trades = TradeBatch.concat(parts)  # one per range: its row is its range_row
+        trades = dataclasses.replace(trades, range_row=np.arange(len(trades), dtype=np.int64))
+        entry_rules = shared.rules.entry if shared.rules else DEFAULT_ENTRY_RULES
+        if self.seconds is not None:
+            _check_resolvable(rules, entry_rules)
+            return resolve_trades(self.bars, self.seconds, shared.table, shared.entries,
+                                  trades, rules, self.as_of_ns)
+        if rules.max_entries > 1:
+            trades = with_later_entries(self.bars, shared.table, trades, rules, entry_rules,
+                                        self.as_of_ns, self.stages.exits)
+        return trades
 
     def rows(self, shared: SharedRanges, trades: TradeBatch, rp: RunParams) -> np.ndarray:
         """Which of the ranges one combo writes (§12 as amended)."""
@@ -132,3 +146,16 @@ class Pipeline:
         """Every stage for one RunParams."""
         shared = self.shared(RangeRules.from_params(rp))
         return self.frame(shared, self.exits(shared, ExitRules.from_params(rp)), rp)
+
+
+def _check_resolvable(rules: ExitRules, entry_rules: EntryRules) -> None:
+    """The 1-second replay (engine.resolve) knows the reference's rules: one stop entry per
+    range and a target in points."""
+    unsupported = [name for name, used in (("target_r", rules.target_r is not None),
+                                           ("max_entries_per_day > 1", rules.max_entries > 1),
+                                           ("entry: close_confirm",
+                                            entry_rules.mode != ENTRY_STOP))
+                   if used]
+    if unsupported:
+        raise ParamsError(f"data.resolve_with: the 1-second replay does not support "
+                          f"{', '.join(unsupported)}; drop resolve_with or these rules")

@@ -20,8 +20,12 @@ from research.engine.clock import (
     weekday_of,
     weekday_to_utc_ns,
 )
+from research.engine.entry_rules import DEFAULT_ENTRY_RULES, EntryRules
 from research.engine.params import RunParams
+from research.engine.range_params import range_label
 from research.engine.sessions import SESSION_START, SESSIONS, minute_of_day
+
+CUSTOM_SESSION = len(SESSIONS)  # the session code of your own range (range_params.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +43,34 @@ class RangeRules:
     market_close_minute: int  # §7.3: the last valid breakout stamp's wall minute (Q30)
     time_mode: bool  # Q8: the window ends at the session start instead of the slot
     exchange_calendar: bool = False  # calendar: exchange bounds entries and E by the close
+    # Issue 20 (range_params.py, rule_params.py): your own range (start, end minutes; it
+    # replaces `sessions`), an exit time on D that ends every window, and the entry rule.
+    custom_range: tuple[int, int] | None = None
+    exit_at_minute: int | None = None
+    entry: EntryRules = DEFAULT_ENTRY_RULES
 
     @classmethod
     def from_params(cls, rp: RunParams) -> RangeRules:
-        return cls(sessions=tuple((s, rp.slots_for(s)) for s in rp.enabled_sessions),
+        window = rp.range_window
+        custom = (window.start_minute, window.end_minute) if window.is_custom else None
+        return cls(sessions=() if custom else tuple((s, rp.slots_for(s))
+                                                    for s in rp.enabled_sessions),
                    trade_days=rp.trade_days,
-                   market_close_minute=minute_of_day(rp.market_close),
+                   market_close_minute=rp.entry_cutoff_minute,
                    time_mode=rp.target_mode == "time",
-                   exchange_calendar=rp.calendar == "exchange")
+                   exchange_calendar=rp.calendar == "exchange",
+                   custom_range=custom, exit_at_minute=rp.exit_at_minute,
+                   entry=EntryRules.from_params(rp))
+
+    def windows(self) -> list[tuple[int, int, np.ndarray]]:
+        """(session code, start minute, ascending slot minutes) of each range family: the
+        enabled reference sessions, or the one custom range (code CUSTOM_SESSION)."""
+        if self.custom_range is not None:
+            start, end = self.custom_range
+            return [(CUSTOM_SESSION, start, np.array([end]))]
+        return [(SESSIONS.index(session), minute_of_day(SESSION_START[session]),
+                 np.array([minute_of_day(slot) for slot in slots]))
+                for session, slots in self.sessions]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +78,9 @@ class SlotRange:
     """One range and the stamps that bound its trade (all ns are UTC, indexes into Bars)."""
 
     trading_day: int  # days since 1970-01-01
-    session_code: int  # index into SESSIONS
-    slot_minute: int  # Chicago minute of day of the slot label
+    session_code: int  # index into SESSIONS, or CUSTOM_SESSION for your own range
+    slot_minute: int  # Chicago minute of day of the slot label (a custom range's end)
+    range_start_minute: int  # Chicago minute of day the range window starts
     start_idx: int  # first bar of the range window [D start, D slot)
     end_idx: int  # first bar at or after D slot: the first breakout candidate
     range_high_ticks: int
@@ -72,6 +97,8 @@ class SlotRange:
 
     @property
     def session(self) -> str:
+        if self.session_code == CUSTOM_SESSION:
+            return range_label(self.range_start_minute, self.slot_minute)
         return SESSIONS[self.session_code]
 
     @property
@@ -101,6 +128,7 @@ class RangeTable(Sequence[SlotRange]):
     trading_day: np.ndarray
     session_code: np.ndarray
     slot_minute: np.ndarray
+    range_start_minute: np.ndarray
     start_idx: np.ndarray
     end_idx: np.ndarray
     range_high_ticks: np.ndarray
@@ -160,21 +188,26 @@ def build_slot_ranges(bars: Bars, rules: RangeRules,
     day_offsets, expiry_offsets = noon_offsets_ns(days), noon_offsets_ns(expiry_days)
     cutoff_ns = weekday_to_utc_ns(days, _cutoff_minutes(bars, days, rules), day_offsets)
     expiry_close_ns = _scheduled_close_ns(bars, expiry_days, expiry_offsets, rules)
+    if rules.exit_at_minute is not None:  # exit_at: E is D exit_at, bounded by D's close
+        exit_close_ns = _scheduled_close_ns(bars, days, day_offsets, rules)
     fixed_mode = not rules.time_mode
-    # Per session: its start minute and its slot minutes (ascending), the same for every block.
-    session_minutes = {
-        session: (minute_of_day(SESSION_START[session]),
-                  np.array([minute_of_day(slot) for slot in slots]))
-        for session, slots in rules.sessions}
+    # Per range family: its code, start minute and slot minutes (ascending), every block.
+    family = {code: (start, slots) for code, start, slots in rules.windows()}
 
-    def one_part(part: tuple[str, slice]) -> RangeTable:
-        session, block = part
+    def one_part(part: tuple[int, slice]) -> RangeTable:
+        code, block = part
         part_days, offsets = days[block], day_offsets[block]
-        start_minute, slot_minutes = session_minutes[session]
+        start_minute, slot_minutes = family[code]
         window_minutes = slot_minutes if fixed_mode else np.full_like(slot_minutes, start_minute)
-        window_end_ns = np.minimum(  # calendar: exchange: E no later than E's date's close
-            weekday_to_utc_ns(expiry_days[block, None], window_minutes,
-                              expiry_offsets[block, None]), expiry_close_ns[block, None])
+        if rules.exit_at_minute is None:
+            window_end_ns = np.minimum(  # calendar: exchange: E no later than E's date's close
+                weekday_to_utc_ns(expiry_days[block, None], window_minutes,
+                                  expiry_offsets[block, None]), expiry_close_ns[block, None])
+        else:
+            window_end_ns = np.minimum(
+                weekday_to_utc_ns(part_days[:, None], np.full_like(slot_minutes,
+                                                                   rules.exit_at_minute),
+                                  offsets[:, None]), exit_close_ns[block, None])
         end_ns = weekday_to_utc_ns(part_days[:, None], slot_minutes, offsets[:, None])
         start_idx, end_idx, high, low, window_end_idx = _session_windows(
             bars.ts_ns, bars.high_ticks, bars.low_ticks,
@@ -182,8 +215,9 @@ def build_slot_ranges(bars: Bars, rules: RangeRules,
         day, slot = np.nonzero(end_idx > start_idx[:, None])  # §5.4: no bars, no range
         return RangeTable(
             trading_day=part_days[day],
-            session_code=np.full(len(day), SESSIONS.index(session), np.int64),
+            session_code=np.full(len(day), code, np.int64),
             slot_minute=slot_minutes[slot].astype(np.int64),
+            range_start_minute=np.full(len(day), start_minute, np.int64),
             start_idx=start_idx[day],
             end_idx=end_idx[day, slot],
             range_high_ticks=high[day, slot],
@@ -197,7 +231,7 @@ def build_slot_ranges(bars: Bars, rules: RangeRules,
         )
 
     blocks = [slice(start, start + days_per_part) for start in range(0, len(days), days_per_part)]
-    parts = [(session, block) for session in session_minutes for block in blocks]
+    parts = [(code, block) for code in family for block in blocks]
     table = RangeTable.concat(list(map_parts(one_part, parts)))
     order = np.lexsort((table.slot_minute, table.trading_day))
     return table[order] if len(order) else table

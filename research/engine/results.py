@@ -18,6 +18,7 @@ from research.engine.codes import (
     LONG,
     NO_ENTRY,
     NO_TRADE,
+    REASON_NAMES,
     RESULT_NAMES,
     SHORT,
     SIDE_NAMES,
@@ -25,14 +26,16 @@ from research.engine.codes import (
 from research.engine.costs import CostRules, Dollars, dollars
 from research.engine.execution import TradeBatch
 from research.engine.params import RunParams
-from research.engine.ranges import RangeTable
+from research.engine.range_params import range_label
+from research.engine.ranges import CUSTOM_SESSION, RangeTable
 from research.engine.sessions import ALL_SLOTS, SESSIONS, minute_of_day
+from research.engine.sizing import size_pieces
 
 TIME_COLUMNS = ("entry_time", "exit_time", "open_as_of_time", "exit_time_pessimistic",
                 "exit_time_optimistic")
 TEXT_COLUMNS = ("slot", "session", "instrument", "stream", "direction", "result", "contract",
                 "session_close", "special_session", "ambiguity", "decided_by",
-                "result_pessimistic", "result_optimistic")
+                "result_pessimistic", "result_optimistic", "no_trade_reason")
 BOOL_COLUMNS = ("ambiguous",)
 USD_COLUMNS = ("gross_usd", "costs_usd", "net_usd")
 # What the minute bars cannot decide (research.engine.fill_bounds): whether the trade is
@@ -46,6 +49,10 @@ FILL_COLUMNS = ("ambiguous", "ambiguity", "decided_by",
 COLUMNS = ("date", "slot", "session", "instrument", "stream", "direction", "result",
            "entry_time", "exit_time", "entry_price", "exit_price", "stop_distance", "target",
            "peak", "range", "profit", *USD_COLUMNS, "open_as_of_time", *FILL_COLUMNS,
+           # Issue 20 (docs/engine.md §7.5, §10.4): the entry's number within its range
+           # (0 on NoTrade), the contracts traded (sizing by risk), and why a row is
+           # NoTrade when sizing gave 0 contracts ("" otherwise); not legacy.
+           "entry_no", "contracts", "no_trade_reason",
            "contract",  # the range's contract ("" when the data names none); not legacy
            # The CME calendar (calendar.py): the date's scheduled close (Chicago HH:MM) and
            # its holiday's name ("" on a regular day); not legacy either.
@@ -99,9 +106,11 @@ def undecided_rows(batch: TradeBatch) -> np.ndarray:
 def select_rows(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> np.ndarray:
     """The rows stage: which ranges a combo writes, all or only its trades (§12, as
     write_no_trade_rows says)."""
-    if rp.write_no_trade_rows:
-        return np.arange(len(batch))
-    return np.flatnonzero(batch.result != NO_TRADE)
+    rows = (np.arange(len(batch)) if rp.write_no_trade_rows
+            else np.flatnonzero(batch.result != NO_TRADE))
+    if len(batch) > len(table):  # later entries (engine.reentry): each range's rows together
+        rows = rows[np.argsort(batch.range_row[rows], kind="stable")]
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +118,16 @@ class RowPiece:
     """One combo's share of a task's rows: `rows` of walk number `walk`, and what turns
     them into its own columns (the target column, the costs)."""
 
-    rows: np.ndarray
+    rows: np.ndarray  # indices into the walk's trades
     walk: int
-    target: float
+    target: float  # points; NaN: each trade's own (target_r)
     costs: CostRules
+    keep_no_trade: bool = True  # write_no_trade_rows: also for rows sizing leaves at 0
 
     @classmethod
     def of(cls, rp: RunParams, rows: np.ndarray, walk: int = 0) -> RowPiece:
-        return cls(rows, walk, float(rp.target), CostRules.from_params(rp))
+        target = float("nan") if rp.target_r is not None else float(rp.target)
+        return cls(rows, walk, target, CostRules.from_params(rp), rp.write_no_trade_rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,19 +147,27 @@ class GatheredRows:
 def gather_columns(bars: Bars, table: RangeTable, walks: list[TradeBatch],
                    pieces: list[RowPiece]) -> GatheredRows:
     """The columns of several combos' rows at once, combo after combo: ranges and trades
-    are gathered by index (never rebuilt per combo), costs applied row-wise."""
+    are gathered by index (never rebuilt per combo), costs applied row-wise; a combo sized
+    by risk gets its contracts from engine.sizing."""
     lengths = np.array([len(p.rows) for p in pieces], np.int64)
     offsets = np.cumsum([0] + [len(w) for w in walks])[:-1]
-    range_idx = np.concatenate([p.rows for p in pieces]) if pieces else np.empty(0, np.int64)
-    trade_idx = range_idx + np.repeat([offsets[p.walk] for p in pieces], lengths).astype(np.int64)
-    ranges = table[range_idx]
+    rows = np.concatenate([p.rows for p in pieces]) if pieces else np.empty(0, np.int64)
+    trade_idx = rows + np.repeat([offsets[p.walk] for p in pieces], lengths).astype(np.int64)
     trades = TradeBatch.concat(walks)[trade_idx]
     instrument = bars.instrument
-    round_turn = [p.costs.round_turn_cents(instrument) for p in pieces]
+    contracts = np.repeat([p.costs.contracts for p in pieces], lengths).astype(np.int64)
+    reasons = np.zeros(len(trades), np.int64)
+    if any(p.costs.sized for p in pieces):
+        trades, contracts, reasons, lengths = size_pieces(
+            trades, profit_ticks(trades), table.trading_day[trades.range_row],
+            [p.costs for p in pieces], [p.keep_no_trade for p in pieces], lengths, contracts,
+            instrument)
+    ranges = table[trades.range_row]
+    round_turn = [p.costs.per_contract_cents(instrument) for p in pieces]
     profit = profit_ticks(trades)
     traded = trades.result != NO_TRADE
-    contracts = np.repeat([p.costs.contracts for p in pieces], lengths)
-    round_turns = np.repeat(round_turn, lengths)
+    contracts = np.where(traded, contracts, 0)
+    round_turns = np.repeat(round_turn, lengths) * contracts
     money = dollars(profit, traded, instrument, contracts=contracts,
                     round_turn_cents=round_turns)
     # The bounds differ from the row only in their fills: the same costs.
@@ -156,25 +175,31 @@ def gather_columns(bars: Bars, table: RangeTable, walks: list[TradeBatch],
                            round_turn_cents=round_turns).net_cents
                    for ticks in bound_ticks(trades))
     targets = np.repeat([p.target for p in pieces], lengths).astype(np.float64)
-    columns = row_columns(bars, ranges, trades, targets, profit, money, (worst, best))
+    own = np.isnan(targets)  # target_r: each trade's own target, 0 on NoTrade
+    targets[own] = trades.target_ticks[own] * instrument.tick
+    columns = row_columns(bars, ranges, trades, targets, profit, money, (worst, best),
+                          extra={"entry_no": trades.entry_no, "contracts": contracts,
+                                 "no_trade_reason": reasons})
     return GatheredRows(columns, ranges, trades, money, lengths, worst, best)
 
 
 def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
                 target: float | np.ndarray, profit: np.ndarray, money: Dollars,
-                bound_cents: tuple[np.ndarray, np.ndarray]) -> Columns:
+                bound_cents: tuple[np.ndarray, np.ndarray],
+                extra: dict[str, np.ndarray] | None = None) -> Columns:
     """The typed columns of rows whose ranges, trades, targets (points), profits (ticks,
     `profit_ticks`), dollars and net cents of the fill bounds (pessimistic, optimistic) are
     given row for row (one combo's, or many combos' gathered together)."""
     spec = bars.instrument
     n = len(table)
-    slot_codes = np.searchsorted(SLOT_MINUTES, table.slot_minute)
+    labels, codes = range_labels(bars, table)
+    traded = batch.result != NO_TRADE
+    extra = extra or {"entry_no": traded.astype(np.int64), "contracts": traded.astype(np.int64),
+                      "no_trade_reason": np.zeros(n, np.int64)}
     values = {
         "date": table.trading_day.astype(np.int64) * NS_PER_DAY,
-        "slot": slot_codes,
-        "session": table.session_code,
+        **codes,
         "instrument": np.zeros(n, np.int64),
-        "stream": table.session_code,
         "direction": batch.direction.astype(np.int64) + 1,
         "result": batch.result,
         "entry_time": batch.entry_ts_ns,
@@ -208,8 +233,38 @@ def row_columns(bars: Bars, table: RangeTable, batch: TradeBatch,
         "exit_price_optimistic": _points(batch.optimistic_exit_ticks, spec.tick,
                                          spec.decimals),
         "net_usd_optimistic": _usd(bound_cents[1]),
+        "entry_no": np.asarray(extra["entry_no"], np.float64),
+        "contracts": np.asarray(extra["contracts"], np.float64),
+        "no_trade_reason": extra["no_trade_reason"],
     }
-    return Columns(values, text_labels(bars))
+    return Columns(values, {**text_labels(bars), **labels})
+
+
+def range_labels(bars: Bars, table: RangeTable
+                 ) -> tuple[dict[str, tuple[str, ...]], dict[str, np.ndarray]]:
+    """The slot, session and stream labels and codes of each row: the reference's fixed
+    sets, extended by the custom ranges present (session R0830-0845, stream ES-R0830-0845,
+    slot its end HH:MM; range_params.range_label)."""
+    symbol = bars.instrument.symbol
+    custom = table.session_code == CUSTOM_SESSION
+    sessions, streams, slots = list(SESSIONS), [bars.instrument.stream(s) for s in SESSIONS], \
+        list(ALL_SLOTS)
+    session_codes = table.session_code.copy()
+    slot_codes = np.searchsorted(SLOT_MINUTES, table.slot_minute)
+    if custom.any():
+        pairs, inverse = np.unique(np.stack([table.range_start_minute[custom],
+                                             table.slot_minute[custom]]), axis=1,
+                                   return_inverse=True)
+        names = [range_label(int(a), int(b)) for a, b in pairs.T]
+        sessions += names
+        streams += [f"{symbol}-{name}" for name in names]
+        session_codes[custom] = len(SESSIONS) + inverse.reshape(-1)
+        ends = sorted({minute_text(int(m)) for m in table.slot_minute[custom]} - set(ALL_SLOTS))
+        slots += ends
+        lookup = {label: i for i, label in enumerate(slots)}
+        slot_codes[custom] = [lookup[minute_text(int(m))] for m in table.slot_minute[custom]]
+    labels = {"slot": tuple(slots), "session": tuple(sessions), "stream": tuple(streams)}
+    return labels, {"slot": slot_codes, "session": session_codes, "stream": session_codes}
 
 
 def calendar_codes(symbol: str, trading_day: np.ndarray) -> dict[str, np.ndarray]:
@@ -238,7 +293,8 @@ def text_labels(bars: Bars) -> dict[str, tuple[str, ...]]:
             **dict(zip(("session_close", "special_session"), close_labels(instrument.symbol),
                        strict=True)),
             "ambiguity": AMBIGUITY_NAMES, "decided_by": DECIDED_NAMES,
-            "result_pessimistic": RESULT_NAMES, "result_optimistic": RESULT_NAMES}
+            "result_pessimistic": RESULT_NAMES, "result_optimistic": RESULT_NAMES,
+            "no_trade_reason": REASON_NAMES}
 
 
 def trades_frame(bars: Bars, table: RangeTable, batch: TradeBatch, rp: RunParams) -> pd.DataFrame:
@@ -278,7 +334,12 @@ def categorize_text(frame: pd.DataFrame) -> pd.DataFrame:
                   "stream": [symbol + s[-1] for symbol in symbols for s in SESSIONS],
                   "direction": DIRECTION_NAMES, "result": RESULT_NAMES,
                   "ambiguity": AMBIGUITY_NAMES, "decided_by": DECIDED_NAMES,
-                  "result_pessimistic": RESULT_NAMES, "result_optimistic": RESULT_NAMES}
+                  "result_pessimistic": RESULT_NAMES, "result_optimistic": RESULT_NAMES,
+                  "no_trade_reason": REASON_NAMES}
+    for name in ("slot", "session", "stream"):  # custom ranges' labels, after the fixed ones
+        if name in frame:
+            fixed = list(categories[name])
+            categories[name] = fixed + sorted(set(frame[name].astype(str)) - set(fixed))
     return frame.astype({name: pd.CategoricalDtype(list(values))
                          for name, values in categories.items() if name in frame})
 

@@ -17,12 +17,22 @@ import pandas as pd
 
 from research.engine.bars import Bars
 from research.engine.clock import CHICAGO
+from research.engine.codes import NO_ENTRY
 from research.engine.entry import detect_entries, detect_entry
-from research.engine.execution import ExitRules, Trade, TradeBatch, execute_trade, execute_trades
+from research.engine.entry_rules import EntryRules
+from research.engine.execution import (
+    NO_TRADE_ROW,
+    ExitRules,
+    Trade,
+    TradeBatch,
+    execute_trade,
+    execute_trades,
+)
 from research.engine.inputs import BarsInput, to_bars
 from research.engine.params import RunParams
 from research.engine.pipeline import ENGINE_STAGES, Pipeline, Stages
 from research.engine.ranges import RangeRules, RangeTable, SlotRange
+from research.engine.reentry import EXITED, next_scan_from
 from research.engine.resolve import check_seconds, load_seconds
 from research.errors import InputTypeError, ParamsError, shorten
 from research.parallel.budget import cpu_budget
@@ -34,16 +44,37 @@ PARALLEL_MIN_RANGES = 100  # below this, thread start-up costs more than it save
 
 def process_single_range(bars: Bars, slot_range: SlotRange, rp: RunParams,
                          as_of_ns: int) -> Trade:
-    """The rules for one range, in plain Python: the executable statement of the spec."""
-    entry = detect_entry(bars, slot_range)
+    """The rules for one range, in plain Python: the executable statement of the spec
+    (its first entry; range_trades gives every one of max_entries_per_day)."""
+    entry = detect_entry(bars, slot_range, EntryRules.from_params(rp))
     return execute_trade(bars, slot_range, entry, ExitRules.from_params(rp), as_of_ns)
+
+
+def range_trades(bars: Bars, slot_range: SlotRange, rp: RunParams, as_of_ns: int,
+                 range_row: int = -1) -> list[Trade]:
+    """Every trade of one range in plain Python (docs/engine.md §7.5): after an exit inside
+    the window, the next entry is scanned from the bar after the exit bar."""
+    rules, entry_rules = ExitRules.from_params(rp), EntryRules.from_params(rp)
+    trades: list[Trade] = []
+    scan_from = 0
+    for entry_no in range(1, rp.max_entries_per_day + 1):
+        entry = detect_entry(bars, slot_range, entry_rules, scan_from)
+        if entry.direction == NO_ENTRY:
+            break
+        trade = dataclasses.replace(execute_trade(bars, slot_range, entry, rules, as_of_ns),
+                                    entry_no=entry_no, range_row=range_row)
+        trades.append(trade)
+        if trade.result not in EXITED:
+            break
+        scan_from = int(next_scan_from(bars, np.array([trade.exit_ts_ns]))[0])
+    return trades or [dataclasses.replace(NO_TRADE_ROW, range_row=range_row)]
 
 
 def process_range_batch(bars: Bars, table: RangeTable, rp: RunParams,
                         as_of_ns: int) -> TradeBatch:
     """The fast path: a batch of ranges through compiled, GIL-free kernels (the sweep's
     pipeline shares the entries across exit settings itself: engine.pipeline)."""
-    entries = detect_entries(bars, table)
+    entries = detect_entries(bars, table, EntryRules.from_params(rp))
     return execute_trades(bars, table, entries, ExitRules.from_params(rp), as_of_ns)
 
 
@@ -117,7 +148,7 @@ def run_strategy(data: BarsInput, rp: RunParams, *,
 def _ranges_upper_bound(bars: Bars, rules: RangeRules) -> int:
     """At most one range per calendar day and slot: sizes range building before it runs."""
     days = int(bars.trading_day[-1] - bars.trading_day[0]) + 1 if len(bars) else 0
-    return days * sum(len(slots) for _, slots in rules.sessions)
+    return days * sum(len(slots) for _, _, slots in rules.windows())
 
 
 def choose_threads(n_items: int, parallel: bool | None, threads: int | None) -> int:

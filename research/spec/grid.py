@@ -45,8 +45,12 @@ DEFAULT_SPEC_NAME = "sweep"
 TOP_KEYS = ("name", "data", "base", "grid", "parallel", "store_trades", "analysis",
             "max_combos")
 PARALLEL_KEYS = tuple(f.name for f in fields(ParallelSpec))
-SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots")  # what a slot sets by itself
+SLOT_CONFLICTS = ("enabled_sessions", "enabled_slots", "range_start")  # a slot sets its session
 LIST_FIELDS = ("enabled_sessions", "enabled_slots", "trade_days")
+# Fields checked together (issue 20): a range's start and its end or length may come one from
+# base and one from the grid; exit_at and trade_until are checked against the range's end.
+COMPANION_GROUPS = (("range_start", "range_end", "range_minutes", "trade_until", "exit_at"),
+                    ("risk_fraction", "equity_usd"))
 PARAM_FIELDS = tuple(f.name for f in fields(RunParams))
 AXES = tuple(f for f in (*PARAM_FIELDS, SLOT_AXIS) if f != "instrument")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
@@ -163,7 +167,7 @@ def spec_from_dict(d: Mapping[str, Any], *, source: str = "<dict>",
         raise SpecError(f"spec: expected a mapping of {', '.join(TOP_KEYS)}, got {shorten(d)}")
     check_keys("spec", d, TOP_KEYS)
     name = _check_name(d.get("name", DEFAULT_SPEC_NAME))
-    base = _parse_base(_given(d, "base"))
+    base = _parse_base(_given(d, "base"), _first_values(_given(d, "grid")))
     grid = _parse_grid(_given(d, "grid"), base)
     data = d.get("data")
     if data is None and data_required:
@@ -200,7 +204,8 @@ def _given(d: Mapping[str, Any], key: str) -> Any:
 
 def _key(key: Any) -> str:
     """A key as a message names it: an unknown key may be anything, of any length."""
-    return key if isinstance(key, str) and len(key) <= 40 else shorten(key, 40)
+    # A long one is cut short: the message also lists every allowed field.
+    return key if isinstance(key, str) and len(key) <= 40 else shorten(key, 24)
 
 
 def _check_name(name: Any) -> str:
@@ -215,7 +220,7 @@ def _check_name(name: Any) -> str:
     return name
 
 
-def _parse_base(raw: Any) -> dict[str, Any]:
+def _parse_base(raw: Any, grid_firsts: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Check base alone: known keys, the instrument, each field, then all together."""
     if not isinstance(raw, Mapping):
         raise SpecError(f"base: expected a mapping of RunParams fields, got {shorten(raw)}")
@@ -227,11 +232,33 @@ def _parse_base(raw: Any) -> dict[str, Any]:
     if "instrument" not in base:
         raise SpecError(f"base.instrument: missing; one of {', '.join(INSTRUMENTS)}")
     _check_slot_conflicts("base", base)
+    firsts = dict(grid_firsts or {})
     for key, value in base.items():
-        _build(f"base.{key} = {shorten(value)}", {"instrument": base["instrument"], key: value},
-               key)
-    _build("base", base, None)
+        _build(f"base.{key} = {shorten(value)}",
+               {"instrument": base["instrument"], **_companions([key], {**firsts, **base}),
+                key: value}, key)
+    _build("base", {**_companions(base, firsts), **base}, None)
     return base
+
+
+def _companions(keys: Any, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of `given` checked together with `keys` (issue 20): a range's start needs
+    its end or length, which a grid axis may give; sizing by equity needs its pair."""
+    groups = [g for g in COMPANION_GROUPS if any(k in g for k in keys)]
+    out = {k: v for k, v in given.items() if k not in keys and any(k in g for g in groups)}
+    slot = given.get(SLOT_AXIS)
+    if "exit_at" in keys and SLOT_AXIS not in keys and isinstance(slot, str) and \
+            slot in ALL_SLOTS:  # exit_at must be after the slot an axis gives
+        out[SLOT_AXIS] = slot
+    return out
+
+
+def _first_values(raw: Any) -> dict[str, Any]:
+    """Each grid axis's first value (a companion for checking base and the other axes)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {axis: values[0] for axis, values in raw.items()
+            if isinstance(values, (list, tuple)) and values}
 
 
 def _parse_grid(raw: Any, base: Mapping[str, Any]) -> Grid:
@@ -304,7 +331,9 @@ def _check_axis_values(base: Mapping[str, Any], grid: Grid) -> None:
         seen: dict[Any, Any] = {}
         for i, value in enumerate(values):
             where = f"grid.{axis}[{i}] = {shorten(value)}"
-            key = _axis_key(_build(where, {**base, axis: value}, axis), axis)
+            others = {a: vals[0] for a, vals in grid if a != axis}
+            merged = {**_companions([axis, *base], others), **base, axis: value}
+            key = _axis_key(_build(where, merged, axis), axis)
             if key in seen:
                 raise SpecError(f"{where}: duplicate of {shorten(seen[key])} (the same combo "
                                 "twice)")

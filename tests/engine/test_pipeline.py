@@ -69,9 +69,18 @@ def test_every_field_is_in_the_key_of_the_stage_that_reads_it(month, field):
               "market_close": ["16:00", "09:45"], "target_mode": ["fixed", "time"],
               "write_no_trade_rows": [True, False], "contracts": [1, 3],
               "commission": [0, 2.5], "slippage_ticks": [0, 2],
-              "calendar": ["fixed", "exchange"]}[field]
+              "calendar": ["fixed", "exchange"],
+              "range_start": ["08:30", "09:00"], "range_end": ["08:45", "09:00"],
+              "range_minutes": [5, 15], "trade_until": [None, "10:00"],
+              "entry": ["stop", "close_confirm"], "direction": ["both", "long"],
+              "max_entries_per_day": [1, 3], "target_r": [None, 2], "exit_at": [None, "15:00"],
+              "risk_usd": [None, 500], "risk_fraction": [0.01, 0.02],
+              "equity_usd": [100_000, 50_000]}[field]
+    needs = {"range_start": {"range_minutes": 30}, "range_end": {"range_start": "08:30"},
+             "range_minutes": {"range_start": "08:30"}, "risk_fraction": {"equity_usd": 1e5},
+             "equity_usd": {"risk_fraction": 0.01}}.get(field, {})
     bars = prepare_bars(month, "ES")
-    a, b = (RunParams(instrument="ES", **{field: value}) for value in values)
+    a, b = (RunParams(instrument="ES", **needs, **{field: value}) for value in values)
     ranges_equal = RangeRules.from_params(a) == RangeRules.from_params(b)
     if ranges_equal:
         assert_same_shared(shared_of(bars, a), shared_of(bars, b))

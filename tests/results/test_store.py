@@ -79,6 +79,8 @@ def typed_frame(n: int, seed: int = 0) -> pd.DataFrame:
            for bound in ("pessimistic", "optimistic")},
         **{f"exit_price_{bound}": np.full(n, 10.0) for bound in ("pessimistic", "optimistic")},
         **{f"net_usd_{bound}": profit * 50 - costs for bound in ("pessimistic", "optimistic")},
+        "entry_no": np.where(no_trade, 0.0, 1.0), "contracts": np.where(no_trade, 0.0, 1.0),
+        "no_trade_reason": pd.Series([""] * n, dtype="str"),
     })[list(COLUMNS)]
 
 

@@ -82,7 +82,8 @@ def test_the_dry_run_takes_a_list_valued_axis(tmp_path):
     lines = result.report().splitlines()
     assert lines[1] == "combos: 4 in the grid (trade_days 2 x target 2), 0 already done, 4 to run"
     assert lines[4] == f"outputs: {tmp_path / 'prep'}/ (summary, daily, trades, 1 heatmap)"
-    assert result.calibration is not None and result.calibration.combos == 2
+    # two range keys of 2 combos, packed whole into the one task the single process runs
+    assert result.calibration is not None and result.calibration.combos == 4
     assert not (tmp_path / "prep").exists()
 
 
