@@ -16,6 +16,7 @@ from research import prepare_bars, run_strategy, synthetic_bars
 from research.analysis.verdict import HEADLINES, MIXED, NO_EVIDENCE
 from research.engine.bars import Bars
 from research.engine.entry import breakout_touches
+from research.engine.params import RunParams
 from research.engine.ranges import RangeRules, build_slot_ranges
 from research.spec.grid import spec_from_dict
 from research.stats import breakout_stats
@@ -80,13 +81,21 @@ def test_the_statistics_count_the_engines_own_ranges_touches_and_entries(bars):
         assert row["down_first"] == pytest.approx((frame["direction"] == "Short").mean())
 
 
-def test_a_custom_range_equal_to_a_reference_slot_gives_its_figures():
-    """range_start 08:00, range_end 09:30 is the reference S2 09:30 slot's range."""
-    data = synthetic_bars("ES", "2024-03-04", "2024-03-15", seed=5)
+def test_a_reference_slot_counts_the_reference_sessions_ranges_and_touches():
+    """A spec without range keys asks about its slots: its figures are the engine's reference
+    ranges' (session S2, slot 09:30), and a custom range 08:00-09:30 gives the same."""
+    data = prepare_bars(synthetic_bars("ES", "2024-03-04", "2024-03-15", seed=5), "ES")
+    reference = breakout_stats({"base": {"instrument": "ES", "slot": "09:30"}}, data=data)
     custom = breakout_stats({"base": {"instrument": "ES", "range_start": "08:00",
-                                      "range_end": "09:30"}}, data=data).table
-    reference = breakout_stats({"base": {"instrument": "ES", "slot": "09:30"}}, data=data).table
-    assert custom.to_dict("records") == reference.to_dict("records")
+                                      "range_end": "09:30"}}, data=data)
+    assert custom.table.to_dict("records") == reference.table.to_dict("records")
+    rp = RunParams(instrument="ES", enabled_sessions=("S2",), enabled_slots={"S2": ["09:30"]})
+    ranges = build_slot_ranges(data, RangeRules.from_params(rp))
+    up, down = breakout_touches(data, ranges)
+    row = reference.table.iloc[0]
+    assert (row["days"], row["up_days"], row["down_days"]) == \
+        (len(ranges), (up >= 0).sum(), (down >= 0).sum())
+    assert row["days"] == 10
 
 
 STUDIES = sorted(path.name for path in (ROOT / "sweeps").glob("study_*.yaml"))
