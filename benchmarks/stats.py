@@ -3,13 +3,14 @@
     python -m benchmarks.stats [--repeat 7] [--definitions 20] [--quick]
 
 On one year of synthetic ES (``--quick``: three months, 3 repeats), `--definitions` range
-definitions from 08:30 (5, 10, ... minutes): the compiled breakout pass alone
-(`day_breakouts`), the whole statistics on prepared bars (`stats_of_bars`: the pass, the
-volatility states, the tables), and ``breakout_stats`` as a user calls it (synthetic bars
-made and prepared included). Side by side, alternating: all definitions in one kernel call
-against one call per definition, and the statistics against the engine's own ranges and
-entries for the 7 reference slots (`build_slot_ranges` + `detect_entries`). Each figure is
-the median with its range; a fresh process's first call (numba's cache) apart.
+definitions from 08:30 (5, 10, ... minutes): the breakout pass alone (`day_breakouts`: the
+engine's `build_slot_ranges` and `breakout_touches` per definition), the whole statistics
+on prepared bars (`stats_of_bars`: the pass, the volatility states, the tables), and
+``breakout_stats`` as a user calls it (synthetic bars made and prepared included). Side by
+side, alternating: all definitions in one call against one call per definition, and the
+statistics against the engine's own ranges and entries for the 7 reference slots
+(`build_slot_ranges` + `detect_entries`). Each figure is the median with its range; a
+fresh process's first call (numba's cache) apart.
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ definitions are the product of those axes, every other axis is ignored. A spec w
 the keys asks about the reference sessions' ranges: each enabled slot's (``slot`` axis, or
 ``enabled_sessions`` / ``enabled_slots``), from its session's start (S1 02:00, S2 08:00).
 
-`check_range` is the one place a definition is checked: until the engine takes these keys as
-`RunParams` fields it is a small checker of its own (HH:MM on the minute, start before end,
-within the day session 00:00-16:00 of the trading date, range_end or range_minutes).
+`check_range` checks a definition with the engine's own checks of these RunParams fields
+(research/engine/range_params.py: HH:MM on the minute, start before end, within the day
+session 00:00-16:00 of the trading date, range_end or range_minutes, trade_until not before
+the end), so a spec the statistics accept is one the sweep accepts. A ``market_close`` in the
+spec is the cut-off without ``trade_until``, as in the engine (§7.3).
 
 >>> [d.label for d in definitions_from_mapping(
 ...     {"base": {"instrument": "ES", "range_start": "08:30"},
@@ -25,8 +27,7 @@ within the day session 00:00-16:00 of the trading date, range_end or range_minut
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,10 +42,10 @@ from research.engine.sessions import (
 from research.errors import ParamsError, SpecError, shorten
 
 RANGE_KEYS = ("range_start", "range_end", "range_minutes", "trade_until")
+AXIS_KEYS = (*RANGE_KEYS, "market_close")  # market_close: the engine's cut-off before trade_until
 SESSION_CLOSE = "16:00"  # CME's daily close: the day session ends, maintenance until 17:00
 SESSION_CLOSE_MINUTE = minute_of_day(SESSION_CLOSE)
 MAX_DEFINITIONS = 1000  # far beyond any study; the product of long lists is refused early
-_WITH_SECONDS = re.compile(r"\d{2}:\d{2}:\d{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +92,13 @@ def hhmm(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def check_range(where: str, range_start: Any, range_end: Any = None,
-                range_minutes: Any = None, trade_until: Any = None) -> RangeDefinition:
-    """One range definition checked; a SpecError names `where`, the key and the value.
-
-    The one checker of the range keys (after the engine takes them as RunParams fields,
-    this becomes a call to its checker).
+def check_range(where: str, range_start: Any = None, range_end: Any = None,
+                range_minutes: Any = None, trade_until: Any = None,
+                market_close: Any = None) -> RangeDefinition:
+    """One range definition checked by the engine's own checks (RunParams: `range_start`,
+    `range_end` or `range_minutes`, `trade_until`, `market_close`,
+    research/engine/range_params.py); a SpecError names `where`, the key and the value.
+    The cut-off is the engine's entry cut-off: `trade_until`, else `market_close`, else 16:00.
 
     >>> check_range("base", "08:30", range_minutes=15).label
     '08:30-08:45'
@@ -105,43 +107,20 @@ def check_range(where: str, range_start: Any, range_end: Any = None,
     ...
     research.errors.SpecError: base.range_end: '08:15' is not after range_start '08:30'; ...
     """
-    start = _minute(where, "range_start", range_start)
-    if (range_end is None) == (range_minutes is None):
-        raise SpecError(f"{where}: give range_end or range_minutes (one of the two) with "
-                        f"range_start {range_start!r}")
-    if range_end is not None:
-        end = _minute(where, "range_end", range_end)
-        if end <= start:
-            raise SpecError(f"{where}.range_end: {shorten(range_end)} is not after range_start "
-                            f"{range_start!r}; a range runs forward within one day session")
-    else:
-        if isinstance(range_minutes, bool) or not isinstance(range_minutes, int) \
-                or range_minutes < 1:
-            raise SpecError(f"{where}.range_minutes: {shorten(range_minutes)} is not a whole "
-                            "number of minutes >= 1")
-        end = start + range_minutes
-    if end > SESSION_CLOSE_MINUTE:
-        raise SpecError(f"{where}: the range {hhmm(start)}-{hhmm(min(end, 1439))} ends after "
-                        f"the session close {SESSION_CLOSE}; a range lies within one day "
-                        "session (00:00-16:00 Chicago of its trading date)")
-    until = SESSION_CLOSE_MINUTE if trade_until is None else \
-        _minute(where, "trade_until", trade_until)
-    if not end <= until <= SESSION_CLOSE_MINUTE:
-        raise SpecError(f"{where}.trade_until: {shorten(trade_until)} is not between the range "
-                        f"end {hhmm(end)} and the session close {SESSION_CLOSE}")
-    return RangeDefinition(start, end, until)
-
-
-def _minute(where: str, key: str, value: Any) -> int:
-    if isinstance(value, str) and _WITH_SECONDS.fullmatch(value):
-        raise SpecError(f"{where}.{key}: {shorten(value)} is not on the minute; give HH:MM")
+    given = {key: value for key, value in (("range_start", range_start),
+                                           ("range_end", range_end),
+                                           ("range_minutes", range_minutes),
+                                           ("trade_until", trade_until),
+                                           ("market_close", market_close)) if value is not None}
     try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        return minute_of_day(value)
-    except ValueError:
-        raise SpecError(f"{where}.{key}: {shorten(value)} is not an HH:MM time (Chicago, "
-                        "e.g. '08:30')") from None
+        params = RunParams(instrument="ES", **given)
+    except ParamsError as exc:  # the engine's message starts with the field's name
+        raise SpecError(f"{where}.{exc}" if where == "base" else f"{where}: {exc}") from None
+    window = params.range_window
+    if window.start_minute is None or window.end_minute is None:
+        raise SpecError(f"{where}.range_start: missing; a range is given by range_start and "
+                        "range_end (or range_minutes)")
+    return RangeDefinition(window.start_minute, window.end_minute, params.entry_cutoff_minute)
 
 
 def definitions_from_mapping(spec: Mapping[str, Any]) -> tuple[RangeDefinition, ...]:
@@ -153,32 +132,42 @@ def definitions_from_mapping(spec: Mapping[str, Any]) -> tuple[RangeDefinition, 
     """
     base, grid = _section(spec, "base"), _section(spec, "grid")
     axes = _range_axes(base, grid)
-    if not axes:
-        return _reference_definitions(base, grid)
-    if "range_start" not in axes:
-        if set(axes) == {"trade_until"}:
-            return tuple(check_range(where, d.range_start, d.range_end, trade_until=until)
-                         for d in _reference_definitions(base, grid)
-                         for where, until in axes["trade_until"])
-        raise SpecError("base.range_start: missing; a range is given by range_start and "
-                        "range_end (or range_minutes)")
-    end_key = "range_end" if "range_end" in axes else "range_minutes"
-    keys = [key for key in ("range_start", end_key, "trade_until") if key in axes]
+    keys = [key for key in AXIS_KEYS if key in axes]
     count = 1
     for key in keys:
         count *= len(axes[key])
+    if not any(key in axes for key in RANGE_KEYS[:3]):  # the reference slots, each cut-off
+        references = _reference_definitions(base, grid)
+        if not keys:
+            return references
+        count *= len(references)
+        bounded(count)
+        return _unique(check_range(_where(keys, chosen), d.range_start, d.range_end,
+                                   **_values(keys, chosen))
+                       for d in references for chosen in itertools.product(
+                           *(axes[key] for key in keys)))
+    bounded(count)
+    return _unique(check_range(_where(keys, chosen), **_values(keys, chosen))
+                   for chosen in itertools.product(*(axes[key] for key in keys)))
+
+
+def bounded(count: int) -> None:
+    """Refuse more than MAX_DEFINITIONS definitions before any work.
+
+    >>> bounded(10)
+    """
     if count > MAX_DEFINITIONS:
         raise SpecError(f"grid: {count:,} range definitions, more than the {MAX_DEFINITIONS:,} "
                         "allowed; use shorter lists of range_start, range_end and trade_until")
-    found: list[RangeDefinition] = []
-    for chosen in itertools.product(*(axes[key] for key in keys)):
-        values = {key: value for key, (_, value) in zip(keys, chosen, strict=True)}
-        where = _where(keys, chosen)
-        definition = check_range(where, values["range_start"], values.get("range_end"),
-                                 values.get("range_minutes"), values.get("trade_until"))
-        if definition not in found:  # range_end 09:00 and range_minutes 30 are one range
-            found.append(definition)
-    return tuple(found)
+
+
+def _values(keys: Sequence[str], chosen: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    return {key: value for key, (_, value) in zip(keys, chosen, strict=True)}
+
+
+def _unique(definitions: Iterable[RangeDefinition]) -> tuple[RangeDefinition, ...]:
+    """In order, each once: range_end 09:00 and range_minutes 30 are one range."""
+    return tuple(dict.fromkeys(definitions))
 
 
 def _section(spec: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -194,7 +183,7 @@ def _range_axes(base: Mapping[str, Any], grid: Mapping[str, Any],
                 ) -> dict[str, list[tuple[str, Any]]]:
     """Each range key given: its values, each with where it was written."""
     axes: dict[str, list[tuple[str, Any]]] = {}
-    for key in RANGE_KEYS:
+    for key in AXIS_KEYS:
         if key in base and key in grid:
             raise SpecError(f"grid.{key}: also set in base; give it in one place")
         if key in base:
@@ -207,9 +196,6 @@ def _range_axes(base: Mapping[str, Any], grid: Mapping[str, Any],
             if len(set(map(repr, values))) < len(values):
                 raise SpecError(f"grid.{key}: {shorten(values)} gives a value twice")
             axes[key] = [(f"grid.{key}[{i}]", value) for i, value in enumerate(values)]
-    if "range_end" in axes and "range_minutes" in axes:
-        raise SpecError("range_end and range_minutes: give one of the two (range_minutes counts "
-                        "from range_start)")
     return axes
 
 

@@ -1,19 +1,24 @@
 """The breakout pass: for every (range definition, trading date), the range and what the
-bars after it did, in one GIL-free compiled call over all definitions at once.
+bars after it did, read from the engine's own ranges and breakout touches.
 
-The rules are the engine's (docs/engine.md §5-§7): the trading dates are the labels in the
-data whose weekday is a trade day (§5.3); a range holds the bars stamped in
-[D range_start, D range_end) and does not exist without one (§5.4, §5.6); a side breaks when
-a bar from D range_end up to D trade_until inclusive (§7.3, Q30; with ``calendar: exchange``
-no later than the date's scheduled close, research/engine/calendar.py) trades one tick
-beyond the range (§7.1: the engine's entry level), on the range's own contract (a roll ends
-the scan, as it ends the engine's). The first break is the first such bar; a bar breaking
+One definition of a break (issue 20): each range definition is the engine's custom range
+(RangeRules with `custom_range` and the cut-off as `market_close_minute`, as
+RangeRules.from_params builds it for a combo with range_start, range_end and trade_until), its
+ranges are `build_slot_ranges`'s and its breaks `breakout_touches`'s. So the rules are the
+engine's (docs/engine.md §5-§7): the trading dates are the labels in the data whose weekday
+is a trade day (§5.3); a range holds the bars stamped in [D range_start, D range_end) and
+does not exist without one (§5.4, §5.6); a side breaks when a bar from D range_end up to
+D trade_until inclusive (§7.3, Q30; with ``calendar: exchange`` no later than the date's
+scheduled close, research/engine/calendar.py) trades one tick beyond the range (§7.1: the
+engine's entry level), on the range's own contract (a roll ends the scan, as it ends the
+engine's). The first break is the earlier of the two sides' first touches; a bar breaking
 both sides first is neither side's (Q1). It continues when the close of the last bar stamped
 at most `after_minutes` after the breakout bar is at or beyond the break level (strictly
 outside the range), still on the same contract.
 
 `tests/stats/test_stats_kernel.py` states the same rules as a plain Python loop over the
-bars and holds the two equal on random bars (hypothesis).
+bars and holds the two equal on random bars (hypothesis); tests/stats/test_stats_engine.py
+holds the figures equal to the engine's own entries of a sweep's combos.
 
 >>> from research import prepare_bars, synthetic_bars
 >>> from research.stats.definitions import check_range
@@ -28,14 +33,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from research.engine.bars import Bars
-from research.engine.calendar import session_closes
-from research.engine.clock import NS_PER_MINUTE, noon_offsets_ns, weekday_of, weekday_to_utc_ns
+from research.engine.clock import NS_PER_MINUTE, weekday_of
 from research.engine.contract_walk import run_end_of
-from research.engine.ranges import trading_days
+from research.engine.entry import breakout_touches
+from research.engine.ranges import RangeRules, RangeTable, build_slot_ranges, trading_days
 from research.stats.definitions import RangeDefinition
 
 # What a date's first break was (named once, as research/engine/codes.py names the engine's).
@@ -89,73 +93,77 @@ def day_breakouts(bars: Bars, definitions: Sequence[RangeDefinition], *,
     days = days[np.isin(weekday_of(days), np.asarray(trade_days, np.int64))]
     if not len(days) or not definitions:
         return DayBreakouts.empty()
-    offsets = noon_offsets_ns(days)  # trade dates are weekdays: one UTC offset all day
-    closes = session_closes(bars.instrument.symbol, days)[0] if exchange_calendar else None
-    start_ns, end_ns, until_ns = (np.concatenate(parts) for parts in zip(*(
-        _windows(d, days, offsets, closes) for d in definitions), strict=True))
-    ts = bars.ts_ns
-    start_idx = np.searchsorted(ts, start_ns).astype(np.int64)
-    end_idx = np.searchsorted(ts, end_ns).astype(np.int64)
-    scan_end = np.searchsorted(ts, until_ns, side="right").astype(np.int64)
-    contract_end = np.full(len(start_idx), len(ts), np.int64)
-    if len(bars.walk.run_start_idx) > 1:  # a roll in the data: each range keeps its contract
-        contract_end = run_end_of(bars.walk, np.minimum(start_idx, max(len(ts) - 1, 0)))
-        scan_end = np.minimum(scan_end, contract_end)
-    columns = _breakouts(ts, bars.high_ticks, bars.low_ticks, bars.close_ticks, start_idx,
-                         end_idx, scan_end, contract_end, np.int64(after_minutes) * NS_PER_MINUTE)
-    return DayBreakouts(np.repeat(np.arange(len(definitions), dtype=np.int64), len(days)),
-                        np.tile(days, len(definitions)), end_idx > start_idx, *columns)
+    parts = [_one_definition(bars, days, k, range_rules(d, trade_days, exchange_calendar),
+                             np.int64(after_minutes) * NS_PER_MINUTE)
+             for k, d in enumerate(definitions)]
+    return DayBreakouts(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
-def _windows(definition: RangeDefinition, days: np.ndarray, offsets: np.ndarray,
-             closes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """UTC ns of each date's range start, range end and last breakout stamp."""
-    until = np.full(len(days), definition.trade_until_minute, np.int64)
-    if closes is not None:  # an early close ends breakouts (a holiday keeps the rule, as ranges.py)
-        until = np.where(closes >= 0, np.minimum(closes, until), until)
-    return (weekday_to_utc_ns(days, definition.range_start_minute, offsets),
-            weekday_to_utc_ns(days, definition.range_end_minute, offsets),
-            weekday_to_utc_ns(days, until, offsets))
+def range_rules(definition: RangeDefinition, trade_days: Sequence[int] = (0, 1, 2, 3, 4),
+                exchange_calendar: bool = False) -> RangeRules:
+    """The engine's range stage key of a definition: what RangeRules.from_params gives a
+    combo with its range_start, range_end and trade_until (the entry and exit fields do not
+    move a break).
+
+    >>> from research.stats.definitions import check_range
+    >>> range_rules(check_range("base", "08:30", "08:35", trade_until="11:00")).custom_range
+    (510, 515)
+    """
+    return RangeRules(sessions=(), trade_days=tuple(int(d) for d in trade_days),
+                      market_close_minute=definition.trade_until_minute, time_mode=False,
+                      exchange_calendar=exchange_calendar,
+                      custom_range=(definition.range_start_minute, definition.range_end_minute))
 
 
-@numba.njit(nogil=True, cache=True)
-def _breakouts(ts, high, low, close, start_idx, end_idx, scan_end, contract_end,
-               after_ns):  # pragma: no cover
-    """Per row: [start_idx, end_idx) the range's bars, [end_idx, scan_end) the candidate
-    breakout bars, contract_end the end of the range's contract, after_ns the continuation
-    horizon; prices in ticks, stamps UTC ns."""
-    n = len(start_idx)
-    range_high = np.zeros(n, np.int64)
-    range_low = np.zeros(n, np.int64)
-    broke_up = np.zeros(n, np.bool_)
-    broke_down = np.zeros(n, np.bool_)
-    first = np.full(n, NO_BREAK, np.int8)
-    first_idx = np.full(n, -1, np.int64)
+def _one_definition(bars: Bars, days: np.ndarray, k: int, rules: RangeRules,
+                    after_ns: np.int64) -> tuple[np.ndarray, ...]:
+    """DayBreakouts' columns of one definition: one row per trade date, from its ranges."""
+    table = build_slot_ranges(bars, rules)
+    up_idx, down_idx = breakout_touches(bars, table)
+    row = np.searchsorted(days, table.trading_day)  # the table's dates are among `days`
+    n = len(days)
+    has_range = np.zeros(n, bool)
+    has_range[row] = True
+    high, low = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    high[row], low[row] = table.range_high_ticks, table.range_low_ticks
+    broke_up, broke_down = np.zeros(n, bool), np.zeros(n, bool)
+    broke_up[row], broke_down[row] = up_idx >= 0, down_idx >= 0
+    first, first_idx = _first_breaks(up_idx, down_idx)
+    first_break = np.full(n, NO_BREAK, np.int8)
+    first_break[row] = first
+    first_bar = np.full(n, -1, np.int64)
+    first_bar[row] = first_idx
     continued = np.full(n, NOT_ASKED, np.int8)
-    for r in range(n):
-        if end_idx[r] <= start_idx[r]:  # §5.4: no bar in the window, no range
-            continue
-        high_ticks, low_ticks = high[start_idx[r]], low[start_idx[r]]
-        for i in range(start_idx[r] + 1, end_idx[r]):
-            high_ticks = max(high_ticks, high[i])
-            low_ticks = min(low_ticks, low[i])
-        range_high[r], range_low[r] = high_ticks, low_ticks
-        up_level, down_level = high_ticks + 1, low_ticks - 1  # §7.1: one tick beyond
-        for i in range(end_idx[r], scan_end[r]):
-            touches_up = high[i] >= up_level
-            touches_down = low[i] <= down_level
-            if first[r] == NO_BREAK and (touches_up or touches_down):
-                first_idx[r] = i
-                first[r] = BOTH_FIRST if touches_up and touches_down else \
-                    UP_FIRST if touches_up else DOWN_FIRST
-            broke_up[r] = broke_up[r] or touches_up
-            broke_down[r] = broke_down[r] or touches_down
-            if broke_up[r] and broke_down[r]:
-                break
-        if first[r] == UP_FIRST or first[r] == DOWN_FIRST:
-            later = np.searchsorted(ts, ts[first_idx[r]] + after_ns, side="right") - 1
-            later = min(later, contract_end[r] - 1)
-            beyond = close[later] >= up_level if first[r] == UP_FIRST \
-                else close[later] <= down_level
-            continued[r] = CONTINUED if beyond else STOPPED
-    return range_high, range_low, broke_up, broke_down, first, first_idx, continued
+    continued[row] = _continued(bars, table, first, first_idx, after_ns)
+    return (np.full(n, k, np.int64), days, has_range, high, low, broke_up, broke_down,
+            first_break, first_bar, continued)
+
+
+def _first_breaks(up_idx: np.ndarray, down_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The earlier side's first touch (Q1: one bar touching both is BOTH_FIRST)."""
+    never = np.iinfo(np.int64).max
+    up, down = np.where(up_idx >= 0, up_idx, never), np.where(down_idx >= 0, down_idx, never)
+    first_idx = np.minimum(up, down)
+    first = np.select([first_idx == never, up == down, up < down],
+                      [NO_BREAK, BOTH_FIRST, UP_FIRST], DOWN_FIRST).astype(np.int8)
+    return first, np.where(first_idx == never, -1, first_idx)
+
+
+def _continued(bars: Bars, table: RangeTable, first: np.ndarray, first_idx: np.ndarray,
+               after_ns: np.int64) -> np.ndarray:
+    """CONTINUED when the close of the last bar by `after_ns` after a one-sided first break
+    (on the range's contract) is still beyond the level, STOPPED when not, else NOT_ASKED."""
+    out = np.full(len(first), NOT_ASKED, np.int8)
+    asked = np.flatnonzero((first == UP_FIRST) | (first == DOWN_FIRST))
+    if not len(asked):
+        return out
+    ts = bars.ts_ns
+    later = np.searchsorted(ts, ts[first_idx[asked]] + after_ns, side="right") - 1
+    if len(bars.walk.run_start_idx) > 1:  # the continuation bar stays on the range's contract
+        later = np.minimum(later, run_end_of(bars.walk, table.start_idx[asked]) - 1)
+    close = bars.close_ticks[later]
+    up = first[asked] == UP_FIRST
+    beyond = np.where(up, close >= table.range_high_ticks[asked] + 1,
+                      close <= table.range_low_ticks[asked] - 1)
+    out[asked] = np.where(beyond, CONTINUED, STOPPED)
+    return out

@@ -97,7 +97,7 @@ def with_roll(bars: Bars, roll_at: int) -> Bars:
 def definitions(draw):
     start = draw(st.integers(0, 955))
     end = draw(st.integers(start + 1, 960))
-    until = draw(st.integers(end, 960))
+    until = draw(st.integers(end, 960) | st.integers(end, 1439))  # the engine's trade_until
     return RangeDefinition(start, end, until)
 
 

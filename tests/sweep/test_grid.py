@@ -404,9 +404,6 @@ def test_load_spec_missing_file(tmp_path: Path) -> None:
 def test_repository_sweeps_load() -> None:
     paths = sorted((Path(__file__).parents[2] / "sweeps").glob("*.yaml"))
     assert paths, "the repository's sweeps/ folder holds example specs"
-    # MERGE(issue 20): the study specs use the engine's range, entry and sizing fields, which
-    # land with items 1-3; until then tests/stats/test_stats_spec.py loads them. Drop this filter.
-    paths = [path for path in paths if not path.name.startswith("study_")]
     for path in paths:
         spec = load_spec(path)
         assert spec.size == len(list(spec.iter_combos())) >= 1, path.name
