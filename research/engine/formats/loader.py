@@ -45,6 +45,13 @@ from research.engine.formats.checks import (
     halt_warnings,
     zone_hint,
 )
+from research.engine.formats.chunked import (
+    Converted,
+    RawShape,
+    chunked,
+    give_back_freed_memory,
+    read_in_chunks,
+)
 from research.engine.formats.databento import expected_schema
 from research.engine.formats.detect import Detected, describe_found, detect, hint
 from research.engine.formats.file_notes import (
@@ -147,8 +154,10 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
     """Every file of `path` in the engine's convention, and what was found on the way."""
     loaded = load_parts(path, options)
     combined = loaded.part
+    # copy=False: the loader's arrays become the frame's columns as they are (pandas would
+    # otherwise copy the prices into one block: another 32 bytes a row at the peak)
     frame = pd.DataFrame({"timestamp": utc_to_chicago(combined.utc_ns), **combined.prices,
-                          "instrument": combined.names})
+                          "instrument": combined.names}, copy=False)
     if (combined.contracts != "").any():
         frame["contract"] = combined.contracts
     if loaded.held is not None:  # a trade lives on its contract (contract_walk)
@@ -208,21 +217,19 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     """One file's rows of the instrument, converted and checked."""
     source = str(file)
     detected = detect(file, options.format, options.columns)
-    raw = _read_raw(file, detected, options.columns)
-    raw, named_from = named_by_path(raw, file)
-    _require_columns(raw, detected, source)
-    rows, names, contracts, spreads, holds = _select(raw, options, source,
-                                                     describe_found(detected))
-    zone = options.timezone or raw.fmt.timezone
-    stamps = options.timestamps or raw.fmt.stamps
-    utc_ns = _utc_ns_or_zone_hint(raw, rows, zone, source, given=options.timezone is not None)
-    if stamps == "close":  # docs/data-formats.md: end stamps 17:01 ... 16:00 -> open minute
-        utc_ns = utc_ns - NS_PER_MINUTE
-    prices = {name: _prices(raw, name, rows, source) for name in PRICE_COLUMNS}
-    volume = float_prices(raw.frame["volume"], rows, raw.column("volume"), source) \
-        if "volume" in raw.frame.columns else None
+    read = read_in_chunks(file, detected, lambda: _read_raw(file, detected, options.columns),
+                          lambda raw, first_row: _converted(raw, file, detected, options,
+                                                            first_row)) \
+        if chunked(file, detected) else None
+    if read is None:  # a small file, or chunks that disagree or fail: the whole file at once
+        read = _converted(_read_raw(file, detected, options.columns), file, detected, options)
+    raw, rows, names, contracts = read.raw, read.rows, read.names, read.contracts
+    spreads, holds, named_from, zone, stamps = read.spreads, read.holds, read.named_from, \
+        read.zone, read.stamps
+    utc_ns, prices, volume = read.utc_ns, read.prices, read.volume
+    del read  # the arrays below replace these one by one (a large file's peak memory)
     wall_ns = timestamps.chicago_wall_ns(utc_ns)
-    cut = cut_last_row(file, detected, raw, rows)
+    cut = cut_last_row(file, detected, raw.rows, rows)
     inside = _inside_dates(wall_ns, options)
     if inside is not None:
         utc_ns, wall_ns, rows = utc_ns[inside], wall_ns[inside], rows[inside]
@@ -233,6 +240,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
         check_spacing(utc_ns, contracts, rows, source)
     if options.snap_to_tick:
         prices = _snapped(prices, names)
+    give_back_freed_memory()  # what the steps above let go, before the largest check
     found = find_bad_bars(prices, utc_ns, wall_clock_labels(wall_ns)[1], names, contracts,
                           rows, source)
     if cut.any():
@@ -254,7 +262,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
                               zone_given=options.timezone is not None)
     report = FileReport(source=source, format=raw.fmt.name, detected=detected.auto,
                         timezone=zone, stamps=stamps, rows=int(utc_ns.size), spreads=spreads,
-                        columns={name: raw.column(name) for name in raw.frame.columns},
+                        columns={name: raw.column(name) for name in raw.columns},
                         holds=holds, settings_from=settings_from(detected, named_from,
                                                                   options),
                         encoding=encoding(file, detected), dropped=dropped)
@@ -267,8 +275,41 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
         log.info("%s: read as %s", source, ENCODING_NAMES[report.encoding])
     if spreads:
         log.info("%s: dropped %d spread row(s)", source, spreads)
+    give_back_freed_memory()  # the checks' scratch arrays (a large file's peak memory)
     return _Part(utc_ns=utc_ns, wall_ns=wall_ns, prices=prices, volume=volume, names=names,
                  contracts=contracts), report, warnings
+
+
+def _converted(raw: RawTable, file: Path, detected: Detected, options: LoadOptions,
+               first_row: int = 0) -> Converted:
+    """A RawTable's rows of the instrument as arrays: stamps in UTC, prices, instruments.
+    `first_row`: the table's first row among the file's (a chunk's offset)."""
+    source = str(file)
+    raw, named_from = named_by_path(raw, file)
+    _require_columns(raw, detected, source)
+    rows, names, contracts, spreads, holds = _select(raw, options, source,
+                                                     describe_found(detected))
+    zone = options.timezone or raw.fmt.timezone
+    stamps = options.timestamps or raw.fmt.stamps
+    seen: list[str] = []  # the date format or stamp zone read: chunks must agree on it
+    utc_ns = _utc_ns_or_zone_hint(raw, rows, zone, source, given=options.timezone is not None,
+                                  seen=seen)
+    if stamps == "close":  # docs/data-formats.md: end stamps 17:01 ... 16:00 -> open minute
+        utc_ns = utc_ns - NS_PER_MINUTE
+    prices = {name: _prices(raw, name, rows, source) for name in PRICE_COLUMNS}
+    volume = float_prices(raw.frame["volume"], rows, raw.column("volume"), source) \
+        if "volume" in raw.frame.columns else None
+    frame = raw.frame
+    agree = (raw.fmt.name, raw.units_per_point, raw.symbol, tuple(raw.renamed.items()),
+             raw.date_formats, raw.stamp_format, named_from, tuple(seen),
+             tuple((name, pd.api.types.is_numeric_dtype(frame[name].dtype))
+                   for name in frame.columns))
+    shape = RawShape(fmt=raw.fmt, columns=tuple(frame.columns), renamed=raw.renamed,
+                      rows=len(frame))
+    return Converted(raw=shape, rows=rows + first_row if first_row else rows, names=names,
+                 contracts=contracts, spreads=spreads, holds=holds, named_from=named_from,
+                 zone=zone, stamps=stamps, utc_ns=utc_ns, prices=prices, volume=volume,
+                 agree=agree)
 
 
 def _read_raw(file: Path, detected: Detected, columns: Mapping[str, str | int] | None
@@ -359,11 +400,12 @@ def _empty(count: int) -> list[np.ndarray]:
     return [np.array([], dtype=object) for _ in range(count)]
 
 
-def _utc_ns(raw: RawTable, rows: np.ndarray, zone: str, source: str) -> np.ndarray:
+def _utc_ns(raw: RawTable, rows: np.ndarray, zone: str, source: str,
+            seen: list[str] | None = None) -> np.ndarray:
     frame = raw.frame
     if "date" in frame.columns:
         wall = date_time_ns(take(frame["date"], rows), take(frame["time"], rows), rows, source,
-                            raw.date_formats, (raw.column("date"), raw.column("time")))
+                            raw.date_formats, (raw.column("date"), raw.column("time")), seen)
         return timestamps.localise(pd.DatetimeIndex(wall.view("M8[ns]")), zone, rows, source)
     values = take(frame["timestamp"], rows)
     if raw.stamp_format:
@@ -373,15 +415,15 @@ def _utc_ns(raw: RawTable, rows: np.ndarray, zone: str, source: str) -> np.ndarr
             fail_rows(source, raw.column("timestamp"), f"with a stamp that does not parse as "
                       f"{raw.stamp_format}", rows[bad], values.to_numpy()[bad])
         values = parsed
-    return timestamps.utc_ns(values, rows, zone, source)
+    return timestamps.utc_ns(values, rows, zone, source, seen)
 
 
 def _utc_ns_or_zone_hint(raw: RawTable, rows: np.ndarray, zone: str, source: str,
-                         given: bool) -> np.ndarray:
+                         given: bool, seen: list[str] | None = None) -> np.ndarray:
     """`_utc_ns`; a wall time that DST skips in a zone nobody gave is often a file in another
     zone (UTC read as Chicago): the error then says which zone the daily halt points to."""
     try:
-        return _utc_ns(raw, rows, zone, source)
+        return _utc_ns(raw, rows, zone, source, seen)
     except DataError as exc:
         if given or "(DST change)" not in str(exc):
             raise
