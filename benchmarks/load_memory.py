@@ -113,9 +113,11 @@ def write_prefix(source: Path, path: Path, size_bytes: float) -> None:
 
 
 def measure(path: Path, how: str, code: Path) -> dict:
-    child = subprocess.run([sys.executable, "-c", CHILD, str(path), how], cwd=code, check=True,
+    child = subprocess.run([sys.executable, "-c", CHILD, str(path), how], cwd=code,
                            capture_output=True, text=True,
                            env={**os.environ, "PYTHONPATH": str(code)})
+    if child.returncode:
+        raise SystemExit(f"{how} of {path} failed: {child.stderr[-2000:]}")
     found = json.loads(child.stdout.strip().splitlines()[-1])
     size = path.stat().st_size
     growth = found["peak_bytes"] - found["baseline_bytes"]

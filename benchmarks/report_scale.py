@@ -8,10 +8,11 @@ with five numeric grid axes and random metrics, a daily matrix of 252 trading da
 random net $, then the real robustness analysis (``analyze_folder``, its own time reported),
 no trades.parquet (``store_trades: none``: the close-up's trade tables are per top combo,
 so bounded anyway). ``--long-axis`` adds a grid of 100 x 10 x 10 (10,000 combos): one axis
-of 100 values, the shape that grows the heatmaps (issue 19). Then ``write_report`` is timed and the page
-opened in headless Chromium (tests/browser.py, network off): ``first_contentful_paint_s``
-is the browser's own paint entry, ``load_s`` the wall time until ``session.get`` returns
-(the load event). Prints JSON: sizes, and median, min and max of each time.
+of 100 values, the shape that grows the heatmaps (issue 19). Then ``write_report`` is
+timed and the page opened in headless Chromium (tests/browser.py, network off):
+``first_contentful_paint_s`` is the browser's own paint entry, ``load_s`` the wall time
+until ``session.get`` returns (the load event). Prints JSON: sizes, and median, min and
+max of each time.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from tests.formats.test_formats import (  # noqa: F401 (fixtures)
     LAYOUTS,
     assert_same_bars,
     es_frame,
-    layout_files,  # noqa: F811
+    layout_files,
 )
 
 CHUNK_ROWS = 997  # a few chunks per file, the last one short
@@ -58,7 +58,8 @@ def load(path, keys, monkeypatch, *, chunks: bool, rows: int = CHUNK_ROWS, bars=
 
 
 @pytest.mark.parametrize("name", TEXT_LAYOUTS)
-def test_every_text_layout_loads_alike_in_chunks(layout_files, name, monkeypatch):
+def test_every_text_layout_loads_alike_in_chunks(layout_files, name,  # noqa: F811
+                                                  monkeypatch):
     path, keys, _, _ = layout_files[name]
     (whole, whole_report), _ = load(path, keys, monkeypatch, chunks=False)
     (frame, report), read = load(path, keys, monkeypatch, chunks=True)
@@ -67,9 +68,11 @@ def test_every_text_layout_loads_alike_in_chunks(layout_files, name, monkeypatch
     assert frame.attrs == whole.attrs and report == whole_report
 
 
-@pytest.mark.parametrize("name", ["ES.txt", pytest.param("canonical.csv", marks=pytest.mark.slow),
+@pytest.mark.parametrize("name", ["ES.txt",
+                                  pytest.param("canonical.csv", marks=pytest.mark.slow),
                                   pytest.param("ESH24.txt", marks=pytest.mark.slow)])
-def test_the_sweeps_bars_are_the_same_from_chunks(layout_files, name, monkeypatch):
+def test_the_sweeps_bars_are_the_same_from_chunks(layout_files, name,  # noqa: F811
+                                                  monkeypatch):
     path, keys, _, _ = layout_files[name]
     keys = {**keys, "instrument": "ES", "start": "2024-03-01"}
     whole, _ = load(path, keys, monkeypatch, chunks=False, bars=True)
