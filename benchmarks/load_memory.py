@@ -159,6 +159,7 @@ def main() -> None:
                 for how in args.paths:
                     results.append({"layout": layout, "mb": megabytes,
                                     **measure(path, how, args.code.resolve())})
+                    print(json.dumps(results[-1]), file=sys.stderr, flush=True)  # progress
     print(json.dumps({"benchmark": "load_memory", "cpu_count": os.cpu_count(),
                       "load_average": os.getloadavg(), "results": results}, indent=2))
 

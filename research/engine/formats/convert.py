@@ -151,13 +151,27 @@ def _whole_file(raw: RawTable, options: LoadOptions, source: str, found_text: st
     if wanted is not None and root != wanted:
         return np.array([], dtype=np.int64), *_empty(2), 0, holds
     rows = np.arange(len(frame))
-    names = np.full(rows.size, root, dtype=object)
+    names = _repeated(root, rows.size)
     if "contract" in frame.columns:
         contracts = frame["contract"].fillna("").astype(str).str.strip().str.upper()
         contracts = contracts.to_numpy(dtype=object)
     else:
-        contracts = np.full(rows.size, named.contract if named is not None else "", dtype=object)
+        contracts = _repeated(named.contract if named is not None else "", rows.size)
     return rows, names, contracts, 0, holds
+
+
+def _repeated(value: str, size: int) -> np.ndarray:
+    """An object array of `size` references to the one `value`. (np.full(size, value,
+    dtype=object) makes a new str per row, ~60 bytes each: the whole names column of a file
+    named by its instrument, issue 19's memory bound.)
+
+    >>> names = _repeated("ES", 3)
+    >>> names.tolist(), names[0] is names[2]
+    (['ES', 'ES', 'ES'], True)
+    """
+    out = np.empty(size, dtype=object)
+    out.fill(value)
+    return out
 
 
 def _empty(count: int) -> list[np.ndarray]:

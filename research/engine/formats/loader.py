@@ -220,6 +220,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     give_back_freed_memory()  # what the steps above let go, before the largest check
     found = find_bad_bars(prices, utc_ns, wall_clock_labels(wall_ns)[1], names, contracts,
                           rows, source)
+    give_back_freed_memory()
     if cut.any():
         found.insert(0, cut_finding(source, cut, rows, prices))
     keep, dropped = apply_policy(found, options.bad_bars, utc_ns.size)

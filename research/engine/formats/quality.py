@@ -69,7 +69,10 @@ def check_spacing(utc_ns: np.ndarray, contracts: np.ndarray, rows: np.ndarray,
 steps): these are 5-minute bars, not 1-minute bars; load 1-minute bars (the strategy's \
 ranges, stops and exits are read minute by minute)
     """
-    inside = np.flatnonzero(utc_ns % NS_PER_MINUTE != 0)
+    inside = np.concatenate([np.flatnonzero(utc_ns[start:start + SPIKE_BLOCK_ROWS]
+                                            % NS_PER_MINUTE != 0) + start
+                             for start in range(0, utc_ns.size, SPIKE_BLOCK_ROWS)]
+                            or [np.array([], dtype=np.int64)])
     if inside.size:
         shown = ", ".join(f"row {int(rows[i])} ({stamp})" for i, stamp in
                           zip(inside[:SHOWN_ROWS], chicago_text(utc_ns[inside[:SHOWN_ROWS]]),
@@ -97,7 +100,8 @@ def _steps_minutes(utc_ns: np.ndarray, contracts: np.ndarray) -> np.ndarray:
     codes = pd.factorize(contracts)[0]
     if codes.size and codes.max() == 0:  # one contract: only the time order matters
         ordered = utc_ns if bool((utc_ns[1:] >= utc_ns[:-1]).all()) else np.sort(utc_ns)
-        steps = np.diff(ordered) // NS_PER_MINUTE
+        steps = np.diff(ordered)
+        steps //= NS_PER_MINUTE  # in place: one array per bar, not two
         return steps[steps > 0]
     order = np.lexsort((utc_ns, codes))
     same = codes[order][1:] == codes[order][:-1]
@@ -204,7 +208,9 @@ def _spike_limits(spans: np.ndarray, day_key: np.ndarray) -> np.ndarray:
                                                for i in range(0, spans.size, SPIKE_BLOCK_ROWS))]
     positive = [block.min() for block in positive if block.size]
     floor = min(positive) if positive else 1.0
-    return SPIKE_MEDIAN_RANGES * np.maximum(median, floor)
+    np.maximum(median, floor, out=median)  # in place: no second array per bar
+    median *= SPIKE_MEDIAN_RANGES
+    return median
 
 
 def _median(values: np.ndarray) -> float:
