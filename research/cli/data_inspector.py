@@ -111,7 +111,7 @@ def inspect(path: str, **keys: object) -> str:
     lines.append("columns: " + _columns(report.files[0]))
     problems = [warning.message for warning in report.warnings]
     shown_problems = max(SHOWN_GAPS, len(problems))  # every loader warning, then the rest
-    for symbol in sorted({str(name) for name in frame["instrument"].dropna()}):
+    for symbol in sorted({str(name) for name in frame["instrument"].dropna().unique()}):
         root = parse_symbol(symbol).root
         if root is None:
             lines.append(f"{symbol}: not an instrument of the table (skipped)")
