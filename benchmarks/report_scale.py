@@ -1,15 +1,18 @@
 """The report's size and first paint as the grid grows (issue 19: <= 10 MB, <= 2 s at 100,000).
 
-    python benchmarks/report_scale.py [--combos 980 20160 100000] [--repeats 3] [--no-browser]
+    python -m benchmarks.report_scale [--combos 980 20160 100000] [--long-axis] [--repeats 3]
+                                      [--no-browser] [--quick]
 
 For each size a synthetic results folder is built without running the engine: a summary
 with five numeric grid axes and random metrics, a daily matrix of 252 trading dates of
-random net $, robustness.json and combo_stats.parquet in the analysis' shape
-(tests/report_fixtures.py), no trades.parquet (``store_trades: none``: the close-up's trade
-tables are per top combo, so bounded anyway). Then ``write_report`` is timed and the page
-opened in headless Chromium (tests/browser.py, network off): ``first_contentful_paint_s``
-is the browser's own paint entry, ``load_s`` the wall time until ``session.get`` returns
-(the load event). Prints JSON: sizes, and median, min and max of each time.
+random net $, then the real robustness analysis (``analyze_folder``, its own time reported),
+no trades.parquet (``store_trades: none``: the close-up's trade tables are per top combo,
+so bounded anyway). ``--long-axis`` adds a grid of 100 x 10 x 10 (10,000 combos): one axis
+of 100 values, the shape that grows the heatmaps (issue 19). Then ``write_report`` is
+timed and the page opened in headless Chromium (tests/browser.py, network off):
+``first_contentful_paint_s`` is the browser's own paint entry, ``load_s`` the wall time
+until ``session.get`` returns (the load event). Prints JSON: sizes, and median, min and
+max of each time.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ import pandas as pd
 ROOT = Path(__file__).parents[1]
 # Five numeric axes of realistic lengths (no axis of hundreds of values: the heatmaps draw
 # every pair of axes, |x| * |y| cells each, whatever the number of combos).
-AXES = {980: (7, 7, 4, 5, 1), 20160: (7, 8, 9, 10, 4), 100000: (10, 10, 10, 10, 10)}
+AXES = {980: (7, 7, 4, 5, 1), 20160: (7, 8, 9, 10, 4), 100000: (10, 10, 10, 10, 10),
+        10000: (100, 10, 10, 1, 1)}  # 10,000: the --long-axis grid
 AXIS_NAMES = ("target", "stop_ticks", "t1_fraction", "range_minutes", "entry_offset")
 N_DATES = 252
 
@@ -43,9 +47,6 @@ def build_folder(folder: Path, combos: int, seed: int = 0) -> None:
     """A results folder of `combos` combos that the report reads (no engine run)."""
     from research.results.daily import write_daily
     from research.results.metrics import INT_COLUMNS, METRIC_COLUMNS
-
-    sys.path.insert(0, str(ROOT))
-    from tests.report_fixtures import write_robustness
 
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True)
@@ -69,7 +70,13 @@ def build_folder(folder: Path, combos: int, seed: int = 0) -> None:
                 "status": "complete", "grid_size": combos, "combos_ok": combos,
                 "combos_failed": 0, "store_trades": False, "data": {"instrument": "ES"}}
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    write_robustness(folder)
+
+
+def analyse(folder: Path) -> None:
+    """The real robustness analysis, with a walk-forward that fits 252 dates."""
+    from research.analysis import AnalysisConfig, analyze_folder
+
+    analyze_folder(folder, AnalysisConfig(train=126, test=21, blocks=4, ledger="off"))
 
 
 def spread(seconds: list[float]) -> dict:
@@ -96,13 +103,17 @@ def measure(combos: int, tmp: Path, repeats: int, session) -> dict:
     started = time.perf_counter()
     build_folder(folder, combos)
     built = time.perf_counter() - started
+    started = time.perf_counter()
+    analyse(folder)
+    analysed = time.perf_counter() - started
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         page = write_report(folder)
         times.append(time.perf_counter() - started)
     out = {"combos": combos, "axes": dict(zip(AXIS_NAMES, axis_sizes(combos), strict=True)),
-           "folder_build_s": round(built, 2), "report_bytes": page.stat().st_size,
+           "folder_build_s": round(built, 2), "analysis_s": round(analysed, 2),
+           "report_bytes": page.stat().st_size,
            "report_mb": round(page.stat().st_size / 1e6, 2), "write_report": spread(times)}
     if session is not None:
         paints, loads = zip(*(paint(session, page) for _ in range(repeats)), strict=True)
@@ -114,10 +125,17 @@ def measure(combos: int, tmp: Path, repeats: int, session) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--combos", nargs="+", type=int, default=sorted(AXES))
+    parser.add_argument("--combos", nargs="+", type=int, default=[980, 20160, 100000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--long-axis", action="store_true",
+                        help="also a 10,000-combo grid with one axis of 100 values")
     parser.add_argument("--no-browser", action="store_true", help="sizes and build times only")
+    parser.add_argument("--quick", action="store_true", help="980 combos once, no browser")
     args = parser.parse_args()
+    if args.quick:
+        args.combos, args.repeats, args.no_browser, args.long_axis = [980], 1, True, False
+    if args.long_axis and 10000 not in args.combos:
+        args.combos = [*args.combos, 10000]
     sys.path.insert(0, str(ROOT))
     session = None
     if not args.no_browser:
@@ -132,6 +150,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for combos in args.combos:
                 report["sizes"].append(measure(combos, Path(tmp), args.repeats, session))
+                print(json.dumps(report["sizes"][-1]), file=sys.stderr, flush=True)  # progress
     finally:
         if session is not None:
             session.quit()

@@ -55,24 +55,36 @@ def _no_rows(symbol: str, names: list[str], source: str) -> NoReturn:
 # ---------------------------------------------------------------- prices
 
 
+TICKS_BLOCK_ROWS = 1 << 18  # prices turned into ticks at a time (bounds the scratch arrays)
+
+
 def _to_ticks(prices: np.ndarray, instrument: Instrument, snap_to_tick: bool,
               rows: np.ndarray, name: str, source: str) -> np.ndarray:
-    """Price -> int64 tick count (docs/engine.md §1); off-grid prices are refused unless snapped."""
-    exact = prices / instrument.tick
-    invalid = ~np.isfinite(exact) | (np.abs(exact) > MAX_ABS_TICKS)
-    if invalid.any():
-        bad = np.flatnonzero(invalid)
+    """Price -> int64 tick count (docs/engine.md §1); off-grid prices are refused unless snapped.
+    Worked out TICKS_BLOCK_ROWS prices at a time into the one int64 array (a large file's
+    peak memory); every bad row of every block is in the message."""
+    ticks = np.empty(prices.size, dtype=np.int64)
+    invalid, off_grid = [], []
+    for start in range(0, prices.size, TICKS_BLOCK_ROWS):
+        exact = prices[start:start + TICKS_BLOCK_ROWS] / instrument.tick
+        bad = ~np.isfinite(exact) | (np.abs(exact) > MAX_ABS_TICKS)
+        if bad.any():
+            invalid.append(np.flatnonzero(bad) + start)
+            continue
+        rounded = np.rint(exact)
+        if not snap_to_tick:
+            off_grid.append(np.flatnonzero(np.abs(exact - rounded) > OFF_GRID_TOLERANCE_TICKS)
+                            + start)
+        ticks[start:start + rounded.size] = rounded
+    if invalid:
+        bad = np.concatenate(invalid)
         fail_rows(source, name, "with a NaN, infinite or out-of-range price", rows[bad],
                   prices[bad])
-    ticks = np.rint(exact)
-    if not snap_to_tick:
-        off_grid = np.abs(exact - ticks) > OFF_GRID_TOLERANCE_TICKS
-        if off_grid.any():
-            bad = np.flatnonzero(off_grid)
-            fail_rows(source, name, f"with a price off the {instrument.symbol} tick grid "
-                      f"({instrument.tick}; snap_to_tick=True rounds it)", rows[bad],
-                      prices[bad])
-    return ticks.astype(np.int64)
+    bad = np.concatenate(off_grid) if off_grid else np.array([], dtype=np.int64)
+    if bad.size:
+        fail_rows(source, name, f"with a price off the {instrument.symbol} tick grid "
+                  f"({instrument.tick}; snap_to_tick=True rounds it)", rows[bad], prices[bad])
+    return ticks
 
 
 def _check_ohlc(ticks: dict[str, np.ndarray], prices: dict[str, np.ndarray], rows: np.ndarray,
@@ -151,16 +163,19 @@ def bars_from_files(path: str | os.PathLike[str], options: LoadOptions) -> Bars:
     whole = rows.size == part.utc_ns.size
     column = pd.Series(part.contracts, dtype=object) if (part.contracts != "").any() else None
     contracts = _contracts_of(column, rows, codes, symbols)
-    return _bars(spec, _Rows(utc_ns=part.utc_ns if whole else part.utc_ns[rows],
-                             wall_ns=part.wall_ns if whole else part.wall_ns[rows],
-                             prices={name: values if whole else values[rows]
-                                     for name, values in part.prices.items()},
-                             rows=rows, contracts=contracts,
-                             held=loaded.held if loaded.held is None or whole
-                             else loaded.held[rows],
-                             load_warnings=loaded.report.messages,
-                             dropped_bars=loaded.report.dropped_bars),
-                 False, source, loaded.format)
+    selected = _Rows(utc_ns=part.utc_ns if whole else part.utc_ns[rows],
+                     wall_ns=part.wall_ns if whole else part.wall_ns[rows],
+                     prices={name: values if whole else values[rows]
+                             for name, values in part.prices.items()},
+                     rows=rows, contracts=contracts,
+                     held=loaded.held if loaded.held is None or whole else loaded.held[rows],
+                     load_warnings=loaded.report.messages,
+                     dropped_bars=loaded.report.dropped_bars)
+    source_format = loaded.format
+    # the loader's names, contracts and volumes are not needed past here: let them go before
+    # the Bars are made (issue 19: a large file's peak memory)
+    del loaded, part, column, codes
+    return _bars(spec, selected, False, source, source_format)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -308,7 +323,12 @@ def _time_order_without_duplicates(utc_ns: np.ndarray, ticks: dict[str, np.ndarr
 
 
 def _fresh(values: np.ndarray, dtype: type) -> np.ndarray:
-    """An owned contiguous array: Bars must never be a view into the caller's frame."""
+    """An owned contiguous array: Bars must never be a view into the caller's frame. An array
+    that already owns its data as `dtype` (the ticks computed here) is taken as it is: a copy
+    would only add to a large load's peak memory."""
+    if values.dtype == dtype and values.flags.owndata and values.flags.c_contiguous \
+            and values.flags.writeable:
+        return values
     return np.array(values, dtype=dtype, copy=True, order="C")
 
 

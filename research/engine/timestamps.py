@@ -42,9 +42,11 @@ def _check_range(stamps: pd.DatetimeIndex, values: pd.Series, rows: np.ndarray,
 PARSE_CHUNK_ROWS = 1 << 17  # timestamps parsed at a time (bounds a large file's peak memory)
 
 
-def utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str) -> np.ndarray:
+def utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str,
+           zones: list[str] | None = None) -> np.ndarray:
     """UTC epoch ns per value: aware stamps are converted, naive ones read as `timezone` wall time
-    (docs/engine.md Q22/Q23)."""
+    (docs/engine.md Q22/Q23). `zones`, when given, gets the stamps' own zone ("None": naive;
+    the loader's chunks must all agree on it)."""
     missing = np.asarray(values.isna(), dtype=bool)
     if missing.any():
         fail_rows(source, "timestamp", "with a missing timestamp", rows[missing],
@@ -56,6 +58,8 @@ def utc_ns(values: pd.Series, rows: np.ndarray, timezone: str, source: str) -> n
     else:
         raise DataError(f"{source}: column 'timestamp': expected datetimes or ISO 8601 text, "
                         f"got dtype {values.dtype}")
+    if zones is not None:
+        zones.append(str(stamps.tz))
     if stamps.tz is None:
         return localise(stamps, timezone, rows, source)
     return stamps.as_unit("ns").asi8

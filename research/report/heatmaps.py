@@ -10,6 +10,11 @@ Every axis with two or more values is drawn, whatever its kind: numbers in ascen
 text (``slot``, JSON lists such as ``trade_days``) and booleans in grid order (the order of
 first appearance in the summary, which is in grid order).
 
+An axis of more values than a map can show (``max_levels``, set by the page's cell budget,
+issue 19: the report's size must not grow with the grid) is drawn as bins of consecutive
+values in that order, each bin a row or column that aggregates every combo of its values,
+labelled by its first and last value (``10–18``).
+
 >>> import pandas as pd
 >>> s = pd.DataFrame({"slot": ["07:30", "07:30", "09:30", "09:30"], "target": [10, 15, 10, 15],
 ...                   "net_profit_usd": [-50.0, 10.0, 30.0, 70.0], "trades": [20, 20, 18, 18]})
@@ -63,6 +68,68 @@ def axis_pairs(summary: pd.DataFrame, axes: Sequence[str]) -> list[tuple[str, st
     return list(itertools.combinations(heatmap_axes(summary, axes), 2))
 
 
+@dataclass(frozen=True, slots=True)
+class AxisCells:
+    """An axis as a map draws it: `labels[i]` is row/column i (a value, or a bin's
+    ``first–last`` text) and `members[i]` the axis values it holds (one unless binned).
+
+    >>> cells = axis_cells(tuple(range(1, 11)), 4)
+    >>> cells.labels, cells.members[0], cells.binned
+    (('1–3', '4–6', '7–8', '9–10'), (1, 2, 3), True)
+    """
+
+    labels: tuple[Any, ...]
+    members: tuple[tuple[Any, ...], ...]
+
+    @property
+    def binned(self) -> bool:
+        return len(self.labels) < sum(len(m) for m in self.members)
+
+    def index_of(self, value: Any) -> int:
+        """The row/column holding `value`; ValueError when none does."""
+        for index, members in enumerate(self.members):
+            if value in members:
+                return index
+        raise ValueError(value)
+
+
+def axis_cells(levels: tuple[Any, ...], max_levels: int | None = None) -> AxisCells:
+    """`levels` as at most `max_levels` rows/columns: consecutive values split as evenly as
+    possible (np.array_split), each bin labelled by its first and last value."""
+    if max_levels is None or len(levels) <= max_levels:
+        return AxisCells(levels, tuple((level,) for level in levels))
+    from research.report.format import axis_value  # format imports nothing from here
+
+    bins = [tuple(levels[i] for i in part)
+            for part in np.array_split(np.arange(len(levels)), max_levels)]
+    labels = tuple(axis_value(b[0]) if len(b) == 1 else f"{axis_value(b[0])}–{axis_value(b[-1])}"
+                   for b in bins)
+    return AxisCells(labels, tuple(bins))
+
+
+def level_cap(level_counts: Sequence[tuple[int, int]], cell_budget: int,
+              least: int = 2) -> int | None:
+    """The largest number of rows/columns per axis that keeps the maps of every pair
+    (`level_counts`: each pair's x and y value counts) within `cell_budget` cells in all;
+    None when every axis fits whole, `least` when even that is over the budget.
+
+    >>> level_cap([(100, 10), (100, 10), (10, 10)], 1_000)
+    45
+    >>> level_cap([(7, 7)], 1_000) is None
+    True
+    """
+    def cells(cap: int) -> int:
+        return sum(min(nx, cap) * min(ny, cap) for nx, ny in level_counts)
+
+    longest = max((max(pair) for pair in level_counts), default=0)
+    if cells(longest) <= cell_budget:
+        return None
+    cap = longest
+    while cap > least and cells(cap) > cell_budget:
+        cap -= 1
+    return cap
+
+
 def axis_levels(summary: pd.DataFrame, axis: str) -> tuple[Any, ...]:
     """An axis' values in drawing order: numbers ascending, anything else in grid order."""
     column = summary[axis].dropna()
@@ -75,7 +142,8 @@ def axis_levels(summary: pd.DataFrame, axis: str) -> tuple[Any, ...]:
 class HeatmapGrid:
     """One heatmap: `values[i, j]` is the `aggregate` of `metric` over the combos with
     `y_levels[i]` and `x_levels[j]` (NaN where none finished); `trades` the median trades
-    per combo there, `combos` how many combos; `hidden` the axes aggregated over."""
+    per combo there, `combos` how many combos; `hidden` the axes aggregated over. A binned
+    axis' levels are its bins' labels and `x_cells` / `y_cells` say which values each holds."""
 
     x: str
     y: str
@@ -87,6 +155,8 @@ class HeatmapGrid:
     trades: np.ndarray
     combos: np.ndarray
     hidden: tuple[str, ...] = ()
+    x_cells: AxisCells | None = None
+    y_cells: AxisCells | None = None
 
     @property
     def limits(self) -> tuple[float, float]:
@@ -96,25 +166,32 @@ class HeatmapGrid:
     def cell_of(self, params: Mapping[str, Any]) -> tuple[int, int] | None:
         """(row, column) of the cell a combo with these axis values falls in, if any."""
         try:
-            return self.y_levels.index(params[self.y]), self.x_levels.index(params[self.x])
+            row = self.y_cells.index_of(params[self.y]) if self.y_cells is not None \
+                else self.y_levels.index(params[self.y])
+            col = self.x_cells.index_of(params[self.x]) if self.x_cells is not None \
+                else self.x_levels.index(params[self.x])
         except (KeyError, ValueError):
             return None
+        return row, col
 
 
 def heatmap_grids(summary: pd.DataFrame, x: str, y: str, metrics: Sequence[str],
                   aggregates: Sequence[str] = AGGREGATES, axes: Sequence[str] = (),
-                  ) -> dict[tuple[str, str], HeatmapGrid]:
-    """The grids of every (metric, aggregate) over axes `x` and `y`, from one grouping."""
+                  max_levels: int | None = None) -> dict[tuple[str, str], HeatmapGrid]:
+    """The grids of every (metric, aggregate) over axes `x` and `y`, from one grouping; an
+    axis of more than `max_levels` values is drawn in bins (axis_cells)."""
     for name in (x, y, *metrics, "trades"):
         if name not in summary.columns:
             raise ValueError(f"{name!r} is not a summary column; have {list(summary)}")
     unknown = sorted(set(aggregates) - set(AGGREGATES))
     if unknown:
         raise ValueError(f"aggregate {unknown[0]!r}: use one of {', '.join(AGGREGATES)}")
-    x_levels, y_levels = axis_levels(summary, x), axis_levels(summary, y)
+    x_all, y_all = axis_levels(summary, x), axis_levels(summary, y)
+    x_cells, y_cells = axis_cells(x_all, max_levels), axis_cells(y_all, max_levels)
+    x_levels, y_levels = x_cells.labels, y_cells.labels
     shape = (len(y_levels), len(x_levels))
-    rows = pd.Categorical(summary[y], categories=list(y_levels)).codes.astype(np.int64)
-    cols = pd.Categorical(summary[x], categories=list(x_levels)).codes.astype(np.int64)
+    rows = _cell_codes(summary[y], y_all, y_cells)
+    cols = _cell_codes(summary[x], x_all, x_cells)
     cell = np.where((rows >= 0) & (cols >= 0), rows * shape[1] + cols, -1)
     order = np.argsort(cell, kind="stable")
     order = order[cell[order] >= 0]
@@ -132,8 +209,20 @@ def heatmap_grids(summary: pd.DataFrame, x: str, y: str, metrics: Sequence[str],
             for aggregate in aggregates:
                 values[metric, aggregate][at] = _aggregate(columns[metric][members], aggregate)
     hidden = tuple(a for a in axes if a not in (x, y))
+    binned = {"x_cells": x_cells if x_cells.binned else None,
+              "y_cells": y_cells if y_cells.binned else None}
     return {key: HeatmapGrid(x, y, key[0], key[1], x_levels, y_levels, grid, trades, combos,
-                             hidden) for key, grid in values.items()}
+                             hidden, **binned) for key, grid in values.items()}
+
+
+def _cell_codes(column: pd.Series, levels: tuple[Any, ...], cells: AxisCells) -> np.ndarray:
+    """Each summary row's row/column in the map (-1: a value not drawn, e.g. missing)."""
+    codes = pd.Categorical(column, categories=list(levels)).codes.astype(np.int64)
+    if not cells.binned:
+        return codes
+    bin_of_level = np.repeat(np.arange(len(cells.members)),
+                             [len(members) for members in cells.members])
+    return np.where(codes >= 0, bin_of_level[np.maximum(codes, 0)], -1)
 
 
 def _aggregate(values: np.ndarray, aggregate: str) -> float:

@@ -57,7 +57,7 @@ def inspected(path: str, keys: Mapping[str, Any], cache: CacheSettings = OFF) ->
 def _read(path: str, keys: Mapping[str, Any]) -> Inspected:
     frame, report = load_with_report(path, **keys)
     symbols: list[tuple[str, Bars | str | None]] = []
-    for symbol in sorted({str(name) for name in frame["instrument"].dropna()}):
+    for symbol in sorted({str(name) for name in frame["instrument"].dropna().unique()}):
         root = parse_symbol(symbol).root
         if root is None:
             symbols.append((symbol, None))

@@ -121,18 +121,28 @@ def _dst_periods(utc_ns: np.ndarray) -> list[np.ndarray]:
     if utc_ns.size == 0:
         return []
     days = utc_ns // NS_PER_DAY
+    if bool((days[1:] >= days[:-1]).all()):  # in time order: runs of days, no sort
+        starts = np.r_[0, np.flatnonzero(days[1:] != days[:-1]) + 1]
+        change = _period_changes(days[starts])
+        bounds = starts[1:][change[1:] != change[:-1]]
+        return np.split(np.arange(utc_ns.size), bounds)
     unique_days, day_index = np.unique(days, return_inverse=True)
+    period = _period_changes(unique_days)[day_index]
+    order = np.argsort(period, kind="stable")
+    bounds = np.flatnonzero(np.diff(period[order])) + 1
+    return np.split(order, bounds)
+
+
+def _period_changes(unique_days: np.ndarray) -> np.ndarray:
+    """Per distinct UTC day (ascending): the number of DST changes of any suggested zone
+    before it (equal numbers: one period)."""
     noon = pd.DatetimeIndex((unique_days * NS_PER_DAY + NS_PER_DAY // 2).view("M8[ns]"),
                             tz="UTC")
     keys = np.zeros(unique_days.size, dtype=np.int64)
     for zone in ZONE_SUGGESTIONS:  # one DST state per zone and day: a combined period key
         offsets = noon.tz_convert(zone).tz_localize(None).asi8 - noon.tz_localize(None).asi8
         keys = keys * 3 + (offsets != offsets.min())
-    change = np.r_[0, np.cumsum(keys[1:] != keys[:-1])]
-    period = change[day_index]
-    order = np.argsort(period, kind="stable")
-    bounds = np.flatnonzero(np.diff(period[order])) + 1
-    return np.split(order, bounds)
+    return np.r_[0, np.cumsum(keys[1:] != keys[:-1])]
 
 
 def _halt_offset(wall_ns: np.ndarray) -> int | None:

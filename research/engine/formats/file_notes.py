@@ -62,12 +62,13 @@ def encoding(file: Path, detected: Detected) -> str:
         return "utf-8"
 
 
-def cut_last_row(file: Path, detected: Detected, raw: RawTable, rows: np.ndarray
+def cut_last_row(file: Path, detected: Detected, file_rows: int, rows: np.ndarray
                   ) -> np.ndarray:
-    """Marks the file's last data row when its line has no line ending (it may be cut)."""
+    """Marks the file's last data row (of `file_rows`) when its line has no line ending (it
+    may be cut)."""
     cut = np.zeros(rows.size, dtype=bool)
-    if detected.kind == "text" and len(raw.frame) and last_line_cut(file):
-        cut[rows == len(raw.frame) - 1] = True
+    if detected.kind == "text" and file_rows and last_line_cut(file):
+        cut[rows == file_rows - 1] = True
     return cut
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,26 +26,18 @@ from research.engine.clock import (
     wall_clock_labels,
 )
 from research.engine.contract_walk import HELD_COLUMN, held_rows
-from research.engine.errors_rows import fail_rows
-from research.engine.formats import (
-    canonical,
-    databento,
-    dbn,
-    delimited,
-    firstrate,
-    kibot,
-    ninjatrader,
-    sierrachart,
-)
-from research.engine.formats.base import RawTable
 from research.engine.formats.checks import (
     DataWarning,
-    check_fixed_point,
     halt_warnings,
-    zone_hint,
 )
+from research.engine.formats.chunked import (
+    chunked,
+    give_back_freed_memory,
+    read_in_chunks,
+)
+from research.engine.formats.convert import converted, read_raw
 from research.engine.formats.databento import expected_schema
-from research.engine.formats.detect import Detected, describe_found, detect, hint
+from research.engine.formats.detect import detect
 from research.engine.formats.file_notes import (
     ENCODING_NAMES,
     calendar_warnings,
@@ -54,19 +45,14 @@ from research.engine.formats.file_notes import (
     cut_last_row,
     duplicate_of,
     encoding,
-    named_by_path,
     settings_from,
 )
 from research.engine.formats.files import bar_files
 from research.engine.formats.options import LoadOptions
 from research.engine.formats.quality import apply_policy, check_spacing, find_bad_bars
 from research.engine.formats.rolls import choose_contracts
-from research.engine.formats.rows import float_prices, rows_of, take
 from research.engine.formats.session_days import on_calendar
-from research.engine.formats.stamps import date_time_ns
 from research.engine.formats.symbols import (
-    KIND_SPREAD,
-    classify,
     expiry_ranks,
     parse_symbol,
 )
@@ -77,9 +63,7 @@ log = logging.getLogger("research.engine.data")
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
 DAY_PART_END_MINUTE = 16 * 60  # a date's ranges lie after midnight, before the 16:00 close
-READERS = {"canonical": canonical.read, "databento": databento.read,
-           "ninjatrader": ninjatrader.read, "sierrachart": sierrachart.read,
-           "kibot": kibot.read, "firstrate": firstrate.read}
+
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,8 +131,10 @@ def load_frame(path: str | os.PathLike[str], options: LoadOptions) -> tuple[pd.D
     """Every file of `path` in the engine's convention, and what was found on the way."""
     loaded = load_parts(path, options)
     combined = loaded.part
+    # copy=False: the loader's arrays become the frame's columns as they are (pandas would
+    # otherwise copy the prices into one block: another 32 bytes a row at the peak)
     frame = pd.DataFrame({"timestamp": utc_to_chicago(combined.utc_ns), **combined.prices,
-                          "instrument": combined.names})
+                          "instrument": combined.names}, copy=False)
     if (combined.contracts != "").any():
         frame["contract"] = combined.contracts
     if loaded.held is not None:  # a trade lives on its contract (contract_walk)
@@ -208,21 +194,19 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
     """One file's rows of the instrument, converted and checked."""
     source = str(file)
     detected = detect(file, options.format, options.columns)
-    raw = _read_raw(file, detected, options.columns)
-    raw, named_from = named_by_path(raw, file)
-    _require_columns(raw, detected, source)
-    rows, names, contracts, spreads, holds = _select(raw, options, source,
-                                                     describe_found(detected))
-    zone = options.timezone or raw.fmt.timezone
-    stamps = options.timestamps or raw.fmt.stamps
-    utc_ns = _utc_ns_or_zone_hint(raw, rows, zone, source, given=options.timezone is not None)
-    if stamps == "close":  # docs/data-formats.md: end stamps 17:01 ... 16:00 -> open minute
-        utc_ns = utc_ns - NS_PER_MINUTE
-    prices = {name: _prices(raw, name, rows, source) for name in PRICE_COLUMNS}
-    volume = float_prices(raw.frame["volume"], rows, raw.column("volume"), source) \
-        if "volume" in raw.frame.columns else None
+    read = read_in_chunks(file, detected, lambda: read_raw(file, detected, options.columns),
+                          lambda raw, first_row: converted(raw, file, detected, options,
+                                                            first_row)) \
+        if chunked(file, detected) else None
+    if read is None:  # a small file, or chunks that disagree or fail: the whole file at once
+        read = converted(read_raw(file, detected, options.columns), file, detected, options)
+    raw, rows, names, contracts = read.raw, read.rows, read.names, read.contracts
+    spreads, holds, named_from, zone, stamps = read.spreads, read.holds, read.named_from, \
+        read.zone, read.stamps
+    utc_ns, prices, volume = read.utc_ns, read.prices, read.volume
+    del read  # the arrays below replace these one by one (a large file's peak memory)
     wall_ns = timestamps.chicago_wall_ns(utc_ns)
-    cut = cut_last_row(file, detected, raw, rows)
+    cut = cut_last_row(file, detected, raw.rows, rows)
     inside = _inside_dates(wall_ns, options)
     if inside is not None:
         utc_ns, wall_ns, rows = utc_ns[inside], wall_ns[inside], rows[inside]
@@ -233,8 +217,10 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
         check_spacing(utc_ns, contracts, rows, source)
     if options.snap_to_tick:
         prices = _snapped(prices, names)
+    give_back_freed_memory()  # what the steps above let go, before the largest check
     found = find_bad_bars(prices, utc_ns, wall_clock_labels(wall_ns)[1], names, contracts,
                           rows, source)
+    give_back_freed_memory()
     if cut.any():
         found.insert(0, cut_finding(source, cut, rows, prices))
     keep, dropped = apply_policy(found, options.bad_bars, utc_ns.size)
@@ -254,7 +240,7 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
                               zone_given=options.timezone is not None)
     report = FileReport(source=source, format=raw.fmt.name, detected=detected.auto,
                         timezone=zone, stamps=stamps, rows=int(utc_ns.size), spreads=spreads,
-                        columns={name: raw.column(name) for name in raw.frame.columns},
+                        columns={name: raw.column(name) for name in raw.columns},
                         holds=holds, settings_from=settings_from(detected, named_from,
                                                                   options),
                         encoding=encoding(file, detected), dropped=dropped)
@@ -267,137 +253,9 @@ def read_file(file: Path, options: LoadOptions) -> tuple[_Part, FileReport, list
         log.info("%s: read as %s", source, ENCODING_NAMES[report.encoding])
     if spreads:
         log.info("%s: dropped %d spread row(s)", source, spreads)
+    give_back_freed_memory()  # the checks' scratch arrays (a large file's peak memory)
     return _Part(utc_ns=utc_ns, wall_ns=wall_ns, prices=prices, volume=volume, names=names,
                  contracts=contracts), report, warnings
-
-
-def _read_raw(file: Path, detected: Detected, columns: Mapping[str, str | int] | None
-              ) -> RawTable:
-    name = detected.fmt.name
-    if columns and name != "delimited":
-        raise DataError(f"{file}: columns: is for delimited text (format: auto or "
-                        f"delimited); format: {name} has its own layout")
-    if name == "delimited":
-        if not columns:
-            raise DataError(f"{file}: format: delimited needs a columns: mapping, e.g. "
-                            "columns: {date: Date, time: Time, close: Last}")
-        return delimited.read(file, detected, columns)
-    if name == "databento" and detected.kind == "dbn":
-        return dbn.read(file, detected)
-    try:
-        return READERS[name](file, detected)
-    except DataError as exc:
-        if not detected.fmt.header and ": cannot read:" in str(exc):  # e.g. too few fields
-            raise DataError(f"{exc}; expected the {detected.fmt.title} layout "
-                            f"{detected.fmt.layout} ({describe_found(detected)})"
-                            f"{_hint(detected, name)}") from None
-        raise
-
-
-def _require_columns(raw: RawTable, detected: Detected, source: str) -> None:
-    present = set(raw.frame.columns)
-    stamp = ["timestamp"] if "date" not in present else ["date", "time"]
-    missing = [name for name in (*stamp, *PRICE_COLUMNS) if name not in present]
-    if missing:
-        shown = ", ".join(repr(raw.column(name)) for name in missing)
-        raise DataError(f"{source}: missing column(s) {shown}; bars need timestamp, open, "
-                        f"high, low, close, instrument ({raw.fmt.name} layout: "
-                        f"{raw.fmt.layout}); {describe_found(detected)}"
-                        f"{_hint(detected, raw.fmt.name)}")
-
-
-def _hint(detected: Detected, current: str) -> str:
-    return hint(detected.fields, detected.first_line, detected.has_header, current)
-
-
-def _select(raw: RawTable, options: LoadOptions, source: str, found_text: str
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[str, ...]]:
-    """Rows of the instrument, their instrument names and contracts, spreads, what it holds."""
-    frame, wanted = raw.frame, options.instrument
-    if "symbol" not in frame.columns:
-        return _whole_file(raw, options, source, found_text)
-    codes, symbols = classify(frame["symbol"])
-    holds = tuple(sorted({symbol.name for symbol in symbols}))
-    spread_codes = [code for code, symbol in enumerate(symbols) if symbol.kind == KIND_SPREAD
-                    and (wanted is None or symbol.root == wanted)]
-    spreads = int(np.isin(codes, spread_codes).sum()) if spread_codes else 0
-    if wanted is not None:
-        rows = rows_of(codes, symbols, wanted)
-    else:
-        rows = np.flatnonzero(~np.isin(codes, spread_codes)) if spreads else \
-            np.arange(len(frame))
-    labels = [symbol.root if symbol.contract else symbol.name for symbol in symbols]
-    names = np.array([*labels, np.nan], dtype=object)[codes[rows]]
-    contracts = np.array([*(s.contract for s in symbols), ""], dtype=object)[codes[rows]]
-    return rows, names, contracts, spreads, holds
-
-
-def _whole_file(raw: RawTable, options: LoadOptions, source: str, found_text: str
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[str, ...]]:
-    """A file of one instrument: named by the file name, else by `instrument`."""
-    frame, wanted = raw.frame, options.instrument
-    named = parse_symbol(raw.symbol) if raw.symbol else None
-    root = named.root if named is not None else wanted
-    if root is None:
-        raise DataError(f"{source}: missing column(s) 'instrument' and no instrument given "
-                        f"({found_text}); give instrument: ES (in a spec, "
-                        "base.instrument is the default) or name the file after it (ES.txt)")
-    holds = (named.name,) if named is not None else (root,)
-    if wanted is not None and root != wanted:
-        return np.array([], dtype=np.int64), *_empty(2), 0, holds
-    rows = np.arange(len(frame))
-    names = np.full(rows.size, root, dtype=object)
-    if "contract" in frame.columns:
-        contracts = frame["contract"].fillna("").astype(str).str.strip().str.upper()
-        contracts = contracts.to_numpy(dtype=object)
-    else:
-        contracts = np.full(rows.size, named.contract if named is not None else "", dtype=object)
-    return rows, names, contracts, 0, holds
-
-
-def _empty(count: int) -> list[np.ndarray]:
-    return [np.array([], dtype=object) for _ in range(count)]
-
-
-def _utc_ns(raw: RawTable, rows: np.ndarray, zone: str, source: str) -> np.ndarray:
-    frame = raw.frame
-    if "date" in frame.columns:
-        wall = date_time_ns(take(frame["date"], rows), take(frame["time"], rows), rows, source,
-                            raw.date_formats, (raw.column("date"), raw.column("time")))
-        return timestamps.localise(pd.DatetimeIndex(wall.view("M8[ns]")), zone, rows, source)
-    values = take(frame["timestamp"], rows)
-    if raw.stamp_format:
-        parsed = pd.to_datetime(values, format=raw.stamp_format, errors="coerce")
-        bad = np.flatnonzero(np.asarray(parsed.isna()))
-        if bad.size:
-            fail_rows(source, raw.column("timestamp"), f"with a stamp that does not parse as "
-                      f"{raw.stamp_format}", rows[bad], values.to_numpy()[bad])
-        values = parsed
-    return timestamps.utc_ns(values, rows, zone, source)
-
-
-def _utc_ns_or_zone_hint(raw: RawTable, rows: np.ndarray, zone: str, source: str,
-                         given: bool) -> np.ndarray:
-    """`_utc_ns`; a wall time that DST skips in a zone nobody gave is often a file in another
-    zone (UTC read as Chicago): the error then says which zone the daily halt points to."""
-    try:
-        return _utc_ns(raw, rows, zone, source)
-    except DataError as exc:
-        if given or "(DST change)" not in str(exc):
-            raise
-        as_written = _utc_ns(raw, rows, "UTC", source)  # the stamps' own clock, no DST gaps
-        hint = zone_hint(as_written, zone)
-        if not hint:
-            raise
-        raise DataError(f"{exc}; {hint}") from None
-
-
-def _prices(raw: RawTable, name: str, rows: np.ndarray, source: str) -> np.ndarray:
-    prices = float_prices(raw.frame[name], rows, raw.column(name), source)
-    if raw.units_per_point != 1.0:
-        return prices / raw.units_per_point  # correctly rounded: the nearest double, exact ticks
-    check_fixed_point(prices, rows, raw.column(name), source)
-    return prices
 
 
 def _inside_dates(wall_ns: np.ndarray, options: LoadOptions) -> np.ndarray | None:

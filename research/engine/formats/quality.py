@@ -69,7 +69,10 @@ def check_spacing(utc_ns: np.ndarray, contracts: np.ndarray, rows: np.ndarray,
 steps): these are 5-minute bars, not 1-minute bars; load 1-minute bars (the strategy's \
 ranges, stops and exits are read minute by minute)
     """
-    inside = np.flatnonzero(utc_ns % NS_PER_MINUTE != 0)
+    inside = np.concatenate([np.flatnonzero(utc_ns[start:start + SPIKE_BLOCK_ROWS]
+                                            % NS_PER_MINUTE != 0) + start
+                             for start in range(0, utc_ns.size, SPIKE_BLOCK_ROWS)]
+                            or [np.array([], dtype=np.int64)])
     if inside.size:
         shown = ", ".join(f"row {int(rows[i])} ({stamp})" for i, stamp in
                           zip(inside[:SHOWN_ROWS], chicago_text(utc_ns[inside[:SHOWN_ROWS]]),
@@ -80,6 +83,8 @@ ranges, stops and exits are read minute by minute)
     steps = _steps_minutes(utc_ns, contracts)
     if steps.size < MIN_STEPS_FOR_SPACING:
         return
+    if np.count_nonzero(steps == 1) >= MINUTE_STEP_SHARE * steps.size:
+        return  # enough one-minute steps: no sort of every step to find the usual one
     values, counts = np.unique(steps, return_counts=True)
     usual = int(values[np.argmax(counts)])
     ones = int(counts[values == 1].sum())
@@ -93,6 +98,11 @@ ranges, stops and exits are read minute by minute)
 def _steps_minutes(utc_ns: np.ndarray, contracts: np.ndarray) -> np.ndarray:
     """Positive steps between consecutive bars of the same contract, in minutes."""
     codes = pd.factorize(contracts)[0]
+    if codes.size and codes.max() == 0:  # one contract: only the time order matters
+        ordered = utc_ns if bool((utc_ns[1:] >= utc_ns[:-1]).all()) else np.sort(utc_ns)
+        steps = np.diff(ordered)
+        steps //= NS_PER_MINUTE  # in place: one array per bar, not two
+        return steps[steps > 0]
     order = np.lexsort((utc_ns, codes))
     same = codes[order][1:] == codes[order][:-1]
     steps = np.diff(utc_ns[order])[same] // NS_PER_MINUTE
@@ -145,28 +155,83 @@ def _checks(base: str, prices: dict[str, np.ndarray], utc_ns: np.ndarray,
     return out
 
 
+SPIKE_BLOCK_ROWS = 1 << 18  # bars compared at a time (bounds the check's memory)
+
+
 def _spikes(close: np.ndarray, utc_ns: np.ndarray, trading_day: np.ndarray,
             contracts: np.ndarray, prices: dict[str, np.ndarray]) -> np.ndarray:
     """Positions of bars whose close leaves and returns by more than the multiple of the
-    day's median bar range, within one contract in time order."""
+    day's median bar range, within one contract in time order.
+
+    The bars are put in (contract, time) order (none moved when they already are: the usual
+    file of one contract), each (date, contract)'s median range taken once, and the
+    neighbours compared SPIKE_BLOCK_ROWS bars at a time, so the check holds a few arrays of
+    one number per bar, not a dozen (issue 19: a large file's peak memory).
+    """
     if close.size < 3:
         return np.array([], dtype=np.int64)
     codes = pd.factorize(contracts)[0]
-    order = np.lexsort((utc_ns, codes))
-    spans = (prices["high"] - prices["low"])[order]
-    days = trading_day[order].astype(np.int64) * (codes.max() + 1) + codes[order]
-    median = pd.Series(spans).groupby(days).transform("median").to_numpy()
-    floor = np.nanmin(spans[spans > 0]) if (spans > 0).any() else 1.0
-    limit = SPIKE_MEDIAN_RANGES * np.maximum(median, floor)
-    ordered = close[order]
-    same = codes[order]
-    into = ordered[1:-1] - ordered[:-2]
-    back = ordered[2:] - ordered[1:-1]
-    spike = ((np.abs(into) > limit[1:-1]) & (np.abs(back) > limit[1:-1])
-             & (np.sign(into) != np.sign(back))
-             & (np.abs(ordered[2:] - ordered[:-2]) <= limit[1:-1])
-             & (same[1:-1] == same[:-2]) & (same[2:] == same[1:-1]))
-    return np.sort(order[1:-1][spike])
+    if codes.max() == 0 and bool((utc_ns[1:] >= utc_ns[:-1]).all()):
+        order = None  # np.lexsort((utc_ns, codes)) would keep every bar where it is
+        day_key = trading_day
+        spans = prices["high"] - prices["low"]
+        ordered, same = close, codes
+    else:
+        order = np.lexsort((utc_ns, codes))
+        day_key = trading_day[order].astype(np.int64) * (codes.max() + 1) + codes[order]
+        spans = (prices["high"] - prices["low"])[order]
+        ordered, same = close[order], codes[order]
+    limit = _spike_limits(spans, day_key)
+    del spans
+    last = close.size - 1  # the last bar has no bar after it
+    found = [_spikes_in(ordered, same, limit, start, min(start + SPIKE_BLOCK_ROWS, last))
+             for start in range(1, last, SPIKE_BLOCK_ROWS)]
+    positions = np.concatenate(found)
+    return positions if order is None else np.sort(order[positions])
+
+
+def _spike_limits(spans: np.ndarray, day_key: np.ndarray) -> np.ndarray:
+    """SPIKE_MEDIAN_RANGES x each bar's (date, contract) median range (NaNs left out; at
+    least the smallest positive range), per bar; `day_key` runs in blocks of equal keys
+    (bars in contract and time order). A key that comes back after another is grouped whole
+    all the same (pandas' groupby), like the check always did."""
+    starts = np.r_[0, np.flatnonzero(day_key[1:] != day_key[:-1]) + 1]
+    keys = day_key[starts]
+    if np.unique(keys).size != keys.size:  # a key in two runs: group by value
+        median = pd.Series(spans).groupby(day_key).transform("median").to_numpy()
+    else:
+        bounds = np.r_[starts, spans.size]
+        medians = np.array([_median(spans[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:],
+                                                                     strict=True)])
+        median = np.repeat(medians, np.diff(bounds))
+    positive = [block[block > 0] for block in (spans[i:i + SPIKE_BLOCK_ROWS]
+                                               for i in range(0, spans.size, SPIKE_BLOCK_ROWS))]
+    positive = [block.min() for block in positive if block.size]
+    floor = min(positive) if positive else 1.0
+    np.maximum(median, floor, out=median)  # in place: no second array per bar
+    median *= SPIKE_MEDIAN_RANGES
+    return median
+
+
+def _median(values: np.ndarray) -> float:
+    """The median without NaNs (NaN when none is left), as pandas' groupby median."""
+    values = values[~np.isnan(values)] if np.isnan(values).any() else values
+    return float(np.median(values)) if values.size else float("nan")
+
+
+def _spikes_in(ordered: np.ndarray, same: np.ndarray, limit: np.ndarray, start: int,
+               stop: int) -> np.ndarray:
+    """Ordered positions in [start, stop) that leave and come back by more than their limit,
+    with both neighbours on the same contract."""
+    before, here = ordered[start - 1:stop - 1], ordered[start:stop]
+    after = ordered[start + 1:stop + 1]
+    bound = limit[start:stop]
+    into, back = here - before, after - here
+    spike = ((np.abs(into) > bound) & (np.abs(back) > bound) & (np.sign(into) != np.sign(back))
+             & (np.abs(after - before) <= bound)
+             & (same[start:stop] == same[start - 1:stop - 1])
+             & (same[start + 1:stop + 1] == same[start:stop]))
+    return np.flatnonzero(spike) + start
 
 
 def _message(source: str, root: str, what: str, positions: np.ndarray,

@@ -22,17 +22,21 @@ _TIME_OF_DAY = re.compile(r"(\d{1,2}):?(\d{2}):?(\d{2})?(?:[.,](\d{1,9}))?")
 
 
 def date_time_ns(dates: pd.Series, times: pd.Series, rows: np.ndarray, source: str,
-                 date_formats: Sequence[str | None], names: tuple[str, str]) -> np.ndarray:
+                 date_formats: Sequence[str | None], names: tuple[str, str],
+                 chosen: list[str] | None = None) -> np.ndarray:
     """Naive ns of each row's date plus time of day; `date_formats` are tried in order (None:
-    pandas infers the format from the first value)."""
-    day_ns = _dates_ns(dates, rows, source, date_formats, names[0])
+    pandas infers the format from the first value). `chosen`, when given, gets the format
+    that read the dates (the loader's chunks must all agree on it)."""
+    day_ns = _dates_ns(dates, rows, source, date_formats, names[0], chosen)
     return day_ns + _times_ns(times, rows, source, names[1])
 
 
 def _dates_ns(dates: pd.Series, rows: np.ndarray, source: str,
-              date_formats: Sequence[str | None], name: str) -> np.ndarray:
+              date_formats: Sequence[str | None], name: str,
+              chosen: list[str] | None = None) -> np.ndarray:
     codes, uniques = pd.factorize(dates, use_na_sentinel=True)  # strip the few uniques only
-    parsed = _parse_dates(pd.Index([str(value).strip() for value in uniques]), date_formats)
+    parsed = _parse_dates(pd.Index([str(value).strip() for value in uniques]), date_formats,
+                          chosen)
     unique_ns = parsed.as_unit("ns").asi8 if parsed.notna().all() else None
     bad_unique = np.flatnonzero(np.asarray(parsed.isna()))
     bad = np.flatnonzero((codes < 0) | np.isin(codes, bad_unique))
@@ -44,8 +48,10 @@ def _dates_ns(dates: pd.Series, rows: np.ndarray, source: str,
     return unique_ns[codes]
 
 
-def _parse_dates(values: pd.Index, date_formats: Sequence[str | None]) -> pd.DatetimeIndex:
+def _parse_dates(values: pd.Index, date_formats: Sequence[str | None],
+                 chosen: list[str] | None = None) -> pd.DatetimeIndex:
     best = pd.DatetimeIndex(np.full(len(values), np.datetime64("NaT", "ns")))
+    best_format: str | None = None
     for date_format in date_formats:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "could not infer format"
@@ -53,10 +59,25 @@ def _parse_dates(values: pd.Index, date_formats: Sequence[str | None]) -> pd.Dat
                                                                  errors="coerce")))
         if parsed.notna().sum() > best.notna().sum():
             best = parsed.as_unit("ns") if parsed.notna().any() else best
+            best_format = date_format
         if best.notna().all():
             break
+    if chosen is not None:
+        chosen.append(_format_used(best_format, values))
     midnight = best.normalize() if best.notna().any() else best
     return midnight.where(best == midnight)  # a "date" with a time of day is not a date
+
+
+def _format_used(date_format: str | None, values: pd.Index) -> str:
+    """The format that read `values`: the given one, else the one pandas infers from the
+    first value (pandas.tseries.api.guess_datetime_format, what to_datetime does without a
+    format: "the format is inferred from the first non-NaN element", pandas' to_datetime
+    docs); "" when none is inferred (each value is then parsed on its own)."""
+    if date_format is not None or not len(values):
+        return date_format or ""
+    from pandas.tseries.api import guess_datetime_format
+
+    return guess_datetime_format(str(values[0])) or ""
 
 
 def _times_ns(times: pd.Series, rows: np.ndarray, source: str, name: str) -> np.ndarray:

@@ -3,12 +3,18 @@
 zstd goes through pyarrow's codec (already a dependency), gzip through pandas/gzip. Every
 failure to read (missing, binary, not UTF-8, empty, truncated archive) is a DataError that
 names the file.
+
+Inside `chunked_reads(file, rows)` each `read_text` of that file returns its next `rows`
+rows instead of all of them (pandas' ``read_csv(chunksize=...)``, which "returns a
+TextFileReader object for iteration", pandas' read_csv docs), so a vendor reader needs no
+change to be read a chunk at a time; past the last row it raises `EndOfChunks`.
 """
 
 from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +32,58 @@ DBN_MAGIC = b"DBN"
 PARQUET_MAGIC = b"PAR1"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class EndOfChunks(Exception):
+    """`read_text` inside `chunked_reads`: the file has no rows left."""
+
+
+class chunked_reads:
+    """Within it, each `read_text(file, ...)` returns the file's next `rows` rows (the
+    header read once, each chunk's index from 0); the stream is closed on leaving.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
+    >>> _ = path.write_text("a,b\\n1,2\\n3,4\\n5,6\\n")
+    >>> with chunked_reads(path, 2):
+    ...     first, second = read_text(path), read_text(path)
+    >>> first["a"].tolist(), second["a"].tolist(), second.index[0]
+    ([1, 3], [5], 0)
+    """
+
+    def __init__(self, file: Path, rows: int) -> None:
+        self.file, self.rows = file, rows
+        self._stream: IO[bytes] | None = None
+        self._reader: Any = None
+        self._token: Any = None
+
+    def __enter__(self) -> chunked_reads:
+        self._token = _CHUNKS.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _CHUNKS.reset(self._token)
+        if self._reader is not None:
+            self._reader.close()
+        if self._stream is not None:
+            self._stream.close()
+
+    def next_chunk(self, read_csv: dict[str, Any]) -> pd.DataFrame:
+        with guarded(self.file):
+            if self._reader is None:
+                if encoding_of(read_head(self.file)) == "utf-16":
+                    read_csv.setdefault("encoding", "utf-16")
+                self._stream = open_bytes(self.file)
+                self._reader = pd.read_csv(self._stream, engine="c", chunksize=self.rows,
+                                           **read_csv)
+            frame = next(self._reader, None)
+        if frame is None:
+            raise EndOfChunks(str(self.file))
+        frame.index = pd.RangeIndex(len(frame))
+        return frame
+
+
+_CHUNKS: ContextVar[chunked_reads | None] = ContextVar("text_chunks", default=None)
 
 
 def compression_of(file: Path, first_bytes: bytes) -> str | None:
@@ -144,7 +202,11 @@ def split_fields(line: str, sep: str) -> list[str]:
 
 def read_text(file: Path, **read_csv: Any) -> pd.DataFrame:
     """pd.read_csv over the decompressed stream (UTF-16 decoded when a byte-order mark says
-    so; pandas drops a UTF-8 one itself); failures become DataErrors naming the file."""
+    so; pandas drops a UTF-8 one itself); failures become DataErrors naming the file.
+    Inside `chunked_reads(file, ...)`: the file's next chunk of rows."""
+    cursor = _CHUNKS.get()
+    if cursor is not None and cursor.file == file:
+        return cursor.next_chunk(read_csv)
     if encoding_of(read_head(file)) == "utf-16":
         read_csv.setdefault("encoding", "utf-16")
     with guarded(file), open_bytes(file) as stream:
