@@ -93,10 +93,11 @@ class Plan:
         caller chose: used as it is, the budget spread over its tasks as usual. The two
         thresholds default to SECOND_PROCESS_MIN_WORK and SECOND_THREAD_MIN_RANGES.
 
-        >>> combos = [RunParams(instrument="ES", target=t) for t in range(10, 178)]
+        >>> one_slot = {"enabled_sessions": ("S2",), "enabled_slots": (("S2", ("09:30",)),)}
+        >>> combos = [RunParams(instrument="ES", target=t, **one_slot) for t in range(10, 178)]
         >>> plan = Plan.for_combos(combos, budget=2, n_dates=262)  # 168 combos, one year
-        >>> plan.processes, plan.threads, plan.work  # 7 slots a combo
-        (1, 1, 308112)
+        >>> plan.processes, plan.threads, plan.work  # 262 ranges a task: one thread pays more
+        (1, 1, 44016)
         """
         if single_process_below is None:
             single_process_below = SECOND_PROCESS_MIN_WORK

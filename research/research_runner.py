@@ -55,6 +55,7 @@ from research.spec.prepared import (
     RunnerOptions,
     SweepSettings,
     data_label,
+    expected_dates,
 )
 from research.worker import failure_record, run_task, warm_up
 
@@ -208,7 +209,7 @@ class ResearchRunner:
         with ExitStack() as stack:
             session = stack.enter_context(Session(settings.parallel, None))
             self._start_workers_early(spec, settings, session, stack)
-            return self._run_session(spec, settings, store, fresh, started, session, stack)
+            return self._run_session(spec, settings, store, fresh, started, session)
 
     def _start_workers_early(self, spec: SweepSpec, settings: SweepSettings, session: Session,
                              stack: ExitStack) -> None:
@@ -220,14 +221,14 @@ class ResearchRunner:
         first = next(iter(spec.iter_combos()), None)
         if first is None:
             return
-        processes = early_processes(spec.size, slots_of(first), _dates_guess(spec, self.data),
+        processes = early_processes(spec.size, slots_of(first), expected_dates(spec, self.data),
                                     parallel.budget, parallel.batch_size)
         if processes > 1:
             handle = stack.enter_context(shared_bars(warm_up_bars(), "warm-up"))
             session.start_workers(processes, warm_up, (handle, processes))
 
     def _run_session(self, spec: SweepSpec, settings: SweepSettings, store: SweepStore,
-                     fresh: bool, started: float, session: Session, stack: ExitStack) -> Sweep:
+                     fresh: bool, started: float, session: Session) -> Sweep:
         progress = Progress(self.progress)  # research/progress.py: first line, bar, log lines
         prepared = self._load(spec, settings, progress)
         # 1-second bars deciding ambiguous trades (data.resolve_with), checked before any
@@ -239,7 +240,7 @@ class ResearchRunner:
         logger.info("%s: %d combos, %d finished earlier", spec.name, spec.size,
                     len(prepared.done))
         try:
-            run = self._run_grid(prepared, store, progress, session, stack)
+            run = self._run_grid(prepared, store, progress, session)
             compact_started = time.perf_counter()
             heatmaps = self._compact(prepared, run.combo_ids, store, progress)
             store.update_manifest(fills=_fills_with_band(store))
@@ -291,7 +292,7 @@ class ResearchRunner:
     # -- how to run it --
 
     def _run_grid(self, prepared: PreparedSweep, store: SweepStore, progress: Progress,
-                  session: Session, stack: ExitStack) -> _GridRun:
+                  session: Session) -> _GridRun:
         """Every combo not done, chunk after chunk (PreparedSweep.chunks) on one backend
         session: the grid is streamed, never held whole. The first line is said once the
         first chunk is planned. Loky workers get the bars once, as a memory-mapped file
@@ -299,22 +300,21 @@ class ResearchRunner:
         run = _GridRun()
         settings = prepared.settings
         session.data = session.shared = prepared.bars
-        shared = False
-        with progress:
+        with progress, ExitStack() as bars_file:  # the file goes with the grid's last task
             for number, chunk in enumerate(prepared.chunks()):
                 run.combo_ids.extend(chunk.combo_ids)
                 if number == 0:
                     progress.start(prepared.first_line(chunk))
-                if chunk.plan.processes > 1 and settings.parallel.backend == "loky" and not shared:
-                    session.shared = stack.enter_context(shared_bars(prepared.bars))
-                    shared = True
+                if (chunk.plan.processes > 1 and settings.parallel.backend == "loky"
+                        and session.shared is session.data):
+                    session.shared = bars_file.enter_context(shared_bars(prepared.bars))
                 failures, timings = self._run_parallel_strategy(
                     prepared, chunk.plan, store, progress, session)
                 run.add(chunk.plan, failures, timings)
-        session.close()  # a warm-up the plan did not need; a dask cluster
-        # idle, loky's workers would hold memory through compaction
-        if run.plan.get("processes", 1) > 1 or session.started_early:
-            release_workers(settings.parallel)
+            session.close()  # a warm-up the plan did not need; a dask cluster
+            # idle, loky's workers would hold memory through compaction
+            if run.plan.get("processes", 1) > 1 or session.started_early:
+                release_workers(settings.parallel)
         return run
 
     def _run_parallel_strategy(self, prepared: PreparedSweep, plan: Plan, store: SweepStore,
@@ -400,21 +400,6 @@ class ResearchRunner:
                                {"roll": data.load.roll, "start": data.start, "end": data.end})
         check_seconds(seconds, bars)
         return seconds
-
-
-def _dates_guess(spec: SweepSpec, data: BarsInput | None) -> int | None:
-    """The trading dates a spec's data will likely hold, before it is read: its start and
-    end (or its synthetic ones), about 5 in 7 calendar days; None: not known (a runner's
-    data, or a path without start and end)."""
-    source = spec.data
-    if data is not None or source is None:
-        return None
-    span = source.synthetic_kwargs() if source.synthetic is not None else \
-        {"start": source.start, "end": source.end}
-    if not span.get("start") or not span.get("end"):
-        return None
-    days = (pd.Timestamp(span["end"]) - pd.Timestamp(span["start"])).days + 1
-    return max(1, days * 5 // 7)
 
 
 def _fills_with_band(store: SweepStore) -> dict[str, Any]:

@@ -93,7 +93,11 @@ class Session:
         if self.settings.backend == "dask":
             yield from self._dask_session(processes, fn).results(fn, tasks, extra_args)
             return
-        self._finish_warm_up()  # one joblib call at a time on the reusable executor
+        if processes > 1:
+            self._finish_warm_up()  # one joblib call at a time on the reusable executor
+        elif self._warm is not None:  # a plan of one process: the early workers are not needed
+            _close_quietly(self._warm)
+            self._warm = None
         data = self.shared if self.settings.backend == "loky" and processes > 1 else self.data
         calls = (joblib.delayed(fn)(data, task, *extra_args) for task in tasks)
         with worker_config(self.settings.backend):
