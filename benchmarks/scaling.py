@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from benchmarks.sweep import SPECS, tree_rss_bytes
@@ -52,14 +53,15 @@ WRAPPER = ("import sys, research.plan as plan; "
 LIFTED = 2**62  # a threshold nothing reaches
 
 
-def mode_options(mode: str, budget: int, combos: int) -> tuple[list[str], list[str]]:
+def mode_options(mode: str, budget: int, combos: int, dates: int,
+                 ) -> tuple[list[str], list[str]]:
     """(the thresholds' values, the CLI options) of a mode at a budget."""
-    from research.plan import SECOND_PROCESS_MIN_WORK, SECOND_THREAD_MIN_RANGES
+    from research.plan import ROWS_PER_TASK, SECOND_PROCESS_MIN_WORK, SECOND_THREAD_MIN_RANGES
 
     if mode == "planned" or budget == 1:
         return [str(SECOND_PROCESS_MIN_WORK), str(SECOND_THREAD_MIN_RANGES)], []
-    if mode == "processes":  # 4 tasks a process, one thread each
-        batch = max(1, -(-combos // (4 * budget)))
+    if mode == "processes":  # 4 tasks a process (at most the plan's rows), one thread each
+        batch = max(1, min(-(-combos // (4 * budget)), ROWS_PER_TASK // dates))
         return [str(SECOND_PROCESS_MIN_WORK), str(LIFTED)], ["--batch-size", str(batch)]
     return [str(LIFTED), "0"], []  # threads: one process, every thread
 
@@ -112,6 +114,8 @@ def main() -> None:
     for values in spec["grid"].values():
         combos *= len(values)
     cores = len(os.sched_getaffinity(0))
+    span = spec["data"]["synthetic"]  # one slot a combo: a combo's rows are its dates
+    dates = int(np.busday_count(span["start"], np.datetime64(span["end"]) + 1))
     report: dict = {"benchmark": "scaling", "python": sys.version.split()[0],
                     "usable_cores": cores, "load_average": os.getloadavg(),
                     "grid": {"combos": combos, "data": spec["data"]["synthetic"]},
@@ -128,7 +132,7 @@ def main() -> None:
             if time.perf_counter() - started + projected > args.deadline_s:
                 report["runs"][name] = {"skipped": f"past --deadline-s {args.deadline_s:g}"}
                 continue
-            thresholds, options = mode_options(mode, budget, combos)
+            thresholds, options = mode_options(mode, budget, combos, dates)
             with tempfile.TemporaryDirectory() as tmp:
                 run = run_sweep(spec, Path(tmp), budget, thresholds, options, args.store_trades)
             if budget == 1:
