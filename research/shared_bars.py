@@ -41,6 +41,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+from joblib.externals.loky.backend import resource_tracker
 
 from research.engine.bars import Bars
 from research.engine.data import prepare_bars
@@ -117,15 +118,21 @@ def shared_bars(bars: Bars, name: str = "bars") -> Iterator[BarsFile]:
     """`bars` written once into a new private folder; the folder is removed when the block
     ends, however it ends (an error, Ctrl-C, SIGTERM raised as research.errors.Terminated).
 
-    A worker that still maps the file keeps its pages until it lets go (POSIX unlink).
+    A worker that still maps the file keeps its pages until it lets go (POSIX unlink). A
+    parent killed outright (SIGKILL, out of memory) runs no cleanup: the folder is then
+    removed by loky's resource tracker, the process joblib registers its own memmapping
+    folders with (``joblib._memmapping_reducer``: ``resource_tracker.register(folder,
+    "folder")``), once the parent and its workers are gone.
     """
     folder = temp_folder(bars.nbytes)
+    resource_tracker.register(folder, "folder")
     try:
         path = os.path.join(folder, f"{name}.joblib")
         joblib.dump(bars, path)  # arrays stored raw: joblib.load(mmap_mode="r") maps them
         yield BarsFile(path)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        resource_tracker.unregister(folder, "folder")
 
 
 def temp_folder(nbytes: int) -> str:

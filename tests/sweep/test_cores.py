@@ -166,3 +166,28 @@ def test_shard_footers_are_read_once_per_sweep(tmp_path, monkeypatch):
     assert listed == {**{name: 1 for name in old}, "compacted": 1}
     fresh = run(grown, tmp_path / "fresh", backend="sequential", batch_size=1)
     assert digests(sweep.path) == digests(fresh.path)
+
+
+@pytest.mark.slow
+def test_the_bars_file_goes_even_when_its_process_is_killed(tmp_path):
+    """SIGKILL runs no cleanup: loky's resource tracker removes the folder (as joblib's)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import sys, time\n"
+              "from research.shared_bars import shared_bars, warm_up_bars\n"
+              "with shared_bars(warm_up_bars()) as handle:\n"
+              "    print(handle.path, flush=True)\n"
+              "    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            cwd=Path(__file__).parents[2])
+    path = Path(proc.stdout.readline().decode().strip())
+    assert path.is_file()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while path.parent.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not path.parent.exists()
