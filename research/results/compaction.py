@@ -58,6 +58,7 @@ from research.results.store import (
 
 logger = logging.getLogger(__name__)
 DAILY_ROW_GROUP_ROWS = 1024  # combos per row group of daily.parquet
+CHECKSUMS = "compacted checksums"  # SweepStore.sources_seen's entry for the outputs' check
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,13 @@ def find_sources(store: SweepStore, dates: np.ndarray, with_trades: bool = True)
                    store.shard_path(task_id, DAILY_SUFFIX),
                    store.shard_path(task_id, TRADES_SUFFIX)) for task_id in store.committed_tasks()]
     if is_regular(store.root / SUMMARY):
-        changed = _changed_outputs(store, with_trades)
+        # their checksums are read (whole files hashed) once a sweep, as the footers are
+        key = _files_key((store.root / SUMMARY, store.root / DAILY, store.root / TRADES),
+                         with_trades, dates)
+        seen = store.sources_seen.get(CHECKSUMS)
+        changed = seen[1] if seen is not None and seen[0] == key else \
+            _changed_outputs(store, with_trades)
+        store.sources_seen[CHECKSUMS] = (key, changed)
         if changed:  # its checksums say it is not what was written: never carried forward
             problems["compacted"] = changed
         else:

@@ -156,7 +156,15 @@ def test_shard_footers_are_read_once_per_sweep(tmp_path, monkeypatch):
         listed[name] += 1
         return real_source(name, *args, **kwargs)
 
+    checks: list[bool] = []
+    real_check = compaction_module._changed_outputs
+
+    def spy_check(*args, **kwargs):
+        checks.append(True)
+        return real_check(*args, **kwargs)
+
     monkeypatch.setattr(compaction_module, "_source", spy_source)
+    monkeypatch.setattr(compaction_module, "_changed_outputs", spy_check)
     grown = small_spec(target=[10, 15], slot=["07:30", "10:00"])
     sweep = run(grown, tmp_path, backend="sequential", batch_size=1, keep_shards=True)
     assert sweep.manifest["combos_run"] == 2
@@ -164,6 +172,7 @@ def test_shard_footers_are_read_once_per_sweep(tmp_path, monkeypatch):
     assert len(new) == 2
     # the old shards and the last compacted files once each; the new shards never
     assert listed == {**{name: 1 for name in old}, "compacted": 1}
+    assert len(checks) == 1  # the compacted files hashed against the manifest once
     fresh = run(grown, tmp_path / "fresh", backend="sequential", batch_size=1)
     assert digests(sweep.path) == digests(fresh.path)
 
