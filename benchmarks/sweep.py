@@ -1,6 +1,7 @@
 """Sweep throughput and memory, whole process, measured side by side in one run.
 
-    python benchmarks/sweep.py [--cases floor default costs split big huge dask] [--repeat 3]
+    python -m benchmarks.sweep [--cases floor default costs split big huge dask memory]
+                               [--repeat 3]
 
 Each sweep runs in a fresh subprocess (`python -m research.sweep SPEC --fresh --quiet
 --no-analysis --no-report`, the heatmap PNGs included; the default case also as typed)
@@ -17,11 +18,14 @@ JSON gives median, min and max. The goals (issue 14):
            peak RSS of the tree at most 1.2 GB and within 10% of the 980 grid's.
 - huge:    100,800 combos without trades: time and memory.
 - dask:    the 980 grid on a local dask cluster vs loky, both on 2 processes.
+- memory:  memory flat as the grid grows (issue 23): each process's peak RSS on 980,
+           5,040, 20,160 and 100,800 combos, within 10 % of the 980 grid's.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -68,16 +72,21 @@ SPECS = {
 def tree_rss_bytes(pid: int) -> int:
     """RSS of pid and every descendant, walking /proc/<pid>/task/*/children (cheap: this
     runs every 20 ms beside the sweep, so scanning all of /proc would steal a core's tenth)."""
-    total, frontier, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+    return sum(tree_rss_by_pid(pid).values())
+
+
+def tree_rss_by_pid(pid: int) -> dict[int, int]:
+    """RSS bytes of pid and of every descendant, by pid."""
+    out, frontier, page = {}, [pid], os.sysconf("SC_PAGE_SIZE")
     while frontier:
         current = frontier.pop()
         try:
-            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
+            out[current] = int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
             for task in Path(f"/proc/{current}/task").iterdir():
                 frontier.extend(int(c) for c in (task / "children").read_text().split())
         except (OSError, IndexError, ValueError):  # the process ended meanwhile
             continue
-    return total
+    return out
 
 
 def run_sweep(case: str, folder: Path, *options: str, everything: bool = False) -> dict:
@@ -96,16 +105,22 @@ def run_sweep(case: str, folder: Path, *options: str, everything: bool = False) 
                "--results-dir", str(folder / "results"), *options]
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = 0
+    peak, peaks = 0, {}  # the tree's peak; each process's own
     while proc.poll() is None:
-        peak = max(peak, tree_rss_bytes(proc.pid))
+        sizes = tree_rss_by_pid(proc.pid)
+        peak = max(peak, sum(sizes.values()))
+        for pid, size in sizes.items():
+            peaks[pid] = max(peaks.get(pid, 0), size)
         time.sleep(0.02)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.read().decode()[-2000:])
     manifest = next((folder / "results").glob("*/manifest.json"))
     facts = json.loads(manifest.read_text())
+    workers = [size for pid, size in peaks.items() if pid != proc.pid]
     return {"wall_s": wall, "peak_rss_mb": peak / 1e6, "combos": facts["grid_size"],
+            "parent_peak_mb": peaks.get(proc.pid, 0) / 1e6,
+            "worker_peak_mb": max(workers, default=0) / 1e6,
             "processes": facts["budget"]["processes"], "threads": facts["budget"]["threads"],
             "tasks": facts["budget"]["tasks"], "timings": facts["timings"]}
 
@@ -226,6 +241,41 @@ def case_huge(repeat: int) -> dict:
     return summarise(runs["huge"])
 
 
+def case_memory(repeat: int, grids: tuple[str, ...] = ("980", "5040", "20160", "100800"),
+                ) -> dict:
+    """Memory flat as the grid grows (issue 23): the peak RSS of each process, the parent's
+    and the largest worker's, on grids of 980 -> 5,040 -> 20,160 -> 100,800 combos at
+    --max-cpus 2, without trades (--store-trades none: 100,800 combos with every trade would
+    write ~20 GB). Every grid runs on 2 processes with the tasks the plan cuts for 2 (4 a
+    process, at most ROWS_PER_TASK rows): given as --batch-size, so that the 980 grid,
+    below the one-process threshold, splits too. Goal: each within 10 % of the 980 grid's."""
+    from research.plan import ROWS_PER_TASK
+
+    def options(name: str) -> tuple[str, ...]:
+        combos = 1
+        for values in SPECS[name]["grid"].values():
+            combos *= len(values)
+        batch = max(1, min(-(-min(combos, 50_000) // 8), ROWS_PER_TASK // 262))
+        return ("--max-cpus", "2", "--batch-size", str(batch), "--store-trades", "none",
+                "--max-combos", "200000")
+
+    runs = alternate({name: (name, options(name)) for name in grids}, repeat)
+    first = grids[0]
+
+    def peaks(name: str, key: str) -> dict:
+        return spread([s[key] for s in runs[name]], 0)
+
+    def ratio(name: str, key: str) -> dict:
+        return spread([b[key] / a[key] for a, b in zip(runs[first], runs[name], strict=True)],
+                      2)
+
+    return {name: {**summarise(runs[name]), "parent_peak_mb": peaks(name, "parent_peak_mb"),
+                   "worker_peak_mb": peaks(name, "worker_peak_mb"),
+                   f"parent_over_{first}": ratio(name, "parent_peak_mb"),
+                   f"worker_over_{first}": ratio(name, "worker_peak_mb")}
+            for name in grids} | {"goal": "each process within 1.10x of the 980 grid's"}
+
+
 def case_dask(repeat: int) -> dict:
     """The 980 grid on 2 local loky processes vs a local dask cluster of 2 workers (both cut
     into 28 tasks: the grid alone is too little work for a second loky process)."""
@@ -238,7 +288,8 @@ def case_dask(repeat: int) -> dict:
 
 
 CASES = {"floor": case_floor, "default": case_default, "costs": case_costs,
-         "split": case_split, "big": case_big, "huge": case_huge, "dask": case_dask}
+         "split": case_split, "big": case_big, "huge": case_huge, "dask": case_dask,
+         "memory": case_memory}
 
 
 def main() -> None:
@@ -247,7 +298,12 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=["floor", "default", "costs", "split"],
                         choices=list(CASES))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true",
+                        help="one run of each; the memory case on 980 and 5,040 combos only")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = 1
+        CASES["memory"] = functools.partial(case_memory, grids=("980", "5040"))
     report = {"benchmark": "sweep", "python": sys.version.split()[0],
               "usable_cores": len(os.sched_getaffinity(0))}
     for name in args.cases:

@@ -20,6 +20,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from research.engine.execution import ExitRules
 from research.engine.params import RunParams
@@ -29,8 +30,25 @@ from research.parallel.budget import split_budget
 TASKS_PER_PROCESS = 4  # a few tasks per process keeps the processes evenly loaded
 ROWS_PER_TASK = 131_072  # caps a task by its rows, so memory stays flat as the grid grows
 # Below this much work (combos x ranges) a second process costs more than it saves: its
-# start-up, imports and the bars' trip outweigh the split (measured: benchmarks/sweep.py).
+# start-up (now overlapping the data's load: research_runner), the bars' trip (once, a
+# memory-mapped file: research.shared_bars) and the merge of its shards outweigh the split.
+# Measured by `python -m benchmarks.threshold` (whole process, --max-cpus 1 vs 2 processes,
+# alternately, 2 runs each, on the 2-core machine shared with other work, load 4-9): 2
+# processes vs 1 were 0.44x (0.30-0.59) at 44,016 combos x ranges, 0.81x (0.37-1.26) at
+# 256,760, 0.65x (0.43-0.87) at 660,240 and 1.06x (0.80-1.32) at 1,320,480: the first size
+# where a second process paid is above 1,000,000, so the threshold stays there. On a quiet
+# machine the lead re-measures it; the manifest records the value used.
 SECOND_PROCESS_MIN_WORK = 1_000_000
+# Engine threads split one range table (a task's dates x slots) into slices on a thread
+# pool started per call; below this many ranges a call is too short for a second thread to
+# pay its start and the slices' merge, and a split would be slower than one thread
+# (issue 23: 168 combos, one year, 1 x 2 threads 0.43-0.50 s vs 0.27-0.31 s on one).
+# Measured by `python -m benchmarks.threshold --parts threads` (one task of 24 combos, 1 vs
+# 2 threads alternately, 5 runs, same machine and load): 2 threads vs 1 were 0.54x
+# (0.47-0.73) at 262 ranges, 0.61x (0.49-0.79) at 522, 1.08x (0.92-1.14) at 1,305 and
+# 0.94x (0.84-1.10) at 2,610; a second thread is planned from 1,305 ranges up (5 years of
+# one slot, or a year of 5 slots), never below.
+SECOND_THREAD_MIN_RANGES = 1_305
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,39 +73,92 @@ class Task:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Tasks and the split of the CPU budget into processes x threads (docs/architecture.md)."""
+    """Tasks and the split of the CPU budget into processes x threads (docs/architecture.md).
+
+    `work` is the plan's combos x ranges (None when the data's dates were not given) and
+    `split` says in words why the budget was split so; both, with the thresholds, go to the
+    manifest (`to_dict`).
+    """
 
     tasks: tuple[Task, ...]
     processes: int
     threads: int
     budget: int
+    work: int | None = None
+    split: str = "the budget over the tasks"
 
     @classmethod
     def for_combos(cls, combos: Sequence[RunParams], budget: int,
                    batch_size: int | None = None, *, n_dates: int | None = None,
-                   single_process_below: int = SECOND_PROCESS_MIN_WORK) -> Plan:
+                   single_process_below: int | None = None,
+                   second_thread_from: int | None = None) -> Plan:
         """Cut `combos` into tasks, then split `budget` for that many tasks.
 
         With `n_dates` (the data's trading dates) a task holds at most ROWS_PER_TASK rows
-        (a combo writes at most one row per date and slot), and a sweep whose work (combos
-        x ranges) is below `single_process_below` stays in one process, its threads taking
-        the whole budget. A given `batch_size` is a cut the caller chose: used as it is,
-        spread over processes as usual.
+        (a combo writes at most one row per date and slot), a sweep whose work (combos x
+        ranges) is below `single_process_below` stays in one process, and that process
+        takes a second engine thread only where a task's range table (dates x slots) holds
+        `second_thread_from` ranges or more: the plan never picks a split that measured
+        slower than one worker (benchmarks/threshold.py). A given `batch_size` is a cut the
+        caller chose: used as it is, the budget spread over its tasks as usual. The two
+        thresholds default to SECOND_PROCESS_MIN_WORK and SECOND_THREAD_MIN_RANGES.
+
+        >>> one_slot = {"enabled_sessions": ("S2",), "enabled_slots": (("S2", ("09:30",)),)}
+        >>> combos = [RunParams(instrument="ES", target=t, **one_slot) for t in range(10, 178)]
+        >>> plan = Plan.for_combos(combos, budget=2, n_dates=262)  # 168 combos, one year
+        >>> plan.processes, plan.threads, plan.work  # 262 ranges a task: one thread pays more
+        (1, 1, 44016)
         """
-        rows = [n_dates * _slots(rp) for rp in combos] if n_dates is not None else None
-        few = batch_size is None and rows is not None and sum(rows) < single_process_below
+        if single_process_below is None:
+            single_process_below = SECOND_PROCESS_MIN_WORK
+        if second_thread_from is None:
+            second_thread_from = SECOND_THREAD_MIN_RANGES
+        rows = [n_dates * slots_of(rp) for rp in combos] if n_dates is not None else None
+        work = sum(rows) if rows is not None else None
+        few = batch_size is None and work is not None and work < single_process_below
         processes, _ = split_budget(1 if few else budget, max(1, len(combos)))
+        chosen = batch_size
         if batch_size is None and rows:
             batch_size = min(_even_batch(len(combos), processes),
                              max(1, ROWS_PER_TASK // max(1, max(rows))))
         tasks = plan_tasks(combos, processes, batch_size)
         processes, threads = split_budget(budget, max(1, len(tasks)))
+        split = "the budget over the tasks"
         if few:
             processes, threads = 1, budget
-        return cls(tuple(tasks), processes, threads, budget)
+            split = (f"one process: {work:,} combos x ranges, below the "
+                     f"{single_process_below:,} a second process needs to pay")
+        if chosen is None and rows and threads > 1 and max(rows) < second_thread_from:
+            threads = 1
+            split += (f"; one thread: a task's {max(rows):,} ranges are below the "
+                      f"{second_thread_from:,} a second thread needs to pay")
+        return cls(tuple(tasks), processes, threads, budget, work, split)
 
-    def to_dict(self) -> dict[str, int]:
-        return {"processes": self.processes, "threads": self.threads, "tasks": len(self.tasks)}
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's word on the plan (its ``budget``), with the thresholds it used."""
+        return {"processes": self.processes, "threads": self.threads, "tasks": len(self.tasks),
+                "work": self.work, "split": self.split,
+                "second_process_min_work": SECOND_PROCESS_MIN_WORK,
+                "second_thread_min_ranges": SECOND_THREAD_MIN_RANGES}
+
+
+def early_processes(n_combos: int, slots: int, n_dates: int | None, budget: int,
+                    batch_size: int | None = None) -> int:
+    """How many worker processes the plan will likely want, before the data is loaded (its
+    trading dates guessed from the spec's start and end, else assumed many): what the runner
+    starts early, so that their start-up overlaps the load. 1: none worth starting. A given
+    `batch_size` cuts the tasks whatever the work (Plan.for_combos).
+
+    >>> early_processes(168, 1, 262, budget=2), early_processes(20_160, 1, 262, budget=2)
+    (1, 2)
+    >>> early_processes(168, 1, 262, budget=2, batch_size=21)  # 8 tasks
+    2
+    """
+    if batch_size is not None:
+        return split_budget(budget, max(1, math.ceil(n_combos / batch_size)))[0]
+    if n_dates is not None and n_combos * slots * n_dates < SECOND_PROCESS_MIN_WORK:
+        return 1
+    return split_budget(budget, max(1, n_combos))[0]
 
 
 def plan_tasks(combos: Sequence[RunParams], processes: int,
@@ -124,9 +195,13 @@ def _even_batch(n_combos: int, processes: int) -> int:
     return max(1, math.ceil(n_combos / tasks))
 
 
-def _slots(rp: RunParams) -> int:
-    """Ranges per date: one for your own range, else one per enabled slot; times the
-    entries a range may take (max_entries_per_day)."""
+def slots_of(rp: RunParams) -> int:
+    """The ranges a combo trades per date: one for your own range, else one per enabled
+    slot; times the entries a range may take (max_entries_per_day).
+
+    >>> slots_of(RunParams(instrument="ES"))  # every slot of the default session
+    7
+    """
     per_date = (1 if rp.range_start is not None
                 else sum(len(rp.slots_for(session)) for session in rp.enabled_sessions))
     return per_date * rp.max_entries_per_day

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, suppress
+from contextlib import ExitStack, closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,13 @@ from research.engine.resolve import check_seconds, load_seconds
 from research.engine.synthetic import synthetic_bars  # noqa: F401 - the doctests use it
 from research.errors import ResearchError
 from research.outputs import Sweep
-from research.parallel.backends import release_workers, run_tasks
+from research.parallel.backends import Session, release_workers
 from research.parallel.interrupt import checkpoint
 from research.parallel.settings import ParallelSpec
-from research.plan import Plan
+from research.plan import Plan, early_processes, slots_of
 from research.progress import Progress
 from research.report import write_heatmaps, write_report
+from research.results.compaction import remember_task
 from research.results.lock import hold
 from research.results.provenance import explain_change, trusted_facts
 from research.results.record import (
@@ -45,6 +46,7 @@ from research.results.record import (
     set_step,
 )
 from research.results.store import SUMMARY, StoreWriteError, SweepStore
+from research.shared_bars import shared_bars, warm_up_bars
 from research.spec.arguments import check_max_combos, check_runner_arguments, check_store_trades
 from research.spec.grid import SweepSpec, build_spec
 from research.spec.prepared import (
@@ -53,8 +55,9 @@ from research.spec.prepared import (
     RunnerOptions,
     SweepSettings,
     data_label,
+    expected_dates,
 )
-from research.worker import failure_record, run_task
+from research.worker import failure_record, run_task, warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +69,7 @@ class _GridRun:
     failures: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     combos_run: int = 0
-    plan: dict[str, int] = field(default_factory=dict)  # the chunks' plans in one
+    plan: dict[str, Any] = field(default_factory=dict)  # the chunks' plans in one
     # every combo's id in grid order (done or not), for compaction: ~60 bytes a combo, so
     # the grid's RunParams need not be built a second time
     combo_ids: list[str] = field(default_factory=list)
@@ -76,9 +79,10 @@ class _GridRun:
         self.combos_run += sum(len(task.combos) for task in plan.tasks)
         # the widest chunk's processes x threads (a small last chunk may run on fewer)
         tasks = self.plan.get("tasks", 0) + len(plan.tasks)
+        work = None if plan.work is None else (self.plan.get("work") or 0) + plan.work
         if plan.processes >= self.plan.get("processes", 0):
             self.plan = plan.to_dict()
-        self.plan["tasks"] = tasks
+        self.plan["tasks"], self.plan["work"] = tasks, work
         for name, seconds in timings.items():
             self.timings[name] = self.timings.get(name, 0.0) + seconds
 
@@ -200,6 +204,31 @@ class ResearchRunner:
 
     def _run_locked(self, spec: SweepSpec, settings: SweepSettings, store: SweepStore,
                     fresh: bool, started: float) -> Sweep:
+        # One backend session for the whole sweep (every chunk); its temporary files go
+        # however the sweep ends (research.shared_bars).
+        with ExitStack() as stack:
+            session = stack.enter_context(Session(settings.parallel, None))
+            self._start_workers_early(spec, settings, session, stack)
+            return self._run_session(spec, settings, store, fresh, started, session)
+
+    def _start_workers_early(self, spec: SweepSpec, settings: SweepSettings, session: Session,
+                             stack: ExitStack) -> None:
+        """Start the worker processes the plan will likely want now, so that their start-up
+        (imports, the compiled kernels) overlaps the data's load and the plan (issue 23)."""
+        parallel = settings.parallel
+        if parallel.backend != "loky" or parallel.budget < 2:
+            return
+        first = next(iter(spec.iter_combos()), None)
+        if first is None:
+            return
+        processes = early_processes(spec.size, slots_of(first), expected_dates(spec, self.data),
+                                    parallel.budget, parallel.batch_size)
+        if processes > 1:
+            handle = stack.enter_context(shared_bars(warm_up_bars(), "warm-up"))
+            session.start_workers(processes, warm_up, (handle, processes))
+
+    def _run_session(self, spec: SweepSpec, settings: SweepSettings, store: SweepStore,
+                     fresh: bool, started: float, session: Session) -> Sweep:
         progress = Progress(self.progress)  # research/progress.py: first line, bar, log lines
         prepared = self._load(spec, settings, progress)
         # 1-second bars deciding ambiguous trades (data.resolve_with), checked before any
@@ -211,7 +240,7 @@ class ResearchRunner:
         logger.info("%s: %d combos, %d finished earlier", spec.name, spec.size,
                     len(prepared.done))
         try:
-            run = self._run_grid(prepared, store, progress)
+            run = self._run_grid(prepared, store, progress, session)
             compact_started = time.perf_counter()
             heatmaps = self._compact(prepared, run.combo_ids, store, progress)
             store.update_manifest(fills=_fills_with_band(store))
@@ -262,34 +291,44 @@ class ResearchRunner:
 
     # -- how to run it --
 
-    def _run_grid(self, prepared: PreparedSweep, store: SweepStore,
-                  progress: Progress) -> _GridRun:
-        """Every combo not done, chunk after chunk (PreparedSweep.chunks): the grid is
-        streamed, never held whole. The first line is said once the first chunk is planned."""
+    def _run_grid(self, prepared: PreparedSweep, store: SweepStore, progress: Progress,
+                  session: Session) -> _GridRun:
+        """Every combo not done, chunk after chunk (PreparedSweep.chunks) on one backend
+        session: the grid is streamed, never held whole. The first line is said once the
+        first chunk is planned. Loky workers get the bars once, as a memory-mapped file
+        (research.shared_bars), written when a chunk first plans several processes."""
         run = _GridRun()
         settings = prepared.settings
-        with progress:
+        session.data = session.shared = prepared.bars
+        with progress, ExitStack() as bars_file:  # the file goes with the grid's last task
             for number, chunk in enumerate(prepared.chunks()):
                 run.combo_ids.extend(chunk.combo_ids)
                 if number == 0:
                     progress.start(prepared.first_line(chunk))
+                if (chunk.plan.processes > 1 and settings.parallel.backend == "loky"
+                        and session.shared is session.data):
+                    session.shared = bars_file.enter_context(shared_bars(prepared.bars))
                 failures, timings = self._run_parallel_strategy(
-                    prepared.bars, chunk.plan, store, settings.parallel, settings.store_trades,
-                    progress)
+                    prepared, chunk.plan, store, progress, session)
                 run.add(chunk.plan, failures, timings)
-        if run.plan.get("processes", 1) > 1:  # idle, they would hold memory through compaction
-            release_workers(settings.parallel)
+            session.close()  # a warm-up the plan did not need; a dask cluster
+            # idle, loky's workers would hold memory through compaction
+            if run.plan.get("processes", 1) > 1 or session.started_early:
+                release_workers(settings.parallel)
         return run
 
-    def _run_parallel_strategy(self, bars: Bars, plan: Plan, store: SweepStore,
-                               settings: ParallelSpec, store_trades: bool, progress: Progress,
+    def _run_parallel_strategy(self, prepared: PreparedSweep, plan: Plan, store: SweepStore,
+                               progress: Progress, session: Session,
                                ) -> tuple[list[dict[str, Any]], dict[str, float]]:
         """Fan the plan's tasks out on the backend (docs/architecture.md); publish each result.
 
         A task that fails as a whole (its worker died, the cluster lost it) marks the
         combos still pending as failed, for a re-run to retry. A store write that fails
-        is not a combo's fault: it propagates and stops the sweep.
+        is not a combo's fault: it propagates and stops the sweep. Each published task is
+        listed for compaction as it is written (compaction.remember_task: never read back).
         """
+        bars, settings = prepared.bars, prepared.settings.parallel
+        store_trades = prepared.settings.store_trades
         store.update_manifest(parallel=settings.to_dict(),
                               budget={"max_cpus": settings.budget, "backend": settings.backend,
                                       **plan.to_dict()})
@@ -297,10 +336,9 @@ class ResearchRunner:
         pending = {task.task_id: task for task in plan.tasks}
         timings = {"engine_s": 0.0, "store_s": 0.0}
         execute_started = time.perf_counter()
-        results = run_tasks(run_task, bars, plan.tasks,
-                            (bars.last_ts_ns, plan.threads, self.stages, store_trades,
-                             self._seconds),
-                            settings, plan.processes)
+        results = session.results(run_task, plan.tasks,
+                                  (bars.last_ts_ns, plan.threads, self.stages, store_trades,
+                                   self._seconds), plan.processes)
         with closing(results):
             while pending:
                 try:
@@ -317,7 +355,9 @@ class ResearchRunner:
                     progress.update(0, sum(len(task.combos) for task in pending.values()))
                     break
                 store_started = time.perf_counter()
-                store.write_task(result.task_id, result.summaries, result.trades, result.daily)
+                summary = store.write_task(result.task_id, result.summaries, result.trades,
+                                           result.daily)
+                remember_task(store, result.task_id, summary, prepared.dates, store_trades)
                 timings["store_s"] += time.perf_counter() - store_started
                 timings["engine_s"] += result.engine_seconds
                 failures.extend(result.failures)

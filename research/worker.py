@@ -35,6 +35,9 @@ from research.results.daily import daily_table
 from research.results.metrics import ComboRows, grouped_metrics
 from research.results.schemas import TRADES_SCHEMA, trades_table
 from research.results.store import encode_shards
+from research.shared_bars import BarsFile, forget_opened, opened_bars
+
+WARM_UP_WAIT_S = 60.0  # the longest a warm worker waits for the others to start
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +51,44 @@ class TaskResult:
     worker: dict[str, Any] = field(default_factory=dict)
 
 
-def run_task(bars: Bars, task: Task, as_of_ns: int, threads: int,
+def run_task(bars: Bars | BarsFile, task: Task, as_of_ns: int, threads: int,
              stages: Stages = ENGINE_STAGES, store_trades: bool = True,
              seconds: Bars | None = None) -> TaskResult:
     """Run one task's combos on `threads` engine threads (`seconds`: 1-second bars that
-    decide ambiguous trades, data.resolve_with)."""
+    decide ambiguous trades, data.resolve_with). `bars` may be a research.shared_bars
+    BarsFile, mapped once per worker process."""
     with deferred():  # kernels run in this thread: a signal waits for a checkpoint
-        return _run_task(bars, task, as_of_ns, threads, stages, store_trades, seconds)
+        return _run_task(opened_bars(bars), task, as_of_ns, threads, stages, store_trades,
+                         seconds)
+
+
+def warm_up(handle: BarsFile, workers: int = 1, wait_s: float = WARM_UP_WAIT_S) -> int:
+    """What a worker started early does once, while the parent loads the data: the imports
+    (unpickling this call did them), then one combo on the tiny read-only bars of `handle`
+    (research.shared_bars.warm_up_bars), so every kernel the engine calls is loaded from
+    numba's cache or compiled. Then it waits (at most `wait_s`) until `workers` processes
+    have arrived, so that each of the `workers` calls warms a different worker: a worker
+    done early would otherwise take a second call while another has not started yet.
+    Returns the worker's pid.
+
+    >>> from research.shared_bars import shared_bars, warm_up_bars
+    >>> with shared_bars(warm_up_bars(), "warm") as handle:
+    ...     warm_up(handle) == os.getpid()
+    True
+    """
+    bars = opened_bars(handle)
+    rp = RunParams(instrument="ES")
+    run_task(bars, Task("warm-up", (rp,)), bars.last_ts_ns, 1, ENGINE_STAGES, True)
+    forget_opened()  # the sweep's own bars come next
+    # the handle's folder is the parent's own (mkdtemp, mode 0700): one empty file a worker
+    folder = os.path.dirname(handle.path)
+    with open(os.path.join(folder, f"arrived-{os.getpid()}"), "wb"):
+        pass
+    deadline = time.monotonic() + wait_s
+    while (time.monotonic() < deadline and
+           sum(name.startswith("arrived-") for name in os.listdir(folder)) < workers):
+        time.sleep(0.01)
+    return os.getpid()
 
 
 def _run_task(bars: Bars, task: Task, as_of_ns: int, threads: int, stages: Stages,

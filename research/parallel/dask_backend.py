@@ -4,7 +4,8 @@ Imported only when a sweep asks for ``backend: dask``, so ``dask[distributed]`` 
 optional extra. The parent process keeps every other duty: it loads the bars, scatters them
 once to every worker, and remains the single writer of results (the runner's store), so
 resume works exactly as with loky. Without a scheduler address a ``LocalCluster`` of
-``n_workers`` processes with one thread each is started and closed here.
+``n_workers`` processes with one thread each is started and closed here, once per sweep
+(`DaskSession`), not once per chunk of its tasks.
 """
 
 from __future__ import annotations
@@ -45,39 +46,77 @@ SPAWN_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 def dask_results(fn: Callable[..., T], bars: Any, tasks: Sequence[Any], extra_args: tuple, *,
                  scheduler: str | None, n_workers: int) -> Iterator[T]:
-    """Yield ``fn(bars, task, *extra_args)`` for every task, in completion order.
+    """Yield ``fn(bars, task, *extra_args)`` for every task, in completion order, on a
+    `DaskSession` of its own (opened here, closed when the generator ends or is closed).
 
-    ``bars`` is scattered to every worker once, up front (joblib's ``scatter=``), and each
-    task receives that one future instead of a copy. A worker lost mid-run makes the
-    scheduler retry its task elsewhere; if it still fails (``KilledWorker``), the exception
-    leaves this generator and the runner records the unfinished combos as failed, for a
-    re-run to complete. Closing the generator early (or an interrupt) shuts down the client
-    and any cluster started here.
+    A worker lost mid-run makes the scheduler retry its task elsewhere; if it still fails
+    (``KilledWorker``), the exception leaves this generator and the runner records the
+    unfinished combos as failed, for a re-run to complete. Closing the generator early (or
+    an interrupt) shuts down the client and any cluster started here.
     """
-    distributed = _import_distributed()
+    _import_distributed()
     if not tasks:
         return
-    saved_env = {name: os.environ.get(name) for name in SPAWN_ENV_VARS}
-    with ExitStack() as stack:
-        stack.callback(_restore_env, saved_env)
-        stack.enter_context(_quiet_distributed())
-        if scheduler is None:
-            # Whatever the tasks need on arrival: the task function's and the bars' modules.
-            modules = (getattr(fn, "__module__", None), type(bars).__module__)
-            client = _local_client(distributed, n_workers, modules, stack)
-        else:
-            client = _remote_client(distributed, scheduler, stack)
-        logger.info("dask: %d tasks on %s (%d worker threads)", len(tasks),
-                    scheduler or "a local cluster", sum(client.nthreads().values()))
-        # The backend scatters the bars right here, once, with broadcast=True, and maps
-        # id(bars) to that one future for every call below.
-        backend = FailFastDaskBackend(client=client, scatter=[bars])
-        with joblib.parallel_config(backend=backend):
-            calls = (joblib.delayed(fn)(bars, task, *extra_args) for task in tasks)
+    session = DaskSession(bars, scheduler=scheduler, n_workers=n_workers,
+                          modules=(getattr(fn, "__module__", None),))
+    try:
+        yield from session.results(fn, tasks, extra_args)
+    finally:
+        session.close()
+
+
+class DaskSession:
+    """One client (and, without a scheduler address, one LocalCluster of `n_workers`
+    processes with one thread each) for a whole sweep, whatever its number of chunks: the
+    bars are scattered to every worker once, up front (joblib's ``scatter=``), and each task
+    receives that one future instead of a copy. `started` counts the clusters and clients
+    this process opened (tests count them).
+
+    >>> DaskSession.started["clients"] >= 0
+    True
+    """
+
+    started = {"clusters": 0, "clients": 0}
+
+    def __init__(self, bars: Any, *, scheduler: str | None, n_workers: int,
+                 modules: Sequence[str | None] = ("research.worker",)) -> None:
+        distributed = _import_distributed()
+        self._stack = ExitStack()
+        self._stack.callback(_restore_env, {name: os.environ.get(name)
+                                            for name in SPAWN_ENV_VARS})
+        try:
+            self._stack.enter_context(_quiet_distributed())
+            if scheduler is None:
+                # Whatever the tasks need on arrival: the task function's and the bars' modules.
+                client = _local_client(distributed, n_workers,
+                                       (*modules, type(bars).__module__), self._stack)
+            else:
+                client = _remote_client(distributed, scheduler, self._stack)
+            DaskSession.started["clients"] += 1
+            logger.info("dask: tasks on %s (%d worker threads)", scheduler or "a local cluster",
+                        sum(client.nthreads().values()))
+            # The backend scatters the bars right here, once, with broadcast=True, and maps
+            # id(bars) to that one future for every call of every chunk.
+            self.bars = bars
+            self.backend = FailFastDaskBackend(client=client, scatter=[bars])
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def results(self, fn: Callable[..., T], tasks: Sequence[Any],
+                extra_args: tuple) -> Iterator[T]:
+        """Yield ``fn(bars, task, *extra_args)`` for every task, in completion order."""
+        with joblib.parallel_config(backend=self.backend):
+            calls = (joblib.delayed(fn)(self.bars, task, *extra_args) for task in tasks)
             # Tasks are already batches of combos sized by the runner: joblib must not
             # batch them again (batch_size=1), which would only unbalance the workers.
             yield from joblib.Parallel(n_jobs=-1, batch_size=1,
                                        return_as="generator_unordered")(calls)
+
+    def close(self) -> None:
+        """Shut the client and any cluster started here down; the parent's thread
+        variables come back."""
+        self._stack.close()
 
 
 class FailFastDaskBackend(DaskDistributedBackend):
@@ -144,6 +183,7 @@ def _local_client(distributed: Any, n_workers: int, modules: Sequence[str | None
         n_workers=max(1, n_workers), threads_per_worker=1, processes=True,
         dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR))
+    DaskSession.started["clusters"] += 1
     return stack.enter_context(distributed.Client(cluster, set_as_default=False))
 
 

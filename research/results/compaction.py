@@ -58,6 +58,7 @@ from research.results.store import (
 
 logger = logging.getLogger(__name__)
 DAILY_ROW_GROUP_ROWS = 1024  # combos per row group of daily.parquet
+CHECKSUMS = "compacted checksums"  # SweepStore.sources_seen's entry for the outputs' check
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,13 @@ def find_sources(store: SweepStore, dates: np.ndarray, with_trades: bool = True)
                    store.shard_path(task_id, DAILY_SUFFIX),
                    store.shard_path(task_id, TRADES_SUFFIX)) for task_id in store.committed_tasks()]
     if is_regular(store.root / SUMMARY):
-        changed = _changed_outputs(store, with_trades)
+        # their checksums are read (whole files hashed) once a sweep, as the footers are
+        key = _files_key((store.root / SUMMARY, store.root / DAILY, store.root / TRADES),
+                         with_trades, dates)
+        seen = store.sources_seen.get(CHECKSUMS)
+        changed = seen[1] if seen is not None and seen[0] == key else \
+            _changed_outputs(store, with_trades)
+        store.sources_seen[CHECKSUMS] = (key, changed)
         if changed:  # its checksums say it is not what was written: never carried forward
             problems["compacted"] = changed
         else:
@@ -160,14 +167,52 @@ def find_sources(store: SweepStore, dates: np.ndarray, with_trades: bool = True)
     for name, summary, daily, trades in candidates:
         for path in (summary, daily):  # a link, FIFO or device there: refused, never read
             regular_or_absent(path)
-        source, problem = _source(name, summary, daily,
-                                  trades if regular_or_absent(trades) else None,
-                                  with_trades, expected)
+        trades_path = trades if regular_or_absent(trades) else None
+        key = _files_key((summary, daily, trades_path), with_trades, dates)
+        seen = store.sources_seen.get(name)
+        if seen is not None and seen[0] == key:  # read (or written) earlier in this sweep
+            source, problem = seen[1]
+        else:
+            source, problem = _source(name, summary, daily, trades_path, with_trades, expected)
+            store.sources_seen[name] = (key, (source, problem))
         if source is not None:
             usable.append(source)
         if problem is not None:
             problems[name] = problem
     return Sources(tuple(usable), problems)
+
+
+def remember_task(store: SweepStore, task_id: str, summary: pa.Table, dates: np.ndarray,
+                  with_trades: bool = True) -> None:
+    """List a task's shards, just written by `store.write_task` (which returned `summary`),
+    as a source without reading them back: its trades rows follow its summary's `ranges`
+    (the worker encoded them so, research.results.store.encode_shards). A file changed
+    since (another identity) is read as usual by `find_sources`."""
+    paths = [store.shard_path(task_id, suffix)
+             for suffix in (SUMMARY_SUFFIX, DAILY_SUFFIX, TRADES_SUFFIX)]
+    trades = paths[2] if with_trades and regular_or_absent(paths[2]) else None
+    starts = dict(zip(summary.column("combo_id").to_pylist(),
+                      np.concatenate([[0], np.cumsum(summary.column("ranges").to_numpy())[:-1]])
+                      .tolist(), strict=True)) if trades is not None and len(summary) else {}
+    source = Source(task_id, to_table(summary, SHARD_SUMMARY_SCHEMA), paths[1], trades, starts)
+    store.sources_seen[task_id] = (_files_key((paths[0], paths[1], trades), with_trades, dates),
+                                   (source, None))
+
+
+def _files_key(paths: Sequence[Path | None], with_trades: bool, dates: np.ndarray,
+               ) -> tuple[Any, ...]:
+    """Which files these are (device, inode, size, modification time: a rewrite or a swap
+    changes it) and what they were checked against."""
+    stats = []
+    for path in paths:
+        try:
+            info = None if path is None else path.lstat()
+        except OSError:
+            info = None
+        stats.append(None if info is None else
+                     (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns))
+    span = (len(dates), int(dates[0]), int(dates[-1])) if len(dates) else (0,)
+    return (*stats, with_trades, span)
 
 
 def _changed_outputs(store: SweepStore, with_trades: bool) -> str | None:
@@ -180,14 +225,22 @@ def _changed_outputs(store: SweepStore, with_trades: bool) -> str | None:
 
 def _source(name: str, summary_path: Path, daily_path: Path, trades_path: Path | None,
             with_trades: bool, daily: pa.Schema) -> tuple[Source | None, str | None]:
-    """A source of the combos its files agree on, and the problem with the rest, if any."""
+    """A source of the combos its files agree on, and the problem with the rest, if any.
+    Each file's footer is read once (one ParquetFile each)."""
     try:
-        if pq.read_schema(daily_path).remove_metadata() != daily:
+        daily_file = pq.ParquetFile(daily_path)
+        if daily_file.schema_arrow.remove_metadata() != daily:
             return None, "its daily rows run over other trading dates"
-        summary = to_table(pq.read_table(summary_path), SHARD_SUMMARY_SCHEMA)
-        daily_ids = pq.read_table(daily_path, columns=["combo_id"]).column("combo_id")
-        trade_counts = _trade_counts(trades_path) if trades_path is not None else None
-        foreign = _foreign_task(name, (summary_path, daily_path, trades_path))
+        summary_file = pq.ParquetFile(summary_path)
+        summary = to_table(summary_file.read(), SHARD_SUMMARY_SCHEMA)
+        daily_ids = daily_file.read(columns=["combo_id"]).column("combo_id")
+        footers = [summary_file.schema_arrow.metadata, daily_file.schema_arrow.metadata]
+        trade_counts = None
+        if trades_path is not None:
+            trades_footer = pq.read_schema(trades_path).metadata
+            footers.append(trades_footer)
+            trade_counts = _trade_counts(trades_footer)
+        foreign = _foreign_task(name, (summary_path, daily_path, trades_path), footers)
     except (OSError, ValueError, pa.ArrowException) as exc:
         return None, f"unreadable ({type(exc).__name__}: {shorten(str(exc))})"
     if foreign:
@@ -213,23 +266,21 @@ def _source(name: str, summary_path: Path, daily_path: Path, trades_path: Path |
                   starts), problem
 
 
-def _foreign_task(name: str, paths: Sequence[Path | None]) -> str | None:
+def _foreign_task(name: str, paths: Sequence[Path | None],
+                  footers: Sequence[Mapping[bytes, bytes] | None]) -> str | None:
     """A shard file that names another task in its footer was put there from elsewhere."""
     if name == "compacted":
         return None
-    for path in paths:
-        if path is None:
-            continue
-        task = (pq.read_schema(path).metadata or {}).get(SHARD_TASK_KEY, b"").decode()
+    for path, footer in zip([p for p in paths if p is not None], footers, strict=True):
+        task = (footer or {}).get(SHARD_TASK_KEY, b"").decode()
         if task != name:
             return f"{path.name} holds task {shorten(task)}'s rows"
     return None
 
 
-def _trade_counts(path: Path) -> list[tuple[str, int]]:
+def _trade_counts(footer: Mapping[bytes, bytes] | None) -> list[tuple[str, int]]:
     """(combo_id, rows) in file order, from the footer of a trades file."""
-    metadata = pq.read_schema(path).metadata or {}
-    return [tuple(pair) for pair in json.loads(metadata.get(TRADE_ROWS_KEY, b"[]"))]
+    return [tuple(pair) for pair in json.loads((footer or {}).get(TRADE_ROWS_KEY, b"[]"))]
 
 
 def _pick(sources: Sequence[Source], grid: Iterable[tuple[str, Mapping[str, Any]]],

@@ -90,6 +90,10 @@ class SweepStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.shards = self.root / SHARDS
+        # What was read (or written) of each source's files this sweep, keyed by the files'
+        # identity (research.results.compaction.find_sources): resume and compaction read a
+        # shard's footers once, and a shard written here is never read back to be listed.
+        self.sources_seen: dict[str, tuple[Any, Any]] = {}
 
     # ---- lifecycle ----
     def prepare(self, trusted: Mapping[str, Any], manifest: Mapping[str, Any],
@@ -227,14 +231,15 @@ class SweepStore:
 
     # ---- shards ----
     def write_task(self, task_id: str, summaries: Sequence[Mapping[str, Any]],
-                   trades: bytes | None, daily: bytes) -> None:
+                   trades: bytes | None, daily: bytes) -> pa.Table:
         """Publish one task: trades shard (unless trades are not stored), daily shard, then
         the summary shard, the commit marker: a task is finished only once it exists.
 
         `trades` and `daily` are parquet bytes encoded by the worker, tagged with the task and
         its combos (shard_tag); they are published as they are. `summaries`
         holds one row per finished combo: combo_id and METRIC_COLUMNS. Re-running a task id
-        overwrites its unfinished shards, never another set of finished combos.
+        overwrites its unfinished shards, never another set of finished combos. Returns the
+        summary shard's table (compaction.remember_task lists it without a read).
         """
         if not _TASK_ID.match(task_id):
             raise ValueError(f"task id {task_id!r}: use letters, digits, '_' and '-' only")
@@ -250,6 +255,7 @@ class SweepStore:
             write_parquet(trades, self.shard_path(task_id, TRADES_SUFFIX))
         write_parquet(daily, self.shard_path(task_id, DAILY_SUFFIX))
         write_parquet(summary.replace_schema_metadata(shard_tag(task_id, combos)), marker)
+        return summary
 
     def shard_path(self, task_id: str, suffix: str) -> Path:
         return self.shards / (task_id + suffix)

@@ -249,6 +249,28 @@ def sweep_bars(spec: SweepSpec, data: BarsInput | None = None) -> Bars:
     return cached_bars(spec.data.path, spec.data.load, spec.data.cache)  # checked at parse
 
 
+def expected_dates(spec: SweepSpec, data: BarsInput | None = None) -> int | None:
+    """The trading dates `spec`'s data will likely hold, before it is read (about 5 in 7
+    calendar days from its start to its end, or its synthetic ones): what the runner sizes
+    the worker processes it starts while the data loads by. None: not known (the runner's
+    `data`, a path without start and end).
+
+    >>> from research.spec.grid import spec_from_dict
+    >>> expected_dates(spec_from_dict({"base": {"instrument": "ES"}, "data": {"synthetic": {
+    ...     "start": "2024-01-01", "end": "2024-12-31"}}}))
+    261
+    """
+    source = spec.data
+    if data is not None or source is None:
+        return None
+    span = (source.synthetic_kwargs() if source.synthetic is not None
+            else {"start": source.start, "end": source.end})
+    if not span.get("start") or not span.get("end"):
+        return None
+    days = (pd.Timestamp(span["end"]) - pd.Timestamp(span["start"])).days + 1
+    return max(1, days * 5 // 7)
+
+
 def data_label(spec: SweepSpec | None, data: BarsInput | None = None) -> str:
     """Where the bars for `spec` come from (the runner's `data` first), in a few words.
 
