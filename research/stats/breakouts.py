@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from research.engine.bars import Bars
-from research.engine.clock import utc_to_chicago
 from research.engine.inputs import BarsInput
 from research.errors import SpecError, shorten
+from research.spec.prepared import bar_dates
 from research.stats.definitions import RangeDefinition
 from research.stats.kernel import (
     CONTINUED,
@@ -223,19 +223,6 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
         value = value.item() if isinstance(value, np.generic) else value
         out[key] = None if isinstance(value, float) and math.isnan(value) else value
     return out
-
-
-def bar_dates(bars: Bars) -> tuple[str, str]:
-    """The first and last bar's Chicago calendar dates ("-" without bars).
-
-    >>> from research import prepare_bars, synthetic_bars
-    >>> bar_dates(prepare_bars(synthetic_bars("ES", "2024-01-02", "2024-01-03"), "ES"))
-    ('2024-01-02', '2024-01-03')
-    """
-    if not len(bars):
-        return "-", "-"
-    first, last = utc_to_chicago(bars.ts_ns[[0, -1]])
-    return f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
 
 
 def _data_label(study: Study, data: BarsInput | None) -> str:
