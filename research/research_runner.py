@@ -57,7 +57,7 @@ from research.spec.prepared import (
     data_label,
     expected_dates,
 )
-from research.worker import failure_record, run_task, warm_up
+from research.worker import failure_record, run_task, unspooled, warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ class ResearchRunner:
         with closing(results):
             while pending:
                 try:
-                    result = next(results)
+                    result = unspooled(next(results))
                 except StopIteration:
                     break
                 except (KeyboardInterrupt, ResearchError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -53,13 +54,58 @@ class TaskResult:
 
 def run_task(bars: Bars | BarsFile, task: Task, as_of_ns: int, threads: int,
              stages: Stages = ENGINE_STAGES, store_trades: bool = True,
-             seconds: Bars | None = None) -> TaskResult:
+             seconds: Bars | None = None) -> TaskResult | SpooledResult:
     """Run one task's combos on `threads` engine threads (`seconds`: 1-second bars that
     decide ambiguous trades, data.resolve_with). `bars` may be a research.shared_bars
-    BarsFile, mapped once per worker process."""
+    BarsFile, mapped once per worker process; the result then comes back spooled in that
+    file's folder (`SpooledResult`: read it with `unspooled`)."""
     with deferred():  # kernels run in this thread: a signal waits for a checkpoint
-        return _run_task(opened_bars(bars), task, as_of_ns, threads, stages, store_trades,
-                         seconds)
+        result = _run_task(opened_bars(bars), task, as_of_ns, threads, stages, store_trades,
+                           seconds)
+    return _spooled(result, bars) if isinstance(bars, BarsFile) else result
+
+
+@dataclass(frozen=True, slots=True)
+class SpooledResult:
+    """A loky worker's TaskResult, left in a file of the sweep's private bars folder: what
+    goes back through the pipe is this path, a few hundred bytes.
+
+    Why: loky reads every worker's results from one pipe. A worker killed (SIGKILL, the OOM
+    killer) part-way through sending a result larger than the pipe writes in one go leaves
+    half a message, and loky's manager thread waits for the rest forever
+    (``process_executor.wait_result_broken_or_wakeup`` blocked in ``recv``): the sweep hangs
+    instead of failing those combos. A small message is written whole or not at all
+    (CPython's ``Connection._send_bytes`` sends up to 16 KiB in one write; a Linux pipe
+    takes a write that fits its free space whole).
+
+    >>> SpooledResult("/tmp/research-bars-x/result-t1-42.pickle").path[-6:]
+    'pickle'
+    """
+
+    path: str
+
+
+def _spooled(result: TaskResult, bars: BarsFile) -> SpooledResult:
+    folder = os.path.dirname(bars.path)  # the parent's mkdtemp folder, mode 0700
+    path = os.path.join(folder, f"result-{result.task_id}-{os.getpid()}.pickle")
+    with open(path, "wb") as out:
+        pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return SpooledResult(path)
+
+
+def unspooled(result: TaskResult | SpooledResult) -> TaskResult:
+    """The TaskResult a worker returned, read back (and its file removed) if it was spooled.
+
+    >>> unspooled(TaskResult("t", [], None, b"", [], 0.0)).task_id
+    't'
+    """
+    if not isinstance(result, SpooledResult):
+        return result
+    # Our own file in our own private folder (mkdtemp, 0700), written by our own worker.
+    with open(result.path, "rb") as spool:
+        loaded = pickle.load(spool)  # noqa: S301
+    os.unlink(result.path)
+    return loaded
 
 
 def warm_up(handle: BarsFile, workers: int = 1, wait_s: float = WARM_UP_WAIT_S) -> int:
