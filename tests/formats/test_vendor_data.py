@@ -284,6 +284,16 @@ def test_a_file_100_times_the_plausible_level_is_named(tmp_path, es_week):
         "range (300 .. 30000 points: prices in cents or a fixed-point scale?) (first: row 0 ")
 
 
+def test_crude_at_an_index_future_s_level_is_named_not_a_traceback(tmp_path, es_week):
+    # CL's plausible range starts below zero: the level's factor once took sqrt(lo x hi) < 0
+    path = write.canonical_csv(es_week.assign(instrument="CL"), tmp_path / "CL.csv")
+    _, report = load_with_report(path)
+    level = [warning.message for warning in report.warnings if warning.kind == "level"]
+    assert len(level) == 1 and level[0].startswith(
+        f"{path}: {len(es_week)} CL bar(s) with a price level about 10x off the plausible CL "
+        "range (-100 .. 400 points: prices in cents or a fixed-point scale?) (first: row 0 ")
+
+
 def test_crude_below_zero_is_no_bad_bar(tmp_path):
     crude = synthetic_bars("CL", "2020-04-13", "2020-04-17", seed=1)
     crude = crude.assign(**{name: crude[name] - 100.0 for name in PRICES})  # WTI, April 2020

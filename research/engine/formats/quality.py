@@ -148,7 +148,9 @@ def _checks(base: str, prices: dict[str, np.ndarray], utc_ns: np.ndarray,
         lo, hi = level
         off = np.flatnonzero((close > 10 * hi) | ((close < lo / 10) & (lo > 0) & (close > 0)))
         if off.size:
-            factor = 10 ** round(math.log10(abs(float(np.median(close[off]))) / math.sqrt(lo * hi)))
+            # the range's middle on a log scale; crude's range starts below zero (April 2020)
+            middle = math.sqrt(lo * hi) if lo > 0 else hi
+            factor = 10 ** round(math.log10(abs(float(np.median(close[off]))) / middle))
             out.append(("level", off, f"a price level about {factor:g}x off the plausible "
                         f"{base} range ({lo:g} .. {hi:g} points: prices in cents or a fixed-point"
                         " scale?)"))
