@@ -163,7 +163,22 @@ def bars_from_files(path: str | os.PathLike[str], options: LoadOptions) -> Bars:
     # the loader's names, contracts and volumes are not needed past here: let them go before
     # the Bars are made (issue 19: a large file's peak memory)
     del loaded, part, column, codes
+    # the wall clock's labels now, and the wall clock gone before the ticks are made
+    selected = _labelled(selected)
     return _bars(spec, selected, False, source, source_format)
+
+
+def _labelled(selected: _Rows) -> _Rows:
+    """`selected` with its minute and trading-date labels in place of its wall clock, worked
+    out TICKS_BLOCK_ROWS rows at a time (wall_clock_labels' int64 scratch stays small)."""
+    wall_ns = selected.wall_ns
+    minute_of_day = np.empty(wall_ns.size, dtype=np.int16)
+    trading_day = np.empty(wall_ns.size, dtype=np.int32)
+    for start in range(0, wall_ns.size, TICKS_BLOCK_ROWS):
+        stop = start + TICKS_BLOCK_ROWS
+        minute_of_day[start:stop], trading_day[start:stop] = \
+            wall_clock_labels(wall_ns[start:stop])
+    return dataclasses.replace(selected, wall_ns=None, labels=(minute_of_day, trading_day))
 
 
 def bars_by_symbol(path: str | os.PathLike[str], options: LoadOptions
@@ -236,13 +251,14 @@ class _Rows:
     """One instrument's selected rows as arrays: what both ways in make Bars of."""
 
     utc_ns: np.ndarray
-    wall_ns: np.ndarray  # Chicago wall clock of utc_ns
+    wall_ns: np.ndarray | None  # Chicago wall clock of utc_ns (None once `labels` are made)
     prices: dict[str, np.ndarray]  # float64, by PRICE_COLUMNS
     rows: np.ndarray  # each row's 0-based position among the source's rows (for errors)
     contracts: tuple[tuple[str, ...], np.ndarray]  # sorted names, int16 code per row
     held: np.ndarray | None = None  # rows kept after a roll for open trades only (contract_walk)
     load_warnings: tuple[str, ...] = ()  # the loader's warnings, repeated at the sweep's end
     dropped_bars: int = 0  # bad bars the loader left out (bad_bars: drop)
+    labels: tuple[np.ndarray, np.ndarray] | None = None  # wall_clock_labels(wall_ns), made early
 
 
 def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
@@ -252,7 +268,8 @@ def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
     ticks = {name: _to_ticks(prices[name], spec, snap_to_tick, rows, name, source)
              for name in PRICE_COLUMNS}
     _check_ohlc(ticks, prices, rows, source)
-    minute_of_day, trading_day = wall_clock_labels(selected.wall_ns)
+    minute_of_day, trading_day = selected.labels if selected.labels is not None \
+        else wall_clock_labels(selected.wall_ns)
     contracts, contract_code = selected.contracts
     held = selected.held
     if held is not None:  # rows kept after a roll for open trades only (contract_walk)
