@@ -171,14 +171,18 @@ def bars_from_files(path: str | os.PathLike[str], options: LoadOptions) -> Bars:
 def _labelled(selected: _Rows) -> _Rows:
     """`selected` with its minute and trading-date labels in place of its wall clock, worked
     out TICKS_BLOCK_ROWS rows at a time (wall_clock_labels' int64 scratch stays small)."""
-    wall_ns = selected.wall_ns
+    return dataclasses.replace(selected, wall_ns=None, labels=_labels(selected.wall_ns))
+
+
+def _labels(wall_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """wall_clock_labels(wall_ns), TICKS_BLOCK_ROWS rows at a time (bounded scratch)."""
     minute_of_day = np.empty(wall_ns.size, dtype=np.int16)
     trading_day = np.empty(wall_ns.size, dtype=np.int32)
     for start in range(0, wall_ns.size, TICKS_BLOCK_ROWS):
         stop = start + TICKS_BLOCK_ROWS
         minute_of_day[start:stop], trading_day[start:stop] = \
             wall_clock_labels(wall_ns[start:stop])
-    return dataclasses.replace(selected, wall_ns=None, labels=(minute_of_day, trading_day))
+    return minute_of_day, trading_day
 
 
 def bars_by_symbol(path: str | os.PathLike[str], options: LoadOptions
@@ -208,8 +212,9 @@ def bars_by_symbol(path: str | os.PathLike[str], options: LoadOptions
     # the loader's volumes, names and contracts are not read past here (names live on as
     # `codes`, contracts in `column`): let them go before the first Bars are made
     nothing = np.empty(0, dtype=object)
+    labels = _labels(part.wall_ns)  # every row's, once: the wall clock goes too
     loaded = dataclasses.replace(loaded, part=dataclasses.replace(
-        part, volume=None, names=nothing, contracts=nothing))
+        part, volume=None, names=nothing, contracts=nothing, wall_ns=np.empty(0, np.int64)))
     del part, names
     found: list[tuple[str, Bars | str | None]] = []
     for name in shown:
@@ -220,7 +225,8 @@ def bars_by_symbol(path: str | os.PathLike[str], options: LoadOptions
         try:
             spec = tradable_instrument(root, source)
             # no name for the selected rows: they go once this symbol's Bars are made
-            found.append((name, _bars(spec, _selected(loaded, spec, codes, symbols, column),
+            found.append((name, _bars(spec, _selected(loaded, spec, codes, symbols, column,
+                                                      labels),
                                       False, source, loaded.format)))
         except DataError as exc:
             found.append((name, str(exc)))
@@ -228,16 +234,21 @@ def bars_by_symbol(path: str | os.PathLike[str], options: LoadOptions
 
 
 def _selected(loaded: Loaded, spec: Instrument, codes: np.ndarray, symbols: list,
-              column: pd.Series | None) -> _Rows:
-    """The rows of `spec` among the loader's arrays (views of them when it is every row)."""
+              column: pd.Series | None,
+              labels: tuple[np.ndarray, np.ndarray] | None = None) -> _Rows:
+    """The rows of `spec` among the loader's arrays (views of them when it is every row);
+    with every row's `labels` (made early), those rather than the wall clock."""
     part, source = loaded.part, loaded.source
     rows = rows_of(codes, symbols, spec.symbol)
     if not rows.size:
         _no_rows(spec.symbol, [symbol.name for symbol in symbols], source)
     whole = rows.size == part.utc_ns.size
     contracts = _contracts_of(column, rows, codes, symbols)
+    if labels is not None:
+        labels = tuple(values if whole else values[rows] for values in labels)
     return _Rows(utc_ns=part.utc_ns if whole else part.utc_ns[rows],
-                 wall_ns=part.wall_ns if whole else part.wall_ns[rows],
+                 wall_ns=None if labels is not None else
+                 part.wall_ns if whole else part.wall_ns[rows], labels=labels,
                  prices={name: values if whole else values[rows]
                          for name, values in part.prices.items()},
                  rows=rows, contracts=contracts,
