@@ -169,20 +169,9 @@ def bars_from_files(path: str | os.PathLike[str], options: LoadOptions) -> Bars:
 
 
 def _labelled(selected: _Rows) -> _Rows:
-    """`selected` with its minute and trading-date labels in place of its wall clock, worked
-    out TICKS_BLOCK_ROWS rows at a time (wall_clock_labels' int64 scratch stays small)."""
-    return dataclasses.replace(selected, wall_ns=None, labels=_labels(selected.wall_ns))
-
-
-def _labels(wall_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """wall_clock_labels(wall_ns), TICKS_BLOCK_ROWS rows at a time (bounded scratch)."""
-    minute_of_day = np.empty(wall_ns.size, dtype=np.int16)
-    trading_day = np.empty(wall_ns.size, dtype=np.int32)
-    for start in range(0, wall_ns.size, TICKS_BLOCK_ROWS):
-        stop = start + TICKS_BLOCK_ROWS
-        minute_of_day[start:stop], trading_day[start:stop] = \
-            wall_clock_labels(wall_ns[start:stop])
-    return minute_of_day, trading_day
+    """`selected` with its minute and trading-date labels in place of its wall clock."""
+    return dataclasses.replace(selected, wall_ns=None,
+                               labels=wall_clock_labels(selected.wall_ns))
 
 
 def bars_by_symbol(path: str | os.PathLike[str], options: LoadOptions
@@ -212,7 +201,7 @@ def bars_by_symbol(path: str | os.PathLike[str], options: LoadOptions
     # the loader's volumes, names and contracts are not read past here (names live on as
     # `codes`, contracts in `column`): let them go before the first Bars are made
     nothing = np.empty(0, dtype=object)
-    labels = _labels(part.wall_ns)  # every row's, once: the wall clock goes too
+    labels = wall_clock_labels(part.wall_ns)  # every row's, once: the wall clock goes too
     loaded = dataclasses.replace(loaded, part=dataclasses.replace(
         part, volume=None, names=nothing, contracts=nothing, wall_ns=np.empty(0, np.int64)))
     del part, names
