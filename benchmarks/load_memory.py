@@ -14,9 +14,9 @@ and load path a fresh process imports research, resets its peak
 figure is that peak above the memory right after the imports, over the file's size.
 
 The paths: ``frame`` is ``load_bars``, ``bars`` ``bars_from_files`` (a sweep's load),
-``inspector`` the data inspector's screen (``research-data``: the frame, then each
-instrument's Bars). ``--code DIR`` runs the child in another checkout of the repository
-(a before/after comparison).
+``inspector`` the data inspector's screen (``research-data``: the loader's arrays,
+then each instrument's Bars, as ``data.bars_by_symbol`` makes them). ``--code DIR`` runs
+the child in another checkout of the repository (a before/after comparison).
 
 Linux only (``/proc``): elsewhere the peak is ``ru_maxrss``, which a child inherits from
 its parent at fork and so reads high.

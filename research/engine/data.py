@@ -25,10 +25,10 @@ from research.engine.clock import CHICAGO, iso_day, wall_clock_labels
 from research.engine.contract_walk import HELD_COLUMN, with_held
 from research.engine.errors_rows import SHOWN_ROWS, fail_rows
 from research.engine.formats.files import BAR_FILE_SUFFIXES, ScanLimitError, bar_files
-from research.engine.formats.loader import LoadReport, load_frame, load_parts
+from research.engine.formats.loader import Loaded, LoadReport, load_frame, load_parts
 from research.engine.formats.options import ColumnsLike, DateLike, LoadOptions, day_number_of
 from research.engine.formats.rows import float_prices, rows_of, take, tradable_instrument
-from research.engine.formats.symbols import classify
+from research.engine.formats.symbols import classify, parse_symbol
 from research.engine.instruments import Instrument
 from research.errors import DataError, InputTypeError
 
@@ -40,8 +40,8 @@ FRAME_SOURCE = "<frame>"
 OFF_GRID_TOLERANCE_TICKS = 0.01
 MAX_ABS_TICKS = 2.0**53  # beyond this a float price no longer maps to one exact tick count
 __all__ = ["BAR_FILE_SUFFIXES", "DateLike", "LoadOptions", "ScanLimitError", "bar_files",
-           "bars_from_files", "day_number_of", "describe_bars", "load_bars", "prepare_bars",
-           "tradable_instrument"]
+           "bars_by_symbol", "bars_from_files", "day_number_of", "describe_bars", "load_bars",
+           "prepare_bars", "tradable_instrument"]
 
 
 # ---------------------------------------------------------------- instruments
@@ -157,25 +157,93 @@ def bars_from_files(path: str | os.PathLike[str], options: LoadOptions) -> Bars:
     part, source = loaded.part, loaded.source
     spec = tradable_instrument(options.instrument, source)
     codes, symbols = classify(pd.Series(part.names, dtype=object))
-    rows = rows_of(codes, symbols, spec.symbol)
-    if not rows.size:
-        _no_rows(spec.symbol, [symbol.name for symbol in symbols], source)
-    whole = rows.size == part.utc_ns.size
     column = pd.Series(part.contracts, dtype=object) if (part.contracts != "").any() else None
-    contracts = _contracts_of(column, rows, codes, symbols)
-    selected = _Rows(utc_ns=part.utc_ns if whole else part.utc_ns[rows],
-                     wall_ns=part.wall_ns if whole else part.wall_ns[rows],
-                     prices={name: values if whole else values[rows]
-                             for name, values in part.prices.items()},
-                     rows=rows, contracts=contracts,
-                     held=loaded.held if loaded.held is None or whole else loaded.held[rows],
-                     load_warnings=loaded.report.messages,
-                     dropped_bars=loaded.report.dropped_bars)
+    selected = _selected(loaded, spec, codes, symbols, column)
     source_format = loaded.format
     # the loader's names, contracts and volumes are not needed past here: let them go before
     # the Bars are made (issue 19: a large file's peak memory)
     del loaded, part, column, codes
+    # the wall clock's labels now, and the wall clock gone before the ticks are made
+    selected = _labelled(selected)
     return _bars(spec, selected, False, source, source_format)
+
+
+def _labelled(selected: _Rows) -> _Rows:
+    """`selected` with its minute and trading-date labels in place of its wall clock."""
+    return dataclasses.replace(selected, wall_ns=None,
+                               labels=wall_clock_labels(selected.wall_ns))
+
+
+def bars_by_symbol(path: str | os.PathLike[str], options: LoadOptions
+                   ) -> tuple[LoadReport, tuple[tuple[str, Bars | str | None], ...]]:
+    """What the data inspector shows of a path: the loader's report and, for each symbol
+    its files hold (sorted), `prepare_bars(load_bars(...), root)`'s Bars, the message of
+    the DataError it raised (text), or None when the symbol is no instrument of the table.
+    Made from the loader's arrays, without the frame between (issue 19: the frame and its
+    per-row instrument names no longer sit beside the Bars being made).
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ES.txt"
+    >>> _ = path.write_text("12/02/2024,09:31,6045.25,6046,6045,6045.75,812\\n")
+    >>> report, found = bars_by_symbol(path, LoadOptions.checked(str(path)))
+    >>> [(symbol, len(bars)) for symbol, bars in found]
+    [('ES', 1)]
+    """
+    loaded = load_parts(path, options)
+    part, source = loaded.part, loaded.source
+    names = pd.Series(part.names, dtype=object)
+    codes, symbols = classify(names)
+    # the names as the inspector listed them from the frame's instrument column
+    shown = sorted({str(name) for name in names.dropna().unique()})
+    column = pd.Series(part.contracts, dtype=object) if (part.contracts != "").any() else None
+    # one small code a row instead of pandas' int64 (it stays beside every symbol's Bars)
+    codes = codes.astype(np.int16 if len(symbols) < np.iinfo(np.int16).max else np.int32)
+    # the loader's volumes, names and contracts are not read past here (names live on as
+    # `codes`, contracts in `column`): let them go before the first Bars are made
+    nothing = np.empty(0, dtype=object)
+    labels = wall_clock_labels(part.wall_ns)  # every row's, once: the wall clock goes too
+    loaded = dataclasses.replace(loaded, part=dataclasses.replace(
+        part, volume=None, names=nothing, contracts=nothing, wall_ns=np.empty(0, np.int64)))
+    del part, names
+    found: list[tuple[str, Bars | str | None]] = []
+    for name in shown:
+        root = parse_symbol(name).root
+        if root is None:
+            found.append((name, None))
+            continue
+        try:
+            spec = tradable_instrument(root, source)
+            # no name for the selected rows: they go once this symbol's Bars are made
+            found.append((name, _bars(spec, _selected(loaded, spec, codes, symbols, column,
+                                                      labels),
+                                      False, source, loaded.format)))
+        except DataError as exc:
+            found.append((name, str(exc)))
+    return loaded.report, tuple(found)
+
+
+def _selected(loaded: Loaded, spec: Instrument, codes: np.ndarray, symbols: list,
+              column: pd.Series | None,
+              labels: tuple[np.ndarray, np.ndarray] | None = None) -> _Rows:
+    """The rows of `spec` among the loader's arrays (views of them when it is every row);
+    with every row's `labels` (made early), those rather than the wall clock."""
+    part, source = loaded.part, loaded.source
+    rows = rows_of(codes, symbols, spec.symbol)
+    if not rows.size:
+        _no_rows(spec.symbol, [symbol.name for symbol in symbols], source)
+    whole = rows.size == part.utc_ns.size
+    contracts = _contracts_of(column, rows, codes, symbols)
+    if labels is not None:
+        labels = tuple(values if whole else values[rows] for values in labels)
+    return _Rows(utc_ns=part.utc_ns if whole else part.utc_ns[rows],
+                 wall_ns=None if labels is not None else
+                 part.wall_ns if whole else part.wall_ns[rows], labels=labels,
+                 prices={name: values if whole else values[rows]
+                         for name, values in part.prices.items()},
+                 rows=rows, contracts=contracts,
+                 held=loaded.held if loaded.held is None or whole else loaded.held[rows],
+                 load_warnings=loaded.report.messages,
+                 dropped_bars=loaded.report.dropped_bars)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,13 +251,14 @@ class _Rows:
     """One instrument's selected rows as arrays: what both ways in make Bars of."""
 
     utc_ns: np.ndarray
-    wall_ns: np.ndarray  # Chicago wall clock of utc_ns
+    wall_ns: np.ndarray | None  # Chicago wall clock of utc_ns (None once `labels` are made)
     prices: dict[str, np.ndarray]  # float64, by PRICE_COLUMNS
     rows: np.ndarray  # each row's 0-based position among the source's rows (for errors)
     contracts: tuple[tuple[str, ...], np.ndarray]  # sorted names, int16 code per row
     held: np.ndarray | None = None  # rows kept after a roll for open trades only (contract_walk)
     load_warnings: tuple[str, ...] = ()  # the loader's warnings, repeated at the sweep's end
     dropped_bars: int = 0  # bad bars the loader left out (bad_bars: drop)
+    labels: tuple[np.ndarray, np.ndarray] | None = None  # wall_clock_labels(wall_ns), made early
 
 
 def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
@@ -199,7 +268,8 @@ def _bars(spec: Instrument, selected: _Rows, snap_to_tick: bool, source: str,
     ticks = {name: _to_ticks(prices[name], spec, snap_to_tick, rows, name, source)
              for name in PRICE_COLUMNS}
     _check_ohlc(ticks, prices, rows, source)
-    minute_of_day, trading_day = wall_clock_labels(selected.wall_ns)
+    minute_of_day, trading_day = selected.labels if selected.labels is not None \
+        else wall_clock_labels(selected.wall_ns)
     contracts, contract_code = selected.contracts
     held = selected.held
     if held is not None:  # rows kept after a roll for open trades only (contract_walk)

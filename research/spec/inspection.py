@@ -25,12 +25,10 @@ import numpy as np
 
 from research.engine.bars import Bars
 from research.engine.bars_pack import pack_bars, unpack_bars
-from research.engine.data import load_with_report, prepare_bars
+from research.engine.data import bars_by_symbol
 from research.engine.formats.checks import DataWarning
 from research.engine.formats.loader import FileReport, LoadReport
 from research.engine.formats.options import LoadOptions
-from research.engine.formats.symbols import parse_symbol
-from research.errors import DataError
 from research.spec.bars_cache import CacheSettings, cached
 
 OFF = CacheSettings(enabled=False)
@@ -55,18 +53,9 @@ def inspected(path: str, keys: Mapping[str, Any], cache: CacheSettings = OFF) ->
 
 
 def _read(path: str, keys: Mapping[str, Any]) -> Inspected:
-    frame, report = load_with_report(path, **keys)
-    symbols: list[tuple[str, Bars | str | None]] = []
-    for symbol in sorted({str(name) for name in frame["instrument"].dropna().unique()}):
-        root = parse_symbol(symbol).root
-        if root is None:
-            symbols.append((symbol, None))
-            continue
-        try:
-            symbols.append((symbol, prepare_bars(frame, root)))
-        except DataError as exc:
-            symbols.append((symbol, str(exc)))
-    return Inspected(report, tuple(symbols))
+    # from the loader's arrays, as a sweep reads them: no frame beside the Bars (issue 19)
+    report, symbols = bars_by_symbol(path, LoadOptions.checked(path, **keys))
+    return Inspected(report, symbols)
 
 
 def _pack(found: Inspected) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -9,7 +9,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from research.engine import clock
 from research.engine.clock import CHICAGO, day_number, utc_to_chicago, wall_clock_labels
 from research.engine.data import prepare_bars
 from research.engine.params import RunParams
@@ -78,3 +81,20 @@ def test_time_mode_windows_end_at_the_next_session_start(dst_and_new_year):
     ranges = ranges_by_label(dst_and_new_year, target_mode="time")
     assert wall(ranges["2024-03-08 S2 09:30"].window_end_ts_ns) == "2024-03-11 08:00 CDT"
     assert day_number(dt.date(2024, 3, 11)) == ranges["2024-03-11 S2 09:30"].trading_day
+
+
+@settings(max_examples=30, deadline=None)
+@given(block=st.integers(1, 9), stamps=st.lists(st.integers(-2**62, 2**62), max_size=40))
+def test_wall_clock_labels_in_blocks_equal_the_one_pass_labels(block, stamps):
+    # issue 19: a long array is labelled in blocks; the labels must be the readable ones
+    wall_ns = np.array(stamps, dtype=np.int64)
+    wall_minutes = wall_ns // clock.NS_PER_MINUTE
+    minute_of_day = wall_minutes % clock.MINUTES_PER_DAY
+    trading_day = wall_minutes // clock.MINUTES_PER_DAY + (minute_of_day >= 23 * 60)
+    saved, clock.LABEL_BLOCK_ROWS = clock.LABEL_BLOCK_ROWS, block
+    try:
+        got_minute, got_day = clock.wall_clock_labels(wall_ns)
+    finally:
+        clock.LABEL_BLOCK_ROWS = saved
+    assert got_minute.dtype == np.int16 and got_day.dtype == np.int32
+    assert np.array_equal(got_minute, minute_of_day) and np.array_equal(got_day, trading_day)

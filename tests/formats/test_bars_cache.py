@@ -71,12 +71,12 @@ def assert_same_bars(got: Bars, expected: Bars) -> None:
 
 
 class LoaderSpy:
-    """Counts the loader's reads of files (bars_from_files and load_with_report)."""
+    """Counts the loader's reads of files (bars_from_files and bars_by_symbol)."""
 
     def __init__(self, monkeypatch):
         self.calls = 0
         for module, name in ((bars_cache, "bars_from_files"),
-                             (sys.modules["research.spec.inspection"], "load_with_report")):
+                             (sys.modules["research.spec.inspection"], "bars_by_symbol")):
             original = getattr(module, name)
             monkeypatch.setattr(module, name, self._counted(original))
 

@@ -18,8 +18,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from research.engine.data import LoadOptions, bars_from_files, load_bars, prepare_bars
+from research.engine.bars import Bars
+from research.engine.data import (
+    LoadOptions,
+    bars_by_symbol,
+    bars_from_files,
+    load_bars,
+    load_with_report,
+    prepare_bars,
+)
 from research.engine.formats.options import LOAD_KEYS
+from research.engine.formats.symbols import parse_symbol
 from research.engine.synthetic import synthetic_bars
 from research.errors import DataError
 from tests.bar_writers import canonical_csv
@@ -81,3 +90,43 @@ def test_bars_from_files_needs_the_instrument(tmp_path):
     path = canonical_csv(BASE.head(5), tmp_path / "bars.csv")
     with pytest.raises(ValueError, match=r"^bars_from_files: options\.instrument is required$"):
         bars_from_files(path, LoadOptions.checked(str(path)))
+
+
+def _inspected_from_the_frame(path: Path, options: dict) -> tuple:
+    """The inspector's way before issue 19: the whole frame, then prepare_bars per symbol."""
+    frame, report = load_with_report(path, **options)
+    found = []
+    for symbol in sorted({str(name) for name in frame["instrument"].dropna().unique()}):
+        root = parse_symbol(symbol).root
+        if root is None:
+            found.append((symbol, None))
+            continue
+        try:
+            found.append((symbol, prepare_bars(frame, root)))
+        except DataError as exc:
+            found.append((symbol, str(exc)))
+    return report, found
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=bar_files(), other=st.sampled_from(["NQ", "ZZZ", "ESM4", "ESH4-ESM4"]))
+def test_bars_by_symbol_equals_the_frame_way_of_the_inspector(case, other):
+    frame, options = case
+    frame = pd.concat([frame, frame.tail(15).assign(instrument=other)])
+    with tempfile.TemporaryDirectory() as folder:
+        path = canonical_csv(frame, Path(folder) / "bars.csv")
+        try:
+            slow_report, slow = _inspected_from_the_frame(path, options)
+        except DataError as exc:
+            with pytest.raises(DataError, match=f"^{re.escape(str(exc))}$"):
+                bars_by_symbol(path, LoadOptions.checked(str(path), **options))
+            return
+        fast_report, fast = bars_by_symbol(path, LoadOptions.checked(str(path), **options))
+    assert fast_report == slow_report
+    assert [symbol for symbol, _ in fast] == [symbol for symbol, _ in slow]
+    for (symbol, mine), (_, theirs) in zip(fast, slow, strict=True):
+        if isinstance(theirs, Bars):
+            assert isinstance(mine, Bars), (symbol, mine)
+            assert_same_bars(mine, theirs, "canonical")
+        else:
+            assert mine == theirs, symbol
