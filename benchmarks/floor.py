@@ -7,7 +7,9 @@ that grid can cost in this language, so `benchmarks/sweep.py` reports the whole 
 a multiple of it. The calendar (each range's bar index bounds) is computed once, outside
 the timed loop, with the engine's own range building.
 
-    python benchmarks/floor.py [--grid 980] [--repeat 3]
+    python -m benchmarks.floor [--spec sweeps/example_980.yaml] [--repeat 3]
+
+(as a module: run as a script, numba cannot rebuild a cached kernel of `benchmarks.floor`)
 """
 
 from __future__ import annotations
