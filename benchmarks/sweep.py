@@ -1,7 +1,7 @@
 """Sweep throughput and memory, whole process, measured side by side in one run.
 
-    python -m benchmarks.sweep [--cases floor default costs split big huge dask memory]
-                               [--repeat 3]
+    python -m benchmarks.sweep [--cases floor default costs split big huge dask memory typed]
+                               [--repeat 3] [--quick] [--baseline DIR]
 
 Each sweep runs in a fresh subprocess (`python -m research.sweep SPEC --fresh --quiet
 --no-analysis --no-report`, the heatmap PNGs included; the default case also as typed)
@@ -21,6 +21,9 @@ JSON gives median, min and max. The goals (issue 14):
 - dask:    the 980 grid on a local dask cluster vs loky, both on 2 processes.
 - memory:  memory flat as the grid grows (issue 23): each process's peak RSS on 980,
            5,040, 20,160 and 100,800 combos, within 10 % of the 980 grid's.
+- typed:   the 168 grid as typed (robustness analysis and report.html) is at most 1.3x
+           its numba floor, the floor timed as a whole process too
+           (`python -m benchmarks.floor --spec G --repeat 1`) (issue 23).
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ def steps(first: float, step: float, count: int) -> list[float]:
 
 SPECS = {
     "default": None,  # sweeps/grid.yaml
+    # benchmarks.threshold's PROCESS_GRIDS["168"]: 4 S2 slots x 7 targets x 3 T1 x 2 caps
+    "168": grid_spec("t168", slot=SLOTS[:4], target=[10, 15, 20, 25, 30, 35, 40],
+                     t1_fraction=[0.5, 0.65, 0.8], stop_cap_multiple=[1.0, 2.0]),
     "980": grid_spec("g980", slot=SLOTS, target=[10, 15, 20, 25, 30, 35, 40],
                      t1_fraction=[0.5, 0.6, 0.65, 0.8],
                      stop_cap_multiple=[1.0, 1.5, 2.0, 3.0, 4.0]),
@@ -90,12 +96,14 @@ def tree_rss_by_pid(pid: int) -> dict[int, int]:
     return out
 
 
-def run_sweep(case: str, folder: Path, *options: str, everything: bool = False) -> dict:
+def run_sweep(case: str, folder: Path, *options: str, everything: bool = False,
+              code: Path | None = None) -> dict:
     """One whole-process sweep: wall seconds, peak RSS of the tree, the manifest's figures.
 
     By default the robustness analysis and report.html are left out (the heatmap PNGs are
     kept): they are timed on their own by benchmarks/analysis.py and benchmarks/report.py.
-    `everything` runs the command exactly as a user types it."""
+    `everything` runs the command exactly as a user types it; `code` runs another source tree
+    (an earlier revision's, for a before/after) instead of this one."""
     if SPECS[case] is None:
         spec = ROOT / "sweeps" / "grid.yaml"
     else:
@@ -105,7 +113,9 @@ def run_sweep(case: str, folder: Path, *options: str, everything: bool = False) 
     command = [sys.executable, "-m", "research.cli.sweep", str(spec), "--quiet", "--fresh", *lean,
                "--results-dir", str(folder / "results"), *options]
     started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = None if code is None else {**os.environ, "PYTHONPATH": str(code)}
+    proc = subprocess.Popen(command, cwd=code or ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     peak, peaks = 0, {}  # the tree's peak; each process's own
     while proc.poll() is None:
         sizes = tree_rss_by_pid(proc.pid)
@@ -123,7 +133,8 @@ def run_sweep(case: str, folder: Path, *options: str, everything: bool = False) 
             "parent_peak_mb": peaks.get(proc.pid, 0) / 1e6,
             "worker_peak_mb": max(workers, default=0) / 1e6,
             "processes": facts["budget"]["processes"], "threads": facts["budget"]["threads"],
-            "tasks": facts["budget"]["tasks"], "timings": facts["timings"]}
+            "tasks": facts["budget"]["tasks"], "timings": facts["timings"],
+            "analysis_s": (facts.get("analysis") or {}).get("seconds")}
 
 
 def spread(values: list[float], digits: int = 3) -> dict:
@@ -306,9 +317,59 @@ def case_dask(repeat: int) -> dict:
             "dask_over_loky": spread(ratios, 2)}
 
 
+def run_floor_process(spec: Path) -> float:
+    """Wall seconds of ``python -m benchmarks.floor --spec SPEC --repeat 1``, a fresh process
+    (its imports, the synthetic year, the ranges, the kernel from numba's cache, one pass)."""
+    command = [sys.executable, "-m", "benchmarks.floor", "--spec", str(spec), "--repeat", "1"]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return wall
+
+
+def case_typed(repeat: int, baseline: Path | None = None) -> dict:
+    """The 168 grid's numba floor as a whole process, the sweep with the analysis and the
+    report off, and the sweep as typed: alternately (floor, off, typed, floor, ...), each in
+    a fresh process, numba's caches warmed first. Ratios are taken run by run. `baseline`
+    (a source tree, e.g. ``git archive REV | tar -x -C DIR``) adds that revision as typed
+    to each round, for a before/after in the same run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "168.yaml"
+        spec.write_text(yaml.safe_dump(SPECS["168"]))
+        run_floor_process(spec)  # fill numba's caches: every run below is warm
+        for code in (None, baseline) if baseline else (None,):
+            with tempfile.TemporaryDirectory() as folder:
+                run_sweep("168", Path(folder), everything=True, code=code)
+        floor, off, typed, base = [], [], [], []
+        for _ in range(repeat):
+            floor.append(run_floor_process(spec))
+            rounds = [(off, False, None), (typed, True, None)]
+            rounds += [(base, True, baseline)] if baseline else []
+            for runs, everything, code in rounds:
+                with tempfile.TemporaryDirectory() as folder:
+                    runs.append(run_sweep("168", Path(folder), everything=everything,
+                                          code=code))
+    off_s, typed_s = [r["wall_s"] for r in off], [r["wall_s"] for r in typed]
+    analysis_s = [r.get("analysis_s") for r in typed]
+    out = {"floor_process_s": spread(floor, 2), "both_off": summarise(off),
+           "as_typed": summarise(typed),
+           "analysis_s": spread(analysis_s, 2) if None not in analysis_s else None,
+           "typed_over_floor": spread([t / f for t, f in zip(typed_s, floor, strict=True)], 2),
+           "off_over_floor": spread([o / f for o, f in zip(off_s, floor, strict=True)], 2),
+           "typed_over_off": spread([t / o for t, o in zip(typed_s, off_s, strict=True)], 2),
+           "load": os.getloadavg()[0], "goal": "typed_over_floor <= 1.3"}
+    if baseline:
+        out["baseline_as_typed"] = summarise(base)
+        out["baseline_over_typed"] = spread(
+            [b["wall_s"] / t for b, t in zip(base, typed_s, strict=True)], 2)
+    return out
+
+
 CASES = {"floor": case_floor, "default": case_default, "costs": case_costs,
          "split": case_split, "big": case_big, "huge": case_huge, "dask": case_dask,
-         "memory": case_memory}
+         "memory": case_memory, "typed": case_typed}
 
 
 def main() -> None:
@@ -317,9 +378,13 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=["floor", "default", "costs", "split"],
                         choices=list(CASES))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="typed: also run this source tree (an earlier revision) as typed")
     parser.add_argument("--quick", action="store_true",
                         help="one run of each; the memory case on 980 and 5,040 combos only")
     args = parser.parse_args()
+    if args.baseline:
+        CASES["typed"] = functools.partial(case_typed, baseline=args.baseline.resolve())
     if args.quick:
         args.repeat = 1
         CASES["memory"] = functools.partial(case_memory, grids=("980", "5040"))

@@ -40,7 +40,8 @@ class AnalysisConfig:
     - ``seed``: seeds every bootstrap (SPA and intervals), so a re-run gives the same bytes.
     - ``bootstrap_reps``: stationary-bootstrap replications (SPA and intervals).
     - ``block_length``: the bootstrap's mean block length in dates; None (or "auto") picks
-      it from the data with ``arch.bootstrap.optimal_block_length``.
+      it from the data (Politis & White's optimal block length, as
+      ``arch.bootstrap.optimal_block_length`` computes it: research.analysis.block_length).
     - ``enabled``: False turns the analysis off at the end of a sweep.
     - ``ledger``: the trial ledger (``research.analysis.ledger``): None for the results
       root's ``trial_ledger.jsonl``, a path (relative to the results root) to share one,

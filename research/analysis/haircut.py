@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from research.analysis.normal import normal_isf, normal_sf_array
 
 METHODS = ("bonferroni", "holm", "bhy")
 
@@ -72,7 +73,7 @@ def pvalues_of(sharpes: np.ndarray, n_dates: int) -> np.ndarray:
     [0.0455, 1.0]
     """
     tstat = np.asarray(sharpes, dtype=np.float64) * math.sqrt(n_dates)
-    return np.where(tstat > 0, 2 * stats.norm.sf(tstat), 1.0)
+    return np.where(tstat > 0, 2 * normal_sf_array(tstat), 1.0)
 
 
 def haircut(sharpes: np.ndarray, winner: int, n_dates: int, n_tests: int) -> Haircut:
@@ -95,7 +96,7 @@ def haircut(sharpes: np.ndarray, winner: int, n_dates: int, n_tests: int) -> Hai
 
 
 def _adjusted(pvalue: float, sharpe: float, n_dates: int) -> Adjusted:
-    left = float(stats.norm.isf(pvalue / 2)) / math.sqrt(n_dates) if pvalue < 1 else 0.0
+    left = normal_isf(pvalue / 2) / math.sqrt(n_dates) if pvalue < 1 else 0.0
     left = max(left, 0.0)
     return Adjusted(pvalue=pvalue, sharpe=left,
                     haircut=1.0 - left / sharpe if sharpe > 0 else None)

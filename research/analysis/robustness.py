@@ -159,12 +159,18 @@ def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): _clean(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_clean(item) for item in value]
+        items = value.tolist() if isinstance(value, np.ndarray) else value
+        # the 12,870 CSCV logits: a plain float is rounded here, not through every check
+        return [_clean_float(item) if type(item) is float else _clean(item) for item in items]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return round(number, FLOAT_DECIMALS) + 0.0 if math.isfinite(number) else None
+        return _clean_float(float(value))
     return value
+
+
+def _clean_float(number: float) -> float | None:
+    """Rounded to FLOAT_DECIMALS (-0.0 as 0.0); None for NaN and the infinities."""
+    return round(number, FLOAT_DECIMALS) + 0.0 if math.isfinite(number) else None

@@ -18,8 +18,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from research.analysis.normal import normal_cdf, normal_ppf
 from research.errors import AnalysisError
 
 EULER_GAMMA = 0.5772156649015329  # Euler-Mascheroni: the paper's γ
@@ -44,7 +44,7 @@ def probabilistic_sharpe(sharpe: float, n_obs: int, skew: float, kurtosis: float
     if not spread > 0:
         return math.nan
     z = (sharpe - threshold) * math.sqrt(n_obs - 1) / math.sqrt(spread)
-    return float(stats.norm.cdf(z))
+    return normal_cdf(z)
 
 
 def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
@@ -62,9 +62,9 @@ def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
                             "not >= 0")
     if n_trials == 1:
         return 0.0
-    quantiles = stats.norm.ppf([1.0 - 1.0 / n_trials, 1.0 - 1.0 / (n_trials * math.e)])
-    return math.sqrt(sharpe_variance) * float((1.0 - EULER_GAMMA) * quantiles[0]
-                                              + EULER_GAMMA * quantiles[1])
+    quantiles = (normal_ppf(1.0 - 1.0 / n_trials), normal_ppf(1.0 - 1.0 / (n_trials * math.e)))
+    return math.sqrt(sharpe_variance) * ((1.0 - EULER_GAMMA) * quantiles[0]
+                                         + EULER_GAMMA * quantiles[1])
 
 
 def deflated_sharpe(sharpe: float, n_obs: int, skew: float, kurtosis: float, n_trials: int,
@@ -83,14 +83,26 @@ def skew_and_kurtosis(values: np.ndarray) -> tuple[float, float]:
     """Sample skewness and (non-excess) kurtosis, the moment estimators the paper uses
     (scipy's biased ones); a normal's (0, 3) for a series with no spread.
 
+    The same operations as ``scipy.stats.skew(bias=True)`` and ``kurtosis(fisher=False,
+    bias=True)`` (scipy 1.17, ``_moment``: deviations from the mean, m3 the mean of d²·d,
+    m4 the mean of (d²)², then m3 / m2^1.5 and m4 / m2²), so the values are scipy's bit for
+    bit (tested), NaN where scipy calls the spread zero (m2 <= (ε·mean)²).
+
     >>> skew_and_kurtosis(np.array([0.0, 0.0, 3.0]))
     (0.7071067811865475, 1.5)
     """
     values = np.asarray(values, dtype=np.float64)
     if values.size < 2 or np.all(values == values[0]):
         return NORMAL_SKEW, NORMAL_KURTOSIS
-    return (float(stats.skew(values, bias=True)),
-            float(stats.kurtosis(values, fisher=False, bias=True)))
+    mean = values.mean()
+    deviations = values - mean
+    squares = deviations**2
+    m2 = squares.mean()
+    if m2 <= (np.finfo(np.float64).eps * mean) ** 2:  # scipy's test for no spread
+        return math.nan, math.nan
+    m3 = (squares * deviations).mean()
+    m4 = (squares**2).mean()
+    return float(m3 / m2**1.5), float(m4 / m2**2.0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

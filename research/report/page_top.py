@@ -13,7 +13,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,12 +93,22 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _stat_cells(inputs: ReportInputs, combo_id: str) -> list[str]:
-    stats = inputs.combo_stats
-    row = stats.loc[combo_id] if stats is not None and combo_id in stats.index else None
+def _stat_rows(stats: pd.DataFrame | None) -> dict[Any, dict[str, Any]]:
+    """combo_stats as {combo_id: {column: value}}, read once for every row (a ``.loc`` per
+    row cost more than the rest of the row). A combo_id given twice has no row, as before:
+    its lookup found a frame, not a row, and every cell showed the missing mark."""
+    if stats is None:
+        return {}
+    unique = stats[~stats.index.duplicated(keep=False)]
+    return unique.to_dict("index")
+
+
+def _stat_cells(inputs: ReportInputs, combo_id: str,
+                stat_rows: Mapping[Any, Mapping[str, Any]]) -> list[str]:
+    row = stat_rows.get(combo_id)
 
     def get(name: str) -> float | None:
-        return _number(row[name]) if row is not None and name in row.index else None
+        return _number(row[name]) if row is not None and name in row else None
 
     low, high = get("sharpe_ci_low"), get("sharpe_ci_high")
     ci = f"{ratio(low)} to {ratio(high)}" if low is not None and high is not None else MISSING
@@ -110,7 +120,8 @@ def _stat_cells(inputs: ReportInputs, combo_id: str) -> list[str]:
     return [_td(ci, low, True), _td(ratio(dsr), dsr, True), _td(ratio(plateau), plateau, True)]
 
 
-def _row(rank: int, record: dict, inputs: ReportInputs, numeric_axes: set[str]) -> str:
+def _row(rank: int, record: dict, inputs: ReportInputs, numeric_axes: set[str],
+         stat_rows: Mapping[Any, Mapping[str, Any]]) -> str:
     cells = [_td(str(rank), rank, True), f'<td class="mono">{esc(record["combo_id"])}</td>']
     for axis in inputs.axes:
         value = record.get(axis)
@@ -119,7 +130,7 @@ def _row(rank: int, record: dict, inputs: ReportInputs, numeric_axes: set[str]) 
     for column in METRIC_COLUMNS:
         value = record.get(column.source)
         cells.append(_td(column.fmt(value), _number(value), True))
-    cells += _stat_cells(inputs, record["combo_id"])
+    cells += _stat_cells(inputs, record["combo_id"], stat_rows)
     return f'<tr data-combo="{esc(record["combo_id"])}">{"".join(cells)}</tr>'
 
 
@@ -140,7 +151,8 @@ def top_section(inputs: ReportInputs) -> str:
                _header(Column("combo", "combo", "", str), False)]
     headers += [_header(Column(a, a, a, str), a in numeric) for a in inputs.axes]
     headers += [_header(c, True) for c in (*present, *STAT_COLUMNS)]
-    rows = [_row(i, record, inputs, numeric)
+    stat_rows = _stat_rows(inputs.combo_stats)
+    rows = [_row(i, record, inputs, numeric, stat_rows)
             for i, record in enumerate(ranked.to_dict("records"), 1)]
     controls = (f'<div class="controls"><label>Filter <input id="{TABLE_ID}-filter" '
                 'type="search" placeholder="e.g. 10:30 target=15 net&gt;0" size="32">'
