@@ -140,7 +140,7 @@ class Sweep:
         >>> result.n_trials, len(result.walk_forward.folds)  # 66 dates: 4 folds of 20 + 10
         (3, 4)
         """
-        from research.analysis import analyze_folder  # scipy and arch: only when asked
+        from research.analysis import analyze_folder  # only when asked
 
         return analyze_folder(self.path, config)
 

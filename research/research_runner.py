@@ -420,7 +420,7 @@ def _fills_with_band(store: SweepStore) -> dict[str, Any]:
 def _analyze(store: SweepStore, config: AnalysisConfig) -> dict[str, Any]:
     """The robustness analysis of the finished sweep (research.analysis), written beside
     its results; a sweep it cannot analyse (one combo, too few dates) says why instead."""
-    from research.analysis import AnalysisError, analyze_folder  # scipy, arch: only when run
+    from research.analysis import AnalysisError, analyze_folder  # only when run
 
     started = time.perf_counter()
     try:
