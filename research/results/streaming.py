@@ -267,6 +267,8 @@ class RowStream:
         self._verdict: bool | None = None
         self._threads: list[threading.Thread] = []
         self.busy_s: dict[str, float] = {}  # each thread's time not spent waiting
+        self.cpu_s: dict[str, float] = {}  # each thread's cpu time
+        self.decoded: dict[str, tuple[int, int]] = {}  # row groups decoded, peak bytes held
 
     def __enter__(self) -> RowStream:
         return self
@@ -343,7 +345,7 @@ class RowStream:
 
     def _copy(self, kind: str, old: Sequence[Source]) -> None:
         """One file's rows, as compaction._write_trades / _write_daily write them."""
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         name = threading.current_thread().name
         path, schema, group_rows = ((self.store.root / TRADES, TRADES_SCHEMA, ROW_GROUP_ROWS)
                                     if kind == "trades" else
@@ -361,8 +363,10 @@ class RowStream:
                         check_rows(table.column("combo_id"), window, walker.sources)
                         pending.add(table)
                     pending.close()
+                    self.decoded[kind] = (reader.decoded, reader.peak_cached)
                 self.busy_s[kind] = (time.perf_counter() - started
                                      - self.board.waited_s.get(name, 0.0))
+                self.cpu_s[kind] = time.thread_time() - cpu_started
                 if not self._finished(kind, walker.written):
                     raise _Aborted
                 if kind == "trades":

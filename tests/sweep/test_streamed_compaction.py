@@ -94,3 +94,17 @@ def test_ctrl_c_while_streaming_leaves_no_half_file_and_a_rerun_completes(at_end
     again = run(small_spec(), tmp_path, **STREAMED)
     assert again.manifest["status"] == "complete"
     assert digests(again.path, ALL) == digests(at_end.path, ALL)
+
+
+@pytest.fixture(scope="module")
+def no_trades_at_end(tmp_path_factory):
+    return run(small_spec(), tmp_path_factory.mktemp("no_trades"), store_trades="none",
+               backend="sequential", max_cpus=1)
+
+
+def test_without_trades_the_streamed_daily_matrix_is_the_one_at_the_end(
+        no_trades_at_end, tmp_path, no_rows_at_the_end):
+    streamed = run(small_spec(), tmp_path, store_trades="none", **STREAMED)
+    assert not (streamed.path / "trades.parquet").exists()
+    names = ("summary.csv", "daily.parquet")
+    assert digests(streamed.path, names) == digests(no_trades_at_end.path, names)
