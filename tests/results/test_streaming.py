@@ -187,3 +187,17 @@ def test_an_empty_grid_publishes_empty_files(tmp_path, store_trades):
         assert stream.publish(compaction_of(store, []))
     assert (tmp_path / DAILY).exists()
     assert (tmp_path / TRADES).exists() == store_trades
+
+
+def test_an_older_trades_file_with_its_counts_in_the_schema_is_still_reused(tmp_path):
+    store = new_store(tmp_path)
+    write_task(store, ["c3", "c0"], task_id="t0")
+    compact(store, in_grid_order(["c0", "c3"]), AXES, DAYS)
+    counts = footer_of(tmp_path / TRADES)[TRADE_ROWS_KEY]
+    table = pq.read_table(tmp_path / TRADES)  # as versions before the footer entry wrote it
+    pq.write_table(table.replace_schema_metadata({TRADE_ROWS_KEY: counts}), tmp_path / TRADES)
+    store.record_outputs([TRADES])
+    sources = find_sources(SweepStore(tmp_path), DAYS)
+    assert sources.problems == {}
+    assert [s.combos() for s in sources.usable] == [["c0", "c3"]]
+    assert sources.usable[0].trade_starts == {"c0": 0, "c3": 5}
