@@ -41,6 +41,7 @@ import numpy as np
 import pyarrow as pa  # noqa: F401 - the doctests use it
 import pyarrow.parquet as pq
 
+from research.errors import shorten
 from research.results.atomic import ROW_GROUP_ROWS, WRITE_OPTIONS, atomic_write
 from research.results.compaction import (
     DAILY_ROW_GROUP_ROWS,
@@ -315,10 +316,7 @@ class RowStream:
             self._state.wait_for(lambda: len(self._written) + len(self._errors)
                                  == len(self.kinds))
             expected = [(p.combo_id, p.rows) for p in compaction.picks]
-            problem = (f"{', '.join(self._errors)}: {next(iter(self._errors.values()))!r}"
-                       if self._errors else next(
-                           (kind for kind, written in self._written.items()
-                            if written != expected), None))
+            problem = self._problem(expected)
             self._verdict = problem is None
             self._state.notify_all()
         for thread in self._threads:
@@ -332,6 +330,16 @@ class RowStream:
         if not self.store_trades:
             unlink_regular(self.store.root / TRADES)
         return True
+
+    def _problem(self, expected: list[tuple[str, int]]) -> str | None:
+        """Why the streamed files cannot be published, in words (None: they can)."""
+        for kind, exc in self._errors.items():
+            return f"the {kind} thread failed: {type(exc).__name__}: {shorten(str(exc))}"
+        for kind, written in self._written.items():
+            if written != expected:
+                return (f"its {kind} rows are of {len(written)} combos, the final "
+                        f"compaction's of {len(expected)} (or in another order)")
+        return None
 
     def stop(self) -> None:
         """Drop what was streamed (unless published) and wait for the threads."""

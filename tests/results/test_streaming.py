@@ -83,6 +83,7 @@ def run_streamed(root, sweep):
         compaction = compaction_of(store, order)
         compaction.write_summary()
         assert stream.publish(compaction)
+    run_streamed.decoded = stream.decoded  # row groups decoded, per file
     return outputs(store)
 
 
@@ -108,6 +109,10 @@ def test_tasks_finishing_out_of_grid_order_give_the_bytes_at_the_end(tmp_path):
     sweep = (("c3", "c0", "c4", "c1", "c2"), {"c1"}, [["c4", "c2"], ["c0"], ["c3"]], {"c2"},
              {1}, [2, 1, 0], 2)
     assert run_streamed(tmp_path / "streamed", sweep) == run_at_end(tmp_path / "at_end", sweep)
+    # each row group read is decoded once: trades of t0 and t2 (c1 has no trade rows);
+    # daily of t0, t2 and the earlier compaction
+    assert {kind: groups for kind, (groups, _) in run_streamed.decoded.items()} == {
+        "trades": 2, "daily": 3}
 
 
 @pytest.mark.slow  # about a second an example on a loaded machine
