@@ -46,6 +46,7 @@ from research.results.record import (
     set_step,
 )
 from research.results.store import SUMMARY, StoreWriteError, SweepStore
+from research.results.streaming import RowStream, stream_wanted
 from research.shared_bars import shared_bars, warm_up_bars
 from research.spec.arguments import check_max_combos, check_runner_arguments, check_store_trades
 from research.spec.grid import SweepSpec, build_spec
@@ -239,19 +240,23 @@ class ResearchRunner:
         prepared = prepared.resumed(store)
         logger.info("%s: %d combos, %d finished earlier", spec.name, spec.size,
                     len(prepared.done))
-        try:
-            run = self._run_grid(prepared, store, progress, session)
-            compact_started = time.perf_counter()
-            heatmaps = self._compact(prepared, run.combo_ids, store, progress)
-            store.update_manifest(fills=_fills_with_band(store))
-        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
-            store.update_manifest(status="interrupted")
-            raise
-        except ResearchError as exc:  # bad input found late, e.g. an unreachable scheduler
-            store.update_manifest(status="failed", reason=str(exc))
-            raise
+        # daily and trades rows compacted while the tasks run, where they run in worker
+        # processes (research.results.streaming); leaving this block unpublished drops them
+        with RowStream(store, prepared.dates,
+                       store_trades=prepared.settings.store_trades) as stream:
+            try:
+                run = self._run_grid(prepared, store, progress, session, stream)
+                tail_started = time.perf_counter()
+                heatmaps = self._compact(prepared, run.combo_ids, store, progress, stream)
+                store.update_manifest(fills=_fills_with_band(store))
+            except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
+                store.update_manifest(status="interrupted")
+                raise
+            except ResearchError as exc:  # bad input found late, e.g. an unreachable scheduler
+                store.update_manifest(status="failed", reason=str(exc))
+                raise
         timings = {"total_s": round(time.perf_counter() - started, 3),
-                   "compact_s": round(time.perf_counter() - compact_started, 3),
+                   **_compaction_timings(time.perf_counter() - tail_started, stream),
                    **{name: round(seconds, 3) for name, seconds in run.timings.items()}}
         parallel = settings.parallel
         store.update_manifest(
@@ -292,11 +297,12 @@ class ResearchRunner:
     # -- how to run it --
 
     def _run_grid(self, prepared: PreparedSweep, store: SweepStore, progress: Progress,
-                  session: Session) -> _GridRun:
+                  session: Session, stream: RowStream) -> _GridRun:
         """Every combo not done, chunk after chunk (PreparedSweep.chunks) on one backend
         session: the grid is streamed, never held whole. The first line is said once the
         first chunk is planned. Loky workers get the bars once, as a memory-mapped file
-        (research.shared_bars), written when a chunk first plans several processes."""
+        (research.shared_bars), written when a chunk first plans several processes. Where
+        the first chunk runs in worker processes, `stream` compacts beside them."""
         run = _GridRun()
         settings = prepared.settings
         session.data = session.shared = prepared.bars
@@ -305,12 +311,18 @@ class ResearchRunner:
                 run.combo_ids.extend(chunk.combo_ids)
                 if number == 0:
                     progress.start(prepared.first_line(chunk))
+                    if stream_wanted(chunk.plan.processes):
+                        stream.start()
+                stream.add_chunk(chunk.combo_ids, {rp.combo_id: task.task_id
+                                                   for task in chunk.plan.tasks
+                                                   for rp in task.combos})
                 if (chunk.plan.processes > 1 and settings.parallel.backend == "loky"
                         and session.shared is session.data):
                     session.shared = bars_file.enter_context(shared_bars(prepared.bars))
                 failures, timings = self._run_parallel_strategy(
-                    prepared, chunk.plan, store, progress, session)
+                    prepared, chunk.plan, store, progress, session, stream)
                 run.add(chunk.plan, failures, timings)
+            stream.close_grid()
             session.close()  # a warm-up the plan did not need; a dask cluster
             # idle, loky's workers would hold memory through compaction
             if run.plan.get("processes", 1) > 1 or session.started_early:
@@ -318,14 +330,15 @@ class ResearchRunner:
         return run
 
     def _run_parallel_strategy(self, prepared: PreparedSweep, plan: Plan, store: SweepStore,
-                               progress: Progress, session: Session,
+                               progress: Progress, session: Session, stream: RowStream,
                                ) -> tuple[list[dict[str, Any]], dict[str, float]]:
         """Fan the plan's tasks out on the backend (docs/architecture.md); publish each result.
 
         A task that fails as a whole (its worker died, the cluster lost it) marks the
         combos still pending as failed, for a re-run to retry. A store write that fails
         is not a combo's fault: it propagates and stops the sweep. Each published task is
-        listed for compaction as it is written (compaction.remember_task: never read back).
+        listed for compaction as it is written (compaction.remember_task: never read back)
+        and handed to `stream`, which may be waiting for it; so are the tasks that failed.
         """
         bars, settings = prepared.bars, prepared.settings.parallel
         store_trades = prepared.settings.store_trades
@@ -357,19 +370,23 @@ class ResearchRunner:
                 store_started = time.perf_counter()
                 summary = store.write_task(result.task_id, result.summaries, result.trades,
                                            result.daily)
-                remember_task(store, result.task_id, summary, prepared.dates, store_trades)
+                stream.task_published(result.task_id, remember_task(
+                    store, result.task_id, summary, prepared.dates, store_trades))
                 timings["store_s"] += time.perf_counter() - store_started
                 timings["engine_s"] += result.engine_seconds
                 failures.extend(result.failures)
                 del pending[result.task_id]
                 progress.update(len(result.summaries), len(result.failures))
+        stream.tasks_failed(pending)  # a dead worker's: none of their combos comes
         timings["execute_s"] = time.perf_counter() - execute_started
         return failures, timings
 
     def _compact(self, prepared: PreparedSweep, combo_ids: list[str], store: SweepStore,
-                 progress: Progress) -> list[str]:
+                 progress: Progress, stream: RowStream) -> list[str]:
         """The compacted files, then the shards go. Heatmaps (Pillow, holds the GIL) are
-        drawn while the rows are compacted (pyarrow, does not); returns their names."""
+        drawn while the rows are compacted (pyarrow, does not); returns their names. The
+        rows `stream` wrote while the tasks ran are published if they are this
+        compaction's; otherwise they are written now."""
         spec = prepared.spec
         trades = ", trades" if prepared.settings.store_trades else ""  # can take seconds: say so
         progress.note(f"{spec.name}: writing the summary, daily matrix{trades} and heatmaps")
@@ -378,7 +395,8 @@ class ResearchRunner:
         summary = compaction.write_summary()
         with ThreadPoolExecutor(1, thread_name_prefix="research-heatmaps") as pool:
             heatmaps = pool.submit(write_heatmaps, summary, spec.axes, store.root)
-            compaction.write_rows()
+            if not stream.publish(compaction):
+                compaction.write_rows()
             names = [path.name for path in heatmaps.result()]
         finish_compaction(store, names)  # sizes and sha256s; stale heatmaps and analysis go
         if not prepared.settings.keep_shards:
@@ -400,6 +418,20 @@ class ResearchRunner:
                                {"roll": data.load.roll, "start": data.start, "end": data.end})
         check_seconds(seconds, bars)
         return seconds
+
+
+def _compaction_timings(tail_s: float, stream: RowStream) -> dict[str, float]:
+    """The manifest's compaction timings: the tail after the last task (`compact_tail_s`:
+    the summary, the heatmaps and the rows not written yet), the time compaction ran
+    (`compact_s`: the tail, plus the streaming threads' time not spent waiting for tasks)
+    and, when it ran beside the tasks, that part alone (`compact_streamed_s`) and the cpu
+    its threads took (`compact_streamed_cpu_s`: less than the former on a busy machine)."""
+    streamed = sum(stream.busy_s.values())
+    timings = {"compact_s": round(tail_s + streamed, 3), "compact_tail_s": round(tail_s, 3)}
+    if stream.started:
+        timings["compact_streamed_s"] = round(streamed, 3)
+        timings["compact_streamed_cpu_s"] = round(sum(stream.cpu_s.values()), 3)
+    return timings
 
 
 def _fills_with_band(store: SweepStore) -> dict[str, Any]:

@@ -183,7 +183,7 @@ def find_sources(store: SweepStore, dates: np.ndarray, with_trades: bool = True)
 
 
 def remember_task(store: SweepStore, task_id: str, summary: pa.Table, dates: np.ndarray,
-                  with_trades: bool = True) -> None:
+                  with_trades: bool = True) -> Source:
     """List a task's shards, just written by `store.write_task` (which returned `summary`),
     as a source without reading them back: its trades rows follow its summary's `ranges`
     (the worker encoded them so, research.results.store.encode_shards). A file changed
@@ -197,6 +197,7 @@ def remember_task(store: SweepStore, task_id: str, summary: pa.Table, dates: np.
     source = Source(task_id, to_table(summary, SHARD_SUMMARY_SCHEMA), paths[1], trades, starts)
     store.sources_seen[task_id] = (_files_key((paths[0], paths[1], trades), with_trades, dates),
                                    (source, None))
+    return source
 
 
 def _files_key(paths: Sequence[Path | None], with_trades: bool, dates: np.ndarray,
@@ -237,7 +238,7 @@ def _source(name: str, summary_path: Path, daily_path: Path, trades_path: Path |
         footers = [summary_file.schema_arrow.metadata, daily_file.schema_arrow.metadata]
         trade_counts = None
         if trades_path is not None:
-            trades_footer = pq.read_schema(trades_path).metadata
+            trades_footer = footer_of(trades_path)
             footers.append(trades_footer)
             trade_counts = _trade_counts(trades_footer)
         foreign = _foreign_task(name, (summary_path, daily_path, trades_path), footers)
@@ -278,6 +279,29 @@ def _foreign_task(name: str, paths: Sequence[Path | None],
     return None
 
 
+def footer_of(path: Path) -> dict[bytes, bytes]:
+    """The key-value metadata of a parquet file's footer: every key of the Arrow schema's
+    metadata (a shard's), and those added as the file was closed (trades.parquet's row
+    counts, known only then: `trade_rows_footer`). `pq.read_schema` gives only the former.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> with pq.ParquetWriter(path, pa.schema([("x", pa.int64())])) as writer:
+    ...     writer.add_key_value_metadata(trade_rows_footer([["a1", 3]]))
+    >>> footer_of(path)[TRADE_ROWS_KEY], pq.read_schema(path).metadata
+    (b'[["a1", 3]]', None)
+    """
+    with pq.ParquetFile(path) as file:
+        return dict(file.metadata.metadata or {})
+
+
+def trade_rows_footer(counts: Sequence[Sequence[Any]]) -> dict[bytes, bytes]:
+    """trades.parquet's footer entry naming each combo's rows, [[combo_id, rows], ...] in
+    file order: added when the file is closed (ParquetWriter.add_key_value_metadata,
+    pyarrow >= 17), so the rows can be written before the last task has finished."""
+    return {TRADE_ROWS_KEY: json.dumps([[combo, int(rows)] for combo, rows in counts]).encode()}
+
+
 def _trade_counts(footer: Mapping[bytes, bytes] | None) -> list[tuple[str, int]]:
     """(combo_id, rows) in file order, from the footer of a trades file."""
     return [tuple(pair) for pair in json.loads((footer or {}).get(TRADE_ROWS_KEY, b"[]"))]
@@ -314,39 +338,44 @@ def _write_trades(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
                   reader: RowReader, row_group_rows: int) -> None:
     """trades.parquet: each combo's rows in grid order, checked against the summary, cut
     into fixed row groups so the bytes never depend on how the sources were batched."""
-    segments = _segments((p.source, sources[p.source].trade_starts[p.combo_id], p.rows,
+    segments = segments_of((p.source, sources[p.source].trade_starts[p.combo_id], p.rows,
                           p.combo_id) for p in picks)
-    counts = [[p.combo_id, p.rows] for p in picks]
-    schema = TRADES_SCHEMA.with_metadata({TRADE_ROWS_KEY: json.dumps(counts).encode()})
     with (atomic_write(path) as handle,
-          pq.ParquetWriter(handle, schema, **WRITE_OPTIONS) as writer):
+          pq.ParquetWriter(handle, TRADES_SCHEMA, **WRITE_OPTIONS) as writer):
         pending = GroupWriter(writer, row_group_rows)
         for table, window in reader.gather(segments, lambda s: sources[s].trades,
                                            TRADES_SCHEMA, row_group_rows):
-            _check_rows(table.column("combo_id"), window, sources)
+            check_rows(table.column("combo_id"), window, sources)
             pending.add(table)
         pending.close()
+        # the same footer, at the same place, as when the rows are written while the
+        # tasks run (research.results.streaming): the bytes never depend on which
+        writer.add_key_value_metadata(trade_rows_footer([(p.combo_id, p.rows) for p in picks]))
 
 
 def _write_daily(path: Path, sources: Sequence[Source], picks: Sequence[_Pick],
                  reader: RowReader, dates: np.ndarray) -> None:
     """daily.parquet: one row per combo in grid order (research.results.daily's layout)."""
     schema = daily_schema(dates)
-    segments = _segments((p.source, p.row, 1, p.combo_id) for p in picks)
+    segments = segments_of((p.source, p.row, 1, p.combo_id) for p in picks)
     with (atomic_write(path) as handle,
           pq.ParquetWriter(handle, schema, **WRITE_OPTIONS) as writer):
         pending = GroupWriter(writer, DAILY_ROW_GROUP_ROWS)
         for table, window in reader.gather(segments, lambda s: sources[s].daily, schema,
                                            DAILY_ROW_GROUP_ROWS):
-            _check_rows(table.column("combo_id"), window, sources)
+            check_rows(table.column("combo_id"), window, sources)
             pending.add(table)
         pending.close()
 
 
-def _segments(items: Iterator[tuple[int, int, int, str]],
+def segments_of(items: Iterable[tuple[int, int, int, str]],
               ) -> Iterator[tuple[int, int, int, list[list[Any]]]]:
     """Merge consecutive (source, start, rows, combo) into runs read at once; each run also
-    lists its combos and their rows, to check what is read."""
+    lists its combos and their rows, to check what is read.
+
+    >>> list(segments_of([(0, 0, 2, "a"), (0, 2, 3, "b"), (1, 0, 1, "c")]))
+    [(0, 0, 5, [['a', 2], ['b', 3]]), (1, 0, 1, [['c', 1]])]
+    """
     run: list[Any] | None = None
     for source, start, rows, combo in items:
         if run is not None and run[0] == source and run[1] + run[2] == start:
@@ -360,10 +389,13 @@ def _segments(items: Iterator[tuple[int, int, int, str]],
         yield tuple(run)
 
 
-def _check_rows(column: pa.ChunkedArray | pa.Array, window: Sequence[Segment],
+def check_rows(column: pa.ChunkedArray | pa.Array, window: Sequence[Segment],
                 sources: Sequence[Source]) -> None:
     """The rows read name the combos they should, in order, each as often as it should:
-    checked for a whole window at once; a mismatch is then traced to its source."""
+    checked for a whole window at once; a mismatch is then traced to its source.
+
+    >>> check_rows(pa.array(["a", "a", "b"]), [(0, 0, 3, [["a", 2], ["b", 1]])], [])
+    """
     if _rows_match(column, [pair for *_, combos in window for pair in combos]):
         return
     offset, culprit = 0, window[-1][0]

@@ -28,6 +28,7 @@ CACHE_BYTES = 256 * 2**20  # decoded row groups kept while reading sources
 # copied with one `take`, so the rows of many small combos cost one call, not one each.
 WINDOW_GROUPS = 8
 Segment = tuple[int, int, int, list[list[Any]]]  # source, first row, rows, [[combo, rows]...]
+Key = tuple[Path, int]  # a row group: its file and its index there
 
 
 class GroupWriter:
@@ -71,6 +72,7 @@ class _Window:
         self.lengths: list[int] = []
         self.segments: list[Segment] = []
         self.rows = 0
+        self.last = -1  # the position of its last segment (RowReader.stream)
 
     def needs_room(self, keys: Sequence[tuple[Path, int]]) -> bool:
         return len(self.groups.keys() | set(keys)) > WINDOW_GROUPS
@@ -135,22 +137,39 @@ class RowReader:
         its last segment is copied: reads in order hold a group or two, not CACHE_BYTES.
         """
         segments = list(segments)
-        keys_of = [self._keys(path_of(segment[0]), segment) for segment in segments]
-        last_use = {key: i for i, keys in enumerate(keys_of) for key in keys}
+        last_use = {key: i for i, segment in enumerate(segments)
+                    for key in self._keys(path_of(segment[0]), segment)}
+        return self.stream(((segment, i) for i, segment in enumerate(segments)), path_of,
+                           schema, window_rows, lambda key, done: last_use[key] <= done)
+
+    def stream(self, items: Iterable[tuple[Segment, int]], path_of: Callable[[int], Path],
+               schema: pa.Schema, window_rows: int, done_with: Callable[[Key, int], bool],
+               ) -> Iterator[tuple[pa.Table, list[Segment]]]:
+        """`gather` over segments that may not all be known yet (compaction while the tasks
+        run: `items` may wait for them): each segment comes with a position that grows,
+        and a window's row groups leave the cache once `done_with(key, position of the
+        window's last segment)` says no later segment reads them. A group dropped too
+        early is decoded again (the rows stay right; only the work grows)."""
         window = _Window()
-        for i, (segment, keys) in enumerate(zip(segments, keys_of, strict=True)):
+        for segment, position in items:
+            keys = self._keys(path_of(segment[0]), segment)
             if window.segments and window.needs_room(keys):
-                yield self._take(window, schema, last_use, i - 1)
+                yield self._take(window, schema, done_with, window.last)
                 window = _Window()
             for key in keys:
                 if key not in window.groups:
                     window.hold(key, self._group(*key))
             window.add(segment, keys, self.files[keys[0][0]][1] if keys else None)
+            window.last = position
             if window.rows >= window_rows:
-                yield self._take(window, schema, last_use, i)
+                yield self._take(window, schema, done_with, position)
                 window = _Window()
         if window.segments:
-            yield self._take(window, schema, last_use, len(segments) - 1)
+            yield self._take(window, schema, done_with, window.last)
+
+    def bounds(self, path: Path) -> np.ndarray:
+        """The first row of each of `path`'s row groups, then its row count."""
+        return self._open(path)[1]
 
     def _keys(self, path: Path, segment: Segment) -> list[tuple[Path, int]]:
         """The (file, row group) keys a segment's rows lie in."""
@@ -162,12 +181,12 @@ class RowReader:
         last = int(np.searchsorted(bounds, start + length, side="left"))  # exclusive
         return [(path, group) for group in range(first, last)]
 
-    def _take(self, window: _Window, schema: pa.Schema, last_use: dict[tuple[Path, int], int],
+    def _take(self, window: _Window, schema: pa.Schema, done_with: Callable[[Key, int], bool],
               done: int) -> tuple[pa.Table, list[Segment]]:
         """The window's rows; then the groups no later segment reads leave the cache."""
         rows = window.take(schema)
         for key in window.groups:
-            if last_use[key] <= done and key in self.groups:
+            if key in self.groups and done_with(key, done):
                 self.cached -= self.groups.pop(key).nbytes
         return rows, window.segments
 
