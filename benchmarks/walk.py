@@ -11,7 +11,8 @@ so a busy machine slows all three alike:
 - engine_s: every task of the sweep's one-process plan run by the worker exactly as a
   sweep at --max-cpus 1 runs it (research.worker: ranges, entries, exit walks, rows,
   metrics, the trades and daily shards encoded), without the parent's load and compaction;
-- walk_s: the compiled exit walk alone (walk_kernel._walk_batch), once per combo;
+- walk_s: the compiled exit walk alone (walk_kernel._walk_batch), called as the worker
+  calls it (RULES_PER_CALL exit settings a call);
 - floor_s: benchmarks/floor.py's plain numba loop of the same grid (range scan, breakout,
   exit walk to the exit).
 
@@ -66,33 +67,39 @@ def engine_stage(bars, plan) -> Callable[[], None]:
 
 
 def walk_only(bars, combos) -> Callable[[], None]:
-    """The kernel's arguments for every combo, built once; the call alone is timed."""
+    """The kernel's arguments, built once, as the worker makes them: per range table its
+    exit rules, RULES_PER_CALL at a time; the calls alone are timed."""
     from research.engine.contract_walk import walk_windows
     from research.engine.entry import detect_entries
     from research.engine.execution import ExitRules, block_extremes
     from research.engine.ranges import RangeRules, build_slot_ranges
     from research.engine.walk_kernel import _walk_batch
+    from research.worker import RULES_PER_CALL
 
     walk = bars.walk
     blocks = block_extremes(walk)
-    shared, calls = {}, []
+    rules_of: dict[RangeRules, dict[ExitRules, None]] = {}
     for rp in combos:
-        rules = RangeRules.from_params(rp)
-        if rules not in shared:
-            table = build_slot_ranges(bars, rules)
-            shared[rules] = (table, detect_entries(bars, table, rules.entry))
-        table, entries = shared[rules]
-        exit_rules = ExitRules.from_params(rp)
+        rules_of.setdefault(RangeRules.from_params(rp), {})[ExitRules.from_params(rp)] = None
+    calls = []
+    for range_rules, exits in rules_of.items():
+        table = build_slot_ranges(bars, range_rules)
+        entries = detect_entries(bars, table, range_rules.entry)
         first_end, held_start, held_end = walk_windows(
             walk, entries.bar_idx, table.window_end_idx, table.window_end_ts_ns)
-        targets, t1s = exit_rules.trade_targets(
-            np.minimum(table.range_size_ticks, exit_rules.stop_cap_ticks))
-        calls.append((walk.ts_ns, walk.open_ticks, walk.high_ticks, walk.low_ticks,
-                      walk.close_ticks, entries.direction, entries.bar_idx,
-                      entries.price_ticks, table.range_size_ticks, first_end,
-                      table.expiry_ts_ns, np.int64(bars.last_ts_ns), targets, t1s,
-                      exit_rules.stop_cap_ticks, exit_rules.time_mode, held_start, held_end,
-                      blocks.high_max, blocks.low_min, blocks.shift))
+        exits = list(exits)
+        for start in range(0, len(exits), RULES_PER_CALL):
+            chunk = exits[start:start + RULES_PER_CALL]
+            targets = [r.trade_targets(np.minimum(table.range_size_ticks, r.stop_cap_ticks))
+                       for r in chunk]
+            calls.append((walk.ts_ns, walk.open_ticks, walk.high_ticks, walk.low_ticks,
+                          walk.close_ticks, entries.direction, entries.bar_idx,
+                          entries.price_ticks, table.range_size_ticks, first_end,
+                          table.expiry_ts_ns, np.int64(bars.last_ts_ns),
+                          np.array([t for t, _ in targets]), np.array([t1 for _, t1 in targets]),
+                          np.array([r.stop_cap_ticks for r in chunk], np.int64),
+                          np.array([r.time_mode for r in chunk], np.bool_), held_start,
+                          held_end, blocks.high_max, blocks.low_min, blocks.shift))
 
     def run() -> None:
         for args in calls:

@@ -41,7 +41,7 @@ from research.engine.walk_kernel import (  # noqa: F401 - _walk_batch: the kerne
 )
 
 __all__ = ["NAT_NS", "ExitRules", "Trade", "TradeBatch", "execute_trade", "execute_trades",
-           "favourable_ticks", "touches_level"]
+           "execute_trades_for", "favourable_ticks", "touches_level"]
 
 
 
@@ -237,6 +237,8 @@ class TradeBatch:
         names = cls.__dataclass_fields__
         if not batches:
             return cls.from_trades([])
+        if len(batches) == 1:  # one slice (one thread): the batch itself, its arrays unchanged
+            return batches[0]
         return cls(*(np.concatenate([getattr(b, n) for b in batches]) for n in names))
 
 
@@ -262,18 +264,53 @@ def execute_trades(bars: Bars, table: RangeTable, entries: EntryTable, rules: Ex
                    as_of_ns: int, block_shift: int = BLOCK_SHIFT) -> TradeBatch:
     """execute_trade for a batch of ranges in one compiled, GIL-free call (`block_shift`:
     the walk's blocks of 2**block_shift bars, walk_kernel; results never depend on it)."""
+    return execute_trades_for(bars, table, entries, [rules], as_of_ns, block_shift)[0]
+
+
+def execute_trades_for(bars: Bars, table: RangeTable, entries: EntryTable,
+                       rules: Sequence[ExitRules], as_of_ns: int,
+                       block_shift: int = BLOCK_SHIFT) -> list[TradeBatch]:
+    """execute_trades under each of several ExitRules, in one compiled call: a sweep walks
+    the same ranges under many exit settings, and one call per setting cost more in Python
+    than the walk itself (benchmarks/walk.py). The batches' arrays are views of one array
+    per field.
+
+    >>> from research.engine.data import prepare_bars
+    >>> from research.engine.entry import detect_entries
+    >>> from research.engine.params import RunParams
+    >>> from research.engine.ranges import RangeRules, build_slot_ranges
+    >>> from research.engine.synthetic import synthetic_bars
+    >>> bars = prepare_bars(synthetic_bars("ES", "2024-01-08", "2024-01-09"), "ES")
+    >>> rp = RunParams(instrument="ES")
+    >>> table = build_slot_ranges(bars, RangeRules.from_params(rp))
+    >>> entries = detect_entries(bars, table)
+    >>> rules = [ExitRules(40, 26, 120, False), ExitRules(8, 4, 24, True)]
+    >>> both = execute_trades_for(bars, table, entries, rules, bars.last_ts_ns)
+    >>> [b.result.tolist() == execute_trades(bars, table, entries, r, bars.last_ts_ns
+    ...                                      ).result.tolist() for b, r in zip(both, rules)]
+    [True, True]
+    """
     walk = bars.walk  # each trade on its own contract's bars (contract_walk)
     first_end, held_start, held_end = walk_windows(walk, entries.bar_idx, table.window_end_idx,
                                                    table.window_end_ts_ns)
-    targets, t1s = rules.trade_targets(np.minimum(table.range_size_ticks, rules.stop_cap_ticks))
+    size_ticks = table.range_size_ticks
+    targets, t1s = zip(*(r.trade_targets(np.minimum(size_ticks, r.stop_cap_ticks))
+                         for r in rules), strict=True)
+    target_all = np.array(targets, np.int64).reshape(len(rules), len(table))
+    t1_all = np.array(t1s, np.int64).reshape(len(rules), len(table))
     blocks = block_extremes(walk, block_shift)
     out = _walk_batch(
         walk.ts_ns, walk.open_ticks, walk.high_ticks, walk.low_ticks, walk.close_ticks,
-        entries.direction, entries.bar_idx, entries.price_ticks, table.range_size_ticks,
-        first_end, table.expiry_ts_ns, np.int64(as_of_ns),
-        targets, t1s, rules.stop_cap_ticks, rules.time_mode,
+        entries.direction, entries.bar_idx, entries.price_ticks, size_ticks,
+        first_end, table.expiry_ts_ns, np.int64(as_of_ns), target_all, t1_all,
+        np.array([r.stop_cap_ticks for r in rules], np.int64),
+        np.array([r.time_mode for r in rules], np.bool_),
         held_start, held_end, blocks.high_max, blocks.low_min, blocks.shift)
     traded = entries.direction != NO_ENTRY
-    return TradeBatch(*out, target_ticks=np.where(traded, targets, 0),
-                      entry_no=traded.astype(np.int64),
-                      range_row=np.arange(len(table), dtype=np.int64))
+    entry_no = traded.astype(np.int64)
+    range_row = np.arange(len(table), dtype=np.int64)
+    n = len(table)
+    return [TradeBatch(*(field[k * n:(k + 1) * n] for field in out),
+                       target_ticks=np.where(traded, target_all[k], 0), entry_no=entry_no,
+                       range_row=range_row)
+            for k in range(len(rules))]

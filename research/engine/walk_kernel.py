@@ -150,19 +150,23 @@ def _quiet_block(block_favourable, block_adverse, entry, side, t1_fired, t1_tick
 
 @numba.njit(nogil=True, cache=True)
 def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, range_size,
-                window_end_idx, expiry_ns, as_of_ns, target_all, t1_all, cap_ticks,
-                time_mode, held_start, held_end, blk_high, blk_low,
+                window_end_idx, expiry_ns, as_of_ns, target_all, t1_all, cap_all,
+                time_all, held_start, held_end, blk_high, blk_low,
                 shift):  # pragma: no cover - compiled; mirrors execute_trade block by block
-    """execute_trade over a batch. Per range: its side, entry bar and price (ticks), range
-    size, window end index and expiry X; for all: as_of and the ExitRules in ticks. The
-    window is [entry, window_end_idx) then [held_start, held_end) of the walk series: its
-    contract's bars after a roll (contract_walk.walk_windows). `blk_high`/`blk_low` are the
-    series' BlockExtremes of 2**shift bars.
+    """execute_trade over a batch, for K ExitRules at once. Per range: its side, entry bar
+    and price (ticks), range size, window end index and expiry X; for all: as_of. Per rules
+    k: `target_all[k]`/`t1_all[k]` each range's target and T1 threshold in ticks, `cap_all[k]`
+    the stop cap in ticks, `time_all[k]` time mode. The outputs hold the K x n trades rules
+    after rules (trade k * n + r: range r under rules k). The window is [entry,
+    window_end_idx) then [held_start, held_end) of the walk series: its contract's bars
+    after a roll (contract_walk.walk_windows). `blk_high`/`blk_low` are the series'
+    BlockExtremes of 2**shift bars.
 
     The fill bounds (fill_bounds.fill_bounds) ride in the same walk: `live_a`/`live_b` are
     the states the bars allow (T1 not fired / fired), the exits they allow are folded into
     the worst and best outcome as they come, in bar_moves' order."""
-    n = len(direction)
+    n_ranges = len(direction)
+    n = len(cap_all) * n_ranges
     size = 1 << shift
     mask = size - 1
     result = np.full(n, NO_TRADE, np.int8)
@@ -181,14 +185,17 @@ def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, ran
     best_result = np.full(n, NO_TRADE, np.int8)
     best_ts = np.full(n, NAT_NS, np.int64)
     best_px = np.zeros(n, np.int64)
-    for r in range(n):
+    for j in range(n):  # trade j: range r under rules k
+        k = j // n_ranges
+        r = j - k * n_ranges
         side = direction[r]
         if side == NO_ENTRY:
             continue  # NoTrade: the zeros and NaTs of NO_TRADE_ROW
         entry = entry_px[r]
-        t1_ticks = t1_all[r]  # target_r: each trade's own target and T1 (§7.6)
-        target = entry + side * target_all[r]  # §7.4
-        distance = min(range_size[r], cap_ticks)  # stop_distance, §7.4
+        t1_ticks = t1_all[k, r]  # target_r: each trade's own target and T1 (§7.6)
+        target = entry + side * target_all[k, r]  # §7.4
+        time_mode = time_all[k]
+        distance = min(range_size[r], cap_all[k])  # stop_distance, §7.4
         initial_stop = entry - side * distance
         break_even = entry - side  # Q29
         stop = initial_stop
@@ -350,36 +357,39 @@ def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, ran
         if code == NO_TRADE:  # (Q6/Q7: no BE re-label)
             exit_price = close[last]
             code = end_code
-            exit_ts[r] = end_ts
+            exit_ts[j] = end_ts
             if code == OPEN:
-                open_as_of[r] = ts[last]
+                open_as_of[j] = ts[last]
         else:
-            exit_ts[r] = ts[exit_idx]
+            exit_ts[j] = ts[exit_idx]
         if live_a or live_b:  # a state still open when W ends: TIME or OPEN at the close
             if w_code < 0 or (close[last] - w_px) * side < 0:
                 w_code, w_idx, w_px = end_code, -1, close[last]
             if b_code < 0 or (close[last] - b_px) * side > 0:
                 b_code, b_idx, b_px = end_code, -1, close[last]
         first = entry_idx[r]
-        worst_entry[r] = open_[first] if (open_[first] - entry) * side > 0 else entry
-        if (w_px - worst_entry[r]) * side != (b_px - entry) * side:
+        worst_entry[j] = open_[first] if (open_[first] - entry) * side > 0 else entry
+        if (w_px - worst_entry[j]) * side != (b_px - entry) * side:
             if branched_at < 0:
-                ambiguity[r] = AMBIG_GAP
+                ambiguity[j] = AMBIG_GAP
             elif branched_at == first:
-                ambiguity[r] = AMBIG_ENTRY_BAR
+                ambiguity[j] = AMBIG_ENTRY_BAR
             else:
-                ambiguity[r] = AMBIG_BOTH_LEVELS
-        worst_result[r], worst_px[r] = w_code, w_px
-        worst_ts[r] = ts[w_idx] if w_idx >= 0 else end_ts
-        best_result[r], best_px[r] = b_code, b_px
-        best_ts[r] = ts[b_idx] if b_idx >= 0 else end_ts
-        result[r] = code
-        entry_ts[r] = ts[first]
-        entry_out[r] = entry
-        exit_px[r] = exit_price
-        distance_out[r] = distance
+                ambiguity[j] = AMBIG_BOTH_LEVELS
+        worst_result[j], worst_px[j] = w_code, w_px
+        worst_ts[j] = ts[w_idx] if w_idx >= 0 else end_ts
+        best_result[j], best_px[j] = b_code, b_px
+        best_ts[j] = ts[b_idx] if b_idx >= 0 else end_ts
+        result[j] = code
+        entry_ts[j] = ts[first]
+        entry_out[j] = entry
+        exit_px[j] = exit_price
+        distance_out[j] = distance
         # Q11: a truncated peak of exactly 0 falls back to the whole window's, except OPEN.
-        peak_out[r] = truncated_peak if (code == OPEN or truncated_peak > 0) else full_peak
-    return (result, direction.copy(), entry_ts, exit_ts, entry_out, exit_px, distance_out,
+        peak_out[j] = truncated_peak if (code == OPEN or truncated_peak > 0) else full_peak
+    directions = np.empty(n, np.int8)
+    for j in range(n):
+        directions[j] = direction[j % n_ranges]
+    return (result, directions, entry_ts, exit_ts, entry_out, exit_px, distance_out,
             peak_out, open_as_of, ambiguity, worst_result, worst_entry, worst_ts, worst_px,
             best_result, best_ts, best_px, np.zeros(n, np.int8))

@@ -1,5 +1,6 @@
 """The compiled walk jumps over blocks of bars where nothing can happen (engine.walk_kernel):
-whatever the block size, its trades equal the readable path's, field for field."""
+whatever the block size, its trades equal the readable path's, field for field; and it
+walks many exit settings in one call as it walks each alone."""
 
 from __future__ import annotations
 
@@ -13,12 +14,20 @@ from hypothesis import strategies as st
 from research.engine.data import prepare_bars
 from research.engine.entry import detect_entries
 from research.engine.entry_rules import EntryRules
-from research.engine.execution import ExitRules, TradeBatch, block_extremes, execute_trades
+from research.engine.execution import (
+    ExitRules,
+    TradeBatch,
+    block_extremes,
+    execute_trades,
+    execute_trades_for,
+)
 from research.engine.params import RunParams
+from research.engine.pipeline import Pipeline
 from research.engine.ranges import RangeRules, build_slot_ranges
 from research.engine.strategy import process_single_range
 from research.engine.synthetic import synthetic_bars
 from research.engine.walk_kernel import BLOCK_SHIFT, BlockExtremes
+from research.parallel.processor import ParallelProcessor
 from tests.engine.test_contract_walk import rolled_frame, rolled_pairs
 from tests.helpers import random_bars, random_params
 
@@ -98,3 +107,36 @@ def test_the_extremes_are_made_once_per_walk_series_and_follow_a_replace():
     assert other.shift == 2 and block_extremes(bars.walk) is first  # the default is kept
     copy = dataclasses.replace(bars.walk, high_ticks=bars.walk.high_ticks + 1)
     assert (block_extremes(copy).high_max == first.high_max + 1).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), threads=st.sampled_from([1, 3]))
+def test_several_exit_rules_in_one_call_equal_one_call_each(data, threads):
+    """Pipeline.exits_for walks many ExitRules in one compiled call (per thread slice)."""
+    bars = data.draw(random_bars())
+    params = data.draw(st.lists(random_params(bars.instrument.symbol), min_size=2, max_size=5))
+    base = params[0]
+    # one range key for all: only the exit settings vary
+    params = [dataclasses.replace(base, target=p.target, t1_fraction=p.t1_fraction,
+                                  stop_cap_multiple=p.stop_cap_multiple,
+                                  target_mode=p.target_mode) for p in params]
+    pipeline = Pipeline(bars, int(bars.ts_ns[-1]), ParallelProcessor(max_workers=threads))
+    shared = pipeline.shared(RangeRules.from_params(base))
+    rules = [ExitRules.from_params(rp) for rp in params]
+    together = pipeline.exits_for(shared, rules)
+    for one_rules, batch in zip(rules, together, strict=True):
+        assert_same_trades(batch, pipeline.exits(shared, one_rules), BLOCK_SHIFT)
+
+
+def test_exit_rules_with_their_own_targets_walk_alike_in_one_call():
+    bars = prepare_bars(synthetic_bars("ES", "2024-03-04", "2024-03-08", seed=5), "ES")
+    rules = [ExitRules(40, 26, 120, False), ExitRules(8, 4, 200, False, target_r=(3, 2)),
+             ExitRules(12, 12, 12, True)]
+    rp = RunParams(instrument="ES")
+    table = build_slot_ranges(bars, RangeRules.from_params(rp))
+    entries = detect_entries(bars, table, EntryRules.from_params(rp))
+    together = execute_trades_for(bars, table, entries, rules, bars.last_ts_ns)
+    for one_rules, batch in zip(rules, together, strict=True):
+        assert_same_trades(batch, execute_trades(bars, table, entries, one_rules,
+                                                 bars.last_ts_ns), BLOCK_SHIFT)
+    assert (together[1].target_ticks != 8).any()  # target_r: each trade its own target
