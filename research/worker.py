@@ -259,8 +259,10 @@ def _outputs(pipeline: Pipeline, shared: SharedRanges | None, walks: list[TradeB
             pessimistic_cents=rows.pessimistic_cents, optimistic_cents=rows.optimistic_cents,
             ambiguous=rows.columns.values["ambiguous"],
             undecided=undecided_rows(rows.trades)), len(dates))
-    summaries = [{"combo_id": combo_id, **{name: values[i] for name, values in metrics.items()}}
-                 for i, combo_id in enumerate(combo_ids)]
+    names = list(metrics)  # one row per combo from the columns, without indexing each
+    per_combo = zip(*metrics.values(), strict=True) if metrics else ((),) * len(combo_ids)
+    summaries = [{"combo_id": combo_id, **dict(zip(names, values, strict=True))}
+                 for combo_id, values in zip(combo_ids, per_combo, strict=True)]
     trades = None
     if store_trades:
         trades = (TRADES_SCHEMA.empty_table() if rows is None
