@@ -39,6 +39,9 @@ from research.results.store import encode_shards
 from research.shared_bars import BarsFile, forget_opened, opened_bars
 
 WARM_UP_WAIT_S = 60.0  # the longest a warm worker waits for the others to start
+# ExitRules walked in one compiled call: the per-call Python costs about as much as one
+# combo's walk (benchmarks/walk.py), and a call stays short enough for a signal to wait.
+RULES_PER_CALL = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +158,15 @@ def _run_task(bars: Bars, task: Task, as_of_ns: int, threads: int, stages: Stage
             checkpoint()  # unless a signal caused it
             failures += [failure_record(rp, exc) for rp in combos]
             continue
-        walk_of: dict[ExitRules, int] = {}  # combos equal on ExitRules share the walk
-        for rp in combos:
+        rules_of = [_exit_rules(rp) for rp in combos]
+        walk_of = _walks(pipeline, shared, rules_of, walks, offset)
+        for rp, rules in zip(combos, rules_of, strict=True):
             checkpoint()  # between combos: a signal stops the task here
+            walk_no = walk_of[rules] if isinstance(rules, ExitRules) else rules
+            if isinstance(walk_no, BaseException):  # its rules or its walk failed
+                failures.append(failure_record(rp, walk_no))
+                continue
             try:
-                rules = ExitRules.from_params(rp)
-                if rules not in walk_of:
-                    walk = pipeline.exits(shared, rules)
-                    walks.append(dataclasses.replace(walk, range_row=walk.range_row + offset))
-                    walk_of[rules] = len(walks) - 1
-                walk_no = walk_of[rules]
                 pieces.append(RowPiece.of(rp, pipeline.rows(shared, walks[walk_no], rp),
                                           walk_no))
                 done.append(rp)
@@ -192,6 +194,50 @@ def _run_task(bars: Bars, task: Task, as_of_ns: int, threads: int, stages: Stage
                       time.perf_counter() - started, worker)
 
 
+def _exit_rules(rp: RunParams) -> ExitRules | Exception:
+    try:
+        return ExitRules.from_params(rp)
+    except Exception as exc:  # noqa: BLE001 - the combo fails, recorded in the manifest
+        checkpoint()
+        return exc
+
+
+def _walks(pipeline: Pipeline, shared: SharedRanges, rules_of: list[ExitRules | Exception],
+           walks: list[TradeBatch], offset: int) -> dict[ExitRules, int | Exception]:
+    """Each distinct ExitRules' walk, appended to `walks` (its range rows moved by `offset`,
+    the rows of the task's table before this key's): its number there, or what its walk
+    raised. Combos equal on ExitRules share the walk; RULES_PER_CALL rules go to the
+    compiled walk at once, and where such a call fails each of its rules is walked alone,
+    so only the combos whose own walk fails fail."""
+    unique = list(dict.fromkeys(r for r in rules_of if isinstance(r, ExitRules)))
+    walk_of: dict[ExitRules, int | Exception] = {}
+    for start in range(0, len(unique), RULES_PER_CALL):
+        chunk = unique[start:start + RULES_PER_CALL]
+        try:
+            batches: list[TradeBatch | Exception] = list(pipeline.exits_for(shared, chunk))
+        except Exception:  # noqa: BLE001 - found rules by rules below
+            checkpoint()
+            batches = [_one_walk(pipeline, shared, rules) for rules in chunk]
+        for rules, walk in zip(chunk, batches, strict=True):
+            if isinstance(walk, Exception):
+                walk_of[rules] = walk
+                continue
+            if offset:  # rows of the task's table: this key's come after the others'
+                walk = dataclasses.replace(walk, range_row=walk.range_row + offset)
+            walks.append(walk)
+            walk_of[rules] = len(walks) - 1
+    return walk_of
+
+
+def _one_walk(pipeline: Pipeline, shared: SharedRanges,
+              rules: ExitRules) -> TradeBatch | Exception:
+    try:
+        return pipeline.exits(shared, rules)
+    except Exception as exc:  # noqa: BLE001 - its combos fail, recorded in the manifest
+        checkpoint()
+        return exc
+
+
 def _outputs(pipeline: Pipeline, shared: SharedRanges | None, walks: list[TradeBatch],
              pieces: list[RowPiece], done: list[RunParams], task_id: str,
              store_trades: bool) -> tuple[list[dict[str, Any]], bytes | None, bytes]:
@@ -213,8 +259,10 @@ def _outputs(pipeline: Pipeline, shared: SharedRanges | None, walks: list[TradeB
             pessimistic_cents=rows.pessimistic_cents, optimistic_cents=rows.optimistic_cents,
             ambiguous=rows.columns.values["ambiguous"],
             undecided=undecided_rows(rows.trades)), len(dates))
-    summaries = [{"combo_id": combo_id, **{name: values[i] for name, values in metrics.items()}}
-                 for i, combo_id in enumerate(combo_ids)]
+    names = list(metrics)  # one row per combo from the columns, without indexing each
+    per_combo = zip(*metrics.values(), strict=True) if metrics else ((),) * len(combo_ids)
+    summaries = [{"combo_id": combo_id, **dict(zip(names, values, strict=True))}
+                 for combo_id, values in zip(combo_ids, per_combo, strict=True)]
     trades = None
     if store_trades:
         trades = (TRADES_SCHEMA.empty_table() if rows is None

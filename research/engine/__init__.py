@@ -31,7 +31,9 @@ entry.py           §7 breakout levels, candidate bars, first touch (Q1, Q3, Q30
 reentry.py         §7.5 max_entries_per_day: a range's later entries after an exit
 execution.py       §7.4-§10 ExitRules (the walk's key), stop distance, T1 / break-even
                    (Q5, Q29), bar outcome, window end and OPEN/TIME (Q6/Q7, Q9/Q20),
-                   peak (Q11); kernel _walk_batch
+                   peak (Q11); execute_trades_for: many ExitRules in one call
+walk_kernel.py     §8-§10 the compiled walk of execution.py and fill_bounds.py, jumping
+                   blocks of bars where no level is touched; kernel _walk_batch
 sizing.py          §10.4 sizing by risk: risk_usd, a compounding risk_fraction
 results.py         §12 rows: the typed frame (Q12/Q13 profit scale) and legacy strings
 pipeline.py        Pipeline: the stages put together, once, for run_strategy and sweeps

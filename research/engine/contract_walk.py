@@ -18,7 +18,8 @@ of its run (or to E), then the run's held bars before E.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,10 @@ class WalkSeries:
     run_end_idx: np.ndarray  # int64: the next run's start, or the number of dated bars
     held_start_idx: np.ndarray  # int64 walk indices
     held_end_idx: np.ndarray
+    # The exit walk's block extremes of these bars (walk_kernel.BlockExtremes), made on the
+    # first walk and kept with the bars they describe: not a constructor argument, and a
+    # dataclasses.replace starts without them.
+    block_extremes: Any = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def of_dated(cls, ts_ns: np.ndarray, open_: np.ndarray, high: np.ndarray, low: np.ndarray,

@@ -11,21 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from research.engine.bars import Bars
 from research.engine.codes import (
-    AMBIG_BOTH_LEVELS,
-    AMBIG_ENTRY_BAR,
-    AMBIG_GAP,
     AMBIG_NONE,
     BAR_NONE,
     BAR_STOP,
     BAR_TARGET,
     BE,
     DECIDED_BY_MINUTES,
-    LONG,
     LOSS,
     NO_ENTRY,
     NO_TRADE,
@@ -38,11 +33,16 @@ from research.engine.entry import Entry, EntryTable
 from research.engine.fill_bounds import fill_bounds
 from research.engine.ranges import RangeTable, SlotRange
 from research.engine.rules import ExitRules, favourable_ticks, touches_level
+from research.engine.walk_kernel import (  # noqa: F401 - _walk_batch: the kernel, by name
+    BLOCK_SHIFT,
+    NAT_NS,
+    BlockExtremes,
+    _walk_batch,
+)
 
 __all__ = ["NAT_NS", "ExitRules", "Trade", "TradeBatch", "execute_trade", "execute_trades",
-           "favourable_ticks", "touches_level"]
+           "execute_trades_for", "favourable_ticks", "touches_level"]
 
-NAT_NS = np.iinfo(np.int64).min
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,276 +237,80 @@ class TradeBatch:
         names = cls.__dataclass_fields__
         if not batches:
             return cls.from_trades([])
+        if len(batches) == 1:  # one slice (one thread): the batch itself, its arrays unchanged
+            return batches[0]
         return cls(*(np.concatenate([getattr(b, n) for b in batches]) for n in names))
 
 
+def block_extremes(walk: WalkSeries, shift: int = BLOCK_SHIFT) -> BlockExtremes:
+    """The walk series' block extremes (walk_kernel), made once per series and kept on it.
+    Threads racing on the first walk make the same arrays; either one is kept.
+
+    >>> from research.engine.data import prepare_bars
+    >>> from research.engine.synthetic import synthetic_bars
+    >>> walk = prepare_bars(synthetic_bars("ES", "2024-01-08", "2024-01-08"), "ES").walk
+    >>> block_extremes(walk) is block_extremes(walk)
+    True
+    """
+    blocks = walk.block_extremes
+    if blocks is None or blocks.shift != shift:
+        blocks = BlockExtremes.of(walk.high_ticks, walk.low_ticks, shift)
+        if shift == BLOCK_SHIFT:
+            object.__setattr__(walk, "block_extremes", blocks)
+    return blocks
+
+
 def execute_trades(bars: Bars, table: RangeTable, entries: EntryTable, rules: ExitRules,
-                   as_of_ns: int) -> TradeBatch:
-    """execute_trade for a batch of ranges in one compiled, GIL-free call."""
+                   as_of_ns: int, block_shift: int = BLOCK_SHIFT) -> TradeBatch:
+    """execute_trade for a batch of ranges in one compiled, GIL-free call (`block_shift`:
+    the walk's blocks of 2**block_shift bars, walk_kernel; results never depend on it)."""
+    return execute_trades_for(bars, table, entries, [rules], as_of_ns, block_shift)[0]
+
+
+def execute_trades_for(bars: Bars, table: RangeTable, entries: EntryTable,
+                       rules: Sequence[ExitRules], as_of_ns: int,
+                       block_shift: int = BLOCK_SHIFT) -> list[TradeBatch]:
+    """execute_trades under each of several ExitRules, in one compiled call: a sweep walks
+    the same ranges under many exit settings, and one call per setting cost more in Python
+    than the walk itself (benchmarks/walk.py). The batches' arrays are views of one array
+    per field.
+
+    >>> from research.engine.data import prepare_bars
+    >>> from research.engine.entry import detect_entries
+    >>> from research.engine.params import RunParams
+    >>> from research.engine.ranges import RangeRules, build_slot_ranges
+    >>> from research.engine.synthetic import synthetic_bars
+    >>> bars = prepare_bars(synthetic_bars("ES", "2024-01-08", "2024-01-09"), "ES")
+    >>> rp = RunParams(instrument="ES")
+    >>> table = build_slot_ranges(bars, RangeRules.from_params(rp))
+    >>> entries = detect_entries(bars, table)
+    >>> rules = [ExitRules(40, 26, 120, False), ExitRules(8, 4, 24, True)]
+    >>> both = execute_trades_for(bars, table, entries, rules, bars.last_ts_ns)
+    >>> [b.result.tolist() == execute_trades(bars, table, entries, r, bars.last_ts_ns
+    ...                                      ).result.tolist() for b, r in zip(both, rules)]
+    [True, True]
+    """
     walk = bars.walk  # each trade on its own contract's bars (contract_walk)
     first_end, held_start, held_end = walk_windows(walk, entries.bar_idx, table.window_end_idx,
                                                    table.window_end_ts_ns)
-    targets, t1s = rules.trade_targets(np.minimum(table.range_size_ticks, rules.stop_cap_ticks))
+    size_ticks = table.range_size_ticks
+    targets, t1s = zip(*(r.trade_targets(np.minimum(size_ticks, r.stop_cap_ticks))
+                         for r in rules), strict=True)
+    target_all = np.array(targets, np.int64).reshape(len(rules), len(table))
+    t1_all = np.array(t1s, np.int64).reshape(len(rules), len(table))
+    blocks = block_extremes(walk, block_shift)
     out = _walk_batch(
         walk.ts_ns, walk.open_ticks, walk.high_ticks, walk.low_ticks, walk.close_ticks,
-        entries.direction, entries.bar_idx, entries.price_ticks, table.range_size_ticks,
-        first_end, table.expiry_ts_ns, np.int64(as_of_ns),
-        targets, t1s, rules.stop_cap_ticks, rules.time_mode,
-        held_start, held_end)
+        entries.direction, entries.bar_idx, entries.price_ticks, size_ticks,
+        first_end, table.expiry_ts_ns, np.int64(as_of_ns), target_all, t1_all,
+        np.array([r.stop_cap_ticks for r in rules], np.int64),
+        np.array([r.time_mode for r in rules], np.bool_),
+        held_start, held_end, blocks.high_max, blocks.low_min, blocks.shift)
     traded = entries.direction != NO_ENTRY
-    return TradeBatch(*out, target_ticks=np.where(traded, targets, 0),
-                      entry_no=traded.astype(np.int64),
-                      range_row=np.arange(len(table), dtype=np.int64))
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _fold(w_code, w_idx, w_px, b_code, b_idx, b_px, result, level, i, open_i,
-          side):  # pragma: no cover - compiled
-    """fill_bounds' _worse and _better for an exit (result, level) in bar i: the worst fills
-    a stop at the open when the bar opened beyond it (stop_fill)."""
-    fill = level
-    if result != WIN and (open_i - level) * side < 0:
-        fill = open_i
-    if w_code < 0 or (fill - w_px) * side < 0:
-        w_code, w_idx, w_px = result, i, fill
-    if b_code < 0 or (level - b_px) * side > 0:
-        b_code, b_idx, b_px = result, i, level
-    return w_code, w_idx, w_px, b_code, b_idx, b_px
-
-
-@numba.njit(nogil=True, cache=True)
-def _peak_past_exit(high, low, side, entry, initial_stop, start, end, truncated_peak, full_peak,
-                    before_initial_stop):  # pragma: no cover - compiled
-    """peak_excursion past the decided walk (§10.1): (truncated, full) peaks and whether the
-    initial stop is still untouched (a window of two pieces continues from it); the full
-    window is needed only while the truncated peak is 0, else up to the first initial-stop
-    touch. A loop of its own: the hot one, kept small."""
-    for i in range(start, end):
-        if not before_initial_stop and truncated_peak > 0:
-            break
-        if side == LONG:
-            favourable = high[i] - entry
-            hits_initial = low[i] <= initial_stop
-        else:
-            favourable = entry - low[i]
-            hits_initial = high[i] >= initial_stop
-        full_peak = max(full_peak, favourable)
-        if before_initial_stop:
-            if hits_initial:
-                before_initial_stop = False
-            else:
-                truncated_peak = max(truncated_peak, favourable)
-    return truncated_peak, full_peak, before_initial_stop
-
-
-@numba.njit(nogil=True, cache=True)
-def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, range_size,
-                window_end_idx, expiry_ns, as_of_ns, target_all, t1_all, cap_ticks,
-                time_mode, held_start, held_end):  # pragma: no cover - compiled; mirrors
-    # execute_trade block by block
-    """execute_trade over a batch. Per range: its side, entry bar and price (ticks), range
-    size, window end index and expiry X; for all: as_of and the ExitRules in ticks. The
-    window is [entry, window_end_idx) then [held_start, held_end) of the walk series: its
-    contract's bars after a roll (contract_walk.walk_windows); `k` counts bars along it.
-
-    The fill bounds (fill_bounds.fill_bounds) ride in the same walk: `live_a`/`live_b` are
-    the states the bars allow (T1 not fired / fired), the exits they allow are folded into
-    the worst and best outcome as they come, in bar_moves' order."""
-    n = len(direction)
-    result = np.full(n, NO_TRADE, np.int8)
-    entry_ts = np.full(n, NAT_NS, np.int64)
-    exit_ts = np.full(n, NAT_NS, np.int64)
-    entry_out = np.zeros(n, np.int64)
-    exit_px = np.zeros(n, np.int64)
-    distance_out = np.zeros(n, np.int64)
-    peak_out = np.zeros(n, np.int64)
-    open_as_of = np.full(n, NAT_NS, np.int64)
-    ambiguity = np.full(n, AMBIG_NONE, np.int8)
-    worst_result = np.full(n, NO_TRADE, np.int8)
-    worst_entry = np.zeros(n, np.int64)
-    worst_ts = np.full(n, NAT_NS, np.int64)
-    worst_px = np.zeros(n, np.int64)
-    best_result = np.full(n, NO_TRADE, np.int8)
-    best_ts = np.full(n, NAT_NS, np.int64)
-    best_px = np.zeros(n, np.int64)
-    for r in range(n):
-        side = direction[r]
-        if side == NO_ENTRY:
-            continue  # NoTrade: the zeros and NaTs of NO_TRADE_ROW
-        entry = entry_px[r]
-        t1_ticks = t1_all[r]  # target_r: each trade's own target and T1 (§7.6)
-        target = entry + side * target_all[r]  # §7.4
-        distance = min(range_size[r], cap_ticks)  # stop_distance, §7.4
-        initial_stop = entry - side * distance
-        break_even = entry - side  # Q29
-        stop = initial_stop
-        t1_fired = False
-        code = NO_TRADE  # still open
-        exit_idx = -1
-        exit_price = 0
-        truncated_peak = 0  # peak_excursion, §10.1: up to the first initial-stop touch
-        full_peak = 0
-        before_initial_stop = True
-        live_a = True  # fill_bounds' states: T1 not fired / fired
-        live_b = False
-        w_code, w_idx, w_px = -1, -1, 0  # the worst and best exits so far (-1: none)
-        b_code, b_idx, b_px = -1, -1, 0
-        branched_at = -1
-        n_dated = window_end_idx[r] - entry_idx[r]  # W = [entry bar, E), §8: the dated
-        n_window = n_dated + held_end[r] - held_start[r]  # bars, then the contract's held
-        peak_from = n_window
-        for k in range(n_window):
-            i = entry_idx[r] + k if k < n_dated else held_start[r] + k - n_dated
-            if side == LONG:  # favourable_ticks and the initial stop's touch_level
-                favourable = high[i] - entry
-                hits_initial = low[i] <= initial_stop
-            else:
-                favourable = entry - low[i]
-                hits_initial = high[i] >= initial_stop
-            full_peak = max(full_peak, favourable)
-            if before_initial_stop:
-                if hits_initial:
-                    before_initial_stop = False
-                else:
-                    truncated_peak = max(truncated_peak, favourable)
-            was_t1 = t1_fired  # the reference's state as the bar starts
-            if code == NO_TRADE:  # walk_exits, §9.1
-                is_t1_bar = False
-                if not t1_fired and favourable >= t1_ticks:
-                    # §9.1 step 2, Q29: the break-even stop is one tick on the losing side.
-                    t1_fired = True
-                    stop = entry - side
-                    is_t1_bar = True
-                if side == LONG:  # Q16: time mode ignores target touches entirely
-                    hits_target = (not time_mode) and high[i] >= target
-                    hits_stop = low[i] <= stop
-                else:
-                    hits_target = (not time_mode) and low[i] <= target
-                    hits_stop = high[i] >= stop
-                outcome = BAR_NONE  # bar_outcome, §9.1 step 4
-                if hits_stop and is_t1_bar:  # Q5: no stop on the T1 bar
-                    outcome = BAR_TARGET if hits_target else BAR_NONE
-                elif hits_target and hits_stop:  # nearer level by the close; a tie: stop
-                    nearer_target = abs(close[i] - target) < abs(close[i] - stop)
-                    outcome = BAR_TARGET if nearer_target else BAR_STOP
-                elif hits_target:
-                    outcome = BAR_TARGET
-                elif hits_stop:
-                    outcome = BAR_STOP
-                if outcome == BAR_TARGET:
-                    code, exit_idx, exit_price = WIN, i, target
-                elif outcome == BAR_STOP:
-                    code, exit_idx, exit_price = (BE if t1_fired else LOSS), i, stop
-            if branched_at < 0 and (live_a or live_b):
-                # Until a bar allows two outcomes the bounds follow the reference (one live
-                # state, its state), so only that question is asked: bar_moves from it
-                # gives one move, the reference's. The reference has just tested this bar
-                # from the same state: after T1 its stop is the break-even stop.
-                if was_t1:
-                    branches = hits_target and hits_stop
-                elif favourable >= t1_ticks:
-                    branches = hits_initial or hits_stop
-                else:
-                    branches = hits_initial and i == entry_idx[r] and (open_[i] - entry) * side < 0
-                if branches:
-                    branched_at = i
-                elif code != NO_TRADE:  # the reference's exit, in this bar: the one outcome
-                    fill = exit_price  # stop_fill: the open when the bar opened beyond it
-                    if code != WIN and (open_[i] - exit_price) * side < 0:
-                        fill = open_[i]
-                    w_code, w_idx, w_px = code, i, fill
-                    b_code, b_idx, b_px = code, i, exit_price
-                    live_a = False
-                    live_b = False
-                else:
-                    live_a = not t1_fired
-                    live_b = t1_fired
-            if branched_at >= 0 and (live_a or live_b):  # fill_bounds: every move of each
-                if side == LONG:  # live state
-                    reach_target = (not time_mode) and high[i] >= target
-                    reach_break_even = low[i] <= break_even
-                else:
-                    reach_target = (not time_mode) and low[i] <= target
-                    reach_break_even = high[i] >= break_even
-                next_a = False
-                next_b = False
-                o = open_[i]
-                if live_a:  # bar_moves from T1_NOT_FIRED, in its order
-                    if hits_initial:
-                        w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
-                            w_code, w_idx, w_px, b_code, b_idx, b_px, LOSS, initial_stop, i,
-                            o, side)
-                    if favourable >= t1_ticks:
-                        if reach_target:
-                            w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
-                                w_code, w_idx, w_px, b_code, b_idx, b_px, WIN, target, i, o,
-                                side)
-                        if reach_break_even:
-                            w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
-                                w_code, w_idx, w_px, b_code, b_idx, b_px, BE, break_even, i,
-                                o, side)
-                        next_b = not reach_target
-                    elif not hits_initial or (i == entry_idx[r] and (o - entry) * side < 0):
-                        next_a = True
-                if live_b:  # bar_moves from T1_FIRED
-                    if reach_target:
-                        w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
-                            w_code, w_idx, w_px, b_code, b_idx, b_px, WIN, target, i, o, side)
-                    if reach_break_even:
-                        w_code, w_idx, w_px, b_code, b_idx, b_px = _fold(
-                            w_code, w_idx, w_px, b_code, b_idx, b_px, BE, break_even, i, o,
-                            side)
-                    if not (reach_target or reach_break_even):
-                        next_b = True
-                live_a, live_b = next_a, next_b
-            if code != NO_TRADE and not live_a and not live_b:
-                peak_from = k + 1  # decided: only the peak is left
-                break
-        if peak_from < n_dated:  # the rest of the dated piece, then the held one
-            truncated_peak, full_peak, before_initial_stop = _peak_past_exit(
-                high, low, side, entry, initial_stop, entry_idx[r] + peak_from,
-                window_end_idx[r], truncated_peak, full_peak, before_initial_stop)
-        if held_end[r] > held_start[r] and peak_from < n_window:
-            truncated_peak, full_peak, before_initial_stop = _peak_past_exit(
-                high, low, side, entry, initial_stop,
-                held_start[r] + max(peak_from - n_dated, 0), held_end[r], truncated_peak,
-                full_peak, before_initial_stop)
-        last = held_end[r] - 1 if held_end[r] > held_start[r] else window_end_idx[r] - 1
-        end_code = OPEN if expiry_ns[r] > as_of_ns else TIME  # §9.3 as amended (Q9/Q20)
-        end_ts = NAT_NS if end_code == OPEN else expiry_ns[r]
-        if code == NO_TRADE:  # (Q6/Q7: no BE re-label)
-            exit_price = close[last]
-            code = end_code
-            exit_ts[r] = end_ts
-            if code == OPEN:
-                open_as_of[r] = ts[last]
-        else:
-            exit_ts[r] = ts[exit_idx]
-        if live_a or live_b:  # a state still open when W ends: TIME or OPEN at the close
-            if w_code < 0 or (close[last] - w_px) * side < 0:
-                w_code, w_idx, w_px = end_code, -1, close[last]
-            if b_code < 0 or (close[last] - b_px) * side > 0:
-                b_code, b_idx, b_px = end_code, -1, close[last]
-        first = entry_idx[r]
-        worst_entry[r] = open_[first] if (open_[first] - entry) * side > 0 else entry
-        if (w_px - worst_entry[r]) * side != (b_px - entry) * side:
-            if branched_at < 0:
-                ambiguity[r] = AMBIG_GAP
-            elif branched_at == first:
-                ambiguity[r] = AMBIG_ENTRY_BAR
-            else:
-                ambiguity[r] = AMBIG_BOTH_LEVELS
-        worst_result[r], worst_px[r] = w_code, w_px
-        worst_ts[r] = ts[w_idx] if w_idx >= 0 else end_ts
-        best_result[r], best_px[r] = b_code, b_px
-        best_ts[r] = ts[b_idx] if b_idx >= 0 else end_ts
-        result[r] = code
-        entry_ts[r] = ts[first]
-        entry_out[r] = entry
-        exit_px[r] = exit_price
-        distance_out[r] = distance
-        # Q11: a truncated peak of exactly 0 falls back to the whole window's, except OPEN.
-        peak_out[r] = truncated_peak if (code == OPEN or truncated_peak > 0) else full_peak
-    return (result, direction.copy(), entry_ts, exit_ts, entry_out, exit_px, distance_out,
-            peak_out, open_as_of, ambiguity, worst_result, worst_entry, worst_ts, worst_px,
-            best_result, best_ts, best_px, np.zeros(n, np.int8))
+    entry_no = traded.astype(np.int64)
+    range_row = np.arange(len(table), dtype=np.int64)
+    n = len(table)
+    return [TradeBatch(*(field[k * n:(k + 1) * n] for field in out),
+                       target_ticks=np.where(traded, target_all[k], 0), entry_no=entry_no,
+                       range_row=range_row)
+            for k in range(len(rules))]

@@ -14,7 +14,7 @@ of the same minutes (1-second bars, `research.engine.resolve`).
 The pessimistic bound also fills a stop, or a breakout entry, that the bar opens beyond at
 the open rather than at the level (the reference's level fill stays the row's result).
 
-This module is the readable statement; the compiled walk (`execution._walk_batch`) does the
+This module is the readable statement; the compiled walk (`walk_kernel._walk_batch`) does the
 same in the same pass as the reference's walk, and tests hold the two equal.
 
 >>> import pandas as pd

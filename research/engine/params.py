@@ -129,7 +129,7 @@ class RunParams:
         >>> RunParams(instrument="CL", target=0.5).target_ticks
         50
         """
-        return int(Decimal(repr(self.target)) / self.spec.tick_decimal)
+        return _ticks(self.target, self.instrument)
 
     @property
     def t1_threshold_ticks(self) -> int:
@@ -139,7 +139,7 @@ class RunParams:
         >>> RunParams(instrument="ES", target=10).t1_threshold_ticks  # ceil(0.65 x 40)
         26
         """
-        return math.ceil(Decimal(repr(self.t1_fraction)) * self.target_ticks)
+        return _times_ticks(self.t1_fraction, self.target_ticks, ceil=True)
 
     @property
     def stop_cap_ticks(self) -> int:
@@ -149,7 +149,7 @@ class RunParams:
         >>> RunParams(instrument="ES", target=10).stop_cap_ticks  # 3 x 40 ticks = 30 points
         120
         """
-        return math.floor(Decimal(repr(self.stop_cap_multiple)) * self.target_ticks)
+        return _times_ticks(self.stop_cap_multiple, self.target_ticks, ceil=False)
 
     @property
     def commission_cents(self) -> int:
@@ -260,6 +260,21 @@ class RunParams:
 
 
 _DEFAULTS = {f.name: f.default for f in fields(RunParams)}
+
+
+# A sweep asks each combo's ticks several times (plan, tasks, the walk's key) and a grid holds
+# few distinct values: the exact decimal arithmetic (Q15) runs once per value. typed=True: a
+# cached 1 never answers for 1.0 (their reprs differ, though their ticks do not).
+@functools.lru_cache(maxsize=1 << 12, typed=True)
+def _ticks(target: int | float, instrument: str) -> int:
+    return int(Decimal(repr(target)) / INSTRUMENTS[instrument].tick_decimal)
+
+
+@functools.lru_cache(maxsize=1 << 14, typed=True)
+def _times_ticks(factor: int | float, ticks: int, ceil: bool) -> int:
+    """ceil (or floor) of factor x ticks, in decimal arithmetic."""
+    product = Decimal(repr(factor)) * ticks
+    return math.ceil(product) if ceil else math.floor(product)
 
 
 @functools.lru_cache(maxsize=1 << 16)

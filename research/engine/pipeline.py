@@ -28,7 +28,12 @@ from research.engine.bars import Bars
 from research.engine.codes import ENTRY_STOP
 from research.engine.entry import EntryTable, detect_entries
 from research.engine.entry_rules import DEFAULT_ENTRY_RULES, EntryRules
-from research.engine.execution import ExitRules, TradeBatch, execute_trades
+from research.engine.execution import (
+    ExitRules,
+    TradeBatch,
+    execute_trades,
+    execute_trades_for,
+)
 from research.engine.params import RunParams
 from research.engine.ranges import RangeRules, RangeTable, build_slot_ranges
 from research.engine.reentry import with_later_entries
@@ -117,7 +122,8 @@ class Pipeline:
             shared, lambda part: self.stages.exits(self.bars, part.table, part.entries, rules,
                                                    self.as_of_ns))
         trades = TradeBatch.concat(parts)  # one per range: its row is its range_row
-        trades = dataclasses.replace(trades, range_row=np.arange(len(trades), dtype=np.int64))
+        if len(parts) != 1 or not _counts_up(trades.range_row):  # each slice counted from 0
+            trades = dataclasses.replace(trades, range_row=np.arange(len(trades), dtype=np.int64))
         entry_rules = shared.rules.entry if shared.rules else DEFAULT_ENTRY_RULES
         if self.seconds is not None:
             _check_resolvable(rules, entry_rules)
@@ -127,6 +133,25 @@ class Pipeline:
             trades = with_later_entries(self.bars, shared.table, trades, rules, entry_rules,
                                         self.as_of_ns, self.stages.exits)
         return trades
+
+    def exits_for(self, shared: SharedRanges, rules: Sequence[ExitRules]) -> list[TradeBatch]:
+        """`exits` under each of several ExitRules, in order. The engine's own walk with one
+        entry per range and no 1-second replay takes them all in one compiled call per
+        slice (execution.execute_trades_for); anything else goes one rules at a time."""
+        if (self.stages.exits is not execute_trades or self.seconds is not None
+                or len(rules) < 2 or any(r.max_entries > 1 for r in rules)):
+            return [self.exits(shared, r) for r in rules]
+        parts = self.processor.process(
+            shared, lambda part: execute_trades_for(self.bars, part.table, part.entries, rules,
+                                                    self.as_of_ns))
+        batches = []
+        for k in range(len(rules)):
+            trades = TradeBatch.concat([part[k] for part in parts])
+            if len(parts) != 1:  # each slice counted its rows from 0
+                trades = dataclasses.replace(
+                    trades, range_row=np.arange(len(trades), dtype=np.int64))
+            batches.append(trades)
+        return batches
 
     def rows(self, shared: SharedRanges, trades: TradeBatch, rp: RunParams) -> np.ndarray:
         """Which of the ranges one combo writes (§12 as amended)."""
@@ -146,6 +171,15 @@ class Pipeline:
         """Every stage for one RunParams."""
         shared = self.shared(RangeRules.from_params(rp))
         return self.frame(shared, self.exits(shared, ExitRules.from_params(rp)), rp)
+
+
+def _counts_up(rows: np.ndarray) -> bool:
+    """Whether `rows` is 0, 1, 2, ...: a single slice's trades need no renumbering.
+
+    >>> _counts_up(np.arange(3)), _counts_up(np.array([1, 2]))
+    (True, False)
+    """
+    return bool((rows == np.arange(len(rows))).all())
 
 
 def _check_resolvable(rules: ExitRules, entry_rules: EntryRules) -> None:

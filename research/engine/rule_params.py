@@ -11,6 +11,7 @@ the field, its value and the fix.
 
 from __future__ import annotations
 
+import functools
 import math
 from decimal import Decimal
 from fractions import Fraction
@@ -29,6 +30,7 @@ MAX_EQUITY_USD = 1_000_000_000  # x a risk_fraction numerator (< 1e6) stays in i
 MAX_FRACTION_DENOMINATOR = 10**6
 
 
+@functools.lru_cache(maxsize=1 << 12, typed=True)  # few distinct values in a grid, asked per combo
 def as_fraction(value: int | float) -> tuple[int, int]:
     """A number's shortest decimal form as an exact fraction (num, den): 0.55 is 11/20, so
     ceil and floor of products with it are exact (docs/engine.md Q15).
