@@ -61,6 +61,8 @@ def assert_same_bars(got: Bars, expected: Bars) -> None:
             continue
         if field.name == "walk":
             for part in dataclasses.fields(mine):
+                if not part.compare:  # made on the first walk (walk_kernel), not stored
+                    continue
                 a, b = getattr(mine, part.name), getattr(theirs, part.name)
                 assert a.dtype == b.dtype and np.array_equal(a, b), part.name
         elif isinstance(theirs, np.ndarray):
