@@ -52,14 +52,45 @@ class GroupWriter:
         self._flush(final=True)
 
     def _flush(self, final: bool) -> None:
-        if not self.tables:
-            return
-        rows = pa.concat_tables(self.tables).combine_chunks()
-        cut = len(rows) if final else len(rows) - len(rows) % self.group_rows
-        if cut:
-            self.writer.write_table(rows.slice(0, cut), row_group_size=self.group_rows)
-        rest = rows.slice(cut)
-        self.tables, self.rows = ([rest], len(rest)) if len(rest) else ([], 0)
+        # one row group a write, made contiguous (pages fall at the same rows whatever the
+        # chunks): only that group is copied, not all the rows waiting
+        while self.rows >= self.group_rows or (final and self.rows):
+            want = min(self.rows, self.group_rows)
+            head: list[pa.Table] = []
+            rest: list[pa.Table] = []
+            taken = 0
+            for table in self.tables:
+                n = min(len(table), want - taken)
+                if n:
+                    head.append(table.slice(0, n))
+                    taken += n
+                if n < len(table):
+                    rest.append(table.slice(n))
+            self.writer.write_table(pa.concat_tables(head).combine_chunks(),
+                                    row_group_size=self.group_rows)
+            self.tables, self.rows = rest, self.rows - want
+
+
+def pieces_of(segment: Segment, max_rows: int) -> list[Segment]:
+    """`segment` cut at its combos into pieces of at most `max_rows` rows (a combo with more
+    rows is a piece of its own).
+
+    >>> pieces_of((0, 10, 5, [["a", 2], ["b", 2], ["c", 1]]), 3)
+    [(0, 10, 2, [['a', 2]]), (0, 12, 3, [['b', 2], ['c', 1]])]
+    """
+    source, start, rows, combos = segment
+    if rows <= max_rows:
+        return [segment]
+    pieces: list[Segment] = []
+    first, count, members = start, 0, []
+    for combo, n in combos:
+        if members and count + n > max_rows:
+            pieces.append((source, first, count, members))
+            first, count, members = first + count, 0, []
+        members.append([combo, n])
+        count += n
+    pieces.append((source, first, count, members))
+    return pieces
 
 
 class _Window:
@@ -152,18 +183,24 @@ class RowReader:
         early is decoded again (the rows stay right; only the work grows)."""
         window = _Window()
         for segment, position in items:
-            keys = self._keys(path_of(segment[0]), segment)
-            if window.segments and window.needs_room(keys):
-                yield self._take(window, schema, done_with, window.last)
-                window = _Window()
-            for key in keys:
-                if key not in window.groups:
-                    window.hold(key, self._group(*key))
-            window.add(segment, keys, self.files[keys[0][0]][1] if keys else None)
-            window.last = position
-            if window.rows >= window_rows:
-                yield self._take(window, schema, done_with, position)
-                window = _Window()
+            # a task's rows arrive as one segment (hundreds of thousands of rows): cut at
+            # its combos so a window, and the copies made of it, stay near window_rows
+            pieces = pieces_of(segment, window_rows)
+            piece_keys = [self._keys(path_of(piece[0]), piece) for piece in pieces]
+            for p, (piece, keys) in enumerate(zip(pieces, piece_keys, strict=True)):
+                if window.segments and (window.needs_room(keys)
+                                        or window.rows + piece[2] > window_rows):
+                    yield self._take(window, schema, done_with, window.last, keep=keys)
+                    window = _Window()
+                for key in keys:
+                    if key not in window.groups:
+                        window.hold(key, self._group(*key))
+                window.add(piece, keys, self.files[keys[0][0]][1] if keys else None)
+                window.last = position
+                if window.rows >= window_rows:  # the next piece may share a row group
+                    following = piece_keys[p + 1] if p + 1 < len(pieces) else ()
+                    yield self._take(window, schema, done_with, position, keep=following)
+                    window = _Window()
         if window.segments:
             yield self._take(window, schema, done_with, window.last)
 
@@ -182,11 +219,12 @@ class RowReader:
         return [(path, group) for group in range(first, last)]
 
     def _take(self, window: _Window, schema: pa.Schema, done_with: Callable[[Key, int], bool],
-              done: int) -> tuple[pa.Table, list[Segment]]:
-        """The window's rows; then the groups no later segment reads leave the cache."""
+              done: int, keep: Sequence[Key] = ()) -> tuple[pa.Table, list[Segment]]:
+        """The window's rows; then the groups no later segment reads leave the cache (not
+        those in `keep`: the next piece of the same segment reads them)."""
         rows = window.take(schema)
         for key in window.groups:
-            if key in self.groups and done_with(key, done):
+            if key in self.groups and key not in keep and done_with(key, done):
                 self.cached -= self.groups.pop(key).nbytes
         return rows, window.segments
 

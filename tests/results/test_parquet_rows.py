@@ -39,3 +39,38 @@ def test_reader_drops_each_row_group_after_its_last_read(tmp_path, interleaved):
     one_group = pq.read_table(paths[0]).slice(0, 100).nbytes
     # in order a group or two are held at once; interleaved, one per file and the next
     assert reader.peak_cached <= (2 if not interleaved else 4) * one_group + 64
+
+
+def test_a_long_segment_is_copied_in_windows_of_at_most_window_rows(tmp_path):
+    """A task's rows come as one segment of many combos: copied in windows of at most
+    window_rows rows (the copies compaction holds stay near one row group), each source
+    row group still decoded once, the rows in order."""
+    schema, paths = _files_of_groups(tmp_path, files=1, groups=3, rows=100)
+    combos = [[f"c{k}", 7] for k in range(40)]  # 280 of the file's 300 rows, after row 10
+    with RowReader() as reader:
+        got = list(reader.gather([(0, 10, 280, combos)], lambda f: paths[f], schema,
+                                 window_rows=30))
+        assert reader.decoded == 3 and not reader.groups
+    assert [len(table) for table, _ in got] == [28] * 10
+    rows = pa.concat_tables([table for table, _ in got]).column("row").to_pylist()
+    assert rows == list(range(10, 290))
+    assert [pair for _, window in got for *_, members in window for pair in members] == combos
+
+
+@pytest.mark.parametrize("chunks", [[250], [1, 99, 150], [70] * 3 + [40]])
+def test_group_writer_cuts_the_same_row_groups_whatever_the_chunks(tmp_path, chunks):
+    from research.results.parquet_rows import GroupWriter
+
+    values = np.arange(sum(chunks), dtype=np.int64)
+    path = tmp_path / "out.parquet"
+    with pq.ParquetWriter(path, pa.schema([("x", pa.int64())])) as writer:
+        pending, start = GroupWriter(writer, 100), 0
+        for n in chunks:
+            pending.add(pa.table({"x": values[start:start + n]}))
+            start += n
+            assert pending.rows < 100  # a whole group waiting is written at once
+        pending.close()
+    file = pq.ParquetFile(path)
+    assert [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)] == [
+        100, 100, 50]
+    assert file.read().column("x").to_pylist() == values.tolist()
