@@ -292,8 +292,12 @@ def test_whole_sweep_killed_then_rerun_continues(crash_spec_and_clean_run, tmp_p
 
 # ---- the CLI end to end ----
 
-def test_the_ci_sweep_in_process_matches_the_snapshot(tmp_path):
-    # the fast loop's guard on the regression snapshot; the CLI run below is the slow one
+@pytest.mark.parametrize("csv_rows_per_write", [8192, 5])
+def test_the_ci_sweep_in_process_matches_the_snapshot(tmp_path, monkeypatch,
+                                                     csv_rows_per_write):
+    # the fast loop's guard on the regression snapshot; the CLI run below is the slow one.
+    # summary.csv written a few rows at a time is the same file (compaction's CSV slices)
+    monkeypatch.setattr("research.results.compaction.CSV_ROWS_PER_WRITE", csv_rows_per_write)
     sweep = ResearchRunner(results_dir=tmp_path, backend="sequential", progress=False,
                            analysis=False).run_spec(load_spec(ROOT / "sweeps" / "ci.yaml"))
     golden = (ROOT / "tests" / "snapshots" / "ci_summary.csv").read_bytes()
