@@ -1,6 +1,7 @@
 """Where a second process, and a second engine thread, pay on this machine (issue 23).
 
     python -m benchmarks.threshold [--quick] [--repeat 3] [--parts processes threads]
+                                   [--sizes 168 980 2520 5040 10080]
 
 Processes: whole-process sweeps (`research.cli.sweep SPEC --fresh --quiet --no-analysis
 --no-report`, heatmap PNGs included) on grids of growing work (combos x ranges), each at
@@ -38,6 +39,8 @@ PROCESS_GRIDS = {
                       t1_fraction=steps(0.4, 0.1, 3), stop_cap_multiple=steps(1, 1, 5)),
     "5040": grid_spec("t5040", slot=SLOTS, target=steps(2.5, 2.5, 24),
                       t1_fraction=steps(0.4, 0.1, 6), stop_cap_multiple=steps(1, 1, 5)),
+    "10080": grid_spec("t10080", slot=SLOTS, target=steps(2.5, 2.5, 24),
+                       t1_fraction=steps(0.4, 0.1, 6), stop_cap_multiple=steps(1, 0.5, 10)),
 }
 # The sweep command with research.plan's one-process threshold set from argv[1].
 WRAPPER = ("import sys, research.plan as plan; "
@@ -147,8 +150,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="the two smallest sizes of each part, 2 runs each")
     parser.add_argument("--combos", type=int, default=24, help="combos of the threads' task")
+    parser.add_argument("--sizes", nargs="+", choices=list(PROCESS_GRIDS),
+                        default=list(PROCESS_GRIDS), help="the process part's grids")
     args = parser.parse_args()
-    grids, years, repeat = list(PROCESS_GRIDS), list(THREAD_YEARS), args.repeat
+    grids, years, repeat = list(args.sizes), list(THREAD_YEARS), args.repeat
     if args.quick:
         grids, years, repeat = grids[:2], years[:2], 2
     report = {"benchmark": "threshold", "python": sys.version.split()[0],

@@ -33,22 +33,22 @@ ROWS_PER_TASK = 131_072  # caps a task by its rows, so memory stays flat as the 
 # start-up (now overlapping the data's load: research_runner), the bars' trip (once, a
 # memory-mapped file: research.shared_bars) and the merge of its shards outweigh the split.
 # Measured by `python -m benchmarks.threshold` (whole process, --max-cpus 1 vs 2 processes,
-# alternately, 2 runs each, on the 2-core machine shared with other work, load 4-9): 2
-# processes vs 1 were 0.44x (0.30-0.59) at 44,016 combos x ranges, 0.81x (0.37-1.26) at
-# 256,760, 0.65x (0.43-0.87) at 660,240 and 1.06x (0.80-1.32) at 1,320,480: the first size
-# where a second process paid is above 1,000,000, so the threshold stays there. On a quiet
-# machine the lead re-measures it; the manifest records the value used.
-SECOND_PROCESS_MIN_WORK = 1_000_000
+# alternately, 3 runs each, on the quiet 2-core machine, load 0.8-2.2): 2 processes vs 1
+# were 0.52x (0.49-0.59) at 44,016 combos x ranges, 0.61x (0.60-0.66) at 256,760, 0.80x
+# (0.75-0.82) at 660,240, 0.99x (0.96-1.13) and 1.04x (0.91-1.05) in two runs at 1,320,480,
+# and 1.22x (1.12-1.22) at 2,640,960: a second process breaks even near 1,300,000 and pays
+# above it, so below that a sweep stays in one process (the manifest records the value).
+SECOND_PROCESS_MIN_WORK = 1_300_000
 # Engine threads split one range table (a task's dates x slots) into slices on a thread
 # pool started per call; below this many ranges a call is too short for a second thread to
 # pay its start and the slices' merge, and a split would be slower than one thread
 # (issue 23: 168 combos, one year, 1 x 2 threads 0.43-0.50 s vs 0.27-0.31 s on one).
 # Measured by `python -m benchmarks.threshold --parts threads` (one task of 24 combos, 1 vs
-# 2 threads alternately, 5 runs, same machine and load): 2 threads vs 1 were 0.54x
-# (0.47-0.73) at 262 ranges, 0.61x (0.49-0.79) at 522, 1.08x (0.92-1.14) at 1,305 and
-# 0.94x (0.84-1.10) at 2,610; a second thread is planned from 1,305 ranges up (5 years of
-# one slot, or a year of 5 slots), never below.
-SECOND_THREAD_MIN_RANGES = 1_305
+# 2 threads alternately, 5 runs, the quiet 2-core machine, load 0.8-2.2): 2 threads vs 1
+# were 0.61x (0.45-0.64) at 262 ranges, 0.76x (0.60-1.23) at 522, 0.97x (0.81-1.31) at
+# 1,303 and 1.35x (1.26-1.48) at 2,605; a second thread is planned from 2,605 ranges up
+# (10 years of one slot, or 2 years of 5 slots), never below.
+SECOND_THREAD_MIN_RANGES = 2_605
 
 
 @dataclass(frozen=True, slots=True)
