@@ -90,6 +90,26 @@ def _block_extremes(blk_high, blk_low, blk, side, entry):  # pragma: no cover - 
     return entry - blk_low[blk], blk_high[blk]
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _bar_peak(high_i, low_i, side, entry, initial_stop, truncated_peak, full_peak,
+              before_initial_stop):  # pragma: no cover - compiled
+    """peak_excursion's step over one bar (§10.1): its favourable ticks (favourable_ticks),
+    whether it touches the initial stop (touch_level), and the peaks and state after it."""
+    if side == LONG:
+        favourable = high_i - entry
+        hits_initial = low_i <= initial_stop
+    else:
+        favourable = entry - low_i
+        hits_initial = high_i >= initial_stop
+    full_peak = max(full_peak, favourable)
+    if before_initial_stop:
+        if hits_initial:
+            before_initial_stop = False
+        else:
+            truncated_peak = max(truncated_peak, favourable)
+    return favourable, hits_initial, truncated_peak, full_peak, before_initial_stop
+
+
 @numba.njit(nogil=True, cache=True)
 def _peak_past_exit(high, low, blk_high, blk_low, shift, side, entry, initial_stop, start, end,
                     truncated_peak, full_peak, before_initial_stop):  # pragma: no cover
@@ -114,18 +134,9 @@ def _peak_past_exit(high, low, blk_high, blk_low, shift, side, entry, initial_st
                 at = block_end
                 continue
         for i in range(at, block_end):
-            if side == LONG:
-                favourable = high[i] - entry
-                hits_initial = low[i] <= initial_stop
-            else:
-                favourable = entry - low[i]
-                hits_initial = high[i] >= initial_stop
-            full_peak = max(full_peak, favourable)
-            if before_initial_stop:
-                if hits_initial:
-                    before_initial_stop = False
-                else:
-                    truncated_peak = max(truncated_peak, favourable)
+            _, _, truncated_peak, full_peak, before_initial_stop = _bar_peak(
+                high[i], low[i], side, entry, initial_stop, truncated_peak, full_peak,
+                before_initial_stop)
         at = block_end
     return truncated_peak, full_peak, before_initial_stop
 
@@ -230,18 +241,10 @@ def _walk_batch(ts, open_, high, low, close, direction, entry_idx, entry_px, ran
                         at = block_end
                         continue
                 for i in range(at, block_end):
-                    if side == LONG:  # favourable_ticks and the initial stop's touch_level
-                        favourable = high[i] - entry
-                        hits_initial = low[i] <= initial_stop
-                    else:
-                        favourable = entry - low[i]
-                        hits_initial = high[i] >= initial_stop
-                    full_peak = max(full_peak, favourable)
-                    if before_initial_stop:
-                        if hits_initial:
-                            before_initial_stop = False
-                        else:
-                            truncated_peak = max(truncated_peak, favourable)
+                    (favourable, hits_initial, truncated_peak, full_peak,
+                     before_initial_stop) = _bar_peak(high[i], low[i], side, entry,
+                                                      initial_stop, truncated_peak, full_peak,
+                                                      before_initial_stop)
                     was_t1 = t1_fired  # the reference's state as the bar starts
                     if code == NO_TRADE:  # walk_exits, §9.1
                         is_t1_bar = False
