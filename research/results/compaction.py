@@ -15,6 +15,7 @@ two renames never mixes rows of different combos.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -74,6 +75,12 @@ class Source:
 
     def combos(self) -> list[str]:
         return self.summary.column("combo_id").to_pylist()
+
+    def combo_rows(self) -> Iterator[tuple[str, int, int]]:
+        """(combo_id, its row in the summary and daily file, its trades rows: the summary's
+        `ranges`), in file order."""
+        return zip(self.combos(), itertools.count(),
+                   self.summary.column("ranges").to_pylist())
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,9 +320,8 @@ def _pick(sources: Sequence[Source], grid: Iterable[tuple[str, Mapping[str, Any]
     """The finished combos of the grid, in grid order, each from its first source."""
     where: dict[str, tuple[int, int, int]] = {}
     for s, source in enumerate(sources):
-        ranges = source.summary.column("ranges").to_pylist()
-        for row, combo in enumerate(source.combos()):
-            where.setdefault(combo, (s, row, ranges[row]))
+        for combo, row, rows in source.combo_rows():
+            where.setdefault(combo, (s, row, rows))
     return [_Pick(combo, values, *where[combo]) for combo, values in grid if combo in where]
 
 

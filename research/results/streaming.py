@@ -32,10 +32,10 @@ import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa  # noqa: F401 - the doctests use it
@@ -49,6 +49,7 @@ from research.results.compaction import (
     Source,
     check_rows,
     find_sources,
+    segments_of,
     trade_rows_footer,
 )
 from research.results.daily import DAILY, daily_schema
@@ -148,9 +149,8 @@ class _Walker:
         self.board, self.kind = board, kind
         self.where: dict[str, tuple[Source, int, int]] = {}
         for source in old:  # the first source of a combo wins, as in compaction._pick
-            ranges = source.summary.column("ranges").to_pylist()
-            for row, combo in enumerate(source.combos()):
-                self.where.setdefault(combo, (source, row, ranges[row]))
+            for combo, row, rows in source.combo_rows():
+                self.where.setdefault(combo, (source, row, rows))
         self.sources: list[Source] = []  # segment source numbers -> sources
         self._number: dict[int, int] = {}  # id(source) -> its number
         self._by_path: dict[Path, Source] = {}
@@ -185,32 +185,28 @@ class _Walker:
             return None
         rows_of = self._rows_of.get(task_id)
         if rows_of is None:
-            ranges = source.summary.column("ranges").to_pylist()
             rows_of = self._rows_of[task_id] = {
-                c: (row, ranges[row]) for row, c in enumerate(source.combos())}
+                combo: (row, rows) for combo, row, rows in source.combo_rows()}
         found = rows_of.get(combo)
         return None if found is None else (source, *found)
 
     def segments(self) -> Iterator[tuple[Segment, int]]:
-        """Consecutive picks of one source's consecutive rows merged (compaction.segments_of),
-        each run with the grid position of its last combo."""
-        run: list[Any] | None = None
-        last = -1
-        for pick in self.picks():
-            number = self._numbered(pick.source)
-            start, rows = ((pick.source.trade_starts[pick.combo_id], pick.rows)
-                           if self.kind == "trades" else (pick.row, 1))
-            self.written.append((pick.combo_id, pick.rows))
-            if run is not None and run[0] == number and run[1] + run[2] == start:
-                run[2] += rows
-                run[3].append([pick.combo_id, rows])
-            else:
-                if run is not None:
-                    yield tuple(run), last  # type: ignore[misc]
-                run = [number, start, rows, [[pick.combo_id, rows]]]
-            last = pick.position
-        if run is not None:
-            yield tuple(run), last  # type: ignore[misc]
+        """The picks merged as compaction merges them (compaction.segments_of), each run
+        with the grid position of its last combo."""
+        positions: deque[int] = deque()  # of the picks handed to segments_of, not yet run
+
+        def items() -> Iterator[tuple[int, int, int, str]]:
+            for pick in self.picks():
+                positions.append(pick.position)
+                self.written.append((pick.combo_id, pick.rows))
+                start, rows = ((pick.source.trade_starts[pick.combo_id], pick.rows)
+                               if self.kind == "trades" else (pick.row, 1))
+                yield self._numbered(pick.source), start, rows, pick.combo_id
+
+        for run in segments_of(items()):
+            for _ in run[3]:  # one pick per combo of the run, in order
+                last = positions.popleft()
+            yield run, last
 
     def path_of(self, number: int) -> Path:
         source = self.sources[number]
