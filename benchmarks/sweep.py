@@ -57,7 +57,7 @@ def steps(first: float, step: float, count: int) -> list[float]:
 
 SPECS = {
     "default": None,  # sweeps/grid.yaml
-    # benchmarks.threshold's PROCESS_GRIDS["168"]: 4 S2 slots x 7 targets x 3 T1 x 2 caps
+    # 4 S2 slots x 7 targets x 3 T1 x 2 caps (issue 23's grid; benchmarks.threshold's too)
     "168": grid_spec("t168", slot=SLOTS[:4], target=[10, 15, 20, 25, 30, 35, 40],
                      t1_fraction=[0.5, 0.65, 0.8], stop_cap_multiple=[1.0, 2.0]),
     "980": grid_spec("g980", slot=SLOTS, target=[10, 15, 20, 25, 30, 35, 40],
@@ -162,20 +162,9 @@ def summarise(samples: list[dict]) -> dict:
             "last_timings": samples[-1]["timings"]}
 
 
-def floor_process(spec_path: Path) -> float:
-    """Wall seconds of `python -m benchmarks.floor` on the spec as a whole process: Python,
-    the imports, the synthetic bars, the ranges and one pass of the numba floor. The least a
-    process answering that grid can cost; the issue's ratios (issue 23) are taken to it."""
-    command = [sys.executable, "-m", "benchmarks.floor", "--spec", str(spec_path), "--repeat",
-               "1"]
-    started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
-
-
 def case_floor(repeat: int) -> dict:
     """The 980 grid at --max-cpus 1 against the numba floor, twice: whole process against
-    whole process (`floor_process`, the issue's goal: at most 2x), and the sweep's engine
+    whole process (`run_floor_process`, the issue's goal: at most 2x), and the sweep's engine
     stage against the floor's kernel pass in this process."""
     # as benchmarks.floor whether this runs as a script or a module: numba's cache pickles
     # the module's name, so one kernel cached under two names would not load under the other
@@ -192,7 +181,7 @@ def case_floor(repeat: int) -> dict:
             started = time.perf_counter()
             run_floor(bars, combos)
             floor_s.append(time.perf_counter() - started)
-            process_s.append(floor_process(spec))
+            process_s.append(run_floor_process(spec))
             with tempfile.TemporaryDirectory() as run_tmp:
                 sweep.append(run_sweep("980", Path(run_tmp), "--max-cpus", "1"))
     whole = [s["wall_s"] / f for s, f in zip(sweep, process_s, strict=True)]

@@ -32,8 +32,7 @@ from benchmarks.sweep import SLOTS, SPECS, grid_spec, spread, steps, tree_rss_by
 ROOT = Path(__file__).parents[1]
 # Grids of growing work, one year of synthetic ES (262 trading dates), one slot a combo.
 PROCESS_GRIDS = {
-    "168": grid_spec("t168", slot=SLOTS[:4], target=[10, 15, 20, 25, 30, 35, 40],
-                     t1_fraction=[0.5, 0.65, 0.8], stop_cap_multiple=[1.0, 2.0]),
+    "168": SPECS["168"],
     "980": SPECS["980"],
     "2520": grid_spec("t2520", slot=SLOTS, target=steps(2.5, 2.5, 24),
                       t1_fraction=steps(0.4, 0.1, 3), stop_cap_multiple=steps(1, 1, 5)),
